@@ -1,0 +1,69 @@
+#pragma once
+// The first-quadrant BMRU network of DESIGN.md section 1, as value types.
+// Kernels are stored [in, out] and applied to row vectors: y = x K + b.
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+namespace bmru::core {
+
+using Matrix = Eigen::MatrixXd;
+using Vector = Eigen::VectorXd;
+using Index = Eigen::Index;
+
+// y = x kernel + bias; kernel [in, out], bias [out].
+struct Projection {
+  Matrix kernel;
+  Vector bias;
+
+  Index in() const { return kernel.rows(); }
+  Index out() const { return kernel.cols(); }
+  bool operator==(const Projection& o) const;
+};
+
+// One recurrent layer: ReLU, candidate projection, d BMRU cells, post-projection plus skip.
+// The cell constants are stored as trained (any sign); see CellConstants for what the forward
+// pass uses.
+struct Layer {
+  Vector alphas;
+  Vector beta1;
+  Vector delta;
+  Vector initial_state;
+  Projection candidate;  // cand_kernel [d, d], cand_bias [d]
+  Projection post;       // post_kernel [d, d], post_bias [d]
+
+  Index d() const { return alphas.size(); }
+  bool operator==(const Layer& o) const;
+};
+
+struct Network {
+  Projection pre_proj;  // [n_in, d]
+  std::vector<Layer> layers;
+  Projection fc;  // [d, n_out]
+  double unit_current_a = 1e-9;  // amperes per model unit
+
+  Index n_in() const { return pre_proj.in(); }
+  Index d() const { return pre_proj.out(); }
+  Index n_out() const { return fc.out(); }
+  Index n_layers() const { return static_cast<Index>(layers.size()); }
+  bool operator==(const Network& o) const;
+};
+
+// What the forward pass uses (DESIGN.md section 1): beta_lo = |beta1|, beta_hi = |beta1| + |delta|,
+// alpha = |alphas|, h_init = alpha where |initial_state| > 0.5, else 0.
+struct CellConstants {
+  Vector beta_lo;
+  Vector beta_hi;
+  Vector alpha;
+  Vector h_init;
+};
+CellConstants cell_constants(const Layer& layer);
+
+// Every problem of the network at once, each naming its field and index
+// ("layer2.cand_kernel[1,3] is NaN"). Empty when the network is usable.
+std::vector<std::string> problems(const Network& net);
+
+// Throws InputError listing every problem (prefixed with `source`, e.g. a file name) if any.
+void validate(const Network& net, const std::string& source = "network");
+
+}  // namespace bmru::core

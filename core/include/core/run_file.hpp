@@ -1,0 +1,93 @@
+#pragma once
+// The run file of DESIGN.md section 6, written incrementally. Nothing here exposes HDF5 types.
+//
+// Atomicity: everything is written to "<out>.part"; commit() renames it to "<out>". A run that fails
+// leaves a readable .part file with what was written so far and never touches an existing <out>.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/network.hpp"
+#include "core/vote.hpp"
+
+namespace bmru::core {
+
+inline constexpr const char* kRunFormat = "bmru-cosim/1";
+
+struct RunInfo {
+  std::string tool_version;
+  std::string command_line;
+};
+
+using AttrValue = std::variant<double, std::int64_t, std::string>;
+struct Attr {
+  std::string name;
+  AttrValue value;
+};
+
+namespace detail {
+struct RunFileState;  // the open HDF5 file, shared by the file and its writers
+}
+
+class RunFile;
+namespace detail {
+struct RunFileState;  // the open HDF5 file, shared by the file and its writers
+}
+
+// Streams /inputs [S, N, n_in].
+class InputsWriter {
+ public:
+  // Frames [k0, k0 + x.size()) of sequences [s0, s0 + B): x[j] is [B, n_in].
+  void write_block(Index s0, Index k0, const std::vector<Matrix>& x);
+
+ private:
+  friend class RunFile;
+  struct Impl;
+  explicit InputsWriter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+// Streams one engine's traces: /<engine>/layer<l>/{candidate,state,output}, logits, and at the end
+// decision and vote_margin. Every dataset carries a `units` attribute.
+class TraceWriter {
+ public:
+  // Frames [k0, k0 + frames.size()) of sequences [s0, s0 + B), B = frames[j].batch().
+  void write_block(Index s0, Index k0, const std::vector<Frame>& frames);
+  void write_decisions(const std::vector<Decision>& decisions);
+  // Frames per HDF5 chunk: blocks of this many frames, aligned to it, write whole chunks.
+  Index preferred_block() const;
+
+ private:
+  friend class RunFile;
+  struct Impl;
+  explicit TraceWriter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+class RunFile {
+ public:
+  RunFile(const std::filesystem::path& out, const RunInfo& info);
+  RunFile(RunFile&&) noexcept;
+  RunFile& operator=(RunFile&&) noexcept;
+  ~RunFile();
+
+  void write_config(const std::vector<Attr>& attrs);
+  void write_model(const Network& net);
+  InputsWriter add_inputs(const TraceShape& shape);
+  // `units`: "model units" for behavioural engines, "A" for hardware traces.
+  TraceWriter add_traces(const std::string& engine, const TraceShape& shape,
+                         const std::string& units);
+  // Closes the file and moves it into place. Further writes throw.
+  void commit();
+
+  const std::filesystem::path& path() const;
+
+ private:
+  std::shared_ptr<detail::RunFileState> impl_;
+};
+
+}  // namespace bmru::core

@@ -1,0 +1,31 @@
+#pragma once
+// The network's decision (DESIGN.md section 1): a majority vote over frames of argmax y_t.
+#include <vector>
+
+#include "core/network.hpp"
+
+namespace bmru::core {
+
+inline constexpr int kTie = -1;
+
+struct Decision {
+  int decision = kTie;  // winning class, or kTie when the two best classes have equal votes
+  double margin = 0;    // share of frames for the top class minus share for the runner-up
+  bool operator==(const Decision&) const = default;
+};
+
+// Counts the votes of one sequence. Within a frame, equal logits go to the lowest class index
+// (the numpy argmax convention), so every frame casts exactly one vote.
+class VoteCounter {
+ public:
+  explicit VoteCounter(Index n_classes) : votes_(static_cast<size_t>(n_classes), 0) {}
+  void add(const Eigen::Ref<const Eigen::RowVectorXd>& logits);
+  Decision result() const;
+  long long frames() const { return frames_; }
+
+ private:
+  std::vector<long long> votes_;
+  long long frames_ = 0;
+};
+
+}  // namespace bmru::core

@@ -1,0 +1,294 @@
+#include "core/model_file.hpp"
+
+#include <Eigen/Core>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/errors.hpp"
+#include "model_h5.hpp"
+
+namespace bmru::core {
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string dims_text(const std::vector<hsize_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// ---- HDF5 ----
+
+Matrix read_matrix(const h5::Loc& g, const std::string& name) {
+  h5::Array a = h5::read_array(g, name);
+  if (a.dims.size() != 2)
+    throw FileError(g.path, g.child(name),
+                    "has shape " + dims_text(a.dims) + ", expected a 2-D kernel [in, out]");
+  return Eigen::Map<const RowMajor>(a.data.data(), static_cast<Index>(a.dims[0]),
+                                    static_cast<Index>(a.dims[1]));
+}
+
+Vector read_vector(const h5::Loc& g, const std::string& name) {
+  h5::Array a = h5::read_array(g, name);
+  if (a.dims.size() != 1)
+    throw FileError(g.path, g.child(name),
+                    "has shape " + dims_text(a.dims) + ", expected a 1-D vector");
+  return Eigen::Map<const Vector>(a.data.data(), static_cast<Index>(a.dims[0]));
+}
+
+void write_matrix(const h5::Loc& g, const std::string& name, const Matrix& m) {
+  const RowMajor r = m;
+  h5::write_array(g, name, {static_cast<hsize_t>(m.rows()), static_cast<hsize_t>(m.cols())},
+                  r.data());
+}
+
+void write_vector(const h5::Loc& g, const std::string& name, const Vector& v) {
+  h5::write_array(g, name, {static_cast<hsize_t>(v.size())}, v.data());
+}
+
+Projection read_projection(const h5::Loc& parent, const std::string& group,
+                           const std::string& kernel, const std::string& bias) {
+  h5::Id id = h5::open_group(parent, group);
+  const h5::Loc g{id.get(), parent.path, parent.child(group)};
+  return {read_matrix(g, kernel), read_vector(g, bias)};
+}
+
+void check_count_attr(const h5::Loc& g, const std::string& name, Index actual) {
+  const auto v = h5::read_number_attr(g, name);
+  if (v && *v != static_cast<double>(actual))
+    throw FileError(g.path, g.where + "@" + name,
+                    "says " + std::to_string(static_cast<long long>(*v)) + " but the datasets give " +
+                        std::to_string(actual));
+}
+
+}  // namespace
+
+void write_model_group(const h5::Loc& parent, const Network& net) {
+  h5::Id id = h5::create_group(parent, "model");
+  const h5::Loc m{id.get(), parent.path, parent.child("model")};
+  h5::write_attr(m, "format", std::string(kModelFormat));
+  h5::write_attr(m, "n_in", static_cast<std::int64_t>(net.n_in()));
+  h5::write_attr(m, "d", static_cast<std::int64_t>(net.d()));
+  h5::write_attr(m, "n_layers", static_cast<std::int64_t>(net.n_layers()));
+  h5::write_attr(m, "n_out", static_cast<std::int64_t>(net.n_out()));
+  h5::write_attr(m, "unit_current", net.unit_current_a);
+  const auto projection = [&](const std::string& name, const std::string& kernel,
+                              const std::string& bias, const Projection& p) {
+    h5::Id gid = h5::create_group(m, name);
+    const h5::Loc g{gid.get(), m.path, m.child(name)};
+    write_matrix(g, kernel, p.kernel);
+    write_vector(g, bias, p.bias);
+  };
+  projection("pre_proj", "kernel", "bias", net.pre_proj);
+  for (Index l = 0; l < net.n_layers(); ++l) {
+    const Layer& layer = net.layers[static_cast<size_t>(l)];
+    const std::string name = "layer" + std::to_string(l + 1);
+    h5::Id gid = h5::create_group(m, name);
+    const h5::Loc g{gid.get(), m.path, m.child(name)};
+    write_vector(g, "alphas", layer.alphas);
+    write_vector(g, "beta1", layer.beta1);
+    write_vector(g, "delta", layer.delta);
+    write_vector(g, "initial_state", layer.initial_state);
+    write_matrix(g, "cand_kernel", layer.candidate.kernel);
+    write_vector(g, "cand_bias", layer.candidate.bias);
+    write_matrix(g, "post_kernel", layer.post.kernel);
+    write_vector(g, "post_bias", layer.post.bias);
+  }
+  projection("fc", "kernel", "bias", net.fc);
+}
+
+Network read_model_group(const h5::Loc& parent) {
+  h5::Id id = h5::open_group(parent, "model");
+  const h5::Loc m{id.get(), parent.path, parent.child("model")};
+  if (const auto format = h5::read_string_attr(m, "format"); format && *format != kModelFormat)
+    throw FileError(m.path, m.where + "@format",
+                    "is '" + *format + "'; this version reads '" + kModelFormat + "'");
+  Network net;
+  if (const auto unit = h5::read_number_attr(m, "unit_current")) net.unit_current_a = *unit;
+  net.pre_proj = read_projection(m, "pre_proj", "kernel", "bias");
+  for (int l = 1; h5::exists(m, "layer" + std::to_string(l)); ++l) {
+    const std::string name = "layer" + std::to_string(l);
+    h5::Id gid = h5::open_group(m, name);
+    const h5::Loc g{gid.get(), m.path, m.child(name)};
+    Layer layer;
+    layer.alphas = read_vector(g, "alphas");
+    layer.beta1 = read_vector(g, "beta1");
+    layer.delta = read_vector(g, "delta");
+    layer.initial_state = read_vector(g, "initial_state");
+    layer.candidate = {read_matrix(g, "cand_kernel"), read_vector(g, "cand_bias")};
+    layer.post = {read_matrix(g, "post_kernel"), read_vector(g, "post_bias")};
+    net.layers.push_back(std::move(layer));
+  }
+  net.fc = read_projection(m, "fc", "kernel", "bias");
+  check_count_attr(m, "n_in", net.n_in());
+  check_count_attr(m, "d", net.d());
+  check_count_attr(m, "n_layers", net.n_layers());
+  check_count_attr(m, "n_out", net.n_out());
+  validate(net, "File '" + m.path + "', '/model'");
+  return net;
+}
+
+namespace {
+
+// ---- JSON ----
+
+using nlohmann::json;
+
+const json& member(const json& j, const std::string& key, const std::string& path,
+                   const std::string& where) {
+  if (!j.is_object() || !j.contains(key))
+    throw FileError(path, where + "/" + key, "is missing");
+  return j.at(key);
+}
+
+double number(const json& j, const std::string& path, const std::string& where) {
+  if (!j.is_number()) throw FileError(path, where, "is " + std::string(j.type_name()) +
+                                                       ", expected a number");
+  return j.get<double>();
+}
+
+Vector json_vector(const json& j, const std::string& path, const std::string& where) {
+  if (!j.is_array()) throw FileError(path, where, "must be an array of numbers");
+  Vector v(static_cast<Index>(j.size()));
+  for (size_t i = 0; i < j.size(); ++i)
+    v(static_cast<Index>(i)) = number(j[i], path, where + "[" + std::to_string(i) + "]");
+  return v;
+}
+
+Matrix json_matrix(const json& j, const std::string& path, const std::string& where) {
+  if (!j.is_array()) throw FileError(path, where, "must be an array of rows [in][out]");
+  const size_t rows = j.size();
+  const size_t cols = rows ? (j[0].is_array() ? j[0].size() : 0) : 0;
+  Matrix m(static_cast<Index>(rows), static_cast<Index>(cols));
+  for (size_t r = 0; r < rows; ++r) {
+    const std::string row = where + "[" + std::to_string(r) + "]";
+    if (!j[r].is_array() || j[r].size() != cols)
+      throw FileError(path, row, "must be a row of " + std::to_string(cols) +
+                                     " numbers like the first row");
+    for (size_t c = 0; c < cols; ++c)
+      m(static_cast<Index>(r), static_cast<Index>(c)) =
+          number(j[r][c], path, row + "[" + std::to_string(c) + "]");
+  }
+  return m;
+}
+
+json to_json(const Vector& v) { return json(std::vector<double>(v.data(), v.data() + v.size())); }
+
+json to_json(const Matrix& m) {
+  json rows = json::array();
+  for (Index r = 0; r < m.rows(); ++r) {
+    json row = json::array();
+    for (Index c = 0; c < m.cols(); ++c) row.push_back(m(r, c));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+Network read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileError(path, "", "could not be opened for reading");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw FileError(path, "", std::string("is neither HDF5 nor valid JSON: ") + e.what());
+  }
+  const json& m = member(doc, "model", path, "");
+  const std::string w = "/model";
+  if (m.contains("format") && (!m["format"].is_string() || m["format"] != kModelFormat))
+    throw FileError(path, w + "/format",
+                    std::string("is ") + m["format"].dump() + "; this version reads '" +
+                        kModelFormat + "'");
+  Network net;
+  if (m.contains("unit_current")) net.unit_current_a = number(m["unit_current"], path, w + "/unit_current");
+  const auto projection = [&](const json& g, const std::string& where, const char* kernel,
+                              const char* bias) {
+    return Projection{json_matrix(member(g, kernel, path, where), path, where + "/" + kernel),
+                      json_vector(member(g, bias, path, where), path, where + "/" + bias)};
+  };
+  net.pre_proj = projection(member(m, "pre_proj", path, w), w + "/pre_proj", "kernel", "bias");
+  for (int l = 1; m.contains("layer" + std::to_string(l)); ++l) {
+    const std::string name = "layer" + std::to_string(l);
+    const std::string where = w + "/" + name;
+    const json& g = m[name];
+    Layer layer;
+    layer.alphas = json_vector(member(g, "alphas", path, where), path, where + "/alphas");
+    layer.beta1 = json_vector(member(g, "beta1", path, where), path, where + "/beta1");
+    layer.delta = json_vector(member(g, "delta", path, where), path, where + "/delta");
+    layer.initial_state =
+        json_vector(member(g, "initial_state", path, where), path, where + "/initial_state");
+    layer.candidate = projection(g, where, "cand_kernel", "cand_bias");
+    layer.post = projection(g, where, "post_kernel", "post_bias");
+    net.layers.push_back(std::move(layer));
+  }
+  net.fc = projection(member(m, "fc", path, w), w + "/fc", "kernel", "bias");
+  for (const auto& [key, actual] : {std::pair<const char*, Index>{"n_in", net.n_in()},
+                                    {"d", net.d()},
+                                    {"n_layers", net.n_layers()},
+                                    {"n_out", net.n_out()}})
+    if (m.contains(key) && number(m[key], path, w + "/" + key) != static_cast<double>(actual))
+      throw FileError(path, w + "/" + key,
+                      "says " + m[key].dump() + " but the arrays give " + std::to_string(actual));
+  validate(net, "File '" + path + "'");
+  return net;
+}
+
+void write_json(const Network& net, std::ostream& out) {
+  json m;
+  m["format"] = kModelFormat;
+  m["n_in"] = net.n_in();
+  m["d"] = net.d();
+  m["n_layers"] = net.n_layers();
+  m["n_out"] = net.n_out();
+  m["unit_current"] = net.unit_current_a;
+  m["pre_proj"] = {{"kernel", to_json(net.pre_proj.kernel)}, {"bias", to_json(net.pre_proj.bias)}};
+  for (Index l = 0; l < net.n_layers(); ++l) {
+    const Layer& layer = net.layers[static_cast<size_t>(l)];
+    m["layer" + std::to_string(l + 1)] = {
+        {"alphas", to_json(layer.alphas)},
+        {"beta1", to_json(layer.beta1)},
+        {"delta", to_json(layer.delta)},
+        {"initial_state", to_json(layer.initial_state)},
+        {"cand_kernel", to_json(layer.candidate.kernel)},
+        {"cand_bias", to_json(layer.candidate.bias)},
+        {"post_kernel", to_json(layer.post.kernel)},
+        {"post_bias", to_json(layer.post.bias)}};
+  }
+  m["fc"] = {{"kernel", to_json(net.fc.kernel)}, {"bias", to_json(net.fc.bias)}};
+  out << json{{"model", m}}.dump(1) << "\n";
+}
+
+}  // namespace
+
+Network read_model(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  if (!std::filesystem::exists(path)) throw FileError(p, "", "no such model file");
+  if (h5::is_hdf5(p)) {
+    h5::Id f = h5::open_file(p, false);
+    return read_model_group({f.get(), p, "/"});
+  }
+  return read_json(p);
+}
+
+void write_model(const Network& net, const std::filesystem::path& path) {
+  validate(net);
+  const std::string p = path.string();
+  const std::string tmp = p + ".part";
+  if (path.extension() == ".json") {
+    std::ofstream out(tmp);
+    if (!out) throw FileError(p, "", "could not be created (check the folder and permissions)");
+    write_json(net, out);
+    out.close();
+    if (!out) throw FileError(p, "", "could not be written (disk full?)");
+  } else {
+    h5::Id f = h5::create_file(tmp);
+    write_model_group({f.get(), p, "/"}, net);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw FileError(p, "", "could not be replaced: " + ec.message());
+}
+
+}  // namespace bmru::core

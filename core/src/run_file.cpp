@@ -1,0 +1,227 @@
+#include "core/run_file.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <ctime>
+
+#include "core/errors.hpp"
+#include "h5.hpp"
+#include "model_h5.hpp"
+
+namespace bmru::core {
+
+struct detail::RunFileState {
+  std::filesystem::path out;
+  std::string part;
+  h5::Id file;
+
+  h5::Loc root() const {
+    if (!file.valid()) throw Error("Run file '" + out.string() + "' is already committed");
+    return {file.get(), out.string(), "/"};
+  }
+};
+
+namespace {
+
+Index chunk_frames(Index frames, Index width) {
+  // About 64 kB per chunk, never more frames than the sequence has.
+  const Index by_size = std::max<Index>(16, 8192 / std::max<Index>(1, width));
+  return std::max<Index>(1, std::min(frames, by_size));
+}
+
+struct Dataset {
+  h5::Id id;
+  std::string name;
+  Index width = 0;
+};
+
+Dataset make_trace(const h5::Loc& g, const std::string& name, const TraceShape& shape, Index width,
+                   Index chunk, const std::string& units) {
+  Dataset d;
+  d.name = g.child(name);
+  d.width = width;
+  d.id = h5::create_chunked(
+      g, name, h5::Type::f64,
+      {static_cast<hsize_t>(shape.sequences), static_cast<hsize_t>(shape.frames),
+       static_cast<hsize_t>(width)},
+      {1, static_cast<hsize_t>(chunk), static_cast<hsize_t>(std::max<Index>(1, width))});
+  h5::write_object_attr(d.id.get(), g.path, d.name, "units", units);
+  return d;
+}
+
+// Packs block rows [B] x frames [n] x width from per-frame matrices [B, width], then writes them.
+template <typename Get>
+void write_frames(const Dataset& d, const std::string& path, Index s0, Index k0, Index batch,
+                  Index n, Get get, std::vector<double>& buf) {
+  buf.resize(static_cast<size_t>(batch * n * d.width));
+  for (Index j = 0; j < n; ++j) {
+    const Matrix& m = get(j);
+    for (Index b = 0; b < batch; ++b)
+      for (Index i = 0; i < d.width; ++i)
+        buf[static_cast<size_t>((b * n + j) * d.width + i)] = m(b, i);
+  }
+  h5::write_slab(d.id.get(), path, d.name, h5::Type::f64,
+                 {static_cast<hsize_t>(s0), static_cast<hsize_t>(k0), 0},
+                 {static_cast<hsize_t>(batch), static_cast<hsize_t>(n),
+                  static_cast<hsize_t>(d.width)},
+                 buf.data());
+}
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+struct InputsWriter::Impl {
+  std::shared_ptr<detail::RunFileState> file;
+  Dataset inputs;
+  std::vector<double> buf;
+};
+
+void InputsWriter::write_block(Index s0, Index k0, const std::vector<Matrix>& x) {
+  if (x.empty()) return;
+  impl_->file->root();
+  write_frames(impl_->inputs, impl_->file->out.string(), s0, k0, x.front().rows(),
+               static_cast<Index>(x.size()),
+               [&](Index j) -> const Matrix& { return x[static_cast<size_t>(j)]; }, impl_->buf);
+}
+
+struct TraceWriter::Impl {
+  std::shared_ptr<detail::RunFileState> file;
+  h5::Id group;
+  std::string where;
+  TraceShape shape;
+  Index chunk = 1;
+  std::vector<std::array<Dataset, 3>> layers;  // candidate, state, output
+  Dataset logits;
+  std::vector<double> buf;
+};
+
+void TraceWriter::write_block(Index s0, Index k0, const std::vector<Frame>& frames) {
+  if (frames.empty()) return;
+  Impl& t = *impl_;
+  t.file->root();
+  const std::string path = t.file->out.string();
+  const Index batch = frames.front().batch();
+  const Index n = static_cast<Index>(frames.size());
+  for (size_t l = 0; l < t.layers.size(); ++l) {
+    write_frames(t.layers[l][0], path, s0, k0, batch, n,
+                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].candidate; },
+                 t.buf);
+    write_frames(t.layers[l][1], path, s0, k0, batch, n,
+                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].state; },
+                 t.buf);
+    write_frames(t.layers[l][2], path, s0, k0, batch, n,
+                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].output; },
+                 t.buf);
+  }
+  write_frames(t.logits, path, s0, k0, batch, n,
+               [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].logits; },
+               t.buf);
+}
+
+void TraceWriter::write_decisions(const std::vector<Decision>& decisions) {
+  Impl& t = *impl_;
+  const h5::Loc g{t.group.get(), t.file->root().path, t.where};
+  std::vector<std::int64_t> cls;
+  std::vector<double> margin;
+  for (const Decision& d : decisions) {
+    cls.push_back(d.decision);
+    margin.push_back(d.margin);
+  }
+  const std::vector<hsize_t> dims{decisions.size()};
+  h5::write_array(g, "decision", dims, cls.data());
+  h5::write_array(g, "vote_margin", dims, margin.data());
+  h5::Id dec(H5Dopen2(t.group.get(), "decision", H5P_DEFAULT));
+  h5::write_object_attr(dec.get(), g.path, g.child("decision"), "units",
+                        "class index; -1 = tie (majority vote over frames of argmax logits)");
+  h5::Id mar(H5Dopen2(t.group.get(), "vote_margin", H5P_DEFAULT));
+  h5::write_object_attr(mar.get(), g.path, g.child("vote_margin"), "units",
+                        "fraction of frames: top class share minus runner-up share");
+}
+
+Index TraceWriter::preferred_block() const { return impl_->chunk; }
+
+RunFile::RunFile(const std::filesystem::path& out, const RunInfo& info)
+    : impl_(std::make_shared<detail::RunFileState>()) {
+  impl_->out = out;
+  impl_->part = out.string() + ".part";
+  impl_->file = h5::create_file(impl_->part);
+  const h5::Loc r = impl_->root();
+  h5::write_attr(r, "format", std::string(kRunFormat));
+  h5::write_attr(r, "tool_version", info.tool_version);
+  h5::write_attr(r, "command_line", info.command_line);
+  h5::write_attr(r, "created", utc_now());
+}
+
+RunFile::RunFile(RunFile&&) noexcept = default;
+RunFile& RunFile::operator=(RunFile&&) noexcept = default;
+
+RunFile::~RunFile() {
+  if (impl_ && impl_->file.valid()) H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);
+}
+
+const std::filesystem::path& RunFile::path() const { return impl_->out; }
+
+void RunFile::write_config(const std::vector<Attr>& attrs) {
+  const h5::Loc r = impl_->root();
+  h5::Id g = h5::exists(r, "config") ? h5::open_group(r, "config") : h5::create_group(r, "config");
+  const h5::Loc c{g.get(), r.path, "/config"};
+  for (const Attr& a : attrs)
+    std::visit([&](const auto& v) { h5::write_attr(c, a.name, v); }, a.value);
+}
+
+void RunFile::write_model(const Network& net) { write_model_group(impl_->root(), net); }
+
+InputsWriter RunFile::add_inputs(const TraceShape& shape) {
+  auto w = std::make_shared<InputsWriter::Impl>();
+  w->file = impl_;
+  const h5::Loc r = impl_->root();
+  w->inputs = make_trace(r, "inputs", shape, shape.n_in, chunk_frames(shape.frames, shape.n_in),
+                         "model units");
+  return InputsWriter(std::move(w));
+}
+
+TraceWriter RunFile::add_traces(const std::string& engine, const TraceShape& shape,
+                                const std::string& units) {
+  auto t = std::make_shared<TraceWriter::Impl>();
+  t->file = impl_;
+  t->shape = shape;
+  t->chunk = chunk_frames(shape.frames, std::max(shape.d, shape.n_out));
+  const h5::Loc r = impl_->root();
+  t->group = h5::create_group(r, engine);
+  t->where = r.child(engine);
+  const h5::Loc g{t->group.get(), r.path, t->where};
+  for (Index l = 0; l < shape.n_layers; ++l) {
+    const std::string name = "layer" + std::to_string(l + 1);
+    h5::Id lg = h5::create_group(g, name);
+    const h5::Loc lloc{lg.get(), r.path, g.child(name)};
+    t->layers.push_back({make_trace(lloc, "candidate", shape, shape.d, t->chunk, units),
+                         make_trace(lloc, "state", shape, shape.d, t->chunk, units),
+                         make_trace(lloc, "output", shape, shape.d, t->chunk, units)});
+  }
+  t->logits = make_trace(g, "logits", shape, shape.n_out, t->chunk, units);
+  return TraceWriter(std::move(t));
+}
+
+void RunFile::commit() {
+  impl_->root();
+  H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);
+  impl_->file = h5::Id();
+  // Writers still hold dataset handles; HDF5 keeps the file open until they are gone, so the file
+  // is closed with H5F_CLOSE_WEAK semantics. Renaming an open file is safe on POSIX.
+  std::error_code ec;
+  std::filesystem::rename(impl_->part, impl_->out, ec);
+  if (ec)
+    throw FileError(impl_->out.string(), "", "could not be moved into place from '" +
+                                                 impl_->part + "': " + ec.message());
+}
+
+}  // namespace bmru::core

@@ -1,0 +1,46 @@
+#include "experiments/cli.hpp"
+
+#include <clocale>
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "core/errors.hpp"
+#include "options.hpp"
+#include "version.hpp"
+
+namespace bmru::experiments {
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) {
+    if (i) s += ' ';
+    s += argv[i];
+  }
+  return s;
+}
+
+int run_cli(int argc, char** argv) {
+  // Numbers in netlists, files and output never depend on the user's locale.
+  std::setlocale(LC_NUMERIC, "C");
+  CLI::App app{"bmru-cosim: co-simulation of BMRU networks against transistor-level circuits"};
+  app.set_version_flag("--version", kToolVersion);
+  app.require_subcommand(1);
+  const std::string cmdline = command_line(argc, argv);
+  add_simulate_command(app, cmdline);
+  add_demo_model_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const bmru::Error& e) {
+    std::fprintf(stderr, "bmru: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bmru: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace bmru::experiments

@@ -1,0 +1,38 @@
+#pragma once
+// The built-in demo network: the keyword-spotting shape (13 inputs, d = 4, L = 2, 2 outputs),
+// generated from a seed, inside the realisable range, with thresholds placed so that every cell is
+// exercised on the default random inputs (see DemoTargets).
+#include <cstdint>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/stimuli.hpp"
+
+namespace bmru::models {
+
+inline constexpr std::uint64_t kDemoSeed = 1;
+
+// How much one cell is exercised over a set of sequences.
+struct CellExercise {
+  double band_share = 0;        // share of frames with beta_lo <= c <= beta_hi
+  double lo_crossings_per_100 = 0;  // changes of [c < beta_lo] between frames, per 100 frames
+  double hi_crossings_per_100 = 0;  // changes of [c > beta_hi] between frames, per 100 frames
+  double state_changes_per_100 = 0;
+};
+
+struct DemoTargets {
+  double band_share_min = 0.20;
+  double crossings_min_per_100 = 3.0;
+};
+
+// [layer][cell] exercise of the network on every sequence of `source`.
+std::vector<std::vector<CellExercise>> exercise(const core::Network& net,
+                                                core::StimulusSource& source);
+
+// The demo network for `seed`. Deterministic; throws bmru::Error if no draw meets the targets.
+core::Network demo_network(std::uint64_t seed = kDemoSeed);
+
+// The inputs the demo is tuned on: the defaults of `bmru simulate` (8 x 101 frames, seed 1).
+core::RandomStimulusSpec demo_inputs();
+
+}  // namespace bmru::models

@@ -1,0 +1,42 @@
+#pragma once
+// The discrete-time reference engine of a first-quadrant BMRU network (DESIGN.md section 1), on
+// Eigen, over a batch of sequences at once.
+#include <string>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/network.hpp"
+
+namespace bmru::models {
+
+using core::Index;
+using core::Matrix;
+
+class ReferenceEngine final : public core::FrameEngine {
+ public:
+  // Validates the network (InputError listing every problem).
+  explicit ReferenceEngine(core::Network net);
+
+  std::string name() const override { return "sw"; }
+  void reset(Index batch) override;
+  void step(const Matrix& x, core::Frame& out) override;
+
+  // States h_{k-1} [B, d] of layer `layer` (0-based); resync mode overwrites them with hardware
+  // states before the next step (DESIGN.md section 4).
+  const Matrix& state(Index layer) const { return h_[static_cast<size_t>(layer)]; }
+  void set_state(Index layer, const Matrix& h);
+
+  const core::Network& network() const { return net_; }
+
+ private:
+  core::Network net_;
+  std::vector<core::CellConstants> cells_;
+  std::vector<Matrix> h_;  // per layer [B, d]
+  Matrix u_;               // residual stream [B, d]
+  Matrix a_;               // ReLU of the stream [B, d]
+};
+
+// Runs one sequence x [N, n_in] from the initial states and returns its N frames (batch 1).
+std::vector<core::Frame> run_sequence(const core::Network& net, const Matrix& x);
+
+}  // namespace bmru::models
