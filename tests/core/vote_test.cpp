@@ -1,0 +1,52 @@
+#include "core/vote.hpp"
+
+#include <gtest/gtest.h>
+
+namespace bmru::core {
+namespace {
+
+Eigen::RowVectorXd row(std::initializer_list<double> v) {
+  Eigen::RowVectorXd r(static_cast<Index>(v.size()));
+  Index i = 0;
+  for (double x : v) r(i++) = x;
+  return r;
+}
+
+TEST(Vote, MajorityWinsWithItsMargin) {
+  VoteCounter v(2);
+  v.add(row({1.0, 0.0}));
+  v.add(row({1.0, 0.5}));
+  v.add(row({0.0, 2.0}));
+  v.add(row({3.0, -1.0}));
+  const Decision d = v.result();
+  EXPECT_EQ(d.decision, 0);
+  EXPECT_DOUBLE_EQ(d.margin, 0.5);  // 3/4 - 1/4
+}
+
+TEST(Vote, EqualVotesAreATieWithZeroMargin) {
+  VoteCounter v(2);
+  v.add(row({1.0, 0.0}));
+  v.add(row({0.0, 1.0}));
+  EXPECT_EQ(v.result(), (Decision{kTie, 0.0}));
+}
+
+TEST(Vote, EqualLogitsVoteForTheLowestClass) {
+  VoteCounter v(3);
+  v.add(row({0.0, 1.0, 1.0}));
+  EXPECT_EQ(v.result().decision, 1);
+}
+
+TEST(Vote, RunnerUpIsTheSecondLargestCount) {
+  VoteCounter v(3);
+  for (int i = 0; i < 5; ++i) v.add(row({0, 0, 1}));
+  for (int i = 0; i < 3; ++i) v.add(row({0, 1, 0}));
+  for (int i = 0; i < 2; ++i) v.add(row({1, 0, 0}));
+  const Decision d = v.result();
+  EXPECT_EQ(d.decision, 2);
+  EXPECT_DOUBLE_EQ(d.margin, 0.2);
+}
+
+TEST(Vote, NoFramesIsATie) { EXPECT_EQ(VoteCounter(2).result().decision, kTie); }
+
+}  // namespace
+}  // namespace bmru::core

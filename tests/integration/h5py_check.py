@@ -1,0 +1,67 @@
+"""h5py side of the end-to-end tests: reads a run file as a user would, and writes a model file the
+way h5py does (variable-length UTF-8 string attributes, int32 attributes, float32/int16 datasets)."""
+import sys
+
+import h5py
+import numpy as np
+
+
+def check_run(path):
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "bmru-cosim/1", f.attrs["format"]
+        for key in ("tool_version", "command_line", "created"):
+            assert isinstance(f.attrs[key], str), key
+        S, N, n_in = f["inputs"].shape
+        d = f["model"].attrs["d"]
+        n_out = f["model"].attrs["n_out"]
+        for l in range(1, int(f["model"].attrs["n_layers"]) + 1):
+            for sig in ("candidate", "state", "output"):
+                ds = f[f"sw/layer{l}/{sig}"]
+                assert ds.shape == (S, N, d), (sig, ds.shape)
+                assert ds.attrs["units"] == "model units"
+            alpha = np.abs(f[f"model/layer{l}/alphas"][...])
+            state = f[f"sw/layer{l}/state"][...]
+            assert np.all((state == 0) | (state == alpha)), "states other than 0 and alpha"
+            assert np.all(f[f"sw/layer{l}/candidate"][...] >= 0)
+        assert f["sw/logits"].shape == (S, N, n_out)
+        dec = f["sw/decision"][...]
+        assert dec.shape == (S,) and set(np.unique(dec)) <= {-1, 0, 1}
+        margin = f["sw/vote_margin"][...]
+        assert np.all((margin >= 0) & (margin <= 1))
+        # The vote recomputed from the stored logits agrees with the stored decision.
+        for s in range(S):
+            votes = np.bincount(np.argmax(f["sw/logits"][s], axis=1), minlength=n_out)
+            top = np.sort(votes)[::-1]
+            want = -1 if top[0] == top[1] else int(np.argmax(votes))
+            assert dec[s] == want, (s, dec[s], want)
+            assert abs(margin[s] - (top[0] - top[1]) / N) < 1e-12
+
+
+def write_model(path):
+    rng = np.random.default_rng(3)
+    n_in, d, n_out = 3, 2, 2
+    with h5py.File(path, "w") as f:
+        m = f.create_group("model")
+        m.attrs["format"] = "bmru-model/1"
+        m.attrs["n_in"] = np.int32(n_in)
+        m.attrs["d"] = np.int32(d)
+        m.attrs["n_layers"] = np.int16(1)
+        m.attrs["n_out"] = np.int32(n_out)
+        m.attrs["unit_current"] = np.float32(5e-10)
+        m["pre_proj/kernel"] = rng.uniform(-1, 1, (n_in, d)).astype(np.float32)
+        m["pre_proj/bias"] = np.zeros(d, dtype=np.int16)
+        g = m.create_group("layer1")
+        g["alphas"] = np.array([1.0, -0.5], dtype=np.float32)
+        g["beta1"] = np.array([0.5, 0.25], dtype=np.float32)
+        g["delta"] = np.array([0.25, 0.125], dtype=np.float32)
+        g["initial_state"] = np.array([0, 1], dtype=np.int8)
+        g["cand_kernel"] = rng.uniform(0, 1, (d, d)).astype(np.float32)
+        g["cand_bias"] = np.array([0.25, 0.5], dtype=np.float64)
+        g["post_kernel"] = rng.uniform(-1, 1, (d, d)).astype(np.float32)
+        g["post_bias"] = np.zeros(d, dtype=np.float32)
+        m["fc/kernel"] = rng.uniform(-1, 1, (d, n_out)).astype(np.float32)
+        m["fc/bias"] = np.zeros(n_out, dtype=np.float32)
+
+
+if __name__ == "__main__":
+    {"check-run": check_run, "write-model": write_model}[sys.argv[1]](sys.argv[2])
