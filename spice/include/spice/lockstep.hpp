@@ -1,0 +1,45 @@
+#pragma once
+// What the caller hands the SPICE engine for a lockstep transient (DESIGN.md section 4): the frame
+// axis, the caller-driven sources and the vectors to sample, integrate or capture. Names are ngspice
+// plot vector names: a node ("out", "x1.n3"), or a source's current ("vsense#branch",
+// "v.x1.vs#branch"). The engine knows nothing of what the signals mean.
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/time_axis.hpp"
+
+namespace bmru::spice {
+
+using core::Index;
+
+struct LockstepSpec {
+  core::FrameAxis axis;
+  Index frames = 0;
+  // Names of sources written `<name> n+ n- external` in the netlist (V or I; any case).
+  std::vector<std::string> sources;
+  // Values x_k of every source at frame k, in the order of `sources`, in volts or amperes. Called
+  // with non-decreasing k (a frame may be asked for more than once); must be deterministic.
+  std::function<void(Index k, std::span<double> values)> frame_values;
+  std::vector<std::string> probes;     // sampled at each frame's sample instant
+  std::vector<std::string> integrals;  // integrated over each frame (trapezoid on accepted points)
+  std::vector<std::string> dense;      // handed over at every accepted point
+};
+
+enum class Action { proceed, stop };
+
+// Receives the lockstep data on the simulating thread, in time order.
+class LockstepHandler {
+ public:
+  virtual ~LockstepHandler() = default;
+  // Frame k's probe values at its sample instant (order of LockstepSpec::probes). Return
+  // Action::stop to end the transient early (it ends at the next accepted point).
+  virtual Action on_sample(Index k, std::span<const double> probes) = 0;
+  // Frame k's integrals over [kT, (k+1)T) (order of LockstepSpec::integrals), in unit-seconds.
+  virtual void on_frame_end(Index /*k*/, std::span<const double> /*integrals*/) {}
+  // Every accepted point, with the dense vectors (order of LockstepSpec::dense).
+  virtual void on_point(double /*t*/, std::span<const double> /*dense*/) {}
+};
+
+}  // namespace bmru::spice
