@@ -29,6 +29,8 @@ int run_cli(int argc, char** argv) {
   const std::string cmdline = command_line(argc, argv);
   add_simulate_command(app, cmdline);
   add_demo_model_command(app);
+  int exit_code = 0;
+  add_worker_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -40,7 +42,7 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "bmru: internal error: %s\n", e.what());
     return 2;
   }
-  return 0;
+  return exit_code;
 }
 
 }  // namespace bmru::experiments

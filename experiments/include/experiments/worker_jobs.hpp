@@ -1,0 +1,27 @@
+#pragma once
+// The jobs `bmru worker` understands, with their (JSON) request and reply formats. The pool in
+// spice/ only moves opaque bytes; this is where they get a meaning.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "spice/pool.hpp"
+#include "spice/session.hpp"
+
+namespace bmru::experiments {
+
+// Load a netlist, run one transient, reply with the named vectors.
+struct TransientRequest {
+  std::string netlist;
+  std::uint64_t seed = 1;
+  spice::Transient tran;
+  std::vector<std::string> vectors;  // "time" is always available
+};
+spice::Job make_job(const TransientRequest& request);
+std::map<std::string, std::vector<double>> parse_transient_reply(const std::string& message);
+
+// Every handler the worker registers, by job kind.
+std::map<std::string, spice::JobHandler> worker_handlers();
+
+}  // namespace bmru::experiments

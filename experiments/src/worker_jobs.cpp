@@ -1,0 +1,44 @@
+#include "experiments/worker_jobs.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+using nlohmann::json;
+constexpr const char* kTransient = "netlist.transient";
+
+void run_transient(const std::string& payload, spice::JobContext& ctx) {
+  const json r = json::parse(payload);
+  spice::Transient tran{r.at("step").get<double>(), r.at("stop").get<double>(),
+                        r.at("tmax").get<double>()};
+  const auto names = r.at("vectors").get<std::vector<std::string>>();
+  spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
+  c.transient(tran, names);
+  json reply = json::object();
+  reply["time"] = c.vector("time");
+  for (const auto& n : names) reply[n] = c.vector(n);
+  ctx.send(reply.dump());
+}
+
+}  // namespace
+
+spice::Job make_job(const TransientRequest& q) {
+  const json r{{"netlist", q.netlist},  {"seed", q.seed},       {"step", q.tran.step_s},
+               {"stop", q.tran.stop_s}, {"tmax", q.tran.max_step_s}, {"vectors", q.vectors}};
+  return {kTransient, r.dump(), spice::default_timeout_s(q.tran.stop_s)};
+}
+
+std::map<std::string, std::vector<double>> parse_transient_reply(const std::string& message) {
+  try {
+    return json::parse(message).get<std::map<std::string, std::vector<double>>>();
+  } catch (const json::exception& e) {
+    throw Error(std::string("A worker sent a reply that is not a transient result: ") + e.what());
+  }
+}
+
+std::map<std::string, spice::JobHandler> worker_handlers() { return {{kTransient, run_transient}}; }
+
+}  // namespace bmru::experiments

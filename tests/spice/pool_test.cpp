@@ -1,0 +1,103 @@
+// The worker pool with real worker processes of the built binary and real ngspice: bad netlists of
+// every kind fail alone, with ngspice's words, and the next job succeeds.
+#include "spice/pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "experiments/worker_jobs.hpp"
+
+namespace bmru::spice {
+namespace {
+
+using experiments::make_job;
+using experiments::parse_transient_reply;
+using experiments::TransientRequest;
+
+const Transient kTran{1e-5, 1e-3, 1e-5};
+
+Job rc_job(double volts) {
+  return make_job({"rc\nV1 in 0 dc " + std::to_string(volts) + "\nR1 in out 1k\nC1 out 0 10n\n.end\n",
+                   1, kTran, {"out"}});
+}
+
+struct Results {
+  std::vector<JobOutcome> outcomes;
+  std::vector<std::map<std::string, std::vector<double>>> replies;
+};
+
+Results run(WorkerPool& pool, const std::vector<Job>& jobs) {
+  Results r;
+  r.replies.resize(jobs.size());
+  r.outcomes = pool.run(jobs, [&](size_t j, const std::string& m) { r.replies[j] = parse_transient_reply(m); });
+  return r;
+}
+
+TEST(WorkerPool, RunsJobsInParallelAndReturnsTheirMessages) {
+  WorkerPool pool(BMRU_BINARY, 2);
+  std::vector<Job> jobs;
+  for (int i = 0; i < 6; ++i) jobs.push_back(rc_job(0.1 * (i + 1)));
+  const Results r = run(pool, jobs);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    ASSERT_TRUE(r.outcomes[i].ok) << r.outcomes[i].error;
+    EXPECT_NEAR(r.replies[i].at("out").back(), 0.1 * static_cast<double>(i + 1), 1e-6);
+    EXPECT_NEAR(r.replies[i].at("time").back(), 1e-3, 1e-12);
+  }
+}
+
+struct BadCase {
+  const char* name;
+  std::string netlist;
+  std::vector<std::string> words;  // the error must contain each (case-sensitive)
+  double timeout_s = 60;
+  Transient tran = kTran;
+};
+
+class BadNetlist : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadNetlist, FailsAloneWithAClearErrorAndTheNextJobSucceeds) {
+  const BadCase& c = GetParam();
+  WorkerPool pool(BMRU_BINARY, 1);  // one worker: the good job needs a working (or new) worker
+  Job bad = make_job({c.netlist, 1, c.tran, {"out"}});
+  bad.timeout_s = c.timeout_s;
+  const Results r = run(pool, {rc_job(0.5), bad, rc_job(0.7)});
+  ASSERT_TRUE(r.outcomes[0].ok) << r.outcomes[0].error;
+  EXPECT_FALSE(r.outcomes[1].ok);
+  std::cout << c.name << " -> " << r.outcomes[1].error << "\n";
+  for (const auto& w : c.words) EXPECT_NE(r.outcomes[1].error.find(w), std::string::npos) << r.outcomes[1].error;
+  ASSERT_TRUE(r.outcomes[2].ok) << r.outcomes[2].error;
+  EXPECT_NEAR(r.replies[2].at("out").back(), 0.7, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadNetlist,
+    ::testing::Values(
+        BadCase{"malformed", "bad\nV1 in 0 dc 1\nR1 in out 1k\nX1 out 0 nosuchsubckt\n.end\n",
+                {"nosuchsubckt"}},
+        BadCase{"no_end", "bad\nV1 in 0 dc 1\nR1 in out 1k\nC1 out 0 1n\n", {".end"}},
+        BadCase{"unknown_model", "bad\nV1 in 0 dc 1\nR1 in out 1k\nM1 out in 0 0 nosuchmodel w=1u l=1u\n.end\n",
+                {"nosuchmodel"}},
+        BadCase{"floating_node", "bad\nV1 in 0 dc 1\nR1 in out 1k\nC1 out 0 1n\nC2 float out 1n\nR2 float float2 1k\n.end\n",
+                {"float"}},
+        BadCase{"non_converging",
+                "bad\nV1 in 0 pulse(0 5 0 1n 1n 1u 2u)\nD1 in out dbad\nD2 out 0 dbad\nR1 out 0 1e9\n"
+                ".model dbad d is=1e-30 n=0.001\n.end\n",
+                {"Timestep too small"}},
+        BadCase{"controlled_exit", "bad\n.param p={undefinedparam*2}\nV1 in 0 dc {p}\nR1 in out 1k\nC1 out 0 1n\n.end\n",
+                {"undefinedparam"}},
+        BadCase{"crash", "bad\nV1 in 0 dc 0 external\nR1 in out 1k\nC1 out 0 1n\n.end\n", {"signal"}},
+        BadCase{"hang", "slow\nV1 in 0 sin(0 1 1e3)\nR1 in out 1k\nC1 out 0 1p\n.end\n", {"timed out"}, 1.0,
+                Transient{1e-12, 1.0, 1e-12}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(WorkerPool, UnknownJobKindFailsAlone) {
+  WorkerPool pool(BMRU_BINARY, 1);
+  const auto r = pool.run({Job{"no.such.kind", "", 10}, rc_job(0.3)}, [](size_t, const std::string&) {});
+  EXPECT_FALSE(r[0].ok);
+  EXPECT_NE(r[0].error.find("no.such.kind"), std::string::npos);
+  EXPECT_TRUE(r[1].ok) << r[1].error;
+}
+
+}  // namespace
+}  // namespace bmru::spice
