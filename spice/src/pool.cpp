@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "core/units.hpp"
 #include "wire.hpp"
 
 extern char** environ;
@@ -270,7 +271,7 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
       if (w->pid > 0 && w->job >= 0 && Clock::now() >= w->deadline) {
         p.reap(*w, true);
         finish(*w, false, "The job timed out after " +
-                              std::to_string(jobs[static_cast<size_t>(w->job)].timeout_s) +
+                              core::format_number(jobs[static_cast<size_t>(w->job)].timeout_s) +
                               " s and its worker was killed");
       }
     remove_dead();

@@ -14,6 +14,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/units.hpp"
 #include "session_impl.hpp"
 
 namespace bmru::spice {
@@ -296,11 +297,11 @@ Circuit::~Circuit() {
 
 namespace {
 
+// Numbers for ngspice never go through the C locale (printf would write "0,001" under de_DE).
 std::string tran_command(const Transient& t) {
-  char buf[128];
-  std::snprintf(buf, sizeof buf, "tran %.17g %.17g 0 %.17g", t.step_s, t.stop_s,
-                t.max_step_s > 0 ? t.max_step_s : t.step_s);
-  return buf;
+  using core::format_number;
+  return "tran " + format_number(t.step_s) + " " + format_number(t.stop_s) + " 0 " +
+         format_number(t.max_step_s > 0 ? t.max_step_s : t.step_s);
 }
 
 // Sends `save` for the names, in commands under ngspice's 1023-character limit.
@@ -324,11 +325,7 @@ double last_time() {
   return v->v_realdata[v->v_length - 1];
 }
 
-std::string seconds(double t) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g s", t);
-  return buf;
-}
+std::string seconds(double t) { return core::format_number(t) + " s"; }
 
 void check_transient(Session::Impl& impl, size_t from, double reached, double stop,
                      bool stopped_early) {

@@ -4,9 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "experiments/worker_jobs.hpp"
+#include "test_support.hpp"
 
 namespace bmru::spice {
 namespace {
@@ -90,6 +93,33 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"hang", "slow\nV1 in 0 sin(0 1 1e3)\nR1 in out 1k\nC1 out 0 1p\n.end\n", {"timed out"}, 1.0,
                 Transient{1e-12, 1.0, 1e-12}}),
     [](const auto& info) { return std::string(info.param.name); });
+
+TEST(WorkerPool, HostileSpiceinitInTheWorkingFolderAndHomeChangesNothing) {
+  const auto clean = [] {
+    WorkerPool pool(BMRU_BINARY, 1);
+    return run(pool, {rc_job(0.4)});
+  }();
+  ASSERT_TRUE(clean.outcomes[0].ok) << clean.outcomes[0].error;
+
+  // ngspice would read ./.spiceinit or ~/.spiceinit at init; these would break every transient.
+  test::TempDir dir;
+  std::ofstream(dir / ".spiceinit") << "set num_threads=4\nalias tran quit\noption reltol=0.5\n";
+  const auto old_cwd = std::filesystem::current_path();
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_home = old_home ? old_home : "";
+  std::filesystem::current_path(dir.path());
+  setenv("HOME", dir.path().c_str(), 1);
+  Results hostile;
+  {
+    WorkerPool pool(BMRU_BINARY, 1);
+    hostile = run(pool, {rc_job(0.4)});
+  }
+  std::filesystem::current_path(old_cwd);
+  setenv("HOME", saved_home.c_str(), 1);
+  ASSERT_TRUE(hostile.outcomes[0].ok) << hostile.outcomes[0].error;
+  EXPECT_EQ(hostile.replies[0].at("out"), clean.replies[0].at("out"));
+  EXPECT_EQ(hostile.replies[0].at("time"), clean.replies[0].at("time"));
+}
 
 TEST(WorkerPool, UnknownJobKindFailsAlone) {
   WorkerPool pool(BMRU_BINARY, 1);

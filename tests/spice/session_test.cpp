@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <clocale>
 #include <cmath>
 #include <fstream>
 
@@ -201,6 +202,20 @@ TEST(Session, MemoryStaysFlatOver500LoadRunCycles) {
   for (int i = 0; i < 500; ++i) cycle();
   const long after = rss_kb();
   EXPECT_LE(after - before, 2048) << "VmRSS grew from " << before << " kB to " << after << " kB";
+}
+
+TEST(Session, CommaDecimalLocaleChangesNothing) {
+  const std::string netlist = "rc\n.param rr=1.5k\nV1 in 0 dc 1\nR1 in out {rr}\nR2 out 0 0.5k\n.end\n";
+  const auto out = [&] {
+    Circuit c = session().load(netlist);
+    c.transient({1e-4, 1e-3, 1e-4}, {"out"});
+    return c.vector("out").back();
+  };
+  EXPECT_NEAR(out(), 0.25, 1e-9);
+  if (!std::setlocale(LC_NUMERIC, "de_DE.UTF-8")) GTEST_SKIP() << "de_DE.UTF-8 is not generated";
+  const double v = out();
+  std::setlocale(LC_NUMERIC, "C");
+  EXPECT_NEAR(v, 0.25, 1e-9);
 }
 
 TEST(Session, ASecondSessionIsRefused) {
