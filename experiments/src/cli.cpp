@@ -29,6 +29,9 @@ int run_cli(int argc, char** argv) {
   const std::string cmdline = command_line(argc, argv);
   add_simulate_command(app, cmdline);
   add_demo_model_command(app);
+  add_pdk_command(app);
+  add_characterize_command(app);
+  add_bench_command(app);
   int exit_code = 0;
   add_worker_command(app, exit_code);
   try {

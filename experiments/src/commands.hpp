@@ -7,6 +7,9 @@ namespace bmru::experiments {
 
 void add_simulate_command(CLI::App& app, const std::string& command_line);
 void add_demo_model_command(CLI::App& app);
+void add_pdk_command(CLI::App& app);
+void add_characterize_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 // Sets `exit_code` to the worker loop's exit code.
 void add_worker_command(CLI::App& app, int& exit_code);
 

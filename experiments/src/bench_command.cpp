@@ -1,0 +1,32 @@
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "experiments/bench.hpp"
+#include "options.hpp"
+
+namespace bmru::experiments {
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("bench", "Benchmarks that print measured ratios");
+  cmd->require_subcommand(1);
+  auto o = std::make_shared<BenchLockstepOptions>();
+  CLI::App* lock = cmd->add_subcommand(
+      "lockstep", "Lockstep vs free-running transient vs ngspice -b on a ~100-MOSFET mirror chain");
+  add_count(lock, "--frames", o->frames, "Frames (default 1000)");
+  add_quantity(lock, "--frame-period", o->frame_period_s, "Frame period (default 10m)");
+  add_count(lock, "--pairs", o->pairs, "Alternating free/lockstep pairs (default 3)");
+  lock->callback([o] {
+    const BenchLockstepResult r = run_bench_lockstep(*o);
+    std::printf("fixture: %d MOSFETs, %lld frames of %g s, %lld accepted points per run\n",
+                r.mosfets, static_cast<long long>(o->frames), o->frame_period_s, r.accepted_points);
+    for (size_t i = 0; i < r.free_s.size(); ++i)
+      std::printf("pair %zu: free %.3f s, lockstep %.3f s, ratio %.4f\n", i + 1, r.free_s[i],
+                  r.lockstep_s[i], r.lockstep_s[i] / r.free_s[i]);
+    std::printf("ngspice -b (PWL sources): %.3f s\n", r.batch_s);
+    std::printf("chain gain (output / input current, 50 mirrors): %.3g\n", r.chain_gain);
+    std::printf("lockstep_overhead_ratio=%.6g\nbatch_ratio=%.6g\n", r.overhead_ratio, r.batch_ratio);
+  });
+}
+
+}  // namespace bmru::experiments

@@ -1,0 +1,57 @@
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "core/units.hpp"
+#include "experiments/characterize.hpp"
+#include "options.hpp"
+#include "pdk/registry.hpp"
+
+namespace bmru::experiments {
+
+void add_technology_options(CLI::App* cmd, TechnologyOptions& t) {
+  cmd->add_option("--pdk", t.pdk, "Technology: generic180 (default) or gf180mcu");
+  cmd->add_option("--pdk-path", t.pdk_path,
+                  "GF180MCU model folder or sm141064.ngspice (default: PDK_ROOT/PDK)");
+  cmd->add_option("--corner", t.conditions.corner, "Process corner (default tt)");
+  add_quantity(cmd, "--temp", t.conditions.temperature_c, "Temperature in C (default 27)");
+  add_quantity(cmd, "--vdd", t.conditions.vdd_v, "Supply in V (default 1.8)");
+}
+
+void add_pdk_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("pdk", "List the technologies bmru can find, their corners and devices");
+  cmd->callback([] {
+    for (const auto& a : pdk::list_technologies()) {
+      if (!a.found) {
+        std::printf("%s: not found\n  %s\n", a.name.c_str(), a.location.c_str());
+        continue;
+      }
+      const auto t = pdk::open_technology(a.name);
+      std::printf("%s: %s\n  corners:", a.name.c_str(), a.location.c_str());
+      for (const auto& c : t->corners()) std::printf(" %s", c.c_str());
+      std::printf("\n  devices:");
+      for (const auto& d : t->device_names()) std::printf(" %s", d.c_str());
+      std::printf("\n  nominal vdd: %s V\n", core::format_number(t->nominal_vdd()).c_str());
+    }
+  });
+}
+
+void add_characterize_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand("characterize", "Characterize devices and circuits with ngspice");
+  cmd->require_subcommand(1);
+  auto o = std::make_shared<DeviceOptions>();
+  auto type = std::make_shared<std::string>("n");
+  CLI::App* dev = cmd->add_subcommand("device", "Drain current of one transistor: prints id=<A>");
+  add_technology_options(dev, o->tech);
+  dev->add_option("--type", *type, "n or p")->check(CLI::IsMember({"n", "p"}));
+  add_quantity(dev, "--w", o->device.w_m, "Width (e.g. 1u)")->required();
+  add_quantity(dev, "--l", o->device.l_m, "Length (e.g. 1u)")->required();
+  add_quantity(dev, "--vds", o->vds_v, "|Vds| in V")->required();
+  add_quantity(dev, "--vgs", o->vgs_v, "|Vgs| in V")->required();
+  dev->callback([o, type] {
+    o->device.type = *type == "n" ? pdk::Polarity::n : pdk::Polarity::p;
+    std::printf("id=%s\n", core::format_number(run_characterize_device(*o)).c_str());
+  });
+}
+
+}  // namespace bmru::experiments
