@@ -16,9 +16,14 @@ void run_transient(const std::string& payload, spice::JobContext& ctx) {
                         r.at("tmax").get<double>()};
   const auto names = r.at("vectors").get<std::vector<std::string>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
-  c.transient(tran, names);
+  const auto analysis = r.value("analysis", std::string());
   json reply = json::object();
-  reply["time"] = c.vector("time");
+  if (analysis.empty()) {
+    c.transient(tran, names);
+    reply["time"] = c.vector("time");
+  } else {
+    c.analysis(analysis);
+  }
   for (const auto& n : names) reply[n] = c.vector(n);
   ctx.send(reply.dump());
 }
@@ -27,7 +32,8 @@ void run_transient(const std::string& payload, spice::JobContext& ctx) {
 
 spice::Job make_job(const TransientRequest& q) {
   const json r{{"netlist", q.netlist},  {"seed", q.seed},       {"step", q.tran.step_s},
-               {"stop", q.tran.stop_s}, {"tmax", q.tran.max_step_s}, {"vectors", q.vectors}};
+               {"stop", q.tran.stop_s}, {"tmax", q.tran.max_step_s}, {"vectors", q.vectors},
+               {"analysis", q.analysis}};
   return {kTransient, r.dump(), spice::default_timeout_s(q.tran.stop_s)};
 }
 

@@ -22,7 +22,7 @@ const Transient kTran{1e-5, 1e-3, 1e-5};
 
 Job rc_job(double volts) {
   return make_job({"rc\nV1 in 0 dc " + std::to_string(volts) + "\nR1 in out 1k\nC1 out 0 10n\n.end\n",
-                   1, kTran, {"out"}});
+                   1, kTran, {"out"}, ""});
 }
 
 struct Results {
@@ -62,7 +62,7 @@ class BadNetlist : public ::testing::TestWithParam<BadCase> {};
 TEST_P(BadNetlist, FailsAloneWithAClearErrorAndTheNextJobSucceeds) {
   const BadCase& c = GetParam();
   WorkerPool pool(BMRU_BINARY, 1);  // one worker: the good job needs a working (or new) worker
-  Job bad = make_job({c.netlist, 1, c.tran, {"out"}});
+  Job bad = make_job({c.netlist, 1, c.tran, {"out"}, ""});
   bad.timeout_s = c.timeout_s;
   const Results r = run(pool, {rc_job(0.5), bad, rc_job(0.7)});
   ASSERT_TRUE(r.outcomes[0].ok) << r.outcomes[0].error;

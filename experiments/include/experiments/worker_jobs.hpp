@@ -11,12 +11,14 @@
 
 namespace bmru::experiments {
 
-// Load a netlist, run one transient, reply with the named vectors.
+// Load a netlist, run one transient (or, when `analysis` is set, that analysis command, e.g.
+// "op"), reply with the named vectors (a transient's reply also holds "time").
 struct TransientRequest {
   std::string netlist;
   std::uint64_t seed = 1;
   spice::Transient tran;
-  std::vector<std::string> vectors;  // "time" is always available
+  std::vector<std::string> vectors;
+  std::string analysis;
 };
 spice::Job make_job(const TransientRequest& request);
 std::map<std::string, std::vector<double>> parse_transient_reply(const std::string& message);
