@@ -190,6 +190,7 @@ void Session::Impl::require_usable() const {
 void Session::Impl::cleanup() {
   if (dead) return;
   const size_t before = lines.size();
+  command("delete all");  // the lockstep run's `stop when` condition
   command("destroy all");
   if (circuit_loaded) command("remcirc");
   circuit_loaded = false;

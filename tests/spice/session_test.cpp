@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <clocale>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -126,6 +127,33 @@ TEST(Session, ReplayWithPwlGivesTheSameSamples) {
     ASSERT_NEAR(*it, ts, 1e-9) << "the replay did not land on sample " << k;
     EXPECT_NEAR(out[static_cast<size_t>(it - t.begin())], r.out[k], 0.5e-3) << "frame " << k;
   }
+}
+
+TEST(Session, DenseCaptureSeesEveryAcceptedPointInOrder) {
+  const auto axis = core::FrameAxis::with_period(1e-3);
+  const auto x = test::random_levels(10, 5);
+  struct Dense final : LockstepHandler {
+    std::vector<double> t, v;
+    Action on_sample(Index, std::span<const double>) override { return Action::proceed; }
+    void on_point(double time, std::span<const double> d) override {
+      t.push_back(time);
+      v.push_back(d[0]);
+    }
+  } h;
+  auto spec = rc_spec(axis, x);
+  spec.dense = {"out", "in"};
+  Circuit c = session().load(test::rc_netlist("Vin in 0 external"), 1);
+  const RunSummary s = c.lockstep(tran_for(axis, x.size()), spec, h);
+  ASSERT_EQ(static_cast<long long>(h.t.size()), s.accepted_points);
+  EXPECT_TRUE(std::is_sorted(h.t.begin(), h.t.end()));
+  EXPECT_DOUBLE_EQ(h.t.front(), 0.0);
+  EXPECT_NEAR(h.t.back(), axis.stop_time(10), 1e-12);
+  // Every ramp corner and sample instant is an accepted point (they are breakpoints).
+  for (Index k = 1; k < 10; ++k)
+    for (double corner : axis.breakpoints(k))
+      EXPECT_TRUE(std::any_of(h.t.begin(), h.t.end(), [&](double t) { return std::abs(t - corner) < 1e-12; }))
+          << "no accepted point at " << corner;
+  EXPECT_NEAR(h.v.front(), x[0], 1e-6);  // operating point computed with x_0
 }
 
 TEST(Session, HandlerStopsTheTransientEarly) {

@@ -12,14 +12,16 @@ namespace bmru::experiments {
 struct BenchLockstepOptions {
   core::Index frames = 1000;
   double frame_period_s = 10e-3;
-  int pairs = 3;
+  int pairs = 5;
   int stages = 25;  // 4 MOSFETs each
   std::string ngspice = "ngspice";  // the batch executable
 };
 
 struct BenchLockstepResult {
-  std::vector<double> free_s, lockstep_s;  // per run, in the order they alternated
-  double overhead_ratio = 0;               // median of lockstep / free over the pairs
+  std::vector<double> free_s, lockstep_s;  // wall time per run, in the order they alternated
+  std::vector<double> free_cpu_s, lockstep_cpu_s;  // CPU time per run
+  double overhead_ratio = 0;               // median of lockstep / free wall time over the pairs
+  double overhead_cpu_ratio = 0;           // the same with CPU time
   double batch_s = 0;
   double batch_ratio = 0;                  // median lockstep / ngspice -b
   int mosfets = 0;
