@@ -7,28 +7,13 @@
 
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
+#include "h5_reader.hpp"
 #include "test_support.hpp"
 
 namespace bmru::core {
 namespace {
 
-std::vector<double> read_dataset(const std::filesystem::path& path, const char* name,
-                                 std::vector<hsize_t>* dims = nullptr) {
-  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-  hid_t s = H5Dget_space(d);
-  std::vector<hsize_t> dd(static_cast<size_t>(H5Sget_simple_extent_ndims(s)));
-  H5Sget_simple_extent_dims(s, dd.data(), nullptr);
-  hsize_t n = 1;
-  for (auto x : dd) n *= x;
-  std::vector<double> v(n);
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Sclose(s);
-  H5Dclose(d);
-  H5Fclose(f);
-  if (dims) *dims = dd;
-  return v;
-}
+using test::read_dataset;
 
 Frame frame(Index batch, Index d, Index n_out, double base) {
   Frame f;

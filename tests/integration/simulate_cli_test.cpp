@@ -11,6 +11,7 @@
 #include "core/stimuli.hpp"
 #include "models/demo_network.hpp"
 #include "models/reference_engine.hpp"
+#include "h5_reader.hpp"
 #include "test_support.hpp"
 
 namespace bmru {
@@ -18,21 +19,7 @@ namespace {
 
 std::vector<double> read(const std::filesystem::path& path, const std::string& name,
                          std::vector<hsize_t>& dims) {
-  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  EXPECT_GE(f, 0) << path;
-  hid_t d = H5Dopen2(f, name.c_str(), H5P_DEFAULT);
-  EXPECT_GE(d, 0) << name;
-  hid_t s = H5Dget_space(d);
-  dims.resize(static_cast<size_t>(H5Sget_simple_extent_ndims(s)));
-  H5Sget_simple_extent_dims(s, dims.data(), nullptr);
-  hsize_t n = 1;
-  for (auto x : dims) n *= x;
-  std::vector<double> v(n);
-  H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-  H5Sclose(s);
-  H5Dclose(d);
-  H5Fclose(f);
-  return v;
+  return test::read_dataset(path, name, &dims);
 }
 
 TEST(SimulateCli, DefaultRunWritesSwitchingCellsWithOnlyZeroAndAlpha) {
