@@ -52,6 +52,39 @@ void add_characterize_command(CLI::App& app) {
     o->device.type = *type == "n" ? pdk::Polarity::n : pdk::Polarity::p;
     std::printf("id=%s\n", core::format_number(run_characterize_device(*o)).c_str());
   });
+
+  auto co = std::make_shared<CellOptions>();
+  auto bias = std::make_shared<models::CellBias>();
+  auto targets = std::make_shared<CellTargets>();
+  CLI::App* cell = cmd->add_subcommand(
+      "cell", "Up-down candidate sweep of one BMRU cell: switch points, on-level, off floor");
+  add_technology_options(cell, co->tech);
+  auto* ith = add_quantity(cell, "--ithresh", bias->ithresh_a, "Bias current of M2, I_thresh (A)");
+  auto* iw = add_quantity(cell, "--iwidth", bias->iwidth_a, "Bias current of M8, I_width (A)");
+  auto* ig = add_quantity(cell, "--igain", bias->igain_a, "Bias current of M5, I_gain (A)");
+  auto* lo = add_quantity(cell, "--beta-lo", targets->beta_lo_a, "Target switch-down point (A), calibrated");
+  auto* hi = add_quantity(cell, "--beta-hi", targets->beta_hi_a, "Target switch-up point (A), calibrated");
+  auto* al = add_quantity(cell, "--alpha", targets->alpha_a, "Target on-level (A), calibrated");
+  for (auto* raw : {ith, iw, ig})
+    for (auto* target : {lo, hi, al}) raw->excludes(target);
+  ith->needs(iw, ig);
+  hi->needs(lo, al);
+  cell->callback([co, bias, targets, ith, hi] {
+    if (*ith) co->bias = *bias;
+    if (*hi) co->targets = *targets;
+    const CellResult r = run_characterize_cell(*co);
+    if (co->targets)
+      std::printf("calibration: %s\nbiases: I_thresh %.2f pA, I_width %.2f pA, I_gain %.2f pA\n",
+                  r.calibration_from_cache ? "from cache" : ("built in " + std::to_string(r.calibration_s) + " s").c_str(),
+                  r.bias.ithresh_a * 1e12, r.bias.iwidth_a * 1e12, r.bias.igain_a * 1e12);
+    const CellMeasurement& m = r.measured;
+    std::printf("switch up   %8.2f pA\nswitch down %8.2f pA\non-level    %8.2f pA\noff floor   %8.3f pA\n",
+                m.switch_up_a * 1e12, m.switch_down_a * 1e12, m.on_level_a * 1e12, m.off_floor_a * 1e12);
+    using core::format_number;
+    std::printf("switch_up=%s switch_down=%s on_level=%s off_floor=%s\n",
+                format_number(m.switch_up_a).c_str(), format_number(m.switch_down_a).c_str(),
+                format_number(m.on_level_a).c_str(), format_number(m.off_floor_a).c_str());
+  });
 }
 
 }  // namespace bmru::experiments

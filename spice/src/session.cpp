@@ -105,7 +105,8 @@ bool is_failure(const std::string& line) {
       "timestep too small", "aborted",         "not parsed",         "unknown subckt",
       "no such",         "could not",          "fatal",              "controlledexit",
       "there aren't any circuits", "unknown model", "no circuit loaded", "undefined parameter",
-      "too many iterations without convergence", "gmin stepping failed",
+      "too many iterations without convergence",
+      // "Dynamic/True gmin stepping failed" alone is not fatal: ngspice goes on to source stepping.
       "source stepping failed", "unknown parameter", "netlist line no"};
   for (const char* p : patterns)
     if (l.find(p) != std::string::npos) return true;

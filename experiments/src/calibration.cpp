@@ -1,0 +1,136 @@
+#include "experiments/calibration.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.hpp"
+#include "core/units.hpp"
+#include "experiments/characterize.hpp"
+#include "version.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+using nlohmann::json;
+
+// The grid: I_thresh and I_gain from 70 pA to 6 nA (around the realisable 100 pA - 5 nA), and
+// I_width as fractions of I_thresh.
+std::vector<double> current_grid() {
+  std::vector<double> g;
+  const int n = 12;
+  for (int i = 0; i < n; ++i) g.push_back(70e-12 * std::pow(6e-9 / 70e-12, i / double(n - 1)));
+  return g;
+}
+const std::vector<double> kFractions{0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
+
+std::string key_of(const pdk::Technology& t, const pdk::Conditions& c, const std::string& ngspice) {
+  using core::format_number;
+  // The bench text covers the cell circuit, its sizes and the technology's models for these
+  // conditions: any change to them makes a new key.
+  const std::string bench = models::cell_bench(t, c, {1e-9, 1e-9, 1e-9});
+  std::string grid;
+  for (double v : current_grid()) grid += format_number(v) + ",";
+  for (double v : kFractions) grid += format_number(v) + ",";
+  return "cell|" + std::to_string(std::hash<std::string>{}(bench + grid)) + "|" + t.name() +
+         "|" + t.location() + "|" + c.corner + "|" +
+         format_number(c.temperature_c) + "|" + format_number(c.vdd_v) + "|ngspice " + ngspice +
+         "|bmru " + kToolVersion;
+}
+
+json to_json(const models::CellCalibration& c) {
+  return {{"ithresh", c.ithresh_a}, {"up", c.up_a},   {"fraction", c.fraction},
+          {"width", c.width_a},     {"igain", c.igain_a}, {"on", c.on_a}};
+}
+
+models::CellCalibration from_json(const json& j) {
+  models::CellCalibration c;
+  j.at("ithresh").get_to(c.ithresh_a);
+  j.at("up").get_to(c.up_a);
+  j.at("fraction").get_to(c.fraction);
+  j.at("width").get_to(c.width_a);
+  j.at("igain").get_to(c.igain_a);
+  j.at("on").get_to(c.on_a);
+  c.check();
+  return c;
+}
+
+}  // namespace
+
+std::filesystem::path cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "bmru-cosim";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : "/tmp") / ".cache" / "bmru-cosim";
+}
+
+models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Technology& tech,
+                                       const pdk::Conditions& conditions,
+                                       const std::function<void(int, int)>& progress) {
+  models::CellCalibration c;
+  c.ithresh_a = current_grid();
+  c.igain_a = current_grid();
+  c.fraction = kFractions;
+  const int total = static_cast<int>(c.ithresh_a.size() * c.fraction.size());
+  int done = 0;
+  for (const double ith : c.ithresh_a) {
+    std::vector<double> widths;
+    double up = 0, on = 0;
+    for (const double f : c.fraction) {
+      const models::CellBias bias{ith, f * ith, ith};
+      const CellMeasurement m = measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000);
+      widths.push_back(m.switch_up_a - m.switch_down_a);
+      up = m.switch_up_a;
+      on = m.on_level_a;
+      if (progress) progress(++done, total);
+    }
+    c.up_a.push_back(up);
+    c.on_a.push_back(on);
+    c.width_a.push_back(widths);
+  }
+  c.check();
+  return c;
+}
+
+CachedCalibration cell_calibration(spice::Session& session, const pdk::Technology& tech,
+                                   const pdk::Conditions& conditions,
+                                   const std::function<void(int, int)>& progress) {
+  const std::string key = key_of(tech, conditions, session.version());
+  CachedCalibration out;
+  const auto dir = cache_dir();
+  out.file = dir / ("cell-" + std::to_string(std::hash<std::string>{}(key)) + ".json");
+  if (std::ifstream in(out.file); in) {
+    try {
+      const json j = json::parse(in);
+      if (j.at("key").get<std::string>() == key) {
+        out.cell = from_json(j.at("cell"));
+        out.from_cache = true;
+        return out;
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bmru: the calibration cache %s is unreadable (%s); rebuilding it\n",
+                   out.file.c_str(), e.what());
+    }
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  out.cell = calibrate_cell(session, tech, conditions, progress);
+  out.build_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  // Atomic: a temporary file in the same folder, then rename, so parallel workers never read half.
+  const auto tmp = out.file.string() + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream f(tmp);
+    f << json{{"key", key}, {"cell", to_json(out.cell)}}.dump(1);
+  }
+  std::filesystem::rename(tmp, out.file, ec);
+  if (ec) std::fprintf(stderr, "bmru: could not write the calibration cache %s: %s\n", out.file.c_str(), ec.message().c_str());
+  return out;
+}
+
+}  // namespace bmru::experiments

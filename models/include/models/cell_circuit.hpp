@@ -1,0 +1,45 @@
+#pragma once
+// The 9-transistor current-mode BMRU cell of DESIGN.md section 2, as a subcircuit, and the test
+// bench that characterizes it. Transistor sizes live here, in one place.
+//
+//   V0 (summing node): M1 (PMOS, gate `pc`) sources the candidate;
+//                      M9 (PMOS, gate p7) sources the feedback I_fb; M2 (NMOS, gate `gth`) sinks
+//                      I_thresh.
+//   output branch:     M4 (diode PMOS, through the sense source Vs, gate `po`) - M3 (NMOS switch,
+//                      gate V0) - M5 (NMOS, gate `gg`, I_gain).
+//   feedback branch:   M7 (diode PMOS, gate p7) - M6 (NMOS switch, gate V0) - M8 (NMOS, gate `gw`,
+//                      I_width); M9 mirrors it into V0.
+// It switches up at c = I_thresh and down at c = I_thresh - I_width; its on-level is I_gain.
+#include <string>
+
+#include "pdk/technology.hpp"
+
+namespace bmru::models {
+
+// Long channels for matching and low channel-length modulation, narrow long switches
+// (measured starting point: 1/16 um mirrors, 0.22/10 um switches).
+struct CellSizes {
+  pdk::Device mirror_n{pdk::Polarity::n, 1e-6, 16e-6, 1, {}};
+  pdk::Device mirror_p{pdk::Polarity::p, 1e-6, 16e-6, 1, {}};
+  pdk::Device switch_n{pdk::Polarity::n, 0.22e-6, 10e-6, 1, {}};
+};
+
+// The cell's pins, in order: supply, ground, candidate gate line (a PMOS diode carrying c),
+// the three bias gate lines (NMOS diodes carrying I_thresh, I_width, I_gain) and the output gate
+// line `po` (mirror it with PMOS devices to copy I_out). Probe inside an instance X<name>: the
+// state "v.x<name>.vs#branch" (I_out). The candidate is probed where it is formed, upstream.
+inline constexpr const char* kCellSubckt = "bmru_cell";
+std::string cell_subckt(const pdk::Technology& tech, const CellSizes& sizes = {});
+
+struct CellBias {
+  double ithresh_a = 0;
+  double iwidth_a = 0;
+  double igain_a = 0;
+};
+
+// A characterization bench: one cell, ideal reference currents into NMOS diodes for the three
+// biases, and the candidate from the ideal source `Icand` through a PMOS diode. DC-sweep `Icand`.
+std::string cell_bench(const pdk::Technology& tech, const pdk::Conditions& conditions,
+                       const CellBias& bias, const CellSizes& sizes = {});
+
+}  // namespace bmru::models

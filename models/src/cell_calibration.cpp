@@ -1,0 +1,96 @@
+#include "models/cell_calibration.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/errors.hpp"
+#include "core/units.hpp"
+
+namespace bmru::models {
+namespace {
+
+using core::format_number;
+
+// Linear interpolation of y(x) in log(x), clamped to the grid.
+double interp_log(const std::vector<double>& x, const std::vector<double>& y, double at) {
+  if (at <= x.front()) return y.front();
+  if (at >= x.back()) return y.back();
+  const auto hi = static_cast<size_t>(std::upper_bound(x.begin(), x.end(), at) - x.begin());
+  const size_t lo = hi - 1;
+  const double f = (std::log(at) - std::log(x[lo])) / (std::log(x[hi]) - std::log(x[lo]));
+  return y[lo] + f * (y[hi] - y[lo]);
+}
+
+// The x in [x_lo, x_hi] where the increasing function g(x) equals `target` (bisection in log x).
+template <typename G>
+double solve(G g, double x_lo, double x_hi, double target) {
+  double lo = std::log(x_lo), hi = std::log(x_hi);
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (g(std::exp(mid)) < target ? lo : hi) = mid;
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
+// Responses interpolated as ratios to their bias (smooth, near 1), then multiplied back.
+double response(const std::vector<double>& bias, const std::vector<double>& measured, double at) {
+  std::vector<double> ratio(bias.size());
+  for (size_t i = 0; i < bias.size(); ++i) ratio[i] = measured[i] / bias[i];
+  return at * interp_log(bias, ratio, at);
+}
+
+void out_of_table(const std::string& what, double target, double lo, double hi) {
+  throw InputError("The cell cannot realise " + what + " = " + format_number(target) +
+                   " A in this technology and corner: its calibrated range is " +
+                   format_number(lo) + " - " + format_number(hi) + " A");
+}
+
+}  // namespace
+
+void CellCalibration::check() const {
+  const auto increasing = [](const std::vector<double>& v) {
+    return v.size() >= 2 && std::is_sorted(v.begin(), v.end()) &&
+           std::adjacent_find(v.begin(), v.end()) == v.end();
+  };
+  if (!increasing(ithresh_a) || !increasing(fraction) || !increasing(igain_a) ||
+      up_a.size() != ithresh_a.size() || on_a.size() != igain_a.size() ||
+      width_a.size() != ithresh_a.size())
+    throw Error("Cell calibration tables are inconsistent (grid sizes or order)");
+  for (const auto& row : width_a)
+    if (row.size() != fraction.size() || !increasing(row))
+      throw Error("Cell calibration: the hysteresis width does not grow with I_width");
+  if (!increasing(up_a) || !increasing(on_a))
+    throw Error("Cell calibration: switch point or on-level does not grow with its bias");
+}
+
+CellBias CellCalibration::bias_for(double beta_lo_a, double beta_hi_a, double alpha_a) const {
+  CellBias b;
+  // Switching up depends on I_thresh alone (the feedback branch is off while the cell is low).
+  const auto up = [&](double i) { return response(ithresh_a, up_a, i); };
+  if (beta_hi_a < up(ithresh_a.front()) || beta_hi_a > up(ithresh_a.back()))
+    out_of_table("beta_hi", beta_hi_a, up(ithresh_a.front()), up(ithresh_a.back()));
+  b.ithresh_a = solve(up, ithresh_a.front(), ithresh_a.back(), beta_hi_a);
+
+  // The hysteresis width at this I_thresh, as a function of I_width = fraction * I_thresh.
+  std::vector<double> widths(fraction.size());
+  for (size_t j = 0; j < fraction.size(); ++j) {
+    std::vector<double> column(ithresh_a.size());
+    for (size_t i = 0; i < ithresh_a.size(); ++i) column[i] = width_a[i][j] / ithresh_a[i];
+    widths[j] = interp_log(ithresh_a, column, b.ithresh_a) * b.ithresh_a;
+  }
+  std::vector<double> iwidth(fraction.size());
+  for (size_t j = 0; j < fraction.size(); ++j) iwidth[j] = fraction[j] * b.ithresh_a;
+  const double want = beta_hi_a - beta_lo_a;
+  if (want < widths.front() || want > widths.back())
+    out_of_table("beta_hi - beta_lo", want, widths.front(), widths.back());
+  b.iwidth_a = solve([&](double i) { return response(iwidth, widths, i); }, iwidth.front(),
+                     iwidth.back(), want);
+
+  const auto on = [&](double i) { return response(igain_a, on_a, i); };
+  if (alpha_a < on(igain_a.front()) || alpha_a > on(igain_a.back()))
+    out_of_table("alpha", alpha_a, on(igain_a.front()), on(igain_a.back()));
+  b.igain_a = solve(on, igain_a.front(), igain_a.back(), alpha_a);
+  return b;
+}
+
+}  // namespace bmru::models
