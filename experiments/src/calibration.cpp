@@ -133,4 +133,43 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
   return out;
 }
 
+MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
+                            const pdk::Conditions& conditions, pdk::Polarity polarity,
+                            const std::vector<double>& ratios, const std::vector<double>& inputs) {
+  std::vector<models::MirrorPoint> points;
+  for (double r : ratios)
+    for (double i : inputs) points.push_back({r, i});
+  spice::Circuit c = session.load(models::mirror_bench(tech, conditions, polarity, points));
+  c.analysis("op");
+  MirrorTable t{ratios, inputs, {}};
+  size_t k = 0;
+  for (size_t a = 0; a < ratios.size(); ++a) {
+    t.gain.emplace_back();
+    for (size_t b = 0; b < inputs.size(); ++b, ++k) {
+      std::string probe(1, 'e');
+      probe += std::to_string(k);
+      probe += "#branch";
+      t.gain.back().push_back(std::abs(c.vector(probe).at(0)) / inputs[b]);
+    }
+  }
+  return t;
+}
+
+models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
+                                            const pdk::Conditions& conditions) {
+  models::MirrorCalibration cal;
+  cal.ratio = {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6};
+  const std::vector<double> inputs{0.1e-9, 0.2e-9, 0.5e-9, 1e-9, 2e-9, 3e-9};
+  for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
+    const MirrorTable t = measure_mirrors(session, tech, conditions, pol, cal.ratio, inputs);
+    auto& gain = pol == pdk::Polarity::n ? cal.gain_n : cal.gain_p;
+    for (const auto& row : t.gain) {
+      double sum = 0;
+      for (double g : row) sum += g;
+      gain.push_back(sum / static_cast<double>(row.size()));
+    }
+  }
+  return cal;
+}
+
 }  // namespace bmru::experiments

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "core/units.hpp"
+#include "experiments/calibration.hpp"
 #include "experiments/characterize.hpp"
 #include "options.hpp"
 #include "pdk/registry.hpp"
@@ -69,6 +70,31 @@ void add_characterize_command(CLI::App& app) {
     for (auto* target : {lo, hi, al}) raw->excludes(target);
   ith->needs(iw, ig);
   hi->needs(lo, al);
+  auto mo = std::make_shared<TechnologyOptions>();
+  CLI::App* mirror = cmd->add_subcommand(
+      "mirror", "Weight-mirror gain against output width ratio and input current, both polarities");
+  add_technology_options(mirror, *mo);
+  mirror->callback([mo] {
+    const auto tech = pdk::open_technology(mo->pdk, mo->pdk_path);
+    spice::Session session;
+    const std::vector<double> ratios{0.1, 0.2, 0.5, 1.0, 2.0, 3.0};
+    const std::vector<double> inputs{0.1e-9, 0.3e-9, 1e-9, 3e-9};
+    for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n}) {
+      const MirrorTable t = measure_mirrors(session, *tech, mo->conditions, pol, ratios, inputs);
+      std::printf("%s mirror (%s an NMOS ReLU node) gain / ratio at input current:\n",
+                  pol == pdk::Polarity::p ? "PMOS" : "NMOS",
+                  pol == pdk::Polarity::p ? "sourcing into" : "sinking from");
+      std::printf("  ratio ");
+      for (double i : inputs) std::printf("  %6.2f nA", i * 1e9);
+      std::printf("\n");
+      for (size_t a = 0; a < ratios.size(); ++a) {
+        std::printf("  %5.2f ", ratios[a]);
+        for (double g : t.gain[a]) std::printf("  %9.4f", g / ratios[a]);
+        std::printf("\n");
+      }
+    }
+  });
+
   cell->callback([co, bias, targets, ith, hi] {
     if (*ith) co->bias = *bias;
     if (*hi) co->targets = *targets;

@@ -11,15 +11,13 @@
 #include <fstream>
 
 #include "rc_fixture.hpp"
+#include "shared_session.hpp"
 #include "test_support.hpp"
 
 namespace bmru::spice {
 namespace {
 
-Session& session() {
-  static Session s;
-  return s;
-}
+using test::session;
 
 struct Recorder final : LockstepHandler {
   std::vector<double> out;

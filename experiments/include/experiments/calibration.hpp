@@ -9,6 +9,7 @@
 #include <string>
 
 #include "models/cell_calibration.hpp"
+#include "models/mirror_circuit.hpp"
 #include "pdk/technology.hpp"
 #include "spice/session.hpp"
 
@@ -32,5 +33,20 @@ struct CachedCalibration {
 CachedCalibration cell_calibration(spice::Session& session, const pdk::Technology& tech,
                                    const pdk::Conditions& conditions,
                                    const std::function<void(int, int)>& progress = {});
+
+// Weight mirrors: the gain I_out / I_in at each width ratio and input current (one operating point
+// of a bench of independent mirrors), [ratio][current].
+struct MirrorTable {
+  std::vector<double> ratio;
+  std::vector<double> input_a;
+  std::vector<std::vector<double>> gain;
+};
+MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
+                            const pdk::Conditions& conditions, pdk::Polarity polarity,
+                            const std::vector<double>& ratios, const std::vector<double>& inputs_a);
+
+// The weight-to-width calibration (gain averaged over 0.1-3 nA at each ratio of a grid).
+models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
+                                            const pdk::Conditions& conditions);
 
 }  // namespace bmru::experiments

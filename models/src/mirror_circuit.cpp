@@ -1,0 +1,53 @@
+#include "models/mirror_circuit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/errors.hpp"
+#include "core/units.hpp"
+
+namespace bmru::models {
+
+using core::format_number;
+
+std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk::Polarity pol,
+                         const std::vector<MirrorPoint>& points, const MirrorSizes& s) {
+  const bool p = pol == pdk::Polarity::p;
+  std::string out = "* bmru weight mirror characterization bench\n" + t.header(c) +
+                    "Vdd vdd 0 " + format_number(c.vdd_v) + "\n";
+  const std::string rail = p ? "vdd" : "0";
+  const pdk::Device relu{pdk::Polarity::n, s.w_ref_m, s.l_m, 1, {}};
+  for (size_t k = 0; k < points.size(); ++k) {
+    const std::string i = std::to_string(k);
+    const pdk::Device ref{pol, s.w_ref_m, s.l_m, 1, {}};
+    const pdk::Device outd{pol, s.w_ref_m * points[k].ratio, s.l_m, 1, {}};
+    // Input current into the reference diode (out of it for PMOS, into it for NMOS).
+    out += "Iin" + i + (p ? " g" + i + " 0 " : " vdd g" + i + " ") + format_number(points[k].input_a) + "\n";
+    out += t.device_line("r" + i, "g" + i, "g" + i, rail, rail, ref) + "\n";
+    out += t.device_line("o" + i, "o" + i, "g" + i, rail, rail, outd) + "\n";
+    // The destination: an NMOS ReLU diode sets the voltage. It carries the node's net current,
+    // which the signals around it keep of the order of the presynaptic current (not this mirror's
+    // own output: a small weight on a busy node does not pull the node down).
+    out += "Id" + i + " vdd d" + i + " " + format_number(points[k].input_a) + "\n";
+    out += t.device_line("d" + i, "d" + i, "d" + i, "0", "0", relu) + "\n";
+    out += "E" + i + " o" + i + " 0 d" + i + " 0 1\n";
+  }
+  return out + ".end\n";
+}
+
+double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const MirrorSizes& s) const {
+  const auto& gain = pol == pdk::Polarity::n ? gain_n : gain_p;
+  const double w = std::abs(weight);
+  if (ratio.size() < 2 || gain.size() != ratio.size())
+    throw Error("Mirror calibration tables are inconsistent");
+  if (w < gain.front() || w > gain.back())
+    throw InputError("Weight " + format_number(weight) + " lies outside the calibrated mirror range " +
+                     format_number(gain.front()) + " - " + format_number(gain.back()));
+  // gain(ratio) is increasing: solve gain(r) = w by interpolation in log-log.
+  const auto hi = static_cast<size_t>(std::upper_bound(gain.begin(), gain.end(), w) - gain.begin());
+  const size_t b = std::min(hi, gain.size() - 1), a = b - 1;
+  const double f = (std::log(w) - std::log(gain[a])) / (std::log(gain[b]) - std::log(gain[a]));
+  return s.w_ref_m * std::exp(std::log(ratio[a]) + f * (std::log(ratio[b]) - std::log(ratio[a])));
+}
+
+}  // namespace bmru::models
