@@ -135,11 +135,12 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
 
 MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
                             const pdk::Conditions& conditions, pdk::Polarity polarity,
-                            const std::vector<double>& ratios, const std::vector<double>& inputs) {
+                            const std::vector<double>& ratios, const std::vector<double>& inputs,
+                            models::Destination dest) {
   std::vector<models::MirrorPoint> points;
   for (double r : ratios)
     for (double i : inputs) points.push_back({r, i});
-  spice::Circuit c = session.load(models::mirror_bench(tech, conditions, polarity, points));
+  spice::Circuit c = session.load(models::mirror_bench(tech, conditions, polarity, points, {}, dest));
   c.analysis("op");
   MirrorTable t{ratios, inputs, {}};
   size_t k = 0;
@@ -169,6 +170,11 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
       gain.push_back(sum / static_cast<double>(row.size()));
     }
   }
+  const MirrorTable copy = measure_mirrors(session, tech, conditions, pdk::Polarity::n, {1.0}, inputs,
+                                           models::Destination::pmos_diode);
+  double sum = 0;
+  for (double g : copy.gain[0]) sum += g;
+  cal.pline_copy_gain = sum / static_cast<double>(inputs.size());
   return cal;
 }
 

@@ -32,6 +32,7 @@ int run_cli(int argc, char** argv) {
   add_pdk_command(app);
   add_characterize_command(app);
   add_bench_command(app);
+  add_netlist_command(app);
   int exit_code = 0;
   add_worker_command(app, exit_code);
   try {

@@ -10,6 +10,9 @@ void add_demo_model_command(CLI::App& app);
 void add_pdk_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_netlist_command(CLI::App& app);
+struct TechnologyOptions;
+void add_technology_options(CLI::App* cmd, TechnologyOptions& t);
 // Sets `exit_code` to the worker loop's exit code.
 void add_worker_command(CLI::App& app, int& exit_code);
 

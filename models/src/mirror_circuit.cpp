@@ -11,7 +11,8 @@ namespace bmru::models {
 using core::format_number;
 
 std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk::Polarity pol,
-                         const std::vector<MirrorPoint>& points, const MirrorSizes& s) {
+                         const std::vector<MirrorPoint>& points, const MirrorSizes& s,
+                         Destination dest) {
   const bool p = pol == pdk::Polarity::p;
   std::string out = "* bmru weight mirror characterization bench\n" + t.header(c) +
                     "Vdd vdd 0 " + format_number(c.vdd_v) + "\n";
@@ -28,8 +29,14 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
     // The destination: an NMOS ReLU diode sets the voltage. It carries the node's net current,
     // which the signals around it keep of the order of the presynaptic current (not this mirror's
     // own output: a small weight on a busy node does not pull the node down).
-    out += "Id" + i + " vdd d" + i + " " + format_number(points[k].input_a) + "\n";
-    out += t.device_line("d" + i, "d" + i, "d" + i, "0", "0", relu) + "\n";
+    if (dest == Destination::nmos_diode) {
+      out += "Id" + i + " vdd d" + i + " " + format_number(points[k].input_a) + "\n";
+      out += t.device_line("d" + i, "d" + i, "d" + i, "0", "0", relu) + "\n";
+    } else {
+      const pdk::Device pd{pdk::Polarity::p, s.w_ref_m, s.l_m, 1, {}};
+      out += "Id" + i + " d" + i + " 0 " + format_number(points[k].input_a) + "\n";
+      out += t.device_line("d" + i, "d" + i, "d" + i, "vdd", "vdd", pd) + "\n";
+    }
     out += "E" + i + " o" + i + " 0 d" + i + " 0 1\n";
   }
   return out + ".end\n";

@@ -43,7 +43,8 @@ struct MirrorTable {
 };
 MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
                             const pdk::Conditions& conditions, pdk::Polarity polarity,
-                            const std::vector<double>& ratios, const std::vector<double>& inputs_a);
+                            const std::vector<double>& ratios, const std::vector<double>& inputs_a,
+                            models::Destination dest = models::Destination::nmos_diode);
 
 // The weight-to-width calibration (gain averaged over 0.1-3 nA at each ratio of a grid).
 models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,

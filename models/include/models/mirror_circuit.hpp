@@ -22,17 +22,23 @@ struct MirrorPoint {
   double ratio = 1;       // W_out / W_ref
   double input_a = 1e-9;  // presynaptic current
 };
+// Where the copy goes: a summing node (an NMOS diode), or a PMOS diode (an NMOS copy that makes a
+// p-line of a signal).
+enum class Destination { nmos_diode, pmos_diode };
 std::string mirror_bench(const pdk::Technology& tech, const pdk::Conditions& conditions,
                          pdk::Polarity polarity, const std::vector<MirrorPoint>& points,
-                         const MirrorSizes& sizes = {});
+                         const MirrorSizes& sizes = {}, Destination dest = Destination::nmos_diode);
 
 // The calibration of weights to widths: for each polarity, the measured gain at each width ratio
 // (averaged over input currents 0.1-3 nA); width_for inverts it.
 struct MirrorCalibration {
   std::vector<double> ratio;           // W_out / W_ref grid, ascending
   std::vector<double> gain_n, gain_p;  // measured I_out / I_in at each ratio
+  double pline_copy_gain = 1;          // unity-width NMOS copy into a PMOS diode (ratio 1)
   // The output width (m) that realises weight |w| with this polarity.
   double width_for(double weight, pdk::Polarity polarity, const MirrorSizes& sizes = {}) const;
+  // The width of the NMOS copy that feeds a PMOS diode with exactly its input current.
+  double pline_copy_width(const MirrorSizes& sizes = {}) const { return sizes.w_ref_m / pline_copy_gain; }
   bool operator==(const MirrorCalibration&) const = default;
 };
 

@@ -1,0 +1,34 @@
+#pragma once
+// `bmru netlist`: the generated circuit of a network as netlist text (for lockstep, or standalone
+// for `ngspice -b`), its parameter-to-element map and its port map (JSON, DESIGN.md section 6).
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "core/network.hpp"
+#include "core/time_axis.hpp"
+#include "experiments/characterize.hpp"
+#include "models/circuit_model.hpp"
+#include "spice/session.hpp"
+
+namespace bmru::experiments {
+
+// The calibrated options for these conditions (cell tables from the cache, mirrors measured).
+models::CircuitOptions calibrated_options(spice::Session& session, const pdk::Technology& tech,
+                                          const pdk::Conditions& conditions);
+
+// Netlist text for a lockstep run: inputs as `external` sources, initial conditions, no analysis.
+std::string lockstep_netlist(const models::CircuitModel& circuit, const pdk::Technology& tech,
+                             const pdk::Conditions& conditions);
+
+// A netlist `ngspice -b` runs as is: inputs as PWL of `inputs` [N, n_in] on the frame axis, the
+// transient of DESIGN.md section 4, and a control block that writes every probe with wrdata to
+// `data_file` and quits.
+std::string standalone_netlist(const models::CircuitModel& circuit, const pdk::Technology& tech,
+                               const pdk::Conditions& conditions, const core::Matrix& inputs,
+                               const core::FrameAxis& axis, const std::string& data_file);
+
+std::string port_map_json(const models::PortMap& ports);
+std::string map_table(const std::vector<models::MapEntry>& map);
+
+}  // namespace bmru::experiments

@@ -1,0 +1,104 @@
+#include "experiments/netlist.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/units.hpp"
+#include "experiments/calibration.hpp"
+
+namespace bmru::experiments {
+
+using core::format_number;
+
+models::CircuitOptions calibrated_options(spice::Session& session, const pdk::Technology& tech,
+                                          const pdk::Conditions& conditions) {
+  models::CircuitOptions o;
+  o.conditions = conditions;
+  o.cell = cell_calibration(session, tech, conditions).cell;
+  o.mirror = calibrate_mirrors(session, tech, conditions);
+  return o;
+}
+
+namespace {
+
+std::string head(const models::CircuitModel& c, const pdk::Technology& tech, const pdk::Conditions& k) {
+  return "* bmru-cosim generated circuit (" + std::to_string(c.map.size()) + " map rows), " +
+         tech.name() + " " + k.corner + "\n" + tech.header(k) + c.body;
+}
+
+std::string tail(const models::CircuitModel& c) {
+  std::string s;
+  for (const auto& ic : c.initial_conditions) s += ic + "\n";
+  return s;
+}
+
+}  // namespace
+
+std::string lockstep_netlist(const models::CircuitModel& c, const pdk::Technology& tech,
+                             const pdk::Conditions& k) {
+  std::string s = head(c, tech, k);
+  for (const auto& in : c.inputs) s += "I" + in.name.substr(1) + " 0 " + in.node + " external\n";
+  return s + tail(c) + ".end\n";
+}
+
+std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technology& tech,
+                               const pdk::Conditions& k, const core::Matrix& x,
+                               const core::FrameAxis& axis, const std::string& data_file) {
+  std::string s = head(c, tech, k);
+  const core::Index n = x.rows();
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const core::Index col = static_cast<core::Index>(i / 2);
+    const bool pos = i % 2 == 0;
+    const auto part = [&](core::Index f) {
+      const double v = x(f, col) * c.unit_current_a;
+      return pos ? std::max(v, 0.0) : std::max(-v, 0.0);
+    };
+    std::string pwl = "I" + c.inputs[i].name.substr(1) + " 0 " + c.inputs[i].node + " pwl(0 " + format_number(part(0));
+    for (core::Index f = 1; f < n; ++f)
+      for (const double v : {axis.frame_start(f), part(f - 1), axis.ramp_end(f), part(f)}) {
+        pwl += ' ';
+        pwl += format_number(v);
+      }
+    s += pwl + ")\n";
+  }
+  s += tail(c);
+  std::string probes;
+  for (const auto& l : c.ports.layers) {
+    for (const auto& p : l.candidate) probes += " " + p;
+    for (const auto& p : l.state) probes += " " + p;
+    for (const auto& p : l.output) probes += " " + p.pos + " " + p.neg;
+  }
+  for (const auto& p : c.ports.logits) probes += " " + p.pos + " " + p.neg;
+  s += ".option method=gear\n.control\nset num_threads=1\nsave" + probes + "\ntran " +
+       format_number(axis.print_step()) + " " + format_number(axis.stop_time(n)) + " 0 " +
+       format_number(axis.max_step()) + "\nwrdata " + data_file + probes + "\nquit\n.endc\n";
+  return s + ".end\n";
+}
+
+std::string port_map_json(const models::PortMap& p) {
+  using nlohmann::json;
+  const auto pair = [](const models::PortPair& q) { return json{{"pos", q.pos}, {"neg", q.neg}}; };
+  json j;
+  j["inputs"] = json::array();
+  for (const auto& q : p.inputs) j["inputs"].push_back(pair(q));
+  j["layers"] = json::array();
+  for (const auto& l : p.layers) {
+    json out = json::array();
+    for (const auto& q : l.output) out.push_back(pair(q));
+    j["layers"].push_back({{"candidate", l.candidate}, {"state", l.state}, {"output", out}});
+  }
+  j["logits"] = json::array();
+  for (const auto& q : p.logits) j["logits"].push_back(pair(q));
+  j["supplies"] = {{"cells", p.supply_cells}, {"feedforward", p.supply_feedforward}, {"bias", p.supply_bias}};
+  return j.dump(1) + "\n";
+}
+
+std::string map_table(const std::vector<models::MapEntry>& map) {
+  std::string s = "instance\tkind\tparameter\tvalue\n";
+  for (const auto& e : map)
+    s += (e.instance.empty() ? "-" : e.instance) + "\t" + e.kind + "\t" + e.parameter + "\t" +
+         (e.unit.empty() ? "-" : format_number(e.value) + " " + e.unit) + "\n";
+  return s;
+}
+
+}  // namespace bmru::experiments

@@ -1,0 +1,96 @@
+#pragma once
+// The circuit model of a network (DESIGN.md section 2): a transistor-level netlist in which every
+// parameter is one element, the map from parameters to elements, and the port map (probe and
+// source names) that the SPICE engine samples.
+//
+// Signals are currents. A non-negative signal lives on an "n-line" (the gate of the NMOS diode that
+// carries it) and, where a PMOS copy is needed, on a "p-line" (a PMOS diode fed by a unity NMOS
+// copy). A signed signal (x, u, y) is a pair of non-negative currents (pos, neg). Summing nodes end
+// in an NMOS diode: for a single node that diode is the ReLU (a negative net current is cut off).
+//
+// Naming (ngspice lower-cases everything; probes are "<source>#branch", positive = the signal):
+//   inputs      sources iin<k>p / iin<k>n (k from 0), driven by the caller
+//   candidate   vcand_l<l>_c<i>       (l from 1, i from 0)
+//   state       v.xcell_l<l>_c<i>.vs  (the cell's output branch current I_out)
+//   output      vout_l<l>_c<i>p / vout_l<l>_c<i>n
+//   logits      vlogit_<j>p / vlogit_<j>n (nodes held at a fixed voltage)
+//   supplies    vdd_cells, vdd_ff, vdd_bias
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "models/cell_calibration.hpp"
+#include "models/cell_circuit.hpp"
+#include "models/mirror_circuit.hpp"
+#include "models/realisable_range.hpp"
+#include "pdk/technology.hpp"
+
+namespace bmru::models {
+
+struct CircuitOptions {
+  pdk::Conditions conditions;
+  std::optional<std::uint64_t> mismatch_seed;  // generic180: program draws per device
+  CellCalibration cell;
+  MirrorCalibration mirror;
+  CellSizes cell_sizes;
+  MirrorSizes mirror_sizes;
+  RealisableRange range;
+  bool clamp = false;          // clamp out-of-range parameters (reported) instead of rejecting
+  double logit_voltage = 0.9;  // the logit nodes are held here by their sense sources
+};
+
+// One row of the parameter-to-element map.
+struct MapEntry {
+  std::string instance;   // element instance(s); empty when pruned
+  std::string kind;       // "weight_mirror", "bias_source", "cell_ithresh", ..., "structural", "pruned"
+  std::string parameter;  // "layer1.cand_kernel[0,2]", or "structural"
+  double value = 0;       // width (m) or current (A) of the element; 0 for structural/pruned
+  std::string unit;       // "m", "A", "V" or ""
+  bool operator==(const MapEntry&) const = default;
+};
+
+struct PortPair {
+  std::string pos, neg;
+  bool operator==(const PortPair&) const = default;
+};
+struct LayerPorts {
+  std::vector<std::string> candidate, state;
+  std::vector<PortPair> output;
+  bool operator==(const LayerPorts&) const = default;
+};
+// The port map of DESIGN.md section 6 (names of sources and probe vectors).
+struct PortMap {
+  std::vector<PortPair> inputs;  // source names
+  std::vector<LayerPorts> layers;
+  std::vector<PortPair> logits;
+  std::string supply_cells = "vdd_cells", supply_feedforward = "vdd_ff", supply_bias = "vdd_bias";
+  bool operator==(const PortMap&) const = default;
+};
+
+struct InputSource {
+  std::string name, node;  // current flows from ground through the source into `node`
+};
+
+struct CircuitModel {
+  std::string body;                    // subcircuits, devices, supplies; no header, inputs, .end
+  std::vector<InputSource> inputs;     // 2 per network input (pos, neg), in port-map order
+  std::vector<std::string> initial_conditions;  // ".ic" lines (cell states at t = 0)
+  std::vector<MapEntry> map;
+  PortMap ports;
+  std::vector<std::string> clamped;    // every change --clamp made, one sentence each
+  double unit_current_a = 1e-9;
+};
+
+// Builds the circuit. Rejects a network outside the realisable range with an InputError listing
+// every parameter (unless options.clamp), and a size outside the technology's limits naming the
+// device.
+CircuitModel build_circuit(const core::Network& net, const pdk::Technology& tech,
+                           const CircuitOptions& options);
+
+// The network with every out-of-range parameter clamped into `range`; `changes` gets one line each.
+core::Network clamp_to_range(const core::Network& net, const RealisableRange& range,
+                             std::vector<std::string>& changes);
+
+}  // namespace bmru::models
