@@ -198,13 +198,14 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
     for (Index i = 0; i < L.d(); ++i) {
       const double alpha = std::clamp(std::abs(L.alphas(i)), lo, hi);
       if (alpha != std::abs(L.alphas(i))) note(idx(name + ".alphas", i), L.alphas(i), alpha), L.alphas(i) = alpha;
-      double b_lo = std::abs(L.beta1(i)), width = std::abs(L.delta(i));
-      const double b_hi = std::clamp(b_lo + width, lo, hi);
-      const double min_width = r.width_rel_min * b_hi + r.width_abs_min_a / u;
-      width = std::clamp(width, min_width, b_hi);
-      b_lo = b_hi - width;
-      if (b_lo != std::abs(L.beta1(i))) note(idx(name + ".beta1", i), L.beta1(i), b_lo), L.beta1(i) = b_lo;
-      if (width != std::abs(L.delta(i))) note(idx(name + ".delta", i), L.delta(i), width), L.delta(i) = width;
+      const double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
+      const double new_hi = std::clamp(b_hi, lo, hi);
+      const double new_width =
+          std::clamp(width, r.width_rel_min * new_hi + r.width_abs_min_a / u, new_hi);
+      if (new_hi == b_hi && new_width == width) continue;
+      const double new_lo = new_hi - new_width;
+      if (new_lo != std::abs(L.beta1(i))) note(idx(name + ".beta1", i), L.beta1(i), new_lo), L.beta1(i) = new_lo;
+      if (new_width != width) note(idx(name + ".delta", i), L.delta(i), new_width), L.delta(i) = new_width;
     }
     weights(name + ".cand_kernel", L.candidate.kernel);
     biases(name + ".cand_bias", L.candidate.bias);

@@ -1,0 +1,195 @@
+// The circuit generator without ngspice: calibrations are synthetic (the ideal circuit: every
+// response equals its bias, every mirror gain its width ratio), so the tests see the generator alone.
+#include "models/circuit_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/errors.hpp"
+#include "models/demo_network.hpp"
+#include "pdk/registry.hpp"
+
+namespace bmru::models {
+namespace {
+
+CircuitOptions ideal() {
+  CircuitOptions o;
+  for (int i = 0; i < 12; ++i) {
+    const double x = 50e-12 * std::pow(10e-9 / 50e-12, i / 11.0);
+    o.cell.ithresh_a.push_back(x);
+    o.cell.igain_a.push_back(x);
+    o.cell.up_a.push_back(x);
+    o.cell.on_a.push_back(x);
+  }
+  o.cell.fraction = {0.01, 0.1, 0.5, 1.0};
+  for (double x : o.cell.ithresh_a) {
+    std::vector<double> row;
+    for (double f : o.cell.fraction) row.push_back(f * x);
+    o.cell.width_a.push_back(row);
+  }
+  o.mirror.ratio = {0.05, 0.1, 0.3, 1.0, 3.0, 4.0};
+  o.mirror.gain_n = o.mirror.ratio;
+  o.mirror.gain_p = o.mirror.ratio;
+  return o;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+// Every parameter name of the network, as the map writes them.
+std::set<std::string> parameters(const core::Network& net) {
+  std::set<std::string> p;
+  const auto matrix = [&](const std::string& f, const core::Matrix& m) {
+    for (core::Index i = 0; i < m.rows(); ++i)
+      for (core::Index j = 0; j < m.cols(); ++j)
+        p.insert(f + "[" + std::to_string(i) + "," + std::to_string(j) + "]");
+  };
+  const auto vector = [&](const std::string& f, const core::Vector& v) {
+    for (core::Index i = 0; i < v.size(); ++i) p.insert(f + "[" + std::to_string(i) + "]");
+  };
+  matrix("pre_proj.kernel", net.pre_proj.kernel);
+  vector("pre_proj.bias", net.pre_proj.bias);
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const std::string n = "layer" + std::to_string(l + 1);
+    const auto& L = net.layers[l];
+    for (const auto& [f, v] : {std::pair<const char*, const core::Vector*>{"alphas", &L.alphas},
+                               {"beta1", &L.beta1},
+                               {"delta", &L.delta},
+                               {"initial_state", &L.initial_state},
+                               {"cand_bias", &L.candidate.bias},
+                               {"post_bias", &L.post.bias}})
+      vector(n + "." + f, *v);
+    matrix(n + ".cand_kernel", L.candidate.kernel);
+    matrix(n + ".post_kernel", L.post.kernel);
+  }
+  matrix("fc.kernel", net.fc.kernel);
+  vector("fc.bias", net.fc.bias);
+  return p;
+}
+
+TEST(CircuitModel, EveryParameterHasExactlyOneElementAndEveryElementOneParameter) {
+  const core::Network net = demo_network();
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  const std::set<std::string> want = parameters(net);
+  std::map<std::string, int> seen;
+  for (const MapEntry& e : c.map) {
+    if (e.parameter == "structural") {
+      EXPECT_EQ(e.kind, "structural");
+      EXPECT_FALSE(e.instance.empty());
+      continue;
+    }
+    ++seen[e.parameter];
+    EXPECT_TRUE(want.count(e.parameter)) << "unknown parameter " << e.parameter;
+    if (e.kind == "pruned") {
+      EXPECT_TRUE(e.instance.empty()) << e.parameter;
+      continue;
+    }
+    // The element is in the netlist (instances are the first word of their line; a pair has two).
+    std::istringstream parts(e.instance);
+    for (std::string inst; std::getline(parts, inst, ',');) {
+      if (inst.rfind(".ic", 0) == 0) continue;  // initial conditions are lines of their own
+      EXPECT_NE(c.body.find("\n" + inst + " "), std::string::npos) << inst << " for " << e.parameter;
+    }
+  }
+  for (const auto& p : want) EXPECT_EQ(seen[p], 1) << p;
+  // Zero weights are pruned and only they.
+  for (const MapEntry& e : c.map) {
+    if (e.parameter.rfind("pre_proj.kernel", 0) == 0) {
+      const auto i = std::stoi(e.parameter.substr(16)), j = std::stoi(e.parameter.substr(e.parameter.find(',') + 1));
+      EXPECT_EQ(e.kind == "pruned", net.pre_proj.kernel(i, j) == 0) << e.parameter;
+    }
+  }
+}
+
+TEST(CircuitModel, WidthsAndBiasCurrentsRealiseTheParameters) {
+  const core::Network net = demo_network();
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  const MirrorSizes sizes;
+  for (const MapEntry& e : c.map) {
+    if (e.parameter == "layer1.cand_kernel[0,1]" && net.layers[0].candidate.kernel(0, 1) != 0) {
+      EXPECT_NEAR(e.value, std::abs(net.layers[0].candidate.kernel(0, 1)) * sizes.w_ref_m, 1e-12);
+    }
+    if (e.parameter == "layer2.alphas[3]") {
+      EXPECT_NEAR(e.value, std::abs(net.layers[1].alphas(3)) * 1e-9, 1e-13);
+    }
+    if (e.parameter == "layer1.beta1[2]") {
+      const auto k = cell_constants(net.layers[0]);
+      EXPECT_NEAR(e.value, k.beta_hi(2) * 1e-9, 1e-3 * k.beta_hi(2) * 1e-9);  // I_thresh = beta_hi
+    }
+  }
+}
+
+TEST(CircuitModel, GenerationIsDeterministicAndOneParameterChangesOneLine) {
+  const core::Network net = demo_network();
+  const auto tech = pdk::generic180();
+  const CircuitModel a = build_circuit(net, *tech, ideal());
+  EXPECT_EQ(a.body, build_circuit(net, *tech, ideal()).body);
+  for (const auto& change : std::vector<std::function<void(core::Network&)>>{
+           [](core::Network& n) { n.layers[0].candidate.kernel(1, 2) = n.layers[0].candidate.kernel(1, 2) ? 0.77 : 0; },
+           [](core::Network& n) { n.layers[1].candidate.bias(0) = 0.45; },
+           [](core::Network& n) { n.layers[1].alphas(2) = 1.11; }}) {
+    core::Network other = net;
+    change(other);
+    if (other == net) continue;
+    const auto x = lines(a.body), y = lines(build_circuit(other, *tech, ideal()).body);
+    ASSERT_EQ(x.size(), y.size());
+    int differ = 0;
+    for (size_t i = 0; i < x.size(); ++i) differ += x[i] != y[i];
+    EXPECT_EQ(differ, 1);
+  }
+}
+
+TEST(CircuitModel, MismatchSeedGivesByteIdenticalNetlists) {
+  const core::Network net = demo_network();
+  const auto tech = pdk::generic180();
+  CircuitOptions o = ideal();
+  o.mismatch_seed = 5;
+  const std::string a = build_circuit(net, *tech, o).body;
+  EXPECT_EQ(a, build_circuit(net, *tech, o).body);
+  EXPECT_NE(a.find("delvto="), std::string::npos);
+  o.mismatch_seed = 6;
+  EXPECT_NE(a, build_circuit(net, *tech, o).body);
+}
+
+TEST(CircuitModel, OutOfRangeNetworksAreRejectedNamingTheParameterOrClampedWithAReport) {
+  core::Network net = demo_network();
+  net.layers[0].candidate.kernel(0, 0) = 7.5;
+  net.fc.bias(1) = 0.02;  // 20 pA
+  try {
+    build_circuit(net, *pdk::generic180(), ideal());
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer1.cand_kernel[0,0]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fc.bias[1]"), std::string::npos) << e.what();
+  }
+  CircuitOptions o = ideal();
+  o.clamp = true;
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), o);
+  ASSERT_EQ(c.clamped.size(), 2u);
+  EXPECT_EQ(c.clamped[0], "layer1.cand_kernel[0,0]: 7.5 -> 3");
+  EXPECT_EQ(c.clamped[1], "fc.bias[1]: 0.02 -> 0");
+}
+
+TEST(CircuitModel, PortMapNamesEveryProbeTheEngineExposes) {
+  const core::Network net = demo_network();
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  ASSERT_EQ(c.ports.inputs.size(), 13u);
+  ASSERT_EQ(c.ports.layers.size(), 2u);
+  EXPECT_EQ(c.ports.layers[1].candidate[3], "vcand_l2_c3#branch");
+  EXPECT_EQ(c.ports.layers[0].state[0], "v.xcell_l1_c0.vs#branch");
+  EXPECT_EQ(c.ports.layers[0].output[2].neg, "vout_l1_c2n#branch");
+  EXPECT_EQ(c.ports.logits[1].pos, "vlogit_y1p#branch");
+  EXPECT_EQ(c.inputs.size(), 26u);
+  EXPECT_EQ(c.initial_conditions.size(), 8u);
+}
+
+}  // namespace
+}  // namespace bmru::models
