@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "core/array_file.hpp"
 #include "core/errors.hpp"
 #include "core/units.hpp"
 #include "experiments/calibration.hpp"
@@ -73,7 +74,22 @@ CellResult run_characterize_cell(const CellOptions& o) {
   } else {
     r.bias = *o.bias;
   }
-  r.measured = measure_cell(session, *tech, o.tech.conditions, r.bias, 1.3 * r.bias.ithresh_a + 20e-12);
+  CellLoop loop;
+  r.measured = measure_cell(session, *tech, o.tech.conditions, r.bias, 1.3 * r.bias.ithresh_a + 20e-12,
+                            4000, &loop);
+  if (o.out) {
+    const auto array = [](const std::string& name, const std::vector<double>& v) {
+      return core::NamedArray{name, {v.size()}, v, "A"};
+    };
+    core::write_arrays(*o.out,
+                       {array("up/candidate", loop.candidate_up), array("up/output", loop.out_up),
+                        array("down/candidate", loop.candidate_down), array("down/output", loop.out_down)},
+                       {{"technology", tech->name()}, {"corner", o.tech.conditions.corner},
+                        {"temperature", o.tech.conditions.temperature_c}, {"vdd", o.tech.conditions.vdd_v},
+                        {"ithresh", r.bias.ithresh_a}, {"iwidth", r.bias.iwidth_a}, {"igain", r.bias.igain_a},
+                        {"switch_up", r.measured.switch_up_a}, {"switch_down", r.measured.switch_down_a},
+                        {"on_level", r.measured.on_level_a}, {"off_floor", r.measured.off_floor_a}});
+  }
   return r;
 }
 

@@ -10,13 +10,16 @@ namespace bmru::experiments {
 
 using core::format_number;
 
-models::CircuitOptions calibrated_options(spice::Session& session, const pdk::Technology& tech,
-                                          const pdk::Conditions& conditions) {
-  models::CircuitOptions o;
-  o.conditions = conditions;
-  o.cell = cell_calibration(session, tech, conditions).cell;
-  o.mirror = calibrate_mirrors(session, tech, conditions);
-  return o;
+Calibrated calibrated_options(spice::Session& session, const pdk::Technology& tech,
+                              const pdk::Conditions& conditions) {
+  Calibrated c;
+  c.options.conditions = conditions;
+  const CachedCalibration cell = cell_calibration(session, tech, conditions);
+  c.options.cell = cell.cell;
+  c.cell_from_cache = cell.from_cache;
+  c.cell_build_s = cell.build_s;
+  c.options.mirror = calibrate_mirrors(session, tech, conditions);
+  return c;
 }
 
 namespace {

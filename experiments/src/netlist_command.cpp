@@ -43,7 +43,12 @@ void add_netlist_command(CLI::App& app) {
     const core::Network net = load_network(o->model, o->unit_current_a);
     const auto tech = pdk::open_technology(o->tech.pdk, o->tech.pdk_path);
     spice::Session session;
-    models::CircuitOptions copt = calibrated_options(session, *tech, o->tech.conditions);
+    const Calibrated cal = calibrated_options(session, *tech, o->tech.conditions);
+    if (cal.cell_from_cache)
+      std::printf("calibration: from cache\n");
+    else
+      std::printf("calibration: built in %.1f s\n", cal.cell_build_s);
+    models::CircuitOptions copt = cal.options;
     copt.mismatch_seed = o->mismatch_seed;
     copt.clamp = o->clamp;
     const models::CircuitModel c = models::build_circuit(net, *tech, copt);

@@ -66,6 +66,7 @@ void add_characterize_command(CLI::App& app) {
   auto* lo = add_quantity(cell, "--beta-lo", targets->beta_lo_a, "Target switch-down point (A), calibrated");
   auto* hi = add_quantity(cell, "--beta-hi", targets->beta_hi_a, "Target switch-up point (A), calibrated");
   auto* al = add_quantity(cell, "--alpha", targets->alpha_a, "Target on-level (A), calibrated");
+  cell->add_option("-o,--out", co->out, "Write the swept loop to this HDF5 file");
   for (auto* raw : {ith, iw, ig})
     for (auto* target : {lo, hi, al}) raw->excludes(target);
   ith->needs(iw, ig);

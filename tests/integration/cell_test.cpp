@@ -8,6 +8,7 @@
 
 #include "cli_support.hpp"
 #include "core/units.hpp"
+#include "h5_reader.hpp"
 #include "test_support.hpp"
 
 namespace bmru {
@@ -60,10 +61,19 @@ TEST(Cell, CalibratedSwitchPointsAndOnLevelHitTheirTargetsFrom100pATo5nA) {
 }
 
 TEST(Cell, RawBiasesShowTheUncalibratedCell) {
+  test::TempDir dir;
   const auto out = test::run(std::string(BMRU_BINARY) +
-                             " characterize cell --ithresh 350p --iwidth 200p --igain 500p");
+                             " characterize cell --ithresh 350p --iwidth 200p --igain 500p -o " +
+                             (dir / "loop.h5").string());
   ASSERT_EQ(out.status, 0) << out.text;
   const Loop l = parse(out.text);
+  // The loop file holds both sweeps; the on-level is the up sweep's last output.
+  std::vector<hsize_t> dims;
+  const auto up = test::read_dataset(dir / "loop.h5", "/up/output", &dims);
+  ASSERT_EQ(dims.size(), 1u);
+  EXPECT_GT(dims[0], 1000u);
+  EXPECT_DOUBLE_EQ(up.back(), l.on);
+  EXPECT_EQ(test::read_dataset(dir / "loop.h5", "/down/candidate").size(), dims[0]);
   // It switches up below I_thresh, down below I_thresh - I_width, and is on near I_gain.
   EXPECT_GT(l.up, l.down + 100e-12);
   EXPECT_NEAR(l.up, 350e-12, 0.15 * 350e-12);

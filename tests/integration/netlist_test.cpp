@@ -74,7 +74,7 @@ TEST(Netlist, StandaloneDeckRunsUnderNgspiceBatchAndFollowsTheReferenceEngine) {
 
 void operating_point_in_every_corner(const pdk::Technology& tech, const std::vector<std::string>& corners) {
   setenv("XDG_CACHE_HOME", (std::filesystem::temp_directory_path() / "bmru-test-cache").c_str(), 1);
-  const models::CircuitOptions o = experiments::calibrated_options(test::session(), tech, {});
+  const models::CircuitOptions o = experiments::calibrated_options(test::session(), tech, {}).options;
   const models::CircuitModel c = models::build_circuit(models::demo_network(), tech, o);
   for (const auto& corner : corners) {
     pdk::Conditions k;

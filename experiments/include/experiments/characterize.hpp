@@ -56,6 +56,7 @@ struct CellOptions {
   TechnologyOptions tech;
   std::optional<models::CellBias> bias;
   std::optional<CellTargets> targets;
+  std::optional<std::filesystem::path> out;  // the swept loop as HDF5
 };
 
 struct CellResult {

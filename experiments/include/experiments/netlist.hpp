@@ -13,9 +13,15 @@
 
 namespace bmru::experiments {
 
-// The calibrated options for these conditions (cell tables from the cache, mirrors measured).
-models::CircuitOptions calibrated_options(spice::Session& session, const pdk::Technology& tech,
-                                          const pdk::Conditions& conditions);
+// The calibrated options for these conditions: cell tables from the cache (built when missing),
+// mirror gains measured (one operating point, about 0.1 s, so they are not cached).
+struct Calibrated {
+  models::CircuitOptions options;
+  bool cell_from_cache = false;
+  double cell_build_s = 0;
+};
+Calibrated calibrated_options(spice::Session& session, const pdk::Technology& tech,
+                              const pdk::Conditions& conditions);
 
 // Netlist text for a lockstep run: inputs as `external` sources, initial conditions, no analysis.
 std::string lockstep_netlist(const models::CircuitModel& circuit, const pdk::Technology& tech,

@@ -1,0 +1,23 @@
+#pragma once
+// Small HDF5 files of named numeric arrays (characterization loops, tables) for users to open in
+// h5py. Written to "<path>.part" and renamed when complete.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/run_file.hpp"
+
+namespace bmru::core {
+
+struct NamedArray {
+  std::string name;            // dataset path, e.g. "up/candidate"
+  std::vector<std::uint64_t> dims;
+  std::vector<double> data;    // row-major
+  std::string units;
+};
+
+void write_arrays(const std::filesystem::path& path, const std::vector<NamedArray>& arrays,
+                  const std::vector<Attr>& root_attrs);
+
+}  // namespace bmru::core
