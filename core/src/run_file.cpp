@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/errors.hpp"
+#include "core/units.hpp"
 #include "h5.hpp"
 #include "model_h5.hpp"
 
@@ -187,6 +188,47 @@ void RunFile::write_config(const std::vector<Attr>& attrs) {
 }
 
 void RunFile::write_model(const Network& net) { write_model_group(impl_->root(), net); }
+
+void RunFile::write_netlist(const std::string& lockstep, const std::string& standalone) {
+  const h5::Loc r = impl_->root();
+  h5::Id g = h5::create_group(r, "netlist");
+  const h5::Loc n{g.get(), r.path, "/netlist"};
+  for (const auto& [name, text] : {std::pair<const char*, const std::string*>{"lockstep", &lockstep},
+                                   {"standalone", &standalone}}) {
+    h5::write_string_dataset(n, name, *text);
+    h5::Id ds(H5Dopen2(g.get(), name, H5P_DEFAULT));
+    h5::write_object_attr(ds.get(), r.path, n.child(name), "sha256", sha256_hex(*text));
+  }
+}
+
+void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
+  const h5::Loc r = impl_->root();
+  // A compound of variable-length UTF-8 strings and one double, as h5py reads natively.
+  struct Row {
+    const char* instance;
+    const char* kind;
+    const char* parameter;
+    double value;
+    const char* unit;
+  };
+  std::vector<Row> data;
+  for (const auto& e : rows)
+    data.push_back({e.instance.c_str(), e.kind.c_str(), e.parameter.c_str(), e.value, e.unit.c_str()});
+  h5::Id str(H5Tcopy(H5T_C_S1));
+  H5Tset_size(str.get(), H5T_VARIABLE);
+  H5Tset_cset(str.get(), H5T_CSET_UTF8);
+  h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
+  H5Tinsert(type.get(), "instance", HOFFSET(Row, instance), str.get());
+  H5Tinsert(type.get(), "kind", HOFFSET(Row, kind), str.get());
+  H5Tinsert(type.get(), "parameter", HOFFSET(Row, parameter), str.get());
+  H5Tinsert(type.get(), "value", HOFFSET(Row, value), H5T_NATIVE_DOUBLE);
+  H5Tinsert(type.get(), "unit", HOFFSET(Row, unit), str.get());
+  const hsize_t n = data.size();
+  h5::Id space(H5Screate_simple(1, &n, nullptr));
+  h5::Id ds(H5Dcreate2(r.id, "netlist_map", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
+    throw FileError(r.path, "/netlist_map", "could not be written");
+}
 
 InputsWriter RunFile::add_inputs(const TraceShape& shape) {
   auto w = std::make_shared<InputsWriter::Impl>();

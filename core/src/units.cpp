@@ -6,6 +6,8 @@
 #include <cmath>
 #include <utility>
 
+#include <openssl/evp.h>
+
 #include "core/errors.hpp"
 
 namespace bmru::core {
@@ -61,6 +63,20 @@ std::string format_number(double value) {
   std::array<char, 32> buf{};
   const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
   return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr) != 1)
+    throw Error("SHA-256 failed (OpenSSL)");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
 }
 
 }  // namespace bmru::core

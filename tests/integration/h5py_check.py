@@ -63,5 +63,22 @@ def write_model(path):
         m["fc/bias"] = np.zeros(n_out, dtype=np.float32)
 
 
+def check_netlist(path):
+    import hashlib
+    with h5py.File(path, "r") as f:
+        for name in ("lockstep", "standalone"):
+            ds = f["netlist/" + name]
+            text = ds[()].decode() if isinstance(ds[()], bytes) else ds[()]
+            assert hashlib.sha256(text.encode()).hexdigest() == ds.attrs["sha256"], name
+        rows = f["netlist_map"][...]
+        assert rows.dtype.names == ("instance", "kind", "parameter", "value", "unit"), rows.dtype.names
+        first = rows[0]
+        assert first["instance"].decode() == "Mw_c_l1_c0_1", first
+        assert first["parameter"].decode() == "layer1.cand_kernel[1,0]", first
+        assert abs(first["value"] - 2.4e-06) < 1e-18, first
+        assert rows[1]["kind"].decode() == "pruned" and rows[1]["instance"].decode() == ""
+
+
 if __name__ == "__main__":
-    {"check-run": check_run, "write-model": write_model}[sys.argv[1]](sys.argv[2])
+    {"check-run": check_run, "write-model": write_model,
+     "check-netlist": check_netlist}[sys.argv[1]](sys.argv[2])

@@ -8,6 +8,7 @@
 
 #include "cli_support.hpp"
 #include "core/model_file.hpp"
+#include "core/run_file.hpp"
 #include "core/stimuli.hpp"
 #include "models/demo_network.hpp"
 #include "models/reference_engine.hpp"
@@ -87,6 +88,20 @@ TEST(SimulateCli, H5pyReadsTheRunFileAndWritesModelsWeRead) {
   EXPECT_EQ(net.n_in(), 3);
   EXPECT_DOUBLE_EQ(net.layers[0].beta1(1), 0.25);
   EXPECT_NEAR(net.unit_current_a, 5e-10, 1e-16);  // stored as float32
+}
+
+TEST(RunFileNetlist, H5pyReadsTheNetlistTextsWithTheirHashAndTheElementMap) {
+  test::TempDir dir;
+  {
+    core::RunFile file(dir / "run.h5", {"9.9", "test"});
+    file.write_netlist("* lockstep\nR1 a 0 1k\n.end\n", "* standalone\n.end\n");
+    file.write_netlist_map({{"Mw_c_l1_c0_1", "weight_mirror", "layer1.cand_kernel[1,0]", 2.4e-6, "m"},
+                            {"", "pruned", "layer1.cand_kernel[2,0]", 0, ""}});
+    file.commit();
+  }
+  const std::string script = std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py";
+  const auto check = test::python(script, "check-netlist " + (dir / "run.h5").string());
+  EXPECT_EQ(check.status, 0) << check.text;
 }
 
 TEST(SimulateCli, InputFilesAndUnitCurrentOverride) {

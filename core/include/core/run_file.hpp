@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/element_map.hpp"
 #include "core/frame.hpp"
 #include "core/network.hpp"
 #include "core/vote.hpp"
@@ -77,6 +78,10 @@ class RunFile {
 
   void write_config(const std::vector<Attr>& attrs);
   void write_model(const Network& net);
+  // /netlist/{lockstep, standalone} as text datasets with a `sha256` attribute (hex of the text),
+  // and /netlist_map as a compound dataset (instance, kind, parameter, value, unit).
+  void write_netlist(const std::string& lockstep, const std::string& standalone);
+  void write_netlist_map(const std::vector<ElementRow>& rows);
   InputsWriter add_inputs(const TraceShape& shape);
   // `units`: "model units" for behavioural engines, "A" for hardware traces.
   TraceWriter add_traces(const std::string& engine, const TraceShape& shape,

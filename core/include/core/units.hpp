@@ -13,4 +13,7 @@ double parse_quantity(std::string_view text, std::string_view what = "number");
 // Shortest text that reads back to exactly the same double, independent of the C++ locale.
 std::string format_number(double value);
 
+// SHA-256 of `text` as 64 lower-case hex digits (OpenSSL).
+std::string sha256_hex(std::string_view text);
+
 }  // namespace bmru::core

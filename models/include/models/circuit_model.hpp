@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/element_map.hpp"
 #include "core/network.hpp"
 #include "models/cell_calibration.hpp"
 #include "models/cell_circuit.hpp"
@@ -42,14 +43,7 @@ struct CircuitOptions {
 };
 
 // One row of the parameter-to-element map.
-struct MapEntry {
-  std::string instance;   // element instance(s); empty when pruned
-  std::string kind;       // "weight_mirror", "bias_source", "cell_ithresh", ..., "structural", "pruned"
-  std::string parameter;  // "layer1.cand_kernel[0,2]", or "structural"
-  double value = 0;       // width (m) or current (A) of the element; 0 for structural/pruned
-  std::string unit;       // "m", "A", "V" or ""
-  bool operator==(const MapEntry&) const = default;
-};
+using MapEntry = core::ElementRow;
 
 struct PortPair {
   std::string pos, neg;
