@@ -45,10 +45,6 @@ class CLocale {
   std::optional<std::string> saved_;
 };
 
-// Callback state that must survive exceptions: an exception thrown by a lockstep handler is kept
-// here (it cannot unwind through ngspice's C frames) and rethrown after the run.
-std::exception_ptr g_pending;
-
 Session::Impl* impl_of(void* user) { return static_cast<Session::Impl*>(user); }
 
 int on_char(char* text, int, void* user) {
@@ -70,7 +66,7 @@ int on_data(pvecvaluesall values, int, int, void* user) {
   try {
     impl->run->on_data(values);
   } catch (...) {
-    if (!g_pending) g_pending = std::current_exception();
+    if (!impl->pending) impl->pending = std::current_exception();
     impl->run->abort();
   }
   return 0;
@@ -89,7 +85,7 @@ int on_source(double* value, double t, char* name, int, void* user) {
   try {
     *value = impl->run->source_value(name, t);
   } catch (...) {
-    if (!g_pending) g_pending = std::current_exception();
+    if (!impl->pending) impl->pending = std::current_exception();
     impl->run->abort();
     *value = 0.0;
   }
@@ -371,12 +367,12 @@ RunSummary Circuit::lockstep(const Transient& tran, const LockstepSpec& spec,
   saves.push_back("bmru_abort");
   save(impl, saves);
   impl.command("stop when bmru_abort > 0.5");
-  g_pending = nullptr;
+  impl.pending = nullptr;
   impl.run = &run;
   run.queue_initial_breakpoints();
   impl.command(tran_command(tran));
   impl.run = nullptr;
-  if (g_pending) std::rethrow_exception(std::exchange(g_pending, nullptr));
+  if (impl.pending) std::rethrow_exception(std::exchange(impl.pending, nullptr));
   RunSummary r;
   r.time_reached_s = run.last_time();
   r.samples = run.samples();

@@ -3,6 +3,7 @@
 #include <ngspice/sharedspice.h>
 
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ struct Session::Impl {
   bool circuit_loaded = false;
   std::uint64_t seed = 1;
   LockstepRun* run = nullptr;      // the lockstep transient under way, if any
+  // An exception thrown in a callback (a handler's); it cannot unwind through ngspice's C frames,
+  // so it is kept here and rethrown after the run.
+  std::exception_ptr pending;
 
   // Runs one interpreter command; returns false if ngspice reported a ControlledExit.
   bool command(const std::string& cmd);
