@@ -3,7 +3,6 @@
 
 #include "commands.hpp"
 #include "core/units.hpp"
-#include "experiments/calibration.hpp"
 #include "experiments/characterize.hpp"
 #include "options.hpp"
 #include "pdk/registry.hpp"
