@@ -1,0 +1,78 @@
+#pragma once
+// The metrics of DESIGN.md section 5, defined once: the comparison of a measured engine ("hw", or
+// "ct") against a reference ("sw"), frame by frame, in model units (hardware currents divided by the
+// unit current). Accumulates sums only: memory does not grow with the number of frames.
+//
+//   state agreement   share of (sequence, frame, cell) with [hw > alpha/2] == [sw > 0]
+//   candidate NRMSE   RMS(hw - sw) / beta_hi       state NRMSE   RMS(hw - sw) / alpha
+//   output NRMSE      RMS(hw - sw) / RMS(sw)       logit NRMSE   RMS(hw - sw) / RMS(sw)
+//   correlation       Pearson over every frame of every sequence; a constant trace gives NaN
+//   pooled NRMSE      RMS over cells of the per-cell figures
+//   decision agreement  share of sequences whose decisions are equal (tie = -1; tie vs tie agrees)
+//   first divergence  per sequence the first frame where any cell's state differs (-1 if none); the
+//                     scalar is the earliest over sequences (-1 if none)
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/network.hpp"
+#include "core/vote.hpp"
+
+namespace bmru::core {
+
+struct SignalMetrics {
+  double nrmse = 0;
+  double correlation = 0;  // NaN when either trace is constant
+};
+
+struct CellMetrics {
+  double state_agreement = 0;
+  SignalMetrics candidate, state, output;
+};
+
+struct SequenceMetrics {
+  double state_agreement = 0;
+  Index first_divergence = -1;
+  Decision hw, sw;
+};
+
+struct Metrics {
+  std::vector<std::vector<CellMetrics>> cells;  // [layer][cell]
+  std::vector<SignalMetrics> logits;             // [class]
+  std::vector<SequenceMetrics> sequences;
+  double state_agreement = 0;
+  double candidate_nrmse = 0, state_nrmse = 0, output_nrmse = 0, logit_nrmse = 0;
+  double decision_agreement = 0;
+  Index first_divergence = -1;
+  Index constant_traces = 0;  // correlations that are NaN because a trace is constant
+};
+
+class Comparator {
+ public:
+  // Scales (beta_hi, alpha) come from the network; `sequences` fixes the per-sequence figures.
+  Comparator(const Network& net, Index sequences);
+
+  // Frame k of sequence s; both frames have batch 1 and are in model units.
+  void add(Index s, Index k, const Frame& measured, const Frame& reference);
+  void set_decisions(Index s, const Decision& measured, const Decision& reference);
+  Metrics result() const;
+
+ private:
+  // Sums for NRMSE and Pearson correlation of one signal.
+  struct Sums {
+    double n = 0, dd = 0, x = 0, y = 0, xx = 0, yy = 0, xy = 0;
+    void add(double hw, double sw);
+    SignalMetrics metrics(double scale) const;  // scale <= 0: RMS(sw)
+  };
+  struct Cell {
+    Sums candidate, state, output;
+    double agree = 0, frames = 0;
+  };
+  std::vector<CellConstants> k_;
+  std::vector<std::vector<Cell>> cells_;
+  std::vector<Sums> logits_;
+  std::vector<double> seq_agree_, seq_frames_;
+  std::vector<Index> first_divergence_;
+  std::vector<Decision> hw_decision_, sw_decision_;
+};
+
+}  // namespace bmru::core

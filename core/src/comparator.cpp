@@ -1,0 +1,130 @@
+#include "core/comparator.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "core/errors.hpp"
+
+namespace bmru::core {
+
+void Comparator::Sums::add(double hw, double sw) {
+  n += 1;
+  dd += (hw - sw) * (hw - sw);
+  x += hw;
+  y += sw;
+  xx += hw * hw;
+  yy += sw * sw;
+  xy += hw * sw;
+}
+
+SignalMetrics Comparator::Sums::metrics(double scale) const {
+  SignalMetrics m;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (n == 0) return {nan, nan};
+  const double rms_sw = std::sqrt(yy / n);
+  const double denom = scale > 0 ? scale : rms_sw;
+  m.nrmse = denom > 0 ? std::sqrt(dd / n) / denom : (dd == 0 ? 0.0 : nan);
+  const double vx = xx / n - (x / n) * (x / n), vy = yy / n - (y / n) * (y / n);
+  // Relative tolerance: a trace whose variance is rounding noise is constant.
+  const bool constant = vx <= 1e-24 * std::max(1.0, xx / n) || vy <= 1e-24 * std::max(1.0, yy / n);
+  m.correlation = constant ? nan : (xy / n - (x / n) * (y / n)) / std::sqrt(vx * vy);
+  return m;
+}
+
+Comparator::Comparator(const Network& net, Index sequences)
+    : logits_(static_cast<size_t>(net.n_out())),
+      seq_agree_(static_cast<size_t>(sequences), 0),
+      seq_frames_(static_cast<size_t>(sequences), 0),
+      first_divergence_(static_cast<size_t>(sequences), -1),
+      hw_decision_(static_cast<size_t>(sequences)),
+      sw_decision_(static_cast<size_t>(sequences)) {
+  for (const auto& layer : net.layers) {
+    k_.push_back(cell_constants(layer));
+    cells_.emplace_back(static_cast<size_t>(net.d()));
+  }
+}
+
+void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
+  if (s < 0 || s >= static_cast<Index>(seq_agree_.size()))
+    throw InputError("Comparator: sequence " + std::to_string(s) + " is out of range");
+  if (hw.layers.size() != cells_.size() || sw.layers.size() != cells_.size())
+    throw InputError("Comparator: frames must have one entry per layer");
+  bool differs = false;
+  for (size_t l = 0; l < cells_.size(); ++l)
+    for (size_t i = 0; i < cells_[l].size(); ++i) {
+      const auto ii = static_cast<Index>(i);
+      Cell& c = cells_[l][i];
+      const double alpha = k_[l].alpha(ii);
+      const bool same = (hw.layers[l].state(0, ii) > alpha / 2) == (sw.layers[l].state(0, ii) > 0);
+      c.agree += same;
+      c.frames += 1;
+      seq_agree_[static_cast<size_t>(s)] += same;
+      seq_frames_[static_cast<size_t>(s)] += 1;
+      differs = differs || !same;
+      c.candidate.add(hw.layers[l].candidate(0, ii), sw.layers[l].candidate(0, ii));
+      c.state.add(hw.layers[l].state(0, ii), sw.layers[l].state(0, ii));
+      c.output.add(hw.layers[l].output(0, ii), sw.layers[l].output(0, ii));
+    }
+  for (size_t j = 0; j < logits_.size(); ++j)
+    logits_[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
+  Index& first = first_divergence_[static_cast<size_t>(s)];
+  if (differs && (first < 0 || k < first)) first = k;
+}
+
+void Comparator::set_decisions(Index s, const Decision& hw, const Decision& sw) {
+  hw_decision_.at(static_cast<size_t>(s)) = hw;
+  sw_decision_.at(static_cast<size_t>(s)) = sw;
+}
+
+Metrics Comparator::result() const {
+  Metrics m;
+  double agree = 0, frames = 0, cand = 0, state = 0, out = 0, count = 0;
+  for (size_t l = 0; l < cells_.size(); ++l) {
+    m.cells.emplace_back();
+    for (size_t i = 0; i < cells_[l].size(); ++i) {
+      const Cell& c = cells_[l][i];
+      const auto ii = static_cast<Index>(i);
+      CellMetrics cm;
+      cm.state_agreement = c.frames > 0 ? c.agree / c.frames : std::nan("");
+      cm.candidate = c.candidate.metrics(k_[l].beta_hi(ii));
+      cm.state = c.state.metrics(k_[l].alpha(ii));
+      cm.output = c.output.metrics(0);
+      for (const auto* sm : {&cm.candidate, &cm.state, &cm.output})
+        m.constant_traces += std::isnan(sm->correlation);
+      agree += c.agree;
+      frames += c.frames;
+      cand += cm.candidate.nrmse * cm.candidate.nrmse;
+      state += cm.state.nrmse * cm.state.nrmse;
+      out += cm.output.nrmse * cm.output.nrmse;
+      count += 1;
+      m.cells.back().push_back(cm);
+    }
+  }
+  m.state_agreement = frames > 0 ? agree / frames : std::nan("");
+  m.candidate_nrmse = std::sqrt(cand / count);
+  m.state_nrmse = std::sqrt(state / count);
+  m.output_nrmse = std::sqrt(out / count);
+  double logit = 0;
+  for (const Sums& s : logits_) {
+    m.logits.push_back(s.metrics(0));
+    m.constant_traces += std::isnan(m.logits.back().correlation);
+    logit += m.logits.back().nrmse * m.logits.back().nrmse;
+  }
+  m.logit_nrmse = logits_.empty() ? 0 : std::sqrt(logit / static_cast<double>(logits_.size()));
+  double decisions = 0;
+  for (size_t s = 0; s < seq_agree_.size(); ++s) {
+    SequenceMetrics sq;
+    sq.state_agreement = seq_frames_[s] > 0 ? seq_agree_[s] / seq_frames_[s] : std::nan("");
+    sq.first_divergence = first_divergence_[s];
+    sq.hw = hw_decision_[s];
+    sq.sw = sw_decision_[s];
+    decisions += sq.hw.decision == sq.sw.decision;
+    if (sq.first_divergence >= 0 && (m.first_divergence < 0 || sq.first_divergence < m.first_divergence))
+      m.first_divergence = sq.first_divergence;
+    m.sequences.push_back(sq);
+  }
+  m.decision_agreement = seq_agree_.empty() ? std::nan("") : decisions / static_cast<double>(seq_agree_.size());
+  return m;
+}
+
+}  // namespace bmru::core

@@ -1,0 +1,110 @@
+#include "core/comparator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/stimuli.hpp"
+#include "models/reference_engine.hpp"
+#include "test_support.hpp"
+
+namespace bmru::core {
+namespace {
+
+// S sequences x N frames of the reference engine on a random network (batch-1 frames).
+struct Traces {
+  Network net;
+  std::vector<std::vector<Frame>> frames;
+};
+
+Traces traces(Index S, Index N) {
+  Traces t{test::random_network(5, 3, 2, 2, 31), {}};
+  auto src = random_stimuli({S, N, 5, 3});
+  for (Index s = 0; s < S; ++s) t.frames.push_back(models::run_sequence(t.net, src->read_sequence(s, 0, N)));
+  return t;
+}
+
+Metrics compare(const Traces& t, const std::function<void(Index, Index, Frame&)>& perturb) {
+  const auto S = static_cast<Index>(t.frames.size());
+  Comparator c(t.net, S);
+  for (Index s = 0; s < S; ++s)
+    for (Index k = 0; k < static_cast<Index>(t.frames[0].size()); ++k) {
+      Frame hw = t.frames[static_cast<size_t>(s)][static_cast<size_t>(k)];
+      perturb(s, k, hw);
+      c.add(s, k, hw, t.frames[static_cast<size_t>(s)][static_cast<size_t>(k)]);
+    }
+  return c.result();
+}
+
+TEST(Comparator, IdenticalTracesAgreeEverywhere) {
+  const Traces t = traces(3, 40);
+  const Metrics m = compare(t, [](Index, Index, Frame&) {});
+  EXPECT_EQ(m.state_agreement, 1.0);
+  EXPECT_EQ(m.candidate_nrmse, 0.0);
+  EXPECT_EQ(m.logit_nrmse, 0.0);
+  EXPECT_EQ(m.first_divergence, -1);
+  EXPECT_EQ(m.decision_agreement, 1.0);
+  EXPECT_NEAR(m.logits[0].correlation, 1.0, 1e-12);
+}
+
+TEST(Comparator, CandidateOffsetGivesItsNrmseAtThatCellOnly) {
+  const Traces t = traces(2, 50);
+  const double e = 0.01;
+  const Metrics m = compare(t, [&](Index, Index, Frame& f) { f.layers[1].candidate(0, 2) += e; });
+  const double beta_hi = cell_constants(t.net.layers[1]).beta_hi(2);
+  EXPECT_NEAR(m.cells[1][2].candidate.nrmse, e / beta_hi, 1e-12);
+  EXPECT_EQ(m.cells[0][0].candidate.nrmse, 0.0);
+  // Pooled = RMS over the 6 cells of the per-cell figures.
+  EXPECT_NEAR(m.candidate_nrmse, e / beta_hi / std::sqrt(6.0), 1e-12);
+  EXPECT_EQ(m.state_agreement, 1.0);
+}
+
+TEST(Comparator, OneFlippedStateCountsOnceAndSetsTheFirstDivergence) {
+  const Traces t = traces(3, 30);
+  const Metrics m = compare(t, [&](Index s, Index k, Frame& f) {
+    if (s == 1 && (k == 7 || k == 20)) {
+      const double alpha = std::abs(t.net.layers[0].alphas(1));
+      f.layers[0].state(0, 1) = f.layers[0].state(0, 1) > 0 ? 0.0 : alpha;
+    }
+  });
+  EXPECT_NEAR(m.state_agreement, 1.0 - 2.0 / (3 * 30 * 2 * 3), 1e-12);
+  EXPECT_NEAR(m.cells[0][1].state_agreement, 1.0 - 2.0 / (3 * 30), 1e-12);
+  EXPECT_EQ(m.sequences[1].first_divergence, 7);
+  EXPECT_EQ(m.sequences[0].first_divergence, -1);
+  EXPECT_EQ(m.first_divergence, 7);
+  // A hardware level just above alpha/2 counts as high.
+  const Metrics half = compare(t, [&](Index, Index, Frame& f) {
+    for (Index i = 0; i < 3; ++i)
+      if (f.layers[1].state(0, i) > 0) f.layers[1].state(0, i) = 0.51 * std::abs(t.net.layers[1].alphas(i));
+  });
+  EXPECT_EQ(half.state_agreement, 1.0);
+}
+
+TEST(Comparator, OutputNrmseIsRelativeToTheReferenceRms) {
+  const Traces t = traces(2, 40);
+  const Metrics m = compare(t, [](Index, Index, Frame& f) { f.layers[0].output(0, 0) *= 1.1; });
+  // hw - sw = 0.1 sw, so RMS(hw - sw) / RMS(sw) = 0.1 exactly; the correlation stays 1.
+  EXPECT_NEAR(m.cells[0][0].output.nrmse, 0.1, 1e-12);
+  EXPECT_NEAR(m.cells[0][0].output.correlation, 1.0, 1e-12);
+}
+
+TEST(Comparator, ConstantTracesGiveNaNCorrelationsThatAreCounted) {
+  const Traces t = traces(1, 20);
+  const Metrics m = compare(t, [](Index, Index, Frame& f) { f.logits(0, 1) = 0.5; });
+  EXPECT_TRUE(std::isnan(m.logits[1].correlation));
+  EXPECT_GE(m.constant_traces, 1);
+}
+
+TEST(Comparator, DecisionsAgreeOnEqualClassesAndTieAgainstTie) {
+  const Traces t = traces(3, 5);
+  Comparator c(t.net, 3);
+  c.set_decisions(0, {1, 0.2}, {1, 0.4});
+  c.set_decisions(1, {kTie, 0}, {kTie, 0});
+  c.set_decisions(2, {kTie, 0}, {0, 0.1});
+  const Metrics m = c.result();
+  EXPECT_NEAR(m.decision_agreement, 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(m.sequences[2].sw.decision, 0);
+}
+
+}  // namespace
+}  // namespace bmru::core
