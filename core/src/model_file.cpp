@@ -186,6 +186,8 @@ json to_json(const Matrix& m) {
   return rows;
 }
 
+Network network_from_json(const json& doc, const std::string& path);
+
 Network read_json(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw FileError(path, "", "could not be opened for reading");
@@ -195,6 +197,10 @@ Network read_json(const std::string& path) {
   } catch (const json::parse_error& e) {
     throw FileError(path, "", std::string("is neither HDF5 nor valid JSON: ") + e.what());
   }
+  return network_from_json(doc, path);
+}
+
+Network network_from_json(const json& doc, const std::string& path) {
   const json& m = member(doc, "model", path, "");
   const std::string w = "/model";
   if (m.contains("format") && (!m["format"].is_string() || m["format"] != kModelFormat))
@@ -261,6 +267,22 @@ void write_json(const Network& net, std::ostream& out) {
 }
 
 }  // namespace
+
+std::string model_to_json(const Network& net) {
+  std::ostringstream out;
+  write_json(net, out);
+  return out.str();
+}
+
+Network model_from_json(const std::string& text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw FileError(source, "", std::string("is not valid JSON: ") + e.what());
+  }
+  return network_from_json(doc, source);
+}
 
 Network read_model(const std::filesystem::path& path) {
   const std::string p = path.string();

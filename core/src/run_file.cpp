@@ -261,6 +261,103 @@ TraceWriter RunFile::add_traces(const std::string& engine, const TraceShape& sha
   return TraceWriter(std::move(t));
 }
 
+struct SeriesWriter::Impl {
+  std::shared_ptr<detail::RunFileState> file;
+  Dataset data;
+};
+
+void SeriesWriter::write(Index s, Index k0, const std::vector<double>& values) {
+  if (values.empty()) return;
+  impl_->file->root();
+  h5::write_slab(impl_->data.id.get(), impl_->file->out.string(), impl_->data.name, h5::Type::f64,
+                 {static_cast<hsize_t>(s), static_cast<hsize_t>(k0)}, {1, values.size()},
+                 values.data());
+}
+
+namespace {
+// Opens or creates every group of "a/b" below the root; returns the innermost location.
+h5::Loc groups_of(const h5::Loc& root, const std::string& path, std::vector<h5::Id>& keep) {
+  h5::Loc loc = root;
+  std::string rest = path;
+  for (auto slash = rest.find('/'); slash != std::string::npos; slash = rest.find('/')) {
+    const std::string g = rest.substr(0, slash);
+    if (!g.empty()) {
+      keep.push_back(h5::exists(loc, g) ? h5::open_group(loc, g) : h5::create_group(loc, g));
+      loc = {keep.back().get(), root.path, loc.child(g)};
+    }
+    rest.erase(0, slash + 1);
+  }
+  return loc;
+}
+}  // namespace
+
+SeriesWriter RunFile::add_series(const std::string& path, Index sequences, Index frames,
+                                 const std::string& units) {
+  auto w = std::make_shared<SeriesWriter::Impl>();
+  w->file = impl_;
+  std::vector<h5::Id> keep;
+  const h5::Loc loc = groups_of(impl_->root(), path, keep);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  w->data.name = loc.child(name);
+  w->data.width = 1;
+  w->data.id = h5::create_chunked(loc, name, h5::Type::f64,
+                                  {static_cast<hsize_t>(sequences), static_cast<hsize_t>(frames)},
+                                  {1, static_cast<hsize_t>(std::max<Index>(1, std::min<Index>(frames, 4096)))},
+                                  false);
+  h5::write_object_attr(w->data.id.get(), loc.path, w->data.name, "units", units);
+  return SeriesWriter(std::move(w));
+}
+
+void RunFile::write_metrics(const std::string& group, const Metrics& m, const std::vector<Attr>& extra) {
+  std::vector<h5::Id> keep;
+  const h5::Loc root = impl_->root();
+  const h5::Loc g = groups_of(root, group + "/", keep);
+  h5::write_attr(g, "state_agreement", m.state_agreement);
+  h5::write_attr(g, "decision_agreement", m.decision_agreement);
+  h5::write_attr(g, "candidate_nrmse", m.candidate_nrmse);
+  h5::write_attr(g, "state_nrmse", m.state_nrmse);
+  h5::write_attr(g, "output_nrmse", m.output_nrmse);
+  h5::write_attr(g, "logit_nrmse", m.logit_nrmse);
+  h5::write_attr(g, "first_divergence", static_cast<std::int64_t>(m.first_divergence));
+  h5::write_attr(g, "constant_traces", static_cast<std::int64_t>(m.constant_traces));
+  h5::write_attr(g, "formulas", std::string(
+      "DESIGN.md section 5: state agreement = share of (sequence, frame, cell) with "
+      "[hw > alpha/2] == [sw > 0]; candidate NRMSE = RMS(hw - sw)/beta_hi; state NRMSE = "
+      "RMS(hw - sw)/alpha; output and logit NRMSE = RMS(hw - sw)/RMS(sw); pooled = RMS over cells; "
+      "correlation = Pearson (NaN for a constant trace); decision agreement = share of sequences "
+      "with equal majority-vote decisions (tie = -1); first divergence = earliest frame where any "
+      "state differs (-1 if none). Model units; shares are fractions in [0, 1]."));
+  for (const Attr& a : extra) std::visit([&](const auto& v) { h5::write_attr(g, a.name, v); }, a.value);
+  const auto L = m.cells.size(), d = L ? m.cells[0].size() : 0;
+  const auto per_cell = [&](const char* name, auto get) {
+    std::vector<double> v;
+    for (const auto& layer : m.cells)
+      for (const auto& c : layer) v.push_back(get(c));
+    h5::write_array(g, name, {L, d}, v.data());
+  };
+  per_cell("cell_state_agreement", [](const CellMetrics& c) { return c.state_agreement; });
+  per_cell("cell_candidate_nrmse", [](const CellMetrics& c) { return c.candidate.nrmse; });
+  per_cell("cell_candidate_correlation", [](const CellMetrics& c) { return c.candidate.correlation; });
+  per_cell("cell_state_nrmse", [](const CellMetrics& c) { return c.state.nrmse; });
+  per_cell("cell_output_nrmse", [](const CellMetrics& c) { return c.output.nrmse; });
+  std::vector<double> agree;
+  std::vector<std::int64_t> first;
+  for (const auto& s : m.sequences) {
+    agree.push_back(s.state_agreement);
+    first.push_back(s.first_divergence);
+  }
+  const std::vector<hsize_t> S{m.sequences.size()};
+  h5::write_array(g, "sequence_state_agreement", S, agree.data());
+  h5::write_array(g, "sequence_first_divergence", S, first.data());
+  std::vector<double> lnrmse, lcorr;
+  for (const auto& l : m.logits) {
+    lnrmse.push_back(l.nrmse);
+    lcorr.push_back(l.correlation);
+  }
+  h5::write_array(g, "logit_nrmse_per_class", {lnrmse.size()}, lnrmse.data());
+  h5::write_array(g, "logit_correlation_per_class", {lcorr.size()}, lcorr.data());
+}
+
 void RunFile::commit() {
   impl_->root();
   H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/comparator.hpp"
 #include "core/element_map.hpp"
 #include "core/frame.hpp"
 #include "core/network.hpp"
@@ -69,6 +70,19 @@ class TraceWriter {
   std::shared_ptr<Impl> impl_;
 };
 
+// Streams a [S, N] series (e.g. /hw/power/total).
+class SeriesWriter {
+ public:
+  // Values of frames [k0, k0 + values.size()) of sequence s.
+  void write(Index s, Index k0, const std::vector<double>& values);
+
+ private:
+  friend class RunFile;
+  struct Impl;
+  explicit SeriesWriter(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
 class RunFile {
  public:
   RunFile(const std::filesystem::path& out, const RunInfo& info);
@@ -86,6 +100,12 @@ class RunFile {
   // `units`: "model units" for behavioural engines, "A" for hardware traces.
   TraceWriter add_traces(const std::string& engine, const TraceShape& shape,
                          const std::string& units);
+  // A [sequences, frames] dataset at `path` (groups created as needed), with a `units` attribute.
+  SeriesWriter add_series(const std::string& path, Index sequences, Index frames,
+                          const std::string& units);
+  // /metrics (or /metrics/<pair>): the run-level figures as attributes (with a `formulas`
+  // attribute citing DESIGN.md section 5), per-cell [layer, cell] and per-sequence [S] datasets.
+  void write_metrics(const std::string& group, const Metrics& metrics, const std::vector<Attr>& extra);
   // Closes the file and moves it into place. Further writes throw.
   void commit();
 

@@ -1,0 +1,50 @@
+#pragma once
+// `bmru fidelity`: the behavioural engine and the transistor-level circuit run the same input
+// sequences frame by frame (DESIGN.md section 4); the comparator says how far they agree
+// (section 5); everything goes to one run file (section 6). Sequences run in worker processes.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/comparator.hpp"
+#include "core/time_axis.hpp"
+#include "experiments/characterize.hpp"
+
+namespace bmru::experiments {
+
+enum class Mode { free, resync };
+
+struct FidelityOptions {
+  std::optional<std::filesystem::path> model;
+  std::optional<std::filesystem::path> inputs;
+  core::Index random_sequences = 8;
+  core::Index frames = 101;
+  std::uint64_t seed = 1;
+  TechnologyOptions tech;
+  std::optional<std::uint64_t> mismatch_seed;
+  std::optional<double> unit_current_a;
+  core::FrameAxis axis;
+  Mode mode = Mode::free;
+  int jobs = 0;  // worker processes; 0 = the number of cores
+  std::filesystem::path out;
+  std::filesystem::path binary;  // the bmru executable that runs the workers
+  std::string command_line;
+};
+
+struct FidelityResult {
+  core::Metrics metrics;
+  std::vector<std::string> failed;  // one error text per failed sequence (empty when all ran)
+  double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
+  double sw_wall_s = 0, hw_wall_s = 0, simulated_s = 0;
+};
+
+FidelityResult run_fidelity(const FidelityOptions& options);
+
+// The worker side: the job that runs the lockstep of one sequence.
+void run_sequence_job(const std::string& payload, spice::JobContext& context);
+// The job that builds (or reads from the cache) the calibration in a worker.
+void run_calibration_job(const std::string& payload, spice::JobContext& context);
+
+}  // namespace bmru::experiments
