@@ -62,6 +62,23 @@ models::CellCalibration from_json(const json& j) {
 
 }  // namespace
 
+std::string tables_to_json(const models::CellCalibration& cell, const models::MirrorCalibration& m) {
+  return json{{"cell", to_json(cell)},
+              {"mirror", {{"ratio", m.ratio}, {"gain_n", m.gain_n}, {"gain_p", m.gain_p},
+                          {"pline_copy_gain", m.pline_copy_gain}}}}
+      .dump();
+}
+
+void tables_from_json(const std::string& text, models::CellCalibration& cell, models::MirrorCalibration& m) {
+  const json j = json::parse(text);
+  cell = from_json(j.at("cell"));
+  const json& mj = j.at("mirror");
+  mj.at("ratio").get_to(m.ratio);
+  mj.at("gain_n").get_to(m.gain_n);
+  mj.at("gain_p").get_to(m.gain_p);
+  m.pline_copy_gain = mj.at("pline_copy_gain").get<double>();
+}
+
 std::filesystem::path cache_dir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
     return std::filesystem::path(xdg) / "bmru-cosim";

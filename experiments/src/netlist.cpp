@@ -25,8 +25,9 @@ Calibrated calibrated_options(spice::Session& session, const pdk::Technology& te
 namespace {
 
 std::string head(const models::CircuitModel& c, const pdk::Technology& tech, const pdk::Conditions& k) {
+  // Transient settings of DESIGN.md section 4: gear, and an abstol far below the pA signals.
   return "* bmru-cosim generated circuit (" + std::to_string(c.map.size()) + " map rows), " +
-         tech.name() + " " + k.corner + "\n" + tech.header(k) + c.body;
+         tech.name() + " " + k.corner + "\n" + tech.header(k) + ".option method=gear abstol=1e-14\n" + c.body;
 }
 
 std::string tail(const models::CircuitModel& c) {
@@ -72,7 +73,7 @@ std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technol
     for (const auto& p : l.output) probes += " " + p.pos + " " + p.neg;
   }
   for (const auto& p : c.ports.logits) probes += " " + p.pos + " " + p.neg;
-  s += ".option method=gear\n.control\nset num_threads=1\nsave" + probes + "\ntran " +
+  s += ".control\nset num_threads=1\nsave" + probes + "\ntran " +
        format_number(axis.print_step()) + " " + format_number(axis.stop_time(n)) + " 0 " +
        format_number(axis.max_step()) + "\nwrdata " + data_file + probes + "\nquit\n.endc\n";
   return s + ".end\n";

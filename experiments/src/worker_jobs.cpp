@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
+#include "experiments/fidelity.hpp"
 
 namespace bmru::experiments {
 namespace {
@@ -45,6 +46,10 @@ std::map<std::string, std::vector<double>> parse_transient_reply(const std::stri
   }
 }
 
-std::map<std::string, spice::JobHandler> worker_handlers() { return {{kTransient, run_transient}}; }
+std::map<std::string, spice::JobHandler> worker_handlers() {
+  return {{kTransient, run_transient},
+          {"fidelity.calibration", run_calibration_job},
+          {"fidelity.sequence", run_sequence_job}};
+}
 
 }  // namespace bmru::experiments

@@ -34,6 +34,11 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
                                    const pdk::Conditions& conditions,
                                    const std::function<void(int, int)>& progress = {});
 
+// The cell and mirror tables as JSON text (cache files, worker replies), and back.
+std::string tables_to_json(const models::CellCalibration& cell, const models::MirrorCalibration& mirror);
+void tables_from_json(const std::string& text, models::CellCalibration& cell,
+                      models::MirrorCalibration& mirror);
+
 // Weight mirrors: the gain I_out / I_in at each width ratio and input current (one operating point
 // of a bench of independent mirrors), [ratio][current].
 struct MirrorTable {

@@ -11,6 +11,7 @@
 #include "core/comparator.hpp"
 #include "core/time_axis.hpp"
 #include "experiments/characterize.hpp"
+#include "spice/pool.hpp"
 
 namespace bmru::experiments {
 
@@ -38,6 +39,7 @@ struct FidelityResult {
   std::vector<std::string> failed;  // one error text per failed sequence (empty when all ran)
   double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
   double sw_wall_s = 0, hw_wall_s = 0, simulated_s = 0;
+  int workers = 1;
 };
 
 FidelityResult run_fidelity(const FidelityOptions& options);

@@ -1,0 +1,78 @@
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "experiments/fidelity.hpp"
+#include "options.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+std::filesystem::path self_binary(const char* argv0) {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path(argv0) : p;
+}
+
+void print(const FidelityResult& r, const FidelityOptions& o) {
+  const auto& m = r.metrics;
+  std::printf("per cell: state agreement, candidate NRMSE\n");
+  for (size_t l = 0; l < m.cells.size(); ++l)
+    for (size_t i = 0; i < m.cells[l].size(); ++i)
+      std::printf("  layer%zu cell %zu: %8.4f %% %9.5f\n", l + 1, i, 100 * m.cells[l][i].state_agreement,
+                  m.cells[l][i].candidate.nrmse);
+  std::printf("per sequence: decision sw / hw (vote margins), state agreement, first divergence\n");
+  for (size_t s = 0; s < m.sequences.size(); ++s) {
+    const auto& q = m.sequences[s];
+    std::printf("  %2zu: %2d / %2d (%.3f / %.3f) %8.4f %% %lld\n", s, q.sw.decision, q.hw.decision,
+                q.sw.margin, q.hw.margin, 100 * q.state_agreement, static_cast<long long>(q.first_divergence));
+  }
+  std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n", r.power_w[0],
+              r.power_w[1], r.power_w[2], r.power_w[3]);
+  std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",
+              r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
+              r.hw_wall_s / std::max(r.simulated_s, 1e-12) * std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
+  for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
+  std::printf("wrote %s\n", o.out.c_str());
+  std::printf("state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
+              "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
+              m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
+              static_cast<long long>(m.first_divergence), r.power_w[3], r.failed.size());
+}
+
+}  // namespace
+
+void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0) {
+  auto o = std::make_shared<FidelityOptions>();
+  o->command_line = command_line;
+  o->binary = self_binary(argv0);
+  auto mode = std::make_shared<std::string>("free");
+  CLI::App* cmd = app.add_subcommand(
+      "fidelity", "Run the behavioural model and the transistor-level circuit in lockstep and compare");
+  cmd->add_option("--model", o->model, "Model file (HDF5 or JSON); default: the demo network")->check(CLI::ExistingFile);
+  auto* inputs = cmd->add_option("--inputs", o->inputs, "Input file: HDF5 /inputs [S,N,n_in] or CSV [N,n_in]")
+                     ->check(CLI::ExistingFile);
+  add_count(cmd, "--random-sequences", o->random_sequences, "Random input sequences (default 8)")->excludes(inputs);
+  add_count(cmd, "--frames", o->frames, "Frames per random sequence (default 101)")->excludes(inputs);
+  add_count(cmd, "--seed", o->seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
+  add_technology_options(cmd, o->tech);
+  add_count(cmd, "--mismatch-seed", o->mismatch_seed, "Device mismatch drawn with this seed", 0);
+  add_quantity(cmd, "--unit-current", o->unit_current_a, "Amperes per model unit (overrides the model)");
+  auto ramp = std::make_shared<std::optional<double>>();
+  add_quantity(cmd, "--frame-period", o->axis.period_s, "Frame period (default 10m)");
+  add_quantity(cmd, "--ramp", *ramp, "Input ramp at each frame start (default 1 % of the period)");
+  add_quantity(cmd, "--sample-phase", o->axis.sample_phase, "Sample instant within a frame (default 0.9)");
+  cmd->add_option("--mode", *mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
+  add_count(cmd, "--jobs", o->jobs, "Worker processes (default: the number of cores)");
+  cmd->add_option("-o,--out", o->out, "Run file to write (HDF5)")->required();
+  cmd->callback([o, mode, ramp] {
+    o->mode = *mode == "free" ? Mode::free : Mode::resync;
+    o->axis.ramp_s = ramp->value_or(o->axis.period_s / 100);
+    print(run_fidelity(*o), *o);
+  });
+}
+
+}  // namespace bmru::experiments

@@ -1,0 +1,113 @@
+// The worker side of `bmru fidelity`: calibration, and the lockstep of one sequence.
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/model_file.hpp"
+#include "experiments/calibration.hpp"
+#include "experiments/fidelity.hpp"
+#include "experiments/netlist.hpp"
+#include "models/reference_engine.hpp"
+#include "pdk/registry.hpp"
+
+namespace bmru::experiments {
+
+using nlohmann::json;
+
+void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
+  const json r = json::parse(payload);
+  pdk::Conditions k{r.at("corner"), r.at("temperature"), r.at("vdd")};
+  std::optional<std::filesystem::path> path;
+  if (!r.at("pdk_path").get<std::string>().empty()) path = r.at("pdk_path").get<std::string>();
+  const auto tech = pdk::open_technology(r.at("pdk"), path);
+  const Calibrated c = calibrated_options(ctx.session(), *tech, k);
+  ctx.send(tables_to_json(c.options.cell, c.options.mirror));
+}
+
+namespace {
+
+// Streams one record per frame (raw doubles): k, the hardware probes (A), the software frame
+// (model units: candidates, states, outputs per layer, logits), the three supply integrals (A s).
+class SequenceHandler final : public spice::LockstepHandler {
+ public:
+  SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
+                  size_t probes)
+      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), probes_(probes) {
+    engine_.reset(1);
+    for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
+  }
+
+  spice::Action on_sample(core::Index k, std::span<const double> hw) override {
+    const double unit = net_.unit_current_a;
+    if (resync_ && k > 0) {
+      // Before software frame k its state h_{k-1} becomes the hardware state sampled at k-1.
+      const auto d = static_cast<size_t>(net_.d());
+      for (size_t l = 0; l < alpha_.size(); ++l) {
+        core::Matrix h(1, net_.d());
+        for (size_t i = 0; i < d; ++i) {
+          const double measured = last_hw_[l * 4 * d + d + i] / unit;
+          h(0, static_cast<core::Index>(i)) = measured > alpha_[l](static_cast<core::Index>(i)) / 2 ? alpha_[l](static_cast<core::Index>(i)) : 0.0;
+        }
+        engine_.set_state(static_cast<core::Index>(l), h);
+      }
+    }
+    engine_.step(x_.row(k), frame_);
+    record_.assign(1, static_cast<double>(k));
+    record_.insert(record_.end(), hw.begin(), hw.end());
+    for (const auto& l : frame_.layers)
+      for (const core::Matrix* m : {&l.candidate, &l.state, &l.output})
+        record_.insert(record_.end(), m->data(), m->data() + m->size());
+    record_.insert(record_.end(), frame_.logits.data(), frame_.logits.data() + frame_.logits.size());
+    last_hw_.assign(hw.begin(), hw.end());
+    return spice::Action::proceed;
+  }
+
+  void on_frame_end(core::Index, std::span<const double> integrals) override {
+    record_.insert(record_.end(), integrals.begin(), integrals.end());
+    std::string bytes(record_.size() * sizeof(double), '\0');
+    std::memcpy(bytes.data(), record_.data(), bytes.size());
+    ctx_.send(bytes);
+  }
+
+ private:
+  spice::JobContext& ctx_;
+  const core::Network& net_;
+  const core::Matrix& x_;
+  bool resync_;
+  models::ReferenceEngine engine_;
+  size_t probes_;
+  std::vector<core::Vector> alpha_;
+  core::Frame frame_;
+  std::vector<double> record_, last_hw_;
+};
+
+}  // namespace
+
+void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
+  const json r = json::parse(payload);
+  const core::Network net = core::model_from_json(r.at("model").get<std::string>(), "job model");
+  const auto frames = r.at("frames").get<core::Index>();
+  const auto flat = r.at("inputs").get<std::vector<double>>();
+  const core::Matrix x = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      flat.data(), frames, net.n_in());
+  spice::LockstepSpec spec;
+  const auto axis = r.at("axis").get<std::vector<double>>();
+  spec.axis = {axis.at(0), axis.at(1), axis.at(2)};
+  spec.frames = frames;
+  spec.sources = r.at("sources").get<std::vector<std::string>>();
+  const double unit = net.unit_current_a;
+  spec.frame_values = [&x, unit](core::Index k, std::span<double> v) {
+    for (core::Index i = 0; i < x.cols(); ++i) {
+      const double a = x(k, i) * unit;
+      v[static_cast<size_t>(2 * i)] = a > 0 ? a : 0.0;
+      v[static_cast<size_t>(2 * i + 1)] = a < 0 ? -a : 0.0;
+    }
+  };
+  spec.probes = r.at("probes").get<std::vector<std::string>>();
+  spec.integrals = r.at("supplies").get<std::vector<std::string>>();
+  const auto t = r.at("tran").get<std::vector<double>>();
+  spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.probes.size());
+  c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
+}
+
+}  // namespace bmru::experiments
