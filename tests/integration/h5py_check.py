@@ -79,6 +79,43 @@ def check_netlist(path):
         assert rows[1]["kind"].decode() == "pruned" and rows[1]["instance"].decode() == ""
 
 
+def check_fidelity(path):
+    """The file layout of a fidelity run, and its metrics recomputed from the stored traces."""
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "bmru-cosim/1"
+        for key in ("pdk", "corner", "temperature", "vdd", "frame_period", "ramp", "sample_phase",
+                    "unit_current", "mode", "tran_step", "tran_tmax", "input_seed", "mismatch_seed"):
+            assert key in f["config"].attrs, key
+        unit = f["config"].attrs["unit_current"]
+        S, N, n_in = f["inputs"].shape
+        assert "lockstep" in f["netlist"] and "standalone" in f["netlist"]
+        assert len(f["netlist_map"]) > 100
+        for group, units in (("sw", "model units"), ("hw", "A")):
+            assert f[group + "/logits"].attrs["units"] == units
+        for block in ("cells", "feedforward", "bias", "total"):
+            p = f["hw/power/" + block][...]
+            assert p.shape == (S, N) and np.all(p > 0), block
+        agree = total = 0
+        for l in (1, 2):
+            alpha = np.abs(f[f"model/layer{l}/alphas"][...])
+            hw = f[f"hw/layer{l}/state"][...] / unit
+            sw = f[f"sw/layer{l}/state"][...]
+            same = (hw > alpha / 2) == (sw > 0)
+            agree += same.sum()
+            total += same.size
+            beta_hi = np.abs(f[f"model/layer{l}/beta1"][...]) + np.abs(f[f"model/layer{l}/delta"][...])
+            dc = f[f"hw/layer{l}/candidate"][...] / unit - f[f"sw/layer{l}/candidate"][...]
+            nrmse = np.sqrt(np.mean(dc ** 2, axis=(0, 1))) / beta_hi
+            stored = f["metrics/cell_candidate_nrmse"][l - 1]
+            assert np.allclose(nrmse, stored, rtol=1e-9, atol=1e-12), (nrmse, stored)
+        m = f["metrics"].attrs
+        assert abs(m["state_agreement"] - agree / total) < 1e-12, (m["state_agreement"], agree / total)
+        dec_hw, dec_sw = f["hw/decision"][...], f["sw/decision"][...]
+        assert abs(m["decision_agreement"] - np.mean(dec_hw == dec_sw)) < 1e-12
+        assert 0 <= m["state_agreement"] <= 1 and 0 <= m["decision_agreement"] <= 1
+        assert np.isclose(m["mean_power_w"], f["hw/power/total"][...].mean())
+
+
 if __name__ == "__main__":
     {"check-run": check_run, "write-model": write_model,
-     "check-netlist": check_netlist}[sys.argv[1]](sys.argv[2])
+     "check-netlist": check_netlist, "check-fidelity": check_fidelity}[sys.argv[1]](sys.argv[2])
