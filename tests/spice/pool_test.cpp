@@ -57,6 +57,9 @@ struct BadCase {
   Transient tran = kTran;
 };
 
+// Test names show the case's name, not its bytes.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
 class BadNetlist : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(BadNetlist, FailsAloneWithAClearErrorAndTheNextJobSucceeds) {
