@@ -66,7 +66,7 @@ core::Frame empty_frame(const core::Network& net) {
 
 }  // namespace
 
-FidelityResult run_fidelity(const FidelityOptions& o) {
+FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
   const auto t_start = Clock::now();
@@ -175,6 +175,7 @@ FidelityResult run_fidelity(const FidelityOptions& o) {
     for (auto& p : q.power) p.clear();
   };
   const auto t_hw = Clock::now();
+  long long frames_done = 0;
   const auto outcomes = pool.run(jobs, [&](size_t job, const std::string& bytes) {
     std::vector<double> r(bytes.size() / sizeof(double));
     std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
@@ -214,6 +215,7 @@ FidelityResult run_fidelity(const FidelityOptions& o) {
     q.hw.push_back(std::move(h));
     q.sw.push_back(std::move(w));
     if (static_cast<core::Index>(q.hw.size()) >= block) flush(s);
+    if (progress) progress(++frames_done, static_cast<long long>(S * N));
   });
   result.hw_wall_s = std::chrono::duration<double>(Clock::now() - t_hw).count();
   std::vector<core::Decision> hw_dec, sw_dec;

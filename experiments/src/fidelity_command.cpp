@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "experiments/fidelity.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 
 namespace bmru::experiments {
 namespace {
@@ -71,7 +72,9 @@ void add_fidelity_command(CLI::App& app, const std::string& command_line, const 
   cmd->callback([o, mode, ramp] {
     o->mode = *mode == "free" ? Mode::free : Mode::resync;
     o->axis.ramp_s = ramp->value_or(o->axis.period_s / 100);
-    print(run_fidelity(*o), *o);
+    Progress bar("fidelity frames (all sequences)");
+    const FidelityResult r = run_fidelity(*o, [&](long long done, long long total) { bar.update(done, total); });
+    print(r, *o);
   });
 }
 

@@ -4,6 +4,7 @@
 // (section 5); everything goes to one run file (section 6). Sequences run in worker processes.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,7 +43,9 @@ struct FidelityResult {
   int workers = 1;
 };
 
-FidelityResult run_fidelity(const FidelityOptions& options);
+// `progress(frames_done, frames_total)` is called as frames arrive (optional).
+FidelityResult run_fidelity(const FidelityOptions& options,
+                            const std::function<void(long long, long long)>& progress = {});
 
 // The worker side: the job that runs the lockstep of one sequence.
 void run_sequence_job(const std::string& payload, spice::JobContext& context);
