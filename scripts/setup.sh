@@ -9,7 +9,7 @@ packages=(
   libeigen3-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
-  libssl-dev python3-h5py python3-numpy locales
+  libssl-dev python3-h5py python3-numpy python3-matplotlib locales
 )
 
 missing=()

@@ -33,6 +33,7 @@ int run_cli(int argc, char** argv) {
   add_characterize_command(app);
   add_bench_command(app);
   add_netlist_command(app);
+  add_report_command(app);
   add_fidelity_command(app, cmdline, argv[0]);
   int exit_code = 0;
   add_worker_command(app, exit_code);

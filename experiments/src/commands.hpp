@@ -11,6 +11,7 @@ void add_pdk_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_netlist_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0);
 struct TechnologyOptions;
 void add_technology_options(CLI::App* cmd, TechnologyOptions& t);

@@ -2,6 +2,8 @@
 // the run file's layout, and its metrics recomputed from the stored traces with h5py.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "cli_support.hpp"
 #include "test_support.hpp"
 
@@ -21,6 +23,25 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
   const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
                                   "check-fidelity " + (dir / "run.h5").string());
   EXPECT_EQ(check.status, 0) << check.text;
+
+  // The report draws valid PNG images of the documented size.
+  const auto report = test::run(std::string(BMRU_BINARY) + " report " + (dir / "run.h5").string() +
+                                " --sequence 1 -o " + (dir / "fig").string());
+  ASSERT_EQ(report.status, 0) << report.text;
+  for (const char* name : {"sequence1_cells.png", "sequence1_logits.png", "agreement.png"}) {
+    std::ifstream png(dir / "fig" / name, std::ios::binary);
+    ASSERT_TRUE(png) << name;
+    unsigned char head[24] = {};
+    png.read(reinterpret_cast<char*>(head), 24);
+    EXPECT_EQ(std::string(reinterpret_cast<char*>(head + 1), 3), "PNG") << name;
+    const auto be32 = [&](int at) { return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3]; };
+    EXPECT_EQ(be32(16), 1200) << name;  // IHDR width
+    EXPECT_EQ(be32(20), 800) << name;   // IHDR height
+  }
+  const auto bad = test::run(std::string(BMRU_BINARY) + " report " + (dir / "run.h5").string() +
+                             " --sequence 9 -o " + (dir / "fig").string());
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.text.find("sequence 9 does not exist"), std::string::npos) << bad.text;
 }
 
 TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
