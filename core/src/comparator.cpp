@@ -1,5 +1,6 @@
 #include "core/comparator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -42,6 +43,32 @@ Comparator::Comparator(const Network& net, Index sequences)
     k_.push_back(cell_constants(layer));
     cells_.emplace_back(static_cast<size_t>(net.d()));
   }
+  // Before frame 0 the software states are the initial states.
+  std::vector<std::vector<double>> init;
+  for (const auto& k : k_) init.emplace_back(k.h_init.data(), k.h_init.data() + k.h_init.size());
+  last_sw_.assign(static_cast<size_t>(sequences), init);
+  this_sw_ = last_sw_;
+}
+
+void Comparator::add_crossings(Index s, Index, const std::vector<std::vector<Crossings>>& x) {
+  auto& last = last_sw_.at(static_cast<size_t>(s));
+  const auto& now = this_sw_.at(static_cast<size_t>(s));
+  for (size_t l = 0; l < x.size() && l < now.size(); ++l)
+    for (size_t i = 0; i < x[l].size() && i < now[l].size(); ++i) {
+      const bool transition = (now[l][i] > 0) != (last[l][i] > 0);
+      const Crossings& c = x[l][i];
+      if (transition) {
+        if (c.count > 0 && c.first_offset_s >= 0) {
+          latencies_.push_back(c.first_offset_s);
+          extra_ += c.count - 1;
+        } else {
+          ++unmatched_;
+        }
+      } else {
+        extra_ += c.count;
+      }
+    }
+  last = now;
 }
 
 void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
@@ -64,6 +91,7 @@ void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
       c.candidate.add(hw.layers[l].candidate(0, ii), sw.layers[l].candidate(0, ii));
       c.state.add(hw.layers[l].state(0, ii), sw.layers[l].state(0, ii));
       c.output.add(hw.layers[l].output(0, ii), sw.layers[l].output(0, ii));
+      this_sw_[static_cast<size_t>(s)][l][i] = sw.layers[l].state(0, ii);
     }
   for (size_t j = 0; j < logits_.size(); ++j)
     logits_[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
@@ -123,6 +151,18 @@ Metrics Comparator::result() const {
       m.first_divergence = sq.first_divergence;
     m.sequences.push_back(sq);
   }
+  if (!latencies_.empty()) {
+    std::vector<double> v = latencies_;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    m.latency.median_s = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    m.latency.max_s = v.back();
+  } else {
+    m.latency.median_s = m.latency.max_s = std::nan("");
+  }
+  m.latency.matched = static_cast<Index>(latencies_.size());
+  m.latency.unmatched = unmatched_;
+  m.latency.extra_crossings = extra_;
   m.decision_agreement = seq_agree_.empty() ? std::nan("") : decisions / static_cast<double>(seq_agree_.size());
   return m;
 }

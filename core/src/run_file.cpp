@@ -320,13 +320,20 @@ void RunFile::write_metrics(const std::string& group, const Metrics& m, const st
   h5::write_attr(g, "logit_nrmse", m.logit_nrmse);
   h5::write_attr(g, "first_divergence", static_cast<std::int64_t>(m.first_divergence));
   h5::write_attr(g, "constant_traces", static_cast<std::int64_t>(m.constant_traces));
+  h5::write_attr(g, "latency_median_s", m.latency.median_s);
+  h5::write_attr(g, "latency_max_s", m.latency.max_s);
+  h5::write_attr(g, "latency_matched", static_cast<std::int64_t>(m.latency.matched));
+  h5::write_attr(g, "latency_unmatched", static_cast<std::int64_t>(m.latency.unmatched));
+  h5::write_attr(g, "extra_crossings", static_cast<std::int64_t>(m.latency.extra_crossings));
   h5::write_attr(g, "formulas", std::string(
       "DESIGN.md section 5: state agreement = share of (sequence, frame, cell) with "
       "[hw > alpha/2] == [sw > 0]; candidate NRMSE = RMS(hw - sw)/beta_hi; state NRMSE = "
       "RMS(hw - sw)/alpha; output and logit NRMSE = RMS(hw - sw)/RMS(sw); pooled = RMS over cells; "
       "correlation = Pearson (NaN for a constant trace); decision agreement = share of sequences "
       "with equal majority-vote decisions (tie = -1); first divergence = earliest frame where any "
-      "state differs (-1 if none). Model units; shares are fractions in [0, 1]."));
+      "state differs (-1 if none); switching latency = first hardware crossing of alpha/2 within the "
+      "frame of a software transition minus the frame start (median, max; unmatched transitions and "
+      "extra crossings counted). Model units; shares are fractions in [0, 1]."));
   for (const Attr& a : extra) std::visit([&](const auto& v) { h5::write_attr(g, a.name, v); }, a.value);
   const auto L = m.cells.size(), d = L ? m.cells[0].size() : 0;
   const auto per_cell = [&](const char* name, auto get) {

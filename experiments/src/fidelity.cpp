@@ -139,6 +139,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   for (const auto& in : circuit.inputs) sources.push_back(in.name);
   std::vector<spice::Job> jobs;
   const std::string model_json = core::model_to_json(net);
+  std::vector<std::string> states;
+  for (const auto& l : circuit.ports.layers) states.insert(states.end(), l.state.begin(), l.state.end());
   for (core::Index s = 0; s < S; ++s) {
     const auto& xs = x[static_cast<size_t>(s)];
     std::vector<double> flat;
@@ -150,6 +152,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                    {"supplies", {circuit.ports.supply_cells + "#branch", circuit.ports.supply_feedforward + "#branch",
                                  circuit.ports.supply_bias + "#branch"}},
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
+                   {"states", states},
                    {"resync", o.mode == Mode::resync}};
     jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
   }
@@ -179,7 +182,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto outcomes = pool.run(jobs, [&](size_t job, const std::string& bytes) {
     std::vector<double> r(bytes.size() / sizeof(double));
     std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
-    if (r.size() != 1 + P + sw_width + 3) throw Error("A worker sent a frame record of the wrong size");
+    const size_t cells = static_cast<size_t>(net.n_layers()) * d;
+    if (r.size() != 1 + P + sw_width + 3 + 2 * cells) throw Error("A worker sent a frame record of the wrong size");
     const auto s = static_cast<core::Index>(job);
     SequenceState& q = state[job];
     core::Frame h = empty_frame(net), w = empty_frame(net);
@@ -199,6 +203,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (core::Index j = 0; j < net.n_out(); ++j) w.logits(0, j) = r[v++];
     hm.logits = h.logits / unit;
     comparator.add(s, static_cast<core::Index>(r[0]), hm, w);
+    std::vector<std::vector<core::Crossings>> crossings(static_cast<size_t>(net.n_layers()));
+    for (size_t c = 0, at = 1 + P + sw_width + 3; c < cells; ++c, at += 2)
+      crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
+    comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
     q.hw_votes.add(hm.logits.row(0));
     q.sw_votes.add(w.logits.row(0));
     // Supply branch currents flow out of the + node: power = -integral x vdd / T.

@@ -31,6 +31,10 @@ void print(const FidelityResult& r, const FidelityOptions& o) {
     std::printf("  %2zu: %2d / %2d (%.3f / %.3f) %8.4f %% %lld\n", s, q.sw.decision, q.hw.decision,
                 q.sw.margin, q.hw.margin, 100 * q.state_agreement, static_cast<long long>(q.first_divergence));
   }
+  std::printf("switching latency: median %.4g s, max %.4g s (%lld matched, %lld unmatched transitions, "
+              "%lld extra crossings)\n", m.latency.median_s, m.latency.max_s,
+              static_cast<long long>(m.latency.matched), static_cast<long long>(m.latency.unmatched),
+              static_cast<long long>(m.latency.extra_crossings));
   std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n", r.power_w[0],
               r.power_w[1], r.power_w[2], r.power_w[3]);
   std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",

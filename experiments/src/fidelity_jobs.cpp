@@ -26,14 +26,21 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
 namespace {
 
 // Streams one record per frame (raw doubles): k, the hardware probes (A), the software frame
-// (model units: candidates, states, outputs per layer, logits), the three supply integrals (A s).
+// (model units: candidates, states, outputs per layer, logits), the three supply integrals (A s),
+// and per cell the number of crossings of alpha/2 in the frame and the first one's offset (s).
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
-                  size_t probes)
-      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), probes_(probes) {
+                  size_t probes, const core::FrameAxis& axis)
+      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), probes_(probes), axis_(axis) {
     engine_.reset(1);
-    for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
+    for (const auto& layer : net.layers) {
+      alpha_.push_back(core::cell_constants(layer).alpha);
+      for (core::Index i = 0; i < alpha_.back().size(); ++i)
+        level_.push_back(alpha_.back()(i) * net.unit_current_a / 2);
+    }
+    count_.assign(level_.size(), 0);
+    first_.assign(level_.size(), -1.0);
   }
 
   spice::Action on_sample(core::Index k, std::span<const double> hw) override {
@@ -61,8 +68,30 @@ class SequenceHandler final : public spice::LockstepHandler {
     return spice::Action::proceed;
   }
 
+  // Crossings of alpha/2 by each cell's output current, assigned to the frame they fall in.
+  void on_point(double t, std::span<const double> states) override {
+    if (prev_t_ >= 0)
+      for (size_t c = 0; c < states.size(); ++c) {
+        const double a = prev_[c] - level_[c], b = states[c] - level_[c];
+        if ((a < 0) == (b < 0)) continue;
+        const double tc = prev_t_ + (t - prev_t_) * a / (a - b);
+        const core::Index k = axis_.frame_at(tc);
+        if (k != record_frame_) continue;  // belongs to an already sent frame (at a frame boundary)
+        if (count_[c]++ == 0) first_[c] = tc - axis_.frame_start(k);
+      }
+    prev_t_ = t;
+    prev_.assign(states.begin(), states.end());
+  }
+
   void on_frame_end(core::Index, std::span<const double> integrals) override {
     record_.insert(record_.end(), integrals.begin(), integrals.end());
+    for (size_t c = 0; c < count_.size(); ++c) {
+      record_.push_back(static_cast<double>(count_[c]));
+      record_.push_back(first_[c]);
+    }
+    std::fill(count_.begin(), count_.end(), 0);
+    std::fill(first_.begin(), first_.end(), -1.0);
+    ++record_frame_;
     std::string bytes(record_.size() * sizeof(double), '\0');
     std::memcpy(bytes.data(), record_.data(), bytes.size());
     ctx_.send(bytes);
@@ -75,9 +104,14 @@ class SequenceHandler final : public spice::LockstepHandler {
   bool resync_;
   models::ReferenceEngine engine_;
   size_t probes_;
+  core::FrameAxis axis_;
   std::vector<core::Vector> alpha_;
   core::Frame frame_;
   std::vector<double> record_, last_hw_;
+  std::vector<double> level_, prev_, first_;
+  std::vector<long long> count_;
+  double prev_t_ = -1;
+  core::Index record_frame_ = 0;  // the frame whose record is being built
 };
 
 }  // namespace
@@ -104,9 +138,10 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   };
   spec.probes = r.at("probes").get<std::vector<std::string>>();
   spec.integrals = r.at("supplies").get<std::vector<std::string>>();
+  spec.dense = r.at("states").get<std::vector<std::string>>();
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.probes.size());
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.probes.size(), spec.axis);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

@@ -154,12 +154,13 @@ void LockstepRun::on_data(pvecvaluesall values) {
   read(integral_index_, now_int_);
   ++accepted_;
   if (!problems_.empty() && abort_after_ < 0) abort_after_ = t;
-  integrate(t, now_int_);
-  sample(t, now_probes_);
+  // Dense points first, so a frame's dense data is complete when its sample and end arrive.
   if (!spec_.dense.empty()) {
     read(dense_index_, dense_);
     handler_.on_point(t, std::span<const double>(dense_));
   }
+  sample(t, now_probes_);
+  integrate(t, now_int_);
   schedule_breakpoints(t);
   t_prev_ = t;
   prev_probes_ = now_probes_;

@@ -95,6 +95,33 @@ TEST(Comparator, ConstantTracesGiveNaNCorrelationsThatAreCounted) {
   EXPECT_GE(m.constant_traces, 1);
 }
 
+TEST(Comparator, SwitchingLatencyMatchesSoftwareTransitionsWithHardwareCrossings) {
+  // One cell: software states 0, alpha, alpha, 0 over four frames (h_init = 0).
+  Network net = test::single_cell(1.0, 2.0, 1.0, 0.0);
+  Comparator c(net, 1);
+  const std::vector<double> h{0, 1, 1, 0};
+  const std::vector<std::vector<Crossings>> crossings{
+      {{{0, -1}}}, {{{1, 0.004}}}, {{{2, 0.001}}}, {{{0, -1}}}};
+  for (Index k = 0; k < 4; ++k) {
+    Frame f;
+    f.layers.resize(1);
+    f.layers[0].candidate = Matrix::Constant(1, 1, 1.5);
+    f.layers[0].state = Matrix::Constant(1, 1, h[static_cast<size_t>(k)]);
+    f.layers[0].output = Matrix::Constant(1, 1, 1.0);
+    f.logits = Matrix::Constant(1, 1, 1.0);
+    c.add(0, k, f, f);
+    c.add_crossings(0, k, {crossings[static_cast<size_t>(k)][0]});
+  }
+  const Metrics m = c.result();
+  // Frame 1: transition matched at 4 ms. Frame 2: no transition, 2 extra crossings (a glitch).
+  // Frame 3: transition without a crossing.
+  EXPECT_EQ(m.latency.matched, 1);
+  EXPECT_DOUBLE_EQ(m.latency.median_s, 0.004);
+  EXPECT_DOUBLE_EQ(m.latency.max_s, 0.004);
+  EXPECT_EQ(m.latency.unmatched, 1);
+  EXPECT_EQ(m.latency.extra_crossings, 2);
+}
+
 TEST(Comparator, DecisionsAgreeOnEqualClassesAndTieAgainstTie) {
   const Traces t = traces(3, 5);
   Comparator c(t.net, 3);

@@ -11,6 +11,9 @@
 //   decision agreement  share of sequences whose decisions are equal (tie = -1; tie vs tie agrees)
 //   first divergence  per sequence the first frame where any cell's state differs (-1 if none); the
 //                     scalar is the earliest over sequences (-1 if none)
+//   switching latency for each software transition at frame k, the first hardware crossing of
+//                     alpha/2 in [kT, (k+1)T) minus kT; median and maximum; transitions without a
+//                     matching crossing, and extra hardware crossings, are counted
 #include <vector>
 
 #include "core/frame.hpp"
@@ -35,7 +38,19 @@ struct SequenceMetrics {
   Decision hw, sw;
 };
 
+struct Latency {
+  double median_s = 0, max_s = 0;  // NaN when no transition was matched
+  Index matched = 0, unmatched = 0, extra_crossings = 0;
+};
+
+// The hardware crossings of alpha/2 by one cell's output within one frame.
+struct Crossings {
+  Index count = 0;
+  double first_offset_s = -1;  // time of the first crossing minus the frame start; -1 if none
+};
+
 struct Metrics {
+  Latency latency;
   std::vector<std::vector<CellMetrics>> cells;  // [layer][cell]
   std::vector<SignalMetrics> logits;             // [class]
   std::vector<SequenceMetrics> sequences;
@@ -54,6 +69,8 @@ class Comparator {
   // Frame k of sequence s; both frames have batch 1 and are in model units.
   void add(Index s, Index k, const Frame& measured, const Frame& reference);
   void set_decisions(Index s, const Decision& measured, const Decision& reference);
+  // The hardware crossings of frame k of sequence s, [layer][cell]; call after add() for that frame.
+  void add_crossings(Index s, Index k, const std::vector<std::vector<Crossings>>& crossings);
   Metrics result() const;
 
  private:
@@ -73,6 +90,11 @@ class Comparator {
   std::vector<double> seq_agree_, seq_frames_;
   std::vector<Index> first_divergence_;
   std::vector<Decision> hw_decision_, sw_decision_;
+  // Software states of the previous frame per sequence [layer][cell] (transitions), and latencies.
+  std::vector<std::vector<std::vector<double>>> last_sw_;
+  std::vector<std::vector<std::vector<double>>> this_sw_;
+  std::vector<double> latencies_;
+  Index unmatched_ = 0, extra_ = 0;
 };
 
 }  // namespace bmru::core

@@ -29,7 +29,8 @@ struct LockstepSpec {
 
 enum class Action { proceed, stop };
 
-// Receives the lockstep data on the simulating thread, in time order.
+// Receives the lockstep data on the simulating thread, in time order; at one accepted point the
+// order is on_point, then on_sample (if a sample instant is reached), then on_frame_end.
 class LockstepHandler {
  public:
   virtual ~LockstepHandler() = default;
