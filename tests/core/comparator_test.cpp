@@ -100,8 +100,7 @@ TEST(Comparator, SwitchingLatencyMatchesSoftwareTransitionsWithHardwareCrossings
   Network net = test::single_cell(1.0, 2.0, 1.0, 0.0);
   Comparator c(net, 1);
   const std::vector<double> h{0, 1, 1, 0};
-  const std::vector<std::vector<Crossings>> crossings{
-      {{{0, -1}}}, {{{1, 0.004}}}, {{{2, 0.001}}}, {{{0, -1}}}};
+  const std::vector<Crossings> crossings{{0, -1}, {1, 0.004}, {2, 0.001}, {0, -1}};
   for (Index k = 0; k < 4; ++k) {
     Frame f;
     f.layers.resize(1);
@@ -110,7 +109,8 @@ TEST(Comparator, SwitchingLatencyMatchesSoftwareTransitionsWithHardwareCrossings
     f.layers[0].output = Matrix::Constant(1, 1, 1.0);
     f.logits = Matrix::Constant(1, 1, 1.0);
     c.add(0, k, f, f);
-    c.add_crossings(0, k, {crossings[static_cast<size_t>(k)][0]});
+    const std::vector<std::vector<Crossings>> frame{{crossings[static_cast<size_t>(k)]}};
+    c.add_crossings(0, k, frame);
   }
   const Metrics m = c.result();
   // Frame 1: transition matched at 4 ms. Frame 2: no transition, 2 extra crossings (a glitch).
