@@ -139,6 +139,9 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   spec.probes = r.at("probes").get<std::vector<std::string>>();
   spec.integrals = r.at("supplies").get<std::vector<std::string>>();
   spec.dense = r.at("states").get<std::vector<std::string>>();
+  // Flat memory over long sequences; `save none` is sticky in ngspice 39, so this worker retires.
+  spec.keep_vectors = false;
+  ctx.retire();
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.probes.size(), spec.axis);

@@ -166,6 +166,7 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
   std::deque<size_t> pending;
   for (size_t i = 0; i < jobs.size(); ++i) pending.push_back(i);
   size_t finished = 0;
+  std::vector<int> handoff_failures(jobs.size(), 0);
 
   const auto finish = [&](Worker& w, bool ok, std::string error) {
     JobOutcome& o = out[static_cast<size_t>(w.job)];
@@ -201,8 +202,14 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
       w.deadline = w.started + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(jobs[j].timeout_s));
       if (!wire::write_frame(w.to, wire::job, frame)) {
+        // The worker ended before taking the job: the job goes back to the queue once.
         const std::string why = p.reap(w, true);
-        finish(w, false, "Could not hand the job to its worker: " + why + tail(w));
+        if (++handoff_failures[j] < 2) {
+          pending.push_front(j);
+          w.job = -1;
+        } else {
+          finish(w, false, "Could not hand the job to a worker: " + why + tail(w));
+        }
       }
     }
     remove_dead();
@@ -252,8 +259,9 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
         const size_t j = static_cast<size_t>(w.job);
         if (type == wire::message) {
           on_message(j, payload);
-        } else if (type == wire::done) {
+        } else if (type == wire::done || type == wire::retired) {
           finish(w, true, "");
+          exits = exits || type == wire::retired;
         } else {
           finish(w, false, payload);
           exits = exits || type == wire::lost;

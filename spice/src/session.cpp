@@ -361,15 +361,16 @@ RunSummary Circuit::lockstep(const Transient& tran, const LockstepSpec& spec,
   spec.axis.check();
   const size_t from = impl.lines.size();
   LockstepRun run(spec, handler, tran.stop_s);
-  // Only the lockstep vectors are saved. ngspice keeps every accepted point of a saved vector
-  // (about 18 MB per 1000 frames for the demo circuit's 45 vectors). `save none` would keep one
-  // point each, but in 39.3 it stays in force for every later analysis of the process, so later
-  // transients and DC sweeps in the same worker would lose their vectors.
+  // ngspice keeps every accepted point of a saved vector (about 18 MB per 1000 frames for the demo
+  // circuit's 45 vectors); see LockstepSpec::keep_vectors for the alternative.
   std::vector<std::string> saves = spec.probes;
   saves.insert(saves.end(), spec.integrals.begin(), spec.integrals.end());
   saves.insert(saves.end(), spec.dense.begin(), spec.dense.end());
   saves.push_back("bmru_abort");
-  save(impl, saves);
+  if (spec.keep_vectors)
+    save(impl, saves);
+  else
+    impl.command("save none");  // every vector still reaches the data callback
   impl.command("stop when bmru_abort > 0.5");
   impl.pending = nullptr;
   impl.run = &run;

@@ -14,7 +14,8 @@ enum Type : char {
   message = 'M',   // worker -> parent: one message of the running job
   done = 'D',      // the job succeeded
   failed = 'F',    // the job failed; payload = error text
-  lost = 'L',      // the job failed and the worker exits (its ngspice is unusable)
+  lost = 'L',      // the job failed and the worker exits (its ngspice is unusable, or it retires)
+  retired = 'R',   // the job succeeded and the worker exits (it retires)
 };
 
 // Blocking writes and reads of whole frames; false on EOF or error.

@@ -22,9 +22,12 @@ class Context final : public JobContext {
     return *session_;
   }
   bool lost() const { return session_ && !session_->usable(); }
+  void retire() override { retire_ = true; }
+  bool retiring() const { return retire_; }
 
  private:
   std::optional<Session> session_;
+  bool retire_ = false;
 };
 
 }  // namespace
@@ -53,9 +56,10 @@ int worker_main(const std::map<std::string, JobHandler>& handlers) {
         error = e.what();
       }
     }
-    if (context.lost()) result = wire::lost;
+    if (context.lost() || (context.retiring() && result == wire::failed)) result = wire::lost;
+    if (context.retiring() && result == wire::done) result = wire::retired;
     if (!wire::write_frame(wire::kMessagesFd, result, error)) return 1;
-    if (result == wire::lost) return 3;
+    if (result == wire::lost || result == wire::retired) return context.lost() ? 3 : 0;
   }
   return 0;
 }

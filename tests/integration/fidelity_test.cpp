@@ -46,9 +46,13 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
 
 TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
   test::TempDir dir;
-  const auto out = test::run(cache_env() + " " + BMRU_BINARY + " fidelity --random-sequences 1 --frames 8 --mode resync -o " +
+  // Three sequences on one worker: each lockstep worker retires after its sequence (flat memory),
+  // so every sequence after the first needs a fresh worker.
+  const auto out = test::run(cache_env() + " " + BMRU_BINARY +
+                             " fidelity --random-sequences 3 --frames 6 --jobs 1 --mode resync -o " +
                              (dir / "run.h5").string());
   ASSERT_EQ(out.status, 0) << out.text;
+  EXPECT_NE(out.text.find("failed=0"), std::string::npos) << out.text;
   const auto bad = test::run(std::string(BMRU_BINARY) + " fidelity --frame-period 10m --ramp 9.5m -o " +
                              (dir / "bad.h5").string());
   EXPECT_EQ(bad.status, 1);

@@ -25,6 +25,10 @@ struct LockstepSpec {
   std::vector<std::string> probes;     // sampled at each frame's sample instant
   std::vector<std::string> integrals;  // integrated over each frame (trapezoid on accepted points)
   std::vector<std::string> dense;      // handed over at every accepted point
+  // false: `save none`, so ngspice keeps one point per vector and memory stays flat over long runs.
+  // In ngspice 39.3 `save none` stays in force for every later analysis of the process: use it only
+  // in a worker that retires after the run (JobContext::retire).
+  bool keep_vectors = true;
 };
 
 enum class Action { proceed, stop };

@@ -61,6 +61,9 @@ class JobContext {
   virtual void send(const std::string& message) = 0;
   // The worker's session, created on first use.
   virtual Session& session() = 0;
+  // The worker exits after this job (the pool starts a fresh one for the next): for jobs that leave
+  // process-wide state behind in ngspice.
+  virtual void retire() = 0;
 };
 
 // Throws to fail the job; the message becomes JobOutcome::error.
