@@ -106,7 +106,6 @@ struct TraceWriter::Impl {
   std::shared_ptr<detail::RunFileState> file;
   h5::Id group;
   std::string where;
-  TraceShape shape;
   Index chunk = 1;
   std::vector<std::array<Dataset, 3>> layers;  // candidate, state, output
   Dataset logits;
@@ -243,7 +242,6 @@ TraceWriter RunFile::add_traces(const std::string& engine, const TraceShape& sha
                                 const std::string& units) {
   auto t = std::make_shared<TraceWriter::Impl>();
   t->file = impl_;
-  t->shape = shape;
   t->chunk = chunk_frames(shape);
   const h5::Loc r = impl_->root();
   t->group = h5::create_group(r, engine);

@@ -31,8 +31,8 @@ namespace {
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
-                  size_t probes, const core::FrameAxis& axis)
-      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), probes_(probes), axis_(axis) {
+                  const core::FrameAxis& axis)
+      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), axis_(axis) {
     engine_.reset(1);
     for (const auto& layer : net.layers) {
       alpha_.push_back(core::cell_constants(layer).alpha);
@@ -103,7 +103,6 @@ class SequenceHandler final : public spice::LockstepHandler {
   const core::Matrix& x_;
   bool resync_;
   models::ReferenceEngine engine_;
-  size_t probes_;
   core::FrameAxis axis_;
   std::vector<core::Vector> alpha_;
   core::Frame frame_;
@@ -144,7 +143,7 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   ctx.retire();
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.probes.size(), spec.axis);
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 
