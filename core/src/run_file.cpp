@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <string_view>
 
 #include "core/errors.hpp"
 #include "core/units.hpp"
@@ -227,6 +228,111 @@ void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
   h5::Id ds(H5Dcreate2(r.id, "netlist_map", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
     throw FileError(r.path, "/netlist_map", "could not be written");
+}
+
+void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
+  const h5::Loc r = impl_->root();
+  struct Row {
+    const char *id, *corner;
+    double temperature, vdd;
+    std::int64_t mc_sample, mismatch_seed;
+    const char *status, *error;
+    double wall_s, state_agreement, decision_agreement, candidate_nrmse, logit_nrmse;
+    std::int64_t first_divergence, failed_sequences;
+    double mean_power_w;
+  };
+  std::vector<Row> data;
+  for (const auto& e : rows)
+    data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample, e.mismatch_seed,
+                    e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement, e.decision_agreement,
+                    e.candidate_nrmse, e.logit_nrmse, e.first_divergence, e.failed_sequences, e.mean_power_w});
+  h5::Id str(H5Tcopy(H5T_C_S1));
+  H5Tset_size(str.get(), H5T_VARIABLE);
+  H5Tset_cset(str.get(), H5T_CSET_UTF8);
+  h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
+#define BMRU_FIELD(name, t) H5Tinsert(type.get(), #name, HOFFSET(Row, name), t)
+  BMRU_FIELD(id, str.get());
+  BMRU_FIELD(corner, str.get());
+  BMRU_FIELD(temperature, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(vdd, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(mc_sample, H5T_NATIVE_INT64);
+  BMRU_FIELD(mismatch_seed, H5T_NATIVE_INT64);
+  BMRU_FIELD(status, str.get());
+  BMRU_FIELD(error, str.get());
+  BMRU_FIELD(wall_s, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(state_agreement, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(decision_agreement, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(candidate_nrmse, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(logit_nrmse, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(first_divergence, H5T_NATIVE_INT64);
+  BMRU_FIELD(failed_sequences, H5T_NATIVE_INT64);
+  BMRU_FIELD(mean_power_w, H5T_NATIVE_DOUBLE);
+#undef BMRU_FIELD
+  const hsize_t n = data.size();
+  h5::Id space(H5Screate_simple(1, &n, nullptr));
+  h5::Id ds(H5Dcreate2(r.id, "summary", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
+    throw FileError(r.path, "/summary", "could not be written");
+}
+
+namespace {
+// Every attribute of `src` created on `dst` with the same type, shape and value.
+bool copy_attributes(hid_t src, hid_t dst) {
+  return H5Aiterate2(src, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+              [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
+                h5::Id a(H5Aopen(loc, name, H5P_DEFAULT));
+                h5::Id type(H5Aget_type(a.get()));
+                h5::Id space(H5Aget_space(a.get()));
+                const auto n = static_cast<size_t>(std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space.get())));
+                std::vector<unsigned char> buf(H5Tget_size(type.get()) * n);
+                bool good = H5Aread(a.get(), type.get(), buf.data()) >= 0;
+                if (good) {
+                  h5::Id b(H5Acreate2(*static_cast<hid_t*>(data), name, type.get(), space.get(), H5P_DEFAULT,
+                                      H5P_DEFAULT));
+                  good = b.valid() && H5Awrite(b.get(), type.get(), buf.data()) >= 0;
+                  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buf.data());
+                }
+                return good ? 0 : -1;
+              },
+              &dst) >= 0;
+}
+}  // namespace
+
+void RunFile::copy_run(const std::string& id, const std::filesystem::path& run_file) {
+  const h5::Loc r = impl_->root();
+  h5::Id runs = h5::exists(r, "runs") ? h5::open_group(r, "runs") : h5::create_group(r, "runs");
+  const h5::Loc rl{runs.get(), r.path, "/runs"};
+  h5::Id g = h5::create_group(rl, id);
+  const h5::Loc dst{g.get(), r.path, rl.child(id)};
+  h5::Id src = h5::open_file(run_file.string(), false);
+  // Objects are copied without their attributes, which are then copied one by one: H5Ocopy of
+  // HDF5 1.10 crashes on dense attribute storage holding variable-length strings (our /config).
+  h5::Id ocpy(H5Pcreate(H5P_OBJECT_COPY));
+  H5Pset_copy_object(ocpy.get(), H5O_COPY_WITHOUT_ATTR_FLAG);
+  struct Ctx {
+    hid_t dst;
+    hid_t ocpy;
+    bool ok = true;
+  } ctx{g.get(), ocpy.get()};
+  H5Literate(src.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t loc, const char* name, const H5L_info_t*, void* data) -> herr_t {
+               auto* c = static_cast<Ctx*>(data);
+               if (H5Ocopy(loc, name, c->dst, name, c->ocpy, H5P_DEFAULT) < 0) c->ok = false;
+               return 0;
+             },
+             &ctx);
+  if (ctx.ok) ctx.ok = copy_attributes(src.get(), g.get());
+  H5Ovisit(src.get(), H5_INDEX_NAME, H5_ITER_INC,
+           [](hid_t root, const char* name, const H5O_info_t*, void* data) -> herr_t {
+             auto* c = static_cast<Ctx*>(data);
+             if (std::string_view(name) == ".") return 0;
+             h5::Id from(H5Oopen(root, name, H5P_DEFAULT));
+             h5::Id to(H5Oopen(c->dst, name, H5P_DEFAULT));
+             if (!from.valid() || !to.valid() || !copy_attributes(from.get(), to.get())) c->ok = false;
+             return 0;
+           },
+           &ctx);
+  if (!ctx.ok) throw FileError(r.path, dst.where, "could not copy the run file '" + run_file.string() + "'");
 }
 
 InputsWriter RunFile::add_inputs(const TraceShape& shape) {

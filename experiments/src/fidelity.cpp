@@ -8,6 +8,7 @@
 #include "core/model_file.hpp"
 #include "core/run_file.hpp"
 #include "core/stimuli.hpp"
+#include "core/units.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/netlist.hpp"
 #include "core/driver.hpp"
@@ -74,6 +75,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const double unit = net.unit_current_a;
   const auto tech = pdk::open_technology(o.tech.pdk, o.tech.pdk_path);
   pdk::Conditions k = o.tech.conditions;
+  if (!(k.vdd_v > 0)) throw InputError("--vdd: the supply must be positive (got " + core::format_number(k.vdd_v) + " V)");
+  if (!(k.temperature_c > -273.15))
+    throw InputError("--temp: " + core::format_number(k.temperature_c) + " C is below absolute zero");
   k.mismatch = o.mismatch_seed.has_value() && !tech->program_mismatch();
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
@@ -84,9 +88,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   // Calibration runs in a worker too: no ngspice in this process.
   models::CircuitOptions copt;
   std::string ngspice_version = "unknown";
+  const pdk::Conditions cal_k = o.calibration_conditions.value_or(k);
   {
     const json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-                   {"corner", k.corner}, {"temperature", k.temperature_c}, {"vdd", k.vdd_v}};
+                   {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
     const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
       tables_from_json(m, copt.cell, copt.mirror);
     });
@@ -96,6 +101,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   copt.mismatch_seed = o.mismatch_seed;
   const models::CircuitModel circuit = models::build_circuit(net, *tech, copt);
   const std::string lockstep = lockstep_netlist(circuit, *tech, k);
+  // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
+  const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
   const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N), o.axis.max_step()};
@@ -116,7 +123,12 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                      {"inputs", source->describe()},
                      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
                      {"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
-                     {"ngspice_seed", std::int64_t{1}}});
+                     {"ngspice_seed", static_cast<std::int64_t>(ngspice_seed)},
+                     {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
+                     {"mc_sample", o.mc_sample},
+                     {"calibration_corner", cal_k.corner},
+                     {"calibration_temperature", cal_k.temperature_c},
+                     {"calibration_vdd", cal_k.vdd_v}});
   file.write_model(net);
   file.write_netlist(lockstep, standalone_netlist(circuit, *tech, k, x.front(), o.axis, "standalone.data"));
   file.write_netlist_map(circuit.map);
@@ -146,7 +158,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     std::vector<double> flat;
     for (core::Index f = 0; f < N; ++f)
       for (core::Index i = 0; i < net.n_in(); ++i) flat.push_back(xs(f, i));
-    const json req{{"netlist", lockstep}, {"seed", 1}, {"model", model_json}, {"frames", N},
+    const json req{{"netlist", lockstep}, {"seed", ngspice_seed}, {"model", model_json}, {"frames", N},
                    {"inputs", flat}, {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
                    {"sources", sources}, {"probes", probes},
                    {"supplies", {circuit.ports.supply_cells + "#branch", circuit.ports.supply_feedforward + "#branch",
@@ -261,6 +273,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                       {"sw_wall_s", result.sw_wall_s}, {"hw_wall_s", result.hw_wall_s},
                       {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
   file.commit();
+  result.wall_s = std::chrono::duration<double>(Clock::now() - t_start).count();
   return result;
 }
 

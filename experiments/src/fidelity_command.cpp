@@ -6,11 +6,11 @@
 
 #include "commands.hpp"
 #include "experiments/fidelity.hpp"
+#include "fidelity_cli.hpp"
 #include "options.hpp"
 #include "progress.hpp"
 
 namespace bmru::experiments {
-namespace {
 
 std::filesystem::path self_binary(const char* argv0) {
   std::error_code ec;
@@ -18,7 +18,7 @@ std::filesystem::path self_binary(const char* argv0) {
   return ec ? std::filesystem::path(argv0) : p;
 }
 
-void print(const FidelityResult& r, const FidelityOptions& o) {
+void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   const auto& m = r.metrics;
   std::printf("per cell: state agreement, candidate NRMSE\n");
   for (size_t l = 0; l < m.cells.size(); ++l)
@@ -48,37 +48,42 @@ void print(const FidelityResult& r, const FidelityOptions& o) {
               static_cast<long long>(m.first_divergence), r.power_w[3], r.failed.size());
 }
 
-}  // namespace
+void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
+  cmd->add_option("--model", o.model, "Model file (HDF5 or JSON); default: the demo network")->check(CLI::ExistingFile);
+  auto* inputs = cmd->add_option("--inputs", o.inputs, "Input file: HDF5 /inputs [S,N,n_in] or CSV [N,n_in]")
+                     ->check(CLI::ExistingFile);
+  add_count(cmd, "--random-sequences", o.random_sequences, "Random input sequences (default 8)")->excludes(inputs);
+  add_count(cmd, "--frames", o.frames, "Frames per random sequence (default 101)")->excludes(inputs);
+  add_count(cmd, "--seed", o.seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
+  add_technology_options(cmd, o.tech);
+  add_count(cmd, "--mismatch-seed", o.mismatch_seed, "Device mismatch drawn with this seed", 0);
+  add_quantity(cmd, "--unit-current", o.unit_current_a, "Amperes per model unit (overrides the model)");
+  add_quantity(cmd, "--frame-period", o.axis.period_s, "Frame period (default 10m)");
+  add_quantity(cmd, "--ramp", cli.ramp_s, "Input ramp at each frame start (default 1 % of the period)");
+  add_quantity(cmd, "--sample-phase", o.axis.sample_phase, "Sample instant within a frame (default 0.9)");
+  cmd->add_option("--mode", cli.mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
+  add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");
+  cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
+}
+
+void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
+  o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
+  o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);
+}
 
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0) {
   auto o = std::make_shared<FidelityOptions>();
   o->command_line = command_line;
   o->binary = self_binary(argv0);
-  auto mode = std::make_shared<std::string>("free");
+  auto cli = std::make_shared<FidelityCli>();
   CLI::App* cmd = app.add_subcommand(
       "fidelity", "Run the behavioural model and the transistor-level circuit in lockstep and compare");
-  cmd->add_option("--model", o->model, "Model file (HDF5 or JSON); default: the demo network")->check(CLI::ExistingFile);
-  auto* inputs = cmd->add_option("--inputs", o->inputs, "Input file: HDF5 /inputs [S,N,n_in] or CSV [N,n_in]")
-                     ->check(CLI::ExistingFile);
-  add_count(cmd, "--random-sequences", o->random_sequences, "Random input sequences (default 8)")->excludes(inputs);
-  add_count(cmd, "--frames", o->frames, "Frames per random sequence (default 101)")->excludes(inputs);
-  add_count(cmd, "--seed", o->seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
-  add_technology_options(cmd, o->tech);
-  add_count(cmd, "--mismatch-seed", o->mismatch_seed, "Device mismatch drawn with this seed", 0);
-  add_quantity(cmd, "--unit-current", o->unit_current_a, "Amperes per model unit (overrides the model)");
-  auto ramp = std::make_shared<std::optional<double>>();
-  add_quantity(cmd, "--frame-period", o->axis.period_s, "Frame period (default 10m)");
-  add_quantity(cmd, "--ramp", *ramp, "Input ramp at each frame start (default 1 % of the period)");
-  add_quantity(cmd, "--sample-phase", o->axis.sample_phase, "Sample instant within a frame (default 0.9)");
-  cmd->add_option("--mode", *mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
-  add_count(cmd, "--jobs", o->jobs, "Worker processes (default: the number of cores)");
-  cmd->add_option("-o,--out", o->out, "Run file to write (HDF5)")->required();
-  cmd->callback([o, mode, ramp] {
-    o->mode = *mode == "free" ? Mode::free : Mode::resync;
-    o->axis.ramp_s = ramp->value_or(o->axis.period_s / 100);
+  add_fidelity_options(cmd, *o, *cli);
+  cmd->callback([o, cli] {
+    apply_fidelity_cli(*cli, *o);
     Progress bar("fidelity frames (all sequences)");
     const FidelityResult r = run_fidelity(*o, [&](long long done, long long total) { bar.update(done, total); });
-    print(r, *o);
+    print_fidelity(r, *o);
   });
 }
 

@@ -329,13 +329,12 @@ void check_transient(Session::Impl& impl, size_t from, double reached, double st
                      bool stopped_early) {
   if (impl.dead) throw SessionLost("ngspice could not recover during the run", impl.failures(from));
   auto bad = impl.failures(from);
+  const std::string where = reached < 0 ? "before its first time point (the operating point)"
+                                        : "at t = " + seconds(reached) + " of " + seconds(stop);
   if (!bad.empty())
-    throw SimulationError("ngspice reported failures in the transient (it reached t = " +
-                              seconds(reached) + " of " + seconds(stop) + ")",
-                          bad, reached, stop);
+    throw SimulationError("ngspice reported failures in the transient: it stopped " + where, bad, reached, stop);
   if (!stopped_early && !(reached >= stop * (1 - 1e-9)))
-    throw SimulationError("The transient ended at t = " + seconds(reached) +
-                              " before its stop time " + seconds(stop),
+    throw SimulationError("The transient ended " + where + ", short of its stop time " + seconds(stop),
                           impl.warnings(from), reached, stop);
 }
 

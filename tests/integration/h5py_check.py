@@ -116,6 +116,32 @@ def check_fidelity(path):
         assert np.isclose(m["mean_power_w"], f["hw/power/total"][...].mean())
 
 
+def check_sweep(path):
+    """A sweep file: /summary rows match /runs/<id>/metrics and /config; failed rows carry text."""
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "bmru-cosim/1"
+        assert f["config"].attrs["kind"] == "sweep"
+        rows = f["summary"][...]
+        assert rows.ndim == 1 and len(rows) > 0
+        text = lambda v: v.decode() if isinstance(v, bytes) else v
+        for row in rows:
+            rid, status = text(row["id"]), text(row["status"])
+            assert status in ("ok", "failed"), status
+            if status == "failed":
+                assert text(row["error"]), rid
+                continue
+            run = f["runs"][rid]
+            m, c = run["metrics"].attrs, run["config"].attrs
+            for key in ("state_agreement", "decision_agreement", "candidate_nrmse", "logit_nrmse",
+                        "mean_power_w"):
+                assert row[key] == m[key], (rid, key, row[key], m[key])
+            assert text(row["corner"]) == c["corner"] and row["temperature"] == c["temperature"]
+            assert row["vdd"] == c["vdd"] and row["mismatch_seed"] == c["mismatch_seed"]
+            assert run["hw/layer1/state"].shape[0] == run["inputs"].shape[0]
+            assert run.attrs["format"] == "bmru-cosim/1"
+        print(len(rows), "rows")
+
+
 if __name__ == "__main__":
-    {"check-run": check_run, "write-model": write_model,
-     "check-netlist": check_netlist, "check-fidelity": check_fidelity}[sys.argv[1]](sys.argv[2])
+    {"check-run": check_run, "write-model": write_model, "check-netlist": check_netlist,
+     "check-fidelity": check_fidelity, "check-sweep": check_sweep}[sys.argv[1]](sys.argv[2])

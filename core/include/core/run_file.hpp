@@ -35,10 +35,19 @@ namespace detail {
 struct RunFileState;  // the open HDF5 file, shared by the file and its writers
 }
 
-class RunFile;
-namespace detail {
-struct RunFileState;  // the open HDF5 file, shared by the file and its writers
-}
+// One row of a sweep's /summary (DESIGN.md section 6): the run's parameters, headline metrics,
+// power, status ("ok" or "failed"), error text and wall time. Metrics of a run that produced
+// nothing are NaN.
+struct SummaryRow {
+  std::string id, corner;
+  double temperature = 0, vdd = 0;
+  std::int64_t mc_sample = -1, mismatch_seed = -1;  // -1: no Monte Carlo / no mismatch
+  std::string status, error;
+  double wall_s = 0;
+  double state_agreement = 0, decision_agreement = 0, candidate_nrmse = 0, logit_nrmse = 0;
+  std::int64_t first_divergence = -1, failed_sequences = 0;
+  double mean_power_w = 0;
+};
 
 // Streams /inputs [S, N, n_in].
 class InputsWriter {
@@ -106,6 +115,10 @@ class RunFile {
   // /metrics (or /metrics/<pair>): the run-level figures as attributes (with a `formulas`
   // attribute citing DESIGN.md section 5), per-cell [layer, cell] and per-sequence [S] datasets.
   void write_metrics(const std::string& group, const Metrics& metrics, const std::vector<Attr>& extra);
+  // /summary: a 1-D compound dataset, one row per run, fields named as in SummaryRow.
+  void write_summary(const std::vector<SummaryRow>& rows);
+  // /runs/<id>: every object and root attribute of the committed run file `run_file`, copied.
+  void copy_run(const std::string& id, const std::filesystem::path& run_file);
   // Closes the file and moves it into place. Further writes throw.
   void commit();
 

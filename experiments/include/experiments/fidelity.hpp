@@ -26,6 +26,11 @@ struct FidelityOptions {
   std::uint64_t seed = 1;
   TechnologyOptions tech;
   std::optional<std::uint64_t> mismatch_seed;
+  // Conditions the widths and bias currents are calibrated at (default: the run's own conditions).
+  // A sweep with `--calibration nominal` sets tt 27 C nominal supply here, as a fabricated chip.
+  std::optional<pdk::Conditions> calibration_conditions;
+  std::optional<std::uint64_t> mc_seed;  // recorded in /config (a sweep's Monte Carlo)
+  std::int64_t mc_sample = -1;
   std::optional<double> unit_current_a;
   core::FrameAxis axis;
   Mode mode = Mode::free;
@@ -41,6 +46,7 @@ struct FidelityResult {
   double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
   double sw_wall_s = 0, hw_wall_s = 0, simulated_s = 0;
   int workers = 1;
+  double wall_s = 0;
 };
 
 // `progress(frames_done, frames_total)` is called as frames arrive (optional).

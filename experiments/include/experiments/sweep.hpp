@@ -1,0 +1,52 @@
+#pragma once
+// `bmru sweep`: fidelity runs over corners x temperatures x supplies (x Monte Carlo samples).
+//
+// Every run is written to its own file in the journal folder `<out>.runs/` (`<id>.h5`, committed
+// by rename) followed by its summary row (`<id>.json`, also by rename), so a sweep killed at any
+// moment loses at most the run in progress. The same command resumes: runs with a row are skipped,
+// and a journal made with other options is refused. The sweep file `<out>` (/config, /summary,
+// /runs/<id> copied from the journal) is rebuilt from the journal at the end of every invocation.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/run_file.hpp"
+#include "experiments/fidelity.hpp"
+
+namespace bmru::experiments {
+
+struct SweepOptions {
+  FidelityOptions base;  // the run options; base.out is the sweep file
+  std::vector<std::string> corners;  // empty: base's corner
+  std::vector<double> temps_c, vdds_v;  // empty: base's temperature / supply
+  std::optional<core::Index> mc;  // Monte Carlo samples per point
+  std::uint64_t mc_seed = 1;      // sample j uses mismatch seed mc_seed + j
+  bool per_run_calibration = false;  // default: calibrated once at tt, 27 C, nominal supply
+  bool retry_failed = false;         // rerun runs recorded as failed
+};
+
+// One run of the sweep: its parameters and its id (a pure function of them).
+struct SweepPoint {
+  std::string id, corner;
+  double temperature_c = 27, vdd_v = 1.8;
+  std::int64_t mc_sample = -1;
+  std::optional<std::uint64_t> mismatch_seed;
+};
+std::vector<SweepPoint> sweep_points(const SweepOptions& o);
+
+struct SweepResult {
+  std::vector<core::SummaryRow> rows;  // in sweep order
+  int ran = 0, skipped = 0;
+  std::filesystem::path journal;
+};
+
+// `progress(done, total)` counts frames over all runs to do.
+SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress = {});
+
+// The journal folder of a sweep file.
+std::filesystem::path sweep_journal(const std::filesystem::path& out);
+
+}  // namespace bmru::experiments

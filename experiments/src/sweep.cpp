@@ -1,0 +1,281 @@
+#include "experiments/sweep.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/errors.hpp"
+#include "core/model_file.hpp"
+#include "core/stimuli.hpp"
+#include "core/units.hpp"
+#include "experiments/simulate.hpp"
+#include "pdk/registry.hpp"
+#include "version.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+// "27C", "m40C"; "1.8V". Shortest round-trip text, so ids are stable and distinct.
+std::string id_number(double v, const char* unit) {
+  std::string s = core::format_number(std::abs(v)) + unit;
+  return v < 0 ? "m" + s : s;
+}
+
+bool same_corner(const std::string& a, const std::string& b) {
+  const auto norm = [](const std::string& c) { return c == "typical" ? std::string("tt") : c; };
+  return norm(a) == norm(b);
+}
+
+// Everything that decides what a run computes, except its grid point: a journal made with other
+// values is refused. Content hashes stand in for the model and the inputs.
+json fingerprint(const SweepOptions& o, const core::Network& net, const std::vector<core::Matrix>& x) {
+  std::ostringstream in;
+  in.precision(17);
+  for (const auto& m : x) in << m.rows() << 'x' << m.cols() << ':' << m.reshaped().transpose() << ';';
+  const FidelityOptions& b = o.base;
+  return {{"tool_version", kToolVersion},
+          {"model_sha256", core::sha256_hex(core::model_to_json(net))},
+          {"inputs_sha256", core::sha256_hex(in.str())},
+          {"pdk", b.tech.pdk},
+          {"pdk_path", b.tech.pdk_path ? b.tech.pdk_path->string() : ""},
+          {"frame_period", b.axis.period_s},
+          {"ramp", b.axis.ramp_s},
+          {"sample_phase", b.axis.sample_phase},
+          {"mode", b.mode == Mode::free ? "free" : "resync"},
+          {"calibration", o.per_run_calibration ? "per-run" : "nominal"}};
+}
+
+json row_to_json(const core::SummaryRow& r) {
+  return {{"id", r.id}, {"corner", r.corner}, {"temperature", r.temperature}, {"vdd", r.vdd},
+          {"mc_sample", r.mc_sample}, {"mismatch_seed", r.mismatch_seed}, {"status", r.status},
+          {"error", r.error}, {"wall_s", r.wall_s}, {"state_agreement", r.state_agreement},
+          {"decision_agreement", r.decision_agreement}, {"candidate_nrmse", r.candidate_nrmse},
+          {"logit_nrmse", r.logit_nrmse}, {"first_divergence", r.first_divergence},
+          {"failed_sequences", r.failed_sequences}, {"mean_power_w", r.mean_power_w}};
+}
+
+// JSON has no NaN: a metric that could not be computed is stored as null and read back as NaN.
+double number(const json& j, const char* key) {
+  const auto& v = j.at(key);
+  return v.is_null() ? std::nan("") : v.get<double>();
+}
+
+core::SummaryRow row_from_json(const json& j) {
+  core::SummaryRow r;
+  r.id = j.at("id");
+  r.corner = j.at("corner");
+  r.temperature = number(j, "temperature");
+  r.vdd = number(j, "vdd");
+  r.mc_sample = j.at("mc_sample");
+  r.mismatch_seed = j.at("mismatch_seed");
+  r.status = j.at("status");
+  r.error = j.at("error");
+  r.wall_s = number(j, "wall_s");
+  r.state_agreement = number(j, "state_agreement");
+  r.decision_agreement = number(j, "decision_agreement");
+  r.candidate_nrmse = number(j, "candidate_nrmse");
+  r.logit_nrmse = number(j, "logit_nrmse");
+  r.first_divergence = j.at("first_divergence");
+  r.failed_sequences = j.at("failed_sequences");
+  r.mean_power_w = number(j, "mean_power_w");
+  return r;
+}
+
+// Written next to the target and renamed over it: a reader sees the old file or the new one.
+void write_atomically(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << text;
+    f.flush();
+    if (!f) throw FileError(tmp.string(), "", "could not be written");
+  }
+  fs::rename(tmp, path);
+}
+
+std::optional<json> read_json(const fs::path& path) {
+  std::ifstream f(path);
+  if (!f) return std::nullopt;
+  try {
+    return json::parse(f);
+  } catch (const json::exception& e) {
+    throw FileError(path.string(), "", std::string("is not valid JSON (") + e.what() +
+                                           "); delete it to rerun that run");
+  }
+}
+
+}  // namespace
+
+fs::path sweep_journal(const fs::path& out) { return fs::path(out.string() + ".runs"); }
+
+std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
+  const pdk::Conditions& k = o.base.tech.conditions;
+  const auto corners = o.corners.empty() ? std::vector<std::string>{k.corner} : o.corners;
+  const auto temps = o.temps_c.empty() ? std::vector<double>{k.temperature_c} : o.temps_c;
+  const auto vdds = o.vdds_v.empty() ? std::vector<double>{k.vdd_v} : o.vdds_v;
+  std::vector<SweepPoint> out;
+  for (double t : temps)
+    if (!(t > -273.15)) throw InputError("--temps: " + core::format_number(t) + " C is below absolute zero");
+  for (double v : vdds)
+    if (!(v > 0)) throw InputError("--vdds: the supply must be positive (got " + core::format_number(v) + " V)");
+  for (const auto& c : corners)
+    for (double t : temps)
+      for (double v : vdds) {
+        SweepPoint p{c + "_" + id_number(t, "C") + "_" + id_number(v, "V"), c, t, v, -1, o.base.mismatch_seed};
+        if (!o.mc) {
+          if (p.mismatch_seed) p.id += "_mm" + std::to_string(*p.mismatch_seed);
+          out.push_back(p);
+          continue;
+        }
+        for (core::Index j = 0; j < *o.mc; ++j) {
+          SweepPoint q = p;
+          q.mc_sample = j;
+          q.mismatch_seed = o.mc_seed + static_cast<std::uint64_t>(j);
+          q.id += "_mm" + std::to_string(*q.mismatch_seed);
+          out.push_back(q);
+        }
+      }
+  std::vector<std::string> ids;
+  for (const auto& p : out) ids.push_back(p.id);
+  std::sort(ids.begin(), ids.end());
+  if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+    throw InputError("The sweep lists a corner, temperature or supply twice");
+  return out;
+}
+
+SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress) {
+  if (o.base.out.empty()) throw InputError("sweep needs an output file (--out FILE.h5)");
+  o.base.axis.check();
+  const auto tech = pdk::open_technology(o.base.tech.pdk, o.base.tech.pdk_path);
+  const auto points = sweep_points(o);
+  const auto corners = tech->corners();
+  for (const auto& p : points)
+    if (std::none_of(corners.begin(), corners.end(), [&](const std::string& c) { return same_corner(c, p.corner); })) {
+      std::string list;
+      for (const auto& c : corners) list += " " + c;
+      throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech->name() + " (corners:" + list + ")");
+    }
+  // The inputs and the model are read once here only to fingerprint them; every run reads them again.
+  const core::Network net = load_network(o.base.model, o.base.unit_current_a);
+  auto source = o.base.inputs ? core::file_stimuli(*o.base.inputs, net.n_in())
+                              : core::random_stimuli({o.base.random_sequences, o.base.frames, net.n_in(), o.base.seed});
+  const auto x = core::read_all(*source);
+  const long long frames_per_run = static_cast<long long>(source->sequences() * source->frames());
+
+  SweepResult result;
+  result.journal = sweep_journal(o.base.out);
+  fs::create_directories(result.journal);
+  const json print = fingerprint(o, net, x);
+  const fs::path stamp = result.journal / "sweep.json";
+  if (const auto old = read_json(stamp)) {
+    std::string diff;
+    for (const auto& [key, value] : print.items())
+      if (!old->contains(key) || (*old)[key] != value)
+        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") + ", now " + value.dump();
+    if (!diff.empty())
+      throw InputError("The journal '" + result.journal.string() + "' holds runs made with other options; resume "
+                       "with the same options, or write to another --out:" + diff);
+  } else {
+    write_atomically(stamp, print.dump(2));
+  }
+
+  pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
+  std::vector<const SweepPoint*> todo;
+  std::vector<std::optional<core::SummaryRow>> rows(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
+      rows[i] = row_from_json(*j);
+      if (!(o.retry_failed && rows[i]->status != "ok")) continue;
+      rows[i].reset();
+    }
+    todo.push_back(&points[i]);
+  }
+  result.skipped = static_cast<int>(points.size() - todo.size());
+  const long long total = frames_per_run * static_cast<long long>(todo.size());
+  long long before = 0;
+  for (size_t i = 0; i < points.size(); ++i) {
+    if (rows[i]) continue;
+    const SweepPoint& p = points[i];
+    FidelityOptions run = o.base;
+    run.tech.conditions = {p.corner, p.temperature_c, p.vdd_v, false};
+    run.mismatch_seed = p.mismatch_seed;
+    if (o.mc) run.mc_seed = o.mc_seed;
+    run.mc_sample = p.mc_sample;
+    if (!o.per_run_calibration) run.calibration_conditions = nominal;
+    run.out = result.journal / (p.id + ".h5");
+    fs::remove(run.out);  // a file of an earlier attempt must not stand for this one
+    core::SummaryRow r;
+    r.id = p.id;
+    r.corner = p.corner;
+    r.temperature = p.temperature_c;
+    r.vdd = p.vdd_v;
+    r.mc_sample = p.mc_sample;
+    r.mismatch_seed = p.mismatch_seed ? static_cast<std::int64_t>(*p.mismatch_seed) : -1;
+    const auto t0 = std::chrono::steady_clock::now();
+    const double nan = std::nan("");
+    r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w = nan;
+    try {
+      const FidelityResult f = run_fidelity(run, [&](long long done, long long) {
+        if (progress) progress(before + done, total);
+      });
+      r.state_agreement = f.metrics.state_agreement;
+      r.decision_agreement = f.metrics.decision_agreement;
+      r.candidate_nrmse = f.metrics.candidate_nrmse;
+      r.logit_nrmse = f.metrics.logit_nrmse;
+      r.first_divergence = f.metrics.first_divergence;
+      r.mean_power_w = f.power_w[3];
+      r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
+      r.status = f.failed.empty() ? "ok" : "failed";
+      for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
+    } catch (const Error& e) {
+      r.status = "failed";
+      r.error = e.what();
+      std::error_code ignore;
+      fs::remove(run.out.string() + ".part", ignore);
+    }
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_atomically(result.journal / (p.id + ".json"), row_to_json(r).dump(2));
+    rows[i] = r;
+    ++result.ran;
+    before += frames_per_run;
+    if (progress) progress(before, total);
+  }
+
+  // The sweep file, rebuilt from the journal.
+  core::RunFile file(o.base.out, {kToolVersion, o.base.command_line});
+  std::string cs, ts, vs;
+  for (const auto& c : o.corners.empty() ? std::vector<std::string>{o.base.tech.conditions.corner} : o.corners)
+    cs += (cs.empty() ? "" : ",") + c;
+  for (double t : o.temps_c.empty() ? std::vector<double>{o.base.tech.conditions.temperature_c} : o.temps_c)
+    ts += (ts.empty() ? "" : ",") + core::format_number(t);
+  for (double v : o.vdds_v.empty() ? std::vector<double>{o.base.tech.conditions.vdd_v} : o.vdds_v)
+    vs += (vs.empty() ? "" : ",") + core::format_number(v);
+  std::vector<core::Attr> config{{"kind", std::string("sweep")},
+                                 {"pdk", tech->name()},
+                                 {"corners", cs},
+                                 {"temperatures", ts},
+                                 {"vdds", vs},
+                                 {"mc", static_cast<std::int64_t>(o.mc.value_or(0))},
+                                 {"mc_seed", o.mc ? static_cast<std::int64_t>(o.mc_seed) : std::int64_t{-1}},
+                                 {"journal", result.journal.string()}};
+  for (const auto& [key, value] : print.items())
+    config.push_back({key, value.is_string() ? core::AttrValue(value.get<std::string>())
+                                             : core::AttrValue(value.get<double>())});
+  file.write_config(config);
+  for (size_t i = 0; i < points.size(); ++i) {
+    result.rows.push_back(*rows[i]);
+    const fs::path f = result.journal / (points[i].id + ".h5");
+    if (fs::exists(f)) file.copy_run(points[i].id, f);
+  }
+  file.write_summary(result.rows);
+  file.commit();
+  return result;
+}
+
+}  // namespace bmru::experiments
