@@ -36,6 +36,7 @@ int run_cli(int argc, char** argv) {
   add_report_command(app);
   add_fidelity_command(app, cmdline, argv[0]);
   add_sweep_command(app, cmdline, argv[0]);
+  add_validate_command(app, cmdline, argv[0]);
   int exit_code = 0;
   add_worker_command(app, exit_code);
   try {

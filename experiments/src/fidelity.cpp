@@ -1,7 +1,10 @@
 #include "experiments/fidelity.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
@@ -13,6 +16,7 @@
 #include "experiments/netlist.hpp"
 #include "core/driver.hpp"
 #include "experiments/simulate.hpp"
+#include "experiments/validate.hpp"
 #include "models/reference_engine.hpp"
 #include "models/circuit_model.hpp"
 #include "pdk/registry.hpp"
@@ -65,13 +69,141 @@ core::Frame empty_frame(const core::Network& net) {
   return f;
 }
 
+// What the lockstep runs: the netlist, its ports and what labels the run in /config.
+struct Target {
+  std::string lockstep, standalone;
+  std::vector<core::ElementRow> map;
+  models::PortMap ports;
+  std::vector<std::string> sources;  // input sources, (pos, neg) per network input
+  bool has_logits = true;
+  std::vector<std::pair<int, std::string>> supplies;  // (block: 0 cells, 1 feedforward, 2 bias; source)
+  std::vector<core::Attr> config;
+};
+
+// The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
+Target generated_target(const FidelityOptions& o, const core::Network& net, const pdk::Technology& tech,
+                        const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool) {
+  models::CircuitOptions copt;
+  const pdk::Conditions cal_k = o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
+  {
+    const json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
+                   {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
+    const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
+      tables_from_json(m, copt.cell, copt.mirror);
+    });
+    if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
+  }
+  copt.conditions = k;
+  copt.mismatch_seed = o.mismatch_seed;
+  const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
+  Target t;
+  t.lockstep = lockstep_netlist(circuit, tech, k);
+  t.standalone = standalone_netlist(circuit, tech, k, x0, o.axis, "standalone.data");
+  t.map = circuit.map;
+  t.ports = circuit.ports;
+  for (const auto& in : circuit.inputs) t.sources.push_back(in.name);
+  t.supplies = {{0, circuit.ports.supply_cells + "#branch"},
+                {1, circuit.ports.supply_feedforward + "#branch"},
+                {2, circuit.ports.supply_bias + "#branch"}};
+  t.config = {{"netlist_source", std::string("generated")},
+              {"calibration_corner", cal_k.corner},
+              {"calibration_temperature", cal_k.temperature_c},
+              {"calibration_vdd", cal_k.vdd_v}};
+  return t;
+}
+
+// A user's netlist and port map (bmru validate): prepared, and checked against the network and
+// against an operating point in a worker; every problem is reported at once.
+Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Network& net, spice::WorkerPool& pool) {
+  const auto file = o.user_netlist->string();
+  std::ifstream in(*o.user_netlist);
+  if (!in) throw FileError(file, "", "cannot be read");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> problems = port_count_problems(u, net);
+  PreparedNetlist prepared = prepare_netlist(text.str(), file, u.ports);
+  problems.insert(problems.end(), prepared.problems.begin(), prepared.problems.end());
+  Target t;
+  t.ports = u.ports;
+  t.has_logits = u.has_logits;
+  {
+    std::vector<std::string> vectors;
+    const auto r = pool.run({{"validate.vectors", prepared.text, 300}}, [&](size_t, const std::string& m) {
+      vectors = json::parse(m).get<std::vector<std::string>>();
+    });
+    if (!r[0].ok) throw InputError("The netlist '" + file + "' does not simulate (an operating point with the inputs at zero): " +
+                                   r[0].error + (problems.empty() ? "" : "\nand against its port map:" + [&] {
+                                     std::string list;
+                                     for (const auto& q : problems) list += "\n  " + q;
+                                     return list;
+                                   }()));
+    const auto resolve = [&](std::string& probe, const std::string& port) {
+      const ProbeLookup q = resolve_probe(probe, vectors);
+      if (q.resolved)
+        probe = *q.resolved;
+      else
+        problems.push_back(port + " '" + probe + "': " + q.problem);
+    };
+    for (size_t l = 0; l < t.ports.layers.size(); ++l) {
+      auto& lp = t.ports.layers[l];
+      const std::string w = "layers[" + std::to_string(l) + "]";
+      for (size_t i = 0; i < lp.candidate.size(); ++i) resolve(lp.candidate[i], w + ".candidate[" + std::to_string(i) + "]");
+      for (size_t i = 0; i < lp.state.size(); ++i) resolve(lp.state[i], w + ".state[" + std::to_string(i) + "]");
+      for (size_t i = 0; i < lp.output.size(); ++i) {
+        resolve(lp.output[i].pos, w + ".output[" + std::to_string(i) + "].pos");
+        resolve(lp.output[i].neg, w + ".output[" + std::to_string(i) + "].neg");
+      }
+    }
+    for (size_t j = 0; j < t.ports.logits.size(); ++j) {
+      resolve(t.ports.logits[j].pos, "logits[" + std::to_string(j) + "].pos");
+      resolve(t.ports.logits[j].neg, "logits[" + std::to_string(j) + "].neg");
+    }
+    std::string* supply[3] = {&t.ports.supply_cells, &t.ports.supply_feedforward, &t.ports.supply_bias};
+    const char* key[3] = {"cells", "feedforward", "bias"};
+    for (int b = 0; b < 3; ++b)
+      if (u.has_supply[static_cast<size_t>(b)]) {
+        resolve(*supply[b], std::string("supplies.") + key[b]);
+        t.supplies.push_back({b, *supply[b]});
+      }
+  }
+  if (!problems.empty()) {
+    std::string list;
+    for (const auto& q : problems) list += "\n  " + q;
+    throw InputError("The netlist '" + file + "' does not match its port map '" + o.user_ports->string() + "':" + list);
+  }
+  for (const auto& q : t.ports.inputs) {
+    t.sources.push_back(q.pos);
+    t.sources.push_back(q.neg);
+  }
+  t.lockstep = prepared.text;
+  t.standalone = text.str();
+  t.config = {{"netlist_source", file}, {"port_map", o.user_ports->string()}};
+  return t;
+}
+
 }  // namespace
 
 FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
   const auto t_start = Clock::now();
-  const core::Network net = load_network(o.model, o.unit_current_a);
+  std::optional<UserPorts> user;
+  if (o.user_netlist) {
+    if (!o.user_ports) throw InputError("validate needs a port map (--ports FILE.json)");
+    std::ifstream in(*o.user_ports);
+    if (!in) throw FileError(o.user_ports->string(), "", "cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    user = read_port_map(text.str(), o.user_ports->string());
+    if (!o.model && !user->parameters)
+      throw InputError("validate needs the model to compare with: --model FILE, or 'parameters' in the port map '" +
+                       o.user_ports->string() + "'");
+  }
+  core::Network net = o.model || !user ? load_network(o.model, o.unit_current_a) : *user->parameters;
+  if (!o.model && user && o.unit_current_a) {
+    if (!(*o.unit_current_a > 0)) throw InputError("--unit-current must be a positive current in amperes");
+    net.unit_current_a = *o.unit_current_a;
+  }
   const double unit = net.unit_current_a;
   const auto tech = pdk::open_technology(o.tech.pdk, o.tech.pdk_path);
   pdk::Conditions k = o.tech.conditions;
@@ -85,28 +217,13 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto x = core::read_all(*source);
 
   spice::WorkerPool pool(o.binary, o.jobs);
-  // Calibration runs in a worker too: no ngspice in this process.
-  models::CircuitOptions copt;
-  std::string ngspice_version = "unknown";
-  const pdk::Conditions cal_k = o.calibration_conditions.value_or(k);
-  {
-    const json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-                   {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
-    const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-      tables_from_json(m, copt.cell, copt.mirror);
-    });
-    if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
-  }
-  copt.conditions = k;
-  copt.mismatch_seed = o.mismatch_seed;
-  const models::CircuitModel circuit = models::build_circuit(net, *tech, copt);
-  const std::string lockstep = lockstep_netlist(circuit, *tech, k);
+  const Target target = user ? user_target(o, *user, net, pool) : generated_target(o, net, *tech, k, x.front(), pool);
   // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
   const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
   const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N), o.axis.max_step()};
-  file.write_config({{"engines", std::string("sw,hw")},
+  std::vector<core::Attr> config{{"engines", std::string("sw,hw")},
                      {"pdk", tech->name()},
                      {"pdk_location", tech->location()},
                      {"corner", k.corner},
@@ -125,13 +242,12 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                      {"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
                      {"ngspice_seed", static_cast<std::int64_t>(ngspice_seed)},
                      {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
-                     {"mc_sample", o.mc_sample},
-                     {"calibration_corner", cal_k.corner},
-                     {"calibration_temperature", cal_k.temperature_c},
-                     {"calibration_vdd", cal_k.vdd_v}});
+                     {"mc_sample", o.mc_sample}};
+  config.insert(config.end(), target.config.begin(), target.config.end());
+  file.write_config(config);
   file.write_model(net);
-  file.write_netlist(lockstep, standalone_netlist(circuit, *tech, k, x.front(), o.axis, "standalone.data"));
-  file.write_netlist_map(circuit.map);
+  file.write_netlist(target.lockstep, target.standalone);
+  file.write_netlist_map(target.map);
   const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
   core::InputsWriter inputs = file.add_inputs(shape);
   for (core::Index s = 0; s < S; ++s) {
@@ -146,23 +262,22 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   for (const char* b : blocks) power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
 
   // One job per sequence.
-  const std::vector<std::string> probes = probe_list(circuit.ports);
-  std::vector<std::string> sources;
-  for (const auto& in : circuit.inputs) sources.push_back(in.name);
+  const std::vector<std::string> probes = probe_list(target.ports);
+  std::vector<std::string> supplies;
+  for (const auto& [block, name] : target.supplies) supplies.push_back(name);
   std::vector<spice::Job> jobs;
   const std::string model_json = core::model_to_json(net);
   std::vector<std::string> states;
-  for (const auto& l : circuit.ports.layers) states.insert(states.end(), l.state.begin(), l.state.end());
+  for (const auto& l : target.ports.layers) states.insert(states.end(), l.state.begin(), l.state.end());
   for (core::Index s = 0; s < S; ++s) {
     const auto& xs = x[static_cast<size_t>(s)];
     std::vector<double> flat;
     for (core::Index f = 0; f < N; ++f)
       for (core::Index i = 0; i < net.n_in(); ++i) flat.push_back(xs(f, i));
-    const json req{{"netlist", lockstep}, {"seed", ngspice_seed}, {"model", model_json}, {"frames", N},
+    const json req{{"netlist", target.lockstep}, {"seed", ngspice_seed}, {"model", model_json}, {"frames", N},
                    {"inputs", flat}, {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
-                   {"sources", sources}, {"probes", probes},
-                   {"supplies", {circuit.ports.supply_cells + "#branch", circuit.ports.supply_feedforward + "#branch",
-                                 circuit.ports.supply_bias + "#branch"}},
+                   {"sources", target.sources}, {"probes", probes},
+                   {"supplies", supplies},
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
                    {"states", states},
                    {"resync", o.mode == Mode::resync}};
@@ -173,6 +288,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   core::Comparator comparator(net, S);
   std::vector<SequenceState> state(static_cast<size_t>(S), SequenceState(net.n_out()));
   const size_t P = probes.size();
+  const size_t n_sup = target.supplies.size();
   const auto d = static_cast<size_t>(net.d());
   const size_t sw_width = static_cast<size_t>(net.n_layers()) * 3 * d + static_cast<size_t>(net.n_out());
   const core::Index block = hw.preferred_block();
@@ -195,7 +311,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     std::vector<double> r(bytes.size() / sizeof(double));
     std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
     const size_t cells = static_cast<size_t>(net.n_layers()) * d;
-    if (r.size() != 1 + P + sw_width + 3 + 2 * cells) throw Error("A worker sent a frame record of the wrong size");
+    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells) throw Error("A worker sent a frame record of the wrong size");
     const auto s = static_cast<core::Index>(job);
     SequenceState& q = state[job];
     core::Frame h = empty_frame(net), w = empty_frame(net);
@@ -211,23 +327,26 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
         hm.layers[l].*m = (h.layers[l].*m) / unit;
       }
     }
-    for (core::Index j = 0; j < net.n_out(); ++j, p += 2) h.logits(0, j) = r[p] - r[p + 1];
+    for (core::Index j = 0; j < net.n_out(); ++j, p += 2)
+      h.logits(0, j) = target.has_logits ? r[p] - r[p + 1] : std::nan("");
     for (core::Index j = 0; j < net.n_out(); ++j) w.logits(0, j) = r[v++];
     hm.logits = h.logits / unit;
     comparator.add(s, static_cast<core::Index>(r[0]), hm, w);
     std::vector<std::vector<core::Crossings>> crossings(static_cast<size_t>(net.n_layers()));
-    for (size_t c = 0, at = 1 + P + sw_width + 3; c < cells; ++c, at += 2)
+    for (size_t c = 0, at = 1 + P + sw_width + n_sup; c < cells; ++c, at += 2)
       crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
     comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
-    q.hw_votes.add(hm.logits.row(0));
+    if (target.has_logits) q.hw_votes.add(hm.logits.row(0));
     q.sw_votes.add(w.logits.row(0));
-    // Supply branch currents flow out of the + node: power = -integral x vdd / T.
-    double total = 0;
+    // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the
+    // netlist does not measure is NaN (and so is the total).
+    double total = 0, watts[3] = {std::nan(""), std::nan(""), std::nan("")};
+    for (size_t j = 0; j < n_sup; ++j)
+      watts[target.supplies[j].first] = -r[v + j] * k.vdd_v / o.axis.period_s;
     for (int b = 0; b < 3; ++b) {
-      const double watts = -r[v + static_cast<size_t>(b)] * k.vdd_v / o.axis.period_s;
-      q.power[b].push_back(watts);
-      power_sum[b] += watts;
-      total += watts;
+      q.power[b].push_back(watts[b]);
+      power_sum[b] += watts[b];
+      total += watts[b];
     }
     q.power[3].push_back(total);
     power_sum[3] += total;
@@ -242,7 +361,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   for (core::Index s = 0; s < S; ++s) {
     flush(s);
     const auto& q = state[static_cast<size_t>(s)];
-    hw_dec.push_back(q.hw_votes.result());
+    hw_dec.push_back(target.has_logits ? q.hw_votes.result() : core::Decision{core::kTie, std::nan("")});
     sw_dec.push_back(q.sw_votes.result());
     comparator.set_decisions(s, hw_dec.back(), sw_dec.back());
     if (!outcomes[static_cast<size_t>(s)].ok)
@@ -251,6 +370,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   hw.write_decisions(hw_dec);
   sw.write_decisions(sw_dec);
   result.metrics = comparator.result();
+  if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   for (int b = 0; b < 4; ++b) result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;
   result.simulated_s = tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();

@@ -23,6 +23,12 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
   ctx.send(tables_to_json(c.options.cell, c.options.mirror));
 }
 
+void run_vectors_job(const std::string& payload, spice::JobContext& ctx) {
+  spice::Circuit c = ctx.session().load(payload);
+  c.analysis("op");
+  ctx.send(json(c.vector_names()).dump());
+}
+
 namespace {
 
 // Streams one record per frame (raw doubles): k, the hardware probes (A), the software frame

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/model_file.hpp"
 #include "core/units.hpp"
 #include "experiments/calibration.hpp"
 
@@ -79,9 +80,19 @@ std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technol
   return s + ".end\n";
 }
 
-std::string port_map_json(const models::PortMap& p) {
+std::string port_map_json(const models::PortMap& p, const core::Network* parameters) {
   using nlohmann::json;
-  const auto pair = [](const models::PortPair& q) { return json{{"pos", q.pos}, {"neg", q.neg}}; };
+  // DESIGN.md section 6 names sources; the circuit model's probes are their "#branch" vectors.
+  const auto source = [](std::string n) {
+    if (n.size() > 7 && n.compare(n.size() - 7, 7, "#branch") == 0) n.resize(n.size() - 7);
+    return n;
+  };
+  const auto sources = [&](const std::vector<std::string>& v) {
+    std::vector<std::string> out;
+    for (const auto& n : v) out.push_back(source(n));
+    return out;
+  };
+  const auto pair = [&](const models::PortPair& q) { return json{{"pos", source(q.pos)}, {"neg", source(q.neg)}}; };
   json j;
   j["inputs"] = json::array();
   for (const auto& q : p.inputs) j["inputs"].push_back(pair(q));
@@ -89,11 +100,12 @@ std::string port_map_json(const models::PortMap& p) {
   for (const auto& l : p.layers) {
     json out = json::array();
     for (const auto& q : l.output) out.push_back(pair(q));
-    j["layers"].push_back({{"candidate", l.candidate}, {"state", l.state}, {"output", out}});
+    j["layers"].push_back({{"candidate", sources(l.candidate)}, {"state", sources(l.state)}, {"output", out}});
   }
   j["logits"] = json::array();
   for (const auto& q : p.logits) j["logits"].push_back(pair(q));
   j["supplies"] = {{"cells", p.supply_cells}, {"feedforward", p.supply_feedforward}, {"bias", p.supply_bias}};
+  if (parameters) j["parameters"] = json::parse(core::model_to_json(*parameters));
   return j.dump(1) + "\n";
 }
 

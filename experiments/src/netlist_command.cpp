@@ -59,7 +59,12 @@ void add_netlist_command(CLI::App& app) {
     const auto axis = core::FrameAxis::with_period(o->frame_period_s);
     const std::string data = o->out.string() + ".data";
     std::ofstream(o->out) << standalone_netlist(c, *tech, o->tech.conditions, x, axis, data);
-    if (o->ports) std::ofstream(*o->ports) << port_map_json(c.ports);
+    if (o->ports) {
+      // The parameters the netlist realises: after --clamp, the clamped ones.
+      std::vector<std::string> ignored;
+      const core::Network realised = o->clamp ? models::clamp_to_range(net, copt.range, ignored) : net;
+      std::ofstream(*o->ports) << port_map_json(c.ports, &realised);
+    }
     if (o->print_map) std::printf("%s", map_table(c.map).c_str());
     std::printf("wrote %s (%zu map rows; ngspice -b writes the probes to %s)\n", o->out.c_str(),
                 c.map.size(), data.c_str());

@@ -49,7 +49,8 @@ std::map<std::string, std::vector<double>> parse_transient_reply(const std::stri
 std::map<std::string, spice::JobHandler> worker_handlers() {
   return {{kTransient, run_transient},
           {"fidelity.calibration", run_calibration_job},
-          {"fidelity.sequence", run_sequence_job}};
+          {"fidelity.sequence", run_sequence_job},
+          {"validate.vectors", run_vectors_job}};
 }
 
 }  // namespace bmru::experiments

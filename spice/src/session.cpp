@@ -419,4 +419,16 @@ std::vector<double> Circuit::vector(const std::string& name) const {
   return std::vector<double>(v->v_realdata, v->v_realdata + v->v_length);
 }
 
+std::vector<std::string> Circuit::vector_names() const {
+  auto& impl = *session_->impl_;
+  impl.require_usable();
+  CLocale c;
+  std::vector<std::string> out;
+  char* plot = ngSpice_CurPlot();
+  if (!plot) return out;
+  char** names = ngSpice_AllVecs(plot);
+  for (char** n = names; n && *n; ++n) out.push_back(lower(*n));
+  return out;
+}
+
 }  // namespace bmru::spice

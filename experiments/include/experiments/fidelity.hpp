@@ -34,6 +34,8 @@ struct FidelityOptions {
   std::optional<double> unit_current_a;
   core::FrameAxis axis;
   Mode mode = Mode::free;
+  // bmru validate: a user's netlist and its port map replace the generated circuit.
+  std::optional<std::filesystem::path> user_netlist, user_ports;
   int jobs = 0;  // worker processes; 0 = the number of cores
   std::filesystem::path out;
   std::filesystem::path binary;  // the bmru executable that runs the workers
@@ -55,6 +57,8 @@ FidelityResult run_fidelity(const FidelityOptions& options,
 
 // The worker side: the job that runs the lockstep of one sequence.
 void run_sequence_job(const std::string& payload, spice::JobContext& context);
+// The job that loads a netlist, runs an operating point and sends its vector names (JSON list).
+void run_vectors_job(const std::string& payload, spice::JobContext& context);
 // The job that builds (or reads from the cache) the calibration in a worker.
 void run_calibration_job(const std::string& payload, spice::JobContext& context);
 

@@ -34,7 +34,9 @@ std::string standalone_netlist(const models::CircuitModel& circuit, const pdk::T
                                const pdk::Conditions& conditions, const core::Matrix& inputs,
                                const core::FrameAxis& axis, const std::string& data_file);
 
-std::string port_map_json(const models::PortMap& ports);
+// The port map as JSON; with `parameters`, the network the netlist realises rides along, so that
+// `bmru validate` needs no --model.
+std::string port_map_json(const models::PortMap& ports, const core::Network* parameters = nullptr);
 std::string map_table(const std::vector<models::MapEntry>& map);
 
 }  // namespace bmru::experiments

@@ -46,6 +46,9 @@ class Circuit {
   void analysis(const std::string& command);
   // A vector of the last analysis (copied). Throws SimulationError naming it if absent.
   std::vector<double> vector(const std::string& name) const;
+  // The names of every vector of the last analysis, lower case ("v(out)" style names as ngspice
+  // lists them, e.g. "out", "vdd#branch", "v.x1.vs#branch").
+  std::vector<std::string> vector_names() const;
 
  private:
   friend class Session;

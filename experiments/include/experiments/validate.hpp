@@ -1,0 +1,47 @@
+#pragma once
+// `bmru validate`: a netlist someone else wrote, with its port map (DESIGN.md section 6), run in
+// lockstep with the behavioural model exactly like `bmru fidelity`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "models/circuit_model.hpp"
+
+namespace bmru::experiments {
+
+// A port map read from JSON: the ports, and the model parameters it carries (if any).
+struct UserPorts {
+  models::PortMap ports;
+  bool has_logits = false;
+  std::vector<bool> has_supply = {false, false, false};  // cells, feedforward, bias
+  std::optional<core::Network> parameters;
+};
+// Throws InputError naming the file and the field.
+UserPorts read_port_map(const std::string& text, const std::string& file);
+
+// Every disagreement between a port map and the network it should realise (counts of inputs,
+// layers, cells, logits), one sentence each, naming the port.
+std::vector<std::string> port_count_problems(const UserPorts& p, const core::Network& net);
+
+// The user's netlist made ready for lockstep: `.control` blocks, analyses, output commands and
+// `.end` removed; each input source of the port map rewritten as a caller-driven `external`
+// current source; our transient options placed after the title (the netlist's own win).
+// `problems` lists input sources that are missing or are not current sources.
+struct PreparedNetlist {
+  std::string text;
+  std::vector<std::string> problems;
+};
+PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& file,
+                                const models::PortMap& ports);
+
+// Resolves a probe against the vectors of an operating point: "<name>#branch" (or the ngspice
+// form "v.<x>.<name>#branch" of a hierarchical "x.name"). Returns the probe to use, or the
+// problem ("not found", "is a node voltage, not a current").
+struct ProbeLookup {
+  std::optional<std::string> resolved;
+  std::string problem;
+};
+ProbeLookup resolve_probe(const std::string& name, const std::vector<std::string>& vectors);
+
+}  // namespace bmru::experiments

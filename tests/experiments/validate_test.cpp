@@ -1,0 +1,97 @@
+// Preparing a user's netlist and port map for `bmru validate` (no simulation).
+#include "experiments/validate.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/errors.hpp"
+#include "models/demo_network.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+models::PortMap two_inputs() {
+  models::PortMap p;
+  p.inputs = {{"iin0p", "iin0n"}, {"iin1p", "iin1n"}};
+  return p;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(PrepareNetlist, RewritesInputsAndDropsAnalysesControlAndEnd) {
+  const std::string deck =
+      "my cell variant\n"
+      ".include /abs/models.lib\n"
+      "Iin0p 0 a pwl(0 0 1m 1n)\n"
+      "IIN0N 0 b dc 0\n"
+      "iin1p 0 c\n+ pwl(0 0 1m 2n)\n"
+      "iin1n 0 d 0\n"
+      ".subckt inner x\niin0p x 0 1n\n.ends\n"
+      ".tran 1m 10m\n.TRAN 1m 20m\n.op\n.save all\n.print tran v(a)\n"
+      ".control\nrun\nwrdata out.txt v(a)\nquit\n.endc\n"
+      ".ic v(a)=0\n"
+      ".END\n";
+  const PreparedNetlist p = prepare_netlist(deck, "deck.sp", two_inputs());
+  EXPECT_TRUE(p.problems.empty()) << p.problems.front();
+  EXPECT_EQ(p.text.substr(0, p.text.find('\n')), "my cell variant");  // the title stays first
+  EXPECT_TRUE(contains(p.text, "Iin0p 0 a external\n"));
+  EXPECT_TRUE(contains(p.text, "IIN0N 0 b external\n"));
+  EXPECT_TRUE(contains(p.text, "iin1p 0 c external\n"));  // continuation lines joined, then rewritten
+  EXPECT_TRUE(contains(p.text, "iin0p x 0 1n\n"));  // a same-named source inside a subcircuit is not an input
+  EXPECT_TRUE(contains(p.text, ".include /abs/models.lib\n"));
+  EXPECT_TRUE(contains(p.text, ".ic v(a)=0\n"));
+  for (const char* gone : {".tran", ".TRAN", ".op\n", ".save", ".print", ".control", "wrdata", "quit", ".END"})
+    EXPECT_FALSE(contains(p.text, gone)) << gone;
+  EXPECT_TRUE(p.text.size() > 5 && p.text.substr(p.text.size() - 5) == ".end\n");
+}
+
+TEST(PrepareNetlist, NamesEveryMissingOrWrongInputSource) {
+  const std::string deck = "t\nvin0p 0 a 0\niin1p 0 c 1n\niin1n 0 d 0\n.end\n";
+  const PreparedNetlist p = prepare_netlist(deck, "deck.sp", two_inputs());
+  ASSERT_EQ(p.problems.size(), 2u);
+  std::string all;
+  for (const auto& q : p.problems) all += q + "\n";
+  EXPECT_TRUE(contains(all, "inputs[0].pos 'iin0p': no such source at the top level of deck.sp")) << all;
+  EXPECT_TRUE(contains(all, "inputs[0].neg 'iin0n'")) << all;
+}
+
+TEST(ResolveProbe, FindsSourcesAndRefusesNodeVoltages) {
+  const std::vector<std::string> vectors{"time", "a", "x1.n1", "vcand#branch", "v.x1.vs#branch"};
+  EXPECT_EQ(*resolve_probe("VCAND", vectors).resolved, "vcand#branch");
+  EXPECT_EQ(*resolve_probe("vcand#branch", vectors).resolved, "vcand#branch");
+  EXPECT_EQ(*resolve_probe("x1.vs", vectors).resolved, "v.x1.vs#branch");
+  EXPECT_EQ(*resolve_probe("v.x1.vs", vectors).resolved, "v.x1.vs#branch");
+  EXPECT_TRUE(contains(resolve_probe("a", vectors).problem, "node voltage"));
+  EXPECT_TRUE(contains(resolve_probe("x1.n1", vectors).problem, "node voltage"));
+  EXPECT_TRUE(contains(resolve_probe("vnope", vectors).problem, "no such source"));
+}
+
+TEST(PortMap, ReadsAndCountsAgainstTheModel) {
+  const core::Network net = models::demo_network();
+  EXPECT_THROW(read_port_map("{", "p.json"), InputError);
+  EXPECT_THROW(read_port_map(R"({"inputs": []})", "p.json"), InputError);
+  try {
+    read_port_map(R"({"inputs": [{"pos": "a"}], "layers": []})", "p.json");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_TRUE(contains(e.what(), "inputs[0].neg")) << e.what();
+  }
+  const UserPorts u = read_port_map(
+      R"({"inputs": [{"pos": "IA", "neg": "ib"}],
+          "layers": [{"candidate": ["c0"], "state": ["s0", "s1"], "output": []}],
+          "supplies": {"cells": "vdd_cells"}})", "p.json");
+  EXPECT_EQ(u.ports.inputs[0].pos, "ia");
+  EXPECT_FALSE(u.has_logits);
+  EXPECT_TRUE(u.has_supply[0]);
+  EXPECT_FALSE(u.has_supply[1]);
+  const auto problems = port_count_problems(u, net);
+  std::string all;
+  for (const auto& q : problems) all += q + "\n";
+  EXPECT_TRUE(contains(all, "inputs: 1 entries, the model needs 13")) << all;
+  EXPECT_TRUE(contains(all, "layers: 1 entries, the model needs 2")) << all;
+  EXPECT_TRUE(contains(all, "layers[0].candidate: 1 entries, the model needs 4")) << all;
+  EXPECT_TRUE(contains(all, "layers[0].output: 0 entries")) << all;
+  EXPECT_FALSE(contains(all, "logits")) << all;  // a map without logits compares what it has
+}
+
+}  // namespace
+}  // namespace bmru::experiments
