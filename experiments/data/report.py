@@ -3,7 +3,10 @@
 usage: report.py RUN.h5 OUTDIR SEQUENCE
 Writes, for the chosen sequence, sequence<S>_cells.png (candidate and state of every cell, hardware
 against software, with the thresholds), sequence<S>_logits.png, and agreement.png (state agreement
-and candidate NRMSE per cell). Every figure is 1200 x 800 pixels.
+and candidate NRMSE per cell). For a sweep file (with /summary): sweep.png (state agreement, decision
+agreement and mean power of every run against its corner, one series per temperature and supply,
+failed runs marked) and the figures above for its run with the lowest state agreement. Every figure
+is 1200 x 800 pixels.
 """
 import os
 import sys
@@ -16,6 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 SIZE, DPI = (12, 8), 100
+
+
+def save(fig, out, name):
+    path = os.path.join(out, name)
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    print(f"wrote {path}")
 
 
 def cells(f, s, out):
@@ -45,8 +55,7 @@ def cells(f, s, out):
     for ax in axes[-1]:
         ax.set_xlabel("frame")
     fig.tight_layout()
-    fig.savefig(os.path.join(out, f"sequence{s}_cells.png"), dpi=DPI)
-    plt.close(fig)
+    save(fig, out, f"sequence{s}_cells.png")
 
 
 def logits(f, s, out):
@@ -61,8 +70,7 @@ def logits(f, s, out):
     ax.set_title(f"sequence {s}: decision sw {f['sw/decision'][s]}, hw {f['hw/decision'][s]}")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(os.path.join(out, f"sequence{s}_logits.png"), dpi=DPI)
-    plt.close(fig)
+    save(fig, out, f"sequence{s}_logits.png")
 
 
 def agreement(f, out):
@@ -78,13 +86,62 @@ def agreement(f, out):
     fig.suptitle(f"state agreement {100 * f['metrics'].attrs['state_agreement']:.3f} %, "
                  f"decision agreement {100 * f['metrics'].attrs['decision_agreement']:.1f} %")
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "agreement.png"), dpi=DPI)
-    plt.close(fig)
+    save(fig, out, "agreement.png")
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def sweep(f, out):
+    rows = f["summary"][...]
+    corners = []
+    for r in rows:
+        if text(r["corner"]) not in corners:
+            corners.append(text(r["corner"]))
+    series = sorted({(float(r["temperature"]), float(r["vdd"])) for r in rows})
+    fig, axes = plt.subplots(3, 1, figsize=SIZE, dpi=DPI, sharex=True)
+    width = 0.6 / max(1, len(series))
+    for n, (t, v) in enumerate(series):
+        for key, ax, scale in (("state_agreement", axes[0], 100), ("decision_agreement", axes[1], 100),
+                               ("mean_power_w", axes[2], 1e9)):
+            xs, ys, xf = [], [], []
+            for r in rows:
+                if (float(r["temperature"]), float(r["vdd"])) != (t, v):
+                    continue
+                x = corners.index(text(r["corner"])) - 0.3 + (n + 0.5) * width
+                if text(r["status"]) == "ok":
+                    xs.append(x)
+                    ys.append(scale * float(r[key]))
+                else:
+                    xf.append(x)
+            ax.plot(xs, ys, "o", ms=4, label=f"{t:g} C, {v:g} V", color=f"C{n % 10}")
+            if xf:
+                ax.plot(xf, [ax.get_ylim()[0]] * len(xf), "x", color=f"C{n % 10}", ms=8)
+    axes[0].set_ylabel("state agreement (%)")
+    axes[1].set_ylabel("decision agreement (%)")
+    axes[2].set_ylabel("mean power (nW)")
+    axes[2].set_xticks(range(len(corners)))
+    axes[2].set_xticklabels(corners)
+    axes[2].set_xlabel("corner (x: failed run)")
+    axes[0].legend(fontsize=7, ncol=max(1, len(series) // 3))
+    failed = sum(text(r["status"]) != "ok" for r in rows)
+    fig.suptitle(f"{len(rows)} runs, {failed} failed")
+    fig.tight_layout()
+    save(fig, out, "sweep.png")
+    ok = [r for r in rows if text(r["status"]) == "ok" and text(r["id"]) in f.get("runs", {})]
+    return text(min(ok, key=lambda r: r["state_agreement"])["id"]) if ok else None
 
 
 def main(path, out, sequence):
     os.makedirs(out, exist_ok=True)
     with h5py.File(path, "r") as f:
+        if "summary" in f:
+            worst = sweep(f, out)
+            if worst is None:
+                return
+            f = f["runs"][worst]
+            print(f"figures of the run with the lowest state agreement: {worst}")
         if "hw" not in f or "metrics" not in f:
             sys.exit(f"{path}: not a fidelity run file (no /hw or /metrics)")
         if not 0 <= sequence < f["inputs"].shape[0]:

@@ -19,7 +19,7 @@ void add_report_command(CLI::App& app) {
     int sequence = 0;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("report", "Draw PNG figures of a fidelity run file (matplotlib)");
+  CLI::App* cmd = app.add_subcommand("report", "Draw PNG figures of a fidelity, validate or sweep file (matplotlib)");
   cmd->add_option("run", o->run, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Folder for the figures (default ./report)");
   cmd->add_option("--sequence", o->sequence, "Sequence to draw (default 0)");
@@ -34,8 +34,6 @@ void add_report_command(CLI::App& app) {
     if (rc != 0)
       throw Error("Drawing the report of '" + o->run.string() + "' failed (exit " +
                   std::to_string(WIFEXITED(rc) ? WEXITSTATUS(rc) : rc) + "); see the message above");
-    std::printf("wrote %s/{sequence%d_cells,sequence%d_logits,agreement}.png\n", o->out.c_str(),
-                o->sequence, o->sequence);
   });
 }
 

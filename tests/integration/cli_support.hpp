@@ -4,7 +4,10 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <utility>
 
 namespace bmru::test {
 
@@ -30,6 +33,16 @@ inline Output bmru(const std::string& args) { return run(std::string(BMRU_BINARY
 // Debian's interpreter, where scripts/setup.sh installs python3-h5py.
 inline Output python(const std::string& script_path, const std::string& args) {
   return run("/usr/bin/python3 " + script_path + " " + args);
+}
+
+// Width and height of a PNG image from its IHDR chunk; {0, 0} when the file is not a PNG.
+inline std::pair<int, int> png_size(const std::filesystem::path& path) {
+  std::ifstream png(path, std::ios::binary);
+  unsigned char head[24] = {};
+  if (!png.read(reinterpret_cast<char*>(head), 24) || std::string(reinterpret_cast<char*>(head + 1), 3) != "PNG")
+    return {0, 0};
+  const auto be32 = [&](int at) { return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3]; };
+  return {be32(16), be32(20)};
 }
 
 }  // namespace bmru::test

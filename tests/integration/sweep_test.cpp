@@ -117,6 +117,11 @@ TEST(Sweep, MonteCarloSamplesUseConsecutiveSeeds) {
   const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
                                   "check-sweep " + out);
   EXPECT_EQ(check.status, 0) << check.text;
+  // The report of a sweep file: metrics against corner, and the figures of its worst run.
+  const auto report = test::run(std::string(BMRU_BINARY) + " report " + out + " -o " + (dir / "fig").string());
+  ASSERT_EQ(report.status, 0) << report.text;
+  for (const char* name : {"sweep.png", "sequence0_cells.png", "agreement.png"})
+    EXPECT_EQ(test::png_size(dir / "fig" / name), std::make_pair(1200, 800)) << name;
   // The same seed again (a fidelity run with --mismatch-seed 8) reproduces sample 1 exactly.
   const auto single = test::run(cache_env() + " " + BMRU_BINARY +
                                 " fidelity --random-sequences 1 --frames 4 --mismatch-seed 8 -o " +
