@@ -34,4 +34,23 @@ void write_arrays(const std::filesystem::path& path, const std::vector<NamedArra
   if (ec) throw FileError(p, "", "could not be moved into place: " + ec.message());
 }
 
+NamedArray read_array(const std::filesystem::path& path, const std::string& name) {
+  const std::string p = path.string();
+  h5::Id file = h5::open_file(p, false);
+  const h5::Loc root{file.get(), p, "/"};
+  const auto at = name.rfind('/');
+  h5::Id group;
+  h5::Loc loc = root;
+  if (at != std::string::npos && at > 0) {
+    group = h5::open_group(root, name.substr(0, at));
+    loc = {group.get(), p, name.substr(0, at)};
+  }
+  const h5::Array a = h5::read_array(loc, at == std::string::npos ? name : name.substr(at + 1));
+  NamedArray out;
+  out.name = name;
+  out.dims.assign(a.dims.begin(), a.dims.end());
+  out.data = a.data;
+  return out;
+}
+
 }  // namespace bmru::core

@@ -368,13 +368,23 @@ TraceWriter RunFile::add_traces(const std::string& engine, const TraceShape& sha
 struct SeriesWriter::Impl {
   std::shared_ptr<detail::RunFileState> file;
   Dataset data;
+  bool rows = false;  // a [S, n, width] dataset
 };
 
 void SeriesWriter::write(Index s, Index k0, const std::vector<double>& values) {
   if (values.empty()) return;
   impl_->file->root();
+  if (!impl_->rows) {
+    h5::write_slab(impl_->data.id.get(), impl_->file->out.string(), impl_->data.name, h5::Type::f64,
+                   {static_cast<hsize_t>(s), static_cast<hsize_t>(k0)}, {1, values.size()}, values.data());
+    return;
+  }
+  const auto width = static_cast<size_t>(impl_->data.width);
+  if (values.size() % width != 0)
+    throw Error("Writing " + impl_->data.name + ": " + std::to_string(values.size()) + " values are not whole rows of " +
+                std::to_string(width));
   h5::write_slab(impl_->data.id.get(), impl_->file->out.string(), impl_->data.name, h5::Type::f64,
-                 {static_cast<hsize_t>(s), static_cast<hsize_t>(k0)}, {1, values.size()},
+                 {static_cast<hsize_t>(s), static_cast<hsize_t>(k0), 0}, {1, values.size() / width, width},
                  values.data());
 }
 
@@ -410,6 +420,33 @@ SeriesWriter RunFile::add_series(const std::string& path, Index sequences, Index
                                   false);
   h5::write_object_attr(w->data.id.get(), loc.path, w->data.name, "units", units);
   return SeriesWriter(std::move(w));
+}
+
+SeriesWriter RunFile::add_rows(const std::string& path, Index sequences, Index rows, Index width,
+                               const std::string& units) {
+  auto w = std::make_shared<SeriesWriter::Impl>();
+  w->file = impl_;
+  w->rows = true;
+  std::vector<h5::Id> keep;
+  const h5::Loc loc = groups_of(impl_->root(), path, keep);
+  const std::string name = path.substr(path.rfind('/') + 1);
+  w->data.name = loc.child(name);
+  w->data.width = width;
+  // Chunks of about 256 kB; smooth waveforms compress well (shuffle + deflate).
+  const Index chunk = std::clamp<Index>(32768 / std::max<Index>(1, width), 1, std::max<Index>(1, rows));
+  w->data.id = h5::create_chunked(loc, name, h5::Type::f64,
+                                  {static_cast<hsize_t>(sequences), static_cast<hsize_t>(rows), static_cast<hsize_t>(width)},
+                                  {1, static_cast<hsize_t>(chunk), static_cast<hsize_t>(width)}, true);
+  h5::write_object_attr(w->data.id.get(), loc.path, w->data.name, "units", units);
+  return SeriesWriter(std::move(w));
+}
+
+void RunFile::set_attr(const std::string& path, const Attr& attr) {
+  const h5::Loc root = impl_->root();
+  h5::Id obj(H5Oopen(root.id, path.c_str(), H5P_DEFAULT));
+  if (!obj.valid()) throw FileError(root.path, path, "does not exist");
+  const h5::Loc loc{obj.get(), root.path, path};
+  std::visit([&](const auto& v) { h5::write_attr(loc, attr.name, v); }, attr.value);
 }
 
 void RunFile::write_metrics(const std::string& group, const Metrics& m, const std::vector<Attr>& extra) {

@@ -7,7 +7,7 @@
 
 namespace bmru::experiments {
 
-void add_bench_command(CLI::App& app) {
+void add_bench_command(CLI::App& app, const std::string& command_line, const char* argv0) {
   CLI::App* cmd = app.add_subcommand("bench", "Benchmarks that print measured ratios");
   cmd->require_subcommand(1);
   auto o = std::make_shared<BenchLockstepOptions>();
@@ -29,6 +29,7 @@ void add_bench_command(CLI::App& app) {
     std::printf("lockstep_overhead_ratio=%.6g\nlockstep_overhead_cpu_ratio=%.6g\nbatch_ratio=%.6g\n",
                 r.overhead_ratio, r.overhead_cpu_ratio, r.batch_ratio);
   });
+  add_bench_accuracy(cmd, command_line, argv0);
 }
 
 }  // namespace bmru::experiments

@@ -31,7 +31,7 @@ int run_cli(int argc, char** argv) {
   add_demo_model_command(app);
   add_pdk_command(app);
   add_characterize_command(app);
-  add_bench_command(app);
+  add_bench_command(app, cmdline, argv[0]);
   add_netlist_command(app);
   add_report_command(app);
   add_fidelity_command(app, cmdline, argv[0]);

@@ -52,6 +52,7 @@ std::vector<std::string> probe_list(const models::PortMap& p) {
 struct SequenceState {
   std::vector<core::Frame> hw, sw;
   std::vector<double> power[4];
+  std::vector<double> wave;  // [frames * R, cells] of the pending block
   core::Index next_k = 0;  // first frame of the pending block
   core::VoteCounter hw_votes, sw_votes;
   explicit SequenceState(core::Index n_out) : hw_votes(n_out), sw_votes(n_out) {}
@@ -217,12 +218,20 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto x = core::read_all(*source);
 
   spice::WorkerPool pool(o.binary, o.jobs);
-  const Target target = user ? user_target(o, *user, net, pool) : generated_target(o, net, *tech, k, x.front(), pool);
+  Target target = user ? user_target(o, *user, net, pool) : generated_target(o, net, *tech, k, x.front(), pool);
+  if (o.reltol || o.abstol) {
+    // After every other .option line, so these win.
+    std::string line = ".option";
+    if (o.reltol) line += " reltol=" + core::format_number(*o.reltol);
+    if (o.abstol) line += " abstol=" + core::format_number(*o.abstol);
+    const auto end = target.lockstep.rfind(".end");
+    target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
+  }
   // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
   const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N), o.axis.max_step()};
+  const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N), o.tran_max_step_s.value_or(o.axis.max_step())};
   std::vector<core::Attr> config{{"engines", std::string("sw,hw")},
                      {"pdk", tech->name()},
                      {"pdk_location", tech->location()},
@@ -237,6 +246,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                      {"tran_step", tran.step_s},
                      {"tran_tmax", tran.max_step_s},
                      {"tran_method", std::string("gear")},
+                     {"tran_reltol", o.reltol.value_or(1e-3)},
+                     {"tran_abstol", o.abstol.value_or(1e-14)},
                      {"inputs", source->describe()},
                      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
                      {"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
@@ -260,6 +271,14 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const char* blocks[4] = {"cells", "feedforward", "bias", "total"};
   std::vector<core::SeriesWriter> power;
   for (const char* b : blocks) power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
+  std::optional<core::SeriesWriter> waves;
+  if (o.waveform_points > 0) {
+    waves = file.add_rows("hw/waveforms/state", S, N * o.waveform_points, net.n_layers() * net.d(), "A");
+    file.set_attr("/hw/waveforms/state", {"dt", o.axis.period_s / o.waveform_points});
+    file.set_attr("/hw/waveforms/state", {"description", std::string(
+        "every cell's output current I_out (columns: layer-major, cell), sampled at t = i * dt, "
+        "linear between SPICE's accepted points")});
+  }
 
   // One job per sequence.
   const std::vector<std::string> probes = probe_list(target.ports);
@@ -280,6 +299,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                    {"supplies", supplies},
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
                    {"states", states},
+                   {"waveform_points", o.waveform_points},
                    {"resync", o.mode == Mode::resync}};
     jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
   }
@@ -300,6 +320,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     hw.write_block(s, q.next_k, q.hw);
     sw.write_block(s, q.next_k, q.sw);
     for (int b = 0; b < 4; ++b) power[static_cast<size_t>(b)].write(s, q.next_k, q.power[b]);
+    if (waves) waves->write(s, q.next_k * o.waveform_points, q.wave);
+    q.wave.clear();
     q.next_k += static_cast<core::Index>(q.hw.size());
     q.hw.clear();
     q.sw.clear();
@@ -311,7 +333,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     std::vector<double> r(bytes.size() / sizeof(double));
     std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
     const size_t cells = static_cast<size_t>(net.n_layers()) * d;
-    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells) throw Error("A worker sent a frame record of the wrong size");
+    const size_t wave = static_cast<size_t>(o.waveform_points) * cells;
+    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells + wave)
+      throw Error("A worker sent a frame record of the wrong size");
     const auto s = static_cast<core::Index>(job);
     SequenceState& q = state[job];
     core::Frame h = empty_frame(net), w = empty_frame(net);
@@ -336,6 +360,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (size_t c = 0, at = 1 + P + sw_width + n_sup; c < cells; ++c, at += 2)
       crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
     comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
+    if (wave > 0) {
+      const auto* w0 = r.data() + 1 + P + sw_width + n_sup + 2 * cells;
+      q.wave.insert(q.wave.end(), w0, w0 + wave);
+    }
     if (target.has_logits) q.hw_votes.add(hm.logits.row(0));
     q.sw_votes.add(w.logits.row(0));
     // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the

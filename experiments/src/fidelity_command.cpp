@@ -63,6 +63,8 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   add_quantity(cmd, "--sample-phase", o.axis.sample_phase, "Sample instant within a frame (default 0.9)");
   cmd->add_option("--mode", cli.mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
   add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");
+  add_count(cmd, "--waveforms", o.waveform_points,
+            "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
 }
 

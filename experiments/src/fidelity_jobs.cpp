@@ -1,4 +1,5 @@
 // The worker side of `bmru fidelity`: calibration, and the lockstep of one sequence.
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -32,13 +33,15 @@ void run_vectors_job(const std::string& payload, spice::JobContext& ctx) {
 namespace {
 
 // Streams one record per frame (raw doubles): k, the hardware probes (A), the software frame
-// (model units: candidates, states, outputs per layer, logits), the three supply integrals (A s),
-// and per cell the number of crossings of alpha/2 in the frame and the first one's offset (s).
+// (model units: candidates, states, outputs per layer, logits), the supply integrals (A s), per
+// cell the number of crossings of alpha/2 in the frame and the first one's offset (s), and the
+// cells' output currents at R evenly spaced instants of the frame (row-major [R, cells], linear
+// between accepted points; R = 0 sends none).
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
-                  const core::FrameAxis& axis)
-      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), axis_(axis) {
+                  const core::FrameAxis& axis, int wave_points)
+      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), axis_(axis), wave_points_(wave_points) {
     engine_.reset(1);
     for (const auto& layer : net.layers) {
       alpha_.push_back(core::cell_constants(layer).alpha);
@@ -76,6 +79,14 @@ class SequenceHandler final : public spice::LockstepHandler {
 
   // Crossings of alpha/2 by each cell's output current, assigned to the frame they fall in.
   void on_point(double t, std::span<const double> states) override {
+    // Waveform instants of the current frame up to t.
+    for (; wave_next_ < wave_points_; ++wave_next_) {
+      const double tg = axis_.frame_start(record_frame_) + wave_next_ * axis_.period_s / wave_points_;
+      if (tg > t) break;
+      const double f = prev_t_ >= 0 && t > prev_t_ ? (tg - prev_t_) / (t - prev_t_) : 1.0;
+      for (size_t c = 0; c < states.size(); ++c)
+        wave_.push_back(prev_t_ >= 0 ? prev_[c] + (states[c] - prev_[c]) * std::clamp(f, 0.0, 1.0) : states[c]);
+    }
     if (prev_t_ >= 0)
       for (size_t c = 0; c < states.size(); ++c) {
         const double a = prev_[c] - level_[c], b = states[c] - level_[c];
@@ -97,6 +108,10 @@ class SequenceHandler final : public spice::LockstepHandler {
     }
     std::fill(count_.begin(), count_.end(), 0);
     std::fill(first_.begin(), first_.end(), -1.0);
+    for (; wave_next_ < wave_points_; ++wave_next_) wave_.insert(wave_.end(), prev_.begin(), prev_.end());
+    record_.insert(record_.end(), wave_.begin(), wave_.end());
+    wave_.clear();
+    wave_next_ = 0;
     ++record_frame_;
     std::string bytes(record_.size() * sizeof(double), '\0');
     std::memcpy(bytes.data(), record_.data(), bytes.size());
@@ -117,6 +132,8 @@ class SequenceHandler final : public spice::LockstepHandler {
   std::vector<long long> count_;
   double prev_t_ = -1;
   core::Index record_frame_ = 0;  // the frame whose record is being built
+  int wave_points_ = 0, wave_next_ = 0;
+  std::vector<double> wave_;
 };
 
 }  // namespace
@@ -149,7 +166,7 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   ctx.retire();
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis);
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis, r.value("waveform_points", 0));
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

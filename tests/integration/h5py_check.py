@@ -114,6 +114,22 @@ def check_fidelity(path):
         assert abs(m["decision_agreement"] - np.mean(dec_hw == dec_sw)) < 1e-12
         assert 0 <= m["state_agreement"] <= 1 and 0 <= m["decision_agreement"] <= 1
         assert np.isclose(m["mean_power_w"], f["hw/power/total"][...].mean())
+        # Dense waveforms: [S, N * R, cells], and at each sample instant they are the sampled state.
+        w = f["hw/waveforms/state"]
+        S, N = f["inputs"].shape[:2]
+        layers, d = int(f["model"].attrs["n_layers"]), int(f["model"].attrs["d"])
+        R = w.shape[1] // N
+        assert w.shape == (S, N * R, layers * d) and R > 0, w.shape
+        assert w.attrs["units"] == "A" and np.isclose(w.attrs["dt"] * R, f["config"].attrs["frame_period"])
+        assert w.compression == "gzip"
+        phase = f["config"].attrs["sample_phase"]
+        i = int(round(phase * R))
+        if abs(i - phase * R) < 1e-9:
+            at = w[:, i::R, :]
+            sampled = np.concatenate([f[f"hw/layer{l}/state"][...] for l in range(1, layers + 1)], axis=2)
+            alpha = np.concatenate([np.abs(f[f"model/layer{l}/alphas"][...]) for l in range(1, layers + 1)])
+            err = np.abs(at - sampled).max()
+            assert err < 0.02 * alpha.max() * unit, (err, alpha.max() * unit)
 
 
 def check_sweep(path):

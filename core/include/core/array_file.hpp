@@ -20,4 +20,8 @@ struct NamedArray {
 void write_arrays(const std::filesystem::path& path, const std::vector<NamedArray>& arrays,
                   const std::vector<Attr>& root_attrs);
 
+// One numeric dataset of any HDF5 file ("hw/layer1/state"), converted to doubles. Throws
+// FileError naming the file and the dataset.
+NamedArray read_array(const std::filesystem::path& path, const std::string& name);
+
 }  // namespace bmru::core

@@ -79,10 +79,10 @@ class TraceWriter {
   std::shared_ptr<Impl> impl_;
 };
 
-// Streams a [S, N] series (e.g. /hw/power/total).
+// Streams a [S, N] series (e.g. /hw/power/total), or [S, rows, width] rows (RunFile::add_rows).
 class SeriesWriter {
  public:
-  // Values of frames [k0, k0 + values.size()) of sequence s.
+  // Values of frames [k0, k0 + values.size()) of sequence s (rows [k0, k0 + n) for add_rows).
   void write(Index s, Index k0, const std::vector<double>& values);
 
  private:
@@ -112,6 +112,12 @@ class RunFile {
   // A [sequences, frames] dataset at `path` (groups created as needed), with a `units` attribute.
   SeriesWriter add_series(const std::string& path, Index sequences, Index frames,
                           const std::string& units);
+  // A [sequences, rows, width] dataset (chunked, compressed), written a block of rows at a time by
+  // SeriesWriter::write(s, row0, values) with values row-major [n, width]: dense waveforms.
+  SeriesWriter add_rows(const std::string& path, Index sequences, Index rows, Index width,
+                        const std::string& units);
+  // An attribute on an existing group or dataset ("/hw/waveforms/state").
+  void set_attr(const std::string& path, const Attr& attr);
   // /metrics (or /metrics/<pair>): the run-level figures as attributes (with a `formulas`
   // attribute citing DESIGN.md section 5), per-cell [layer, cell] and per-sequence [S] datasets.
   void write_metrics(const std::string& group, const Metrics& metrics, const std::vector<Attr>& extra);
