@@ -50,12 +50,12 @@ std::vector<std::string> probe_list(const models::PortMap& p) {
 
 // Per-sequence state in the parent: frames waiting to be written as a block, votes.
 struct SequenceState {
-  std::vector<core::Frame> hw, sw;
+  std::vector<core::Frame> hw, sw, ct;
   std::vector<double> power[4];
-  std::vector<double> wave;  // [frames * R, cells] of the pending block
+  core::VoteCounter ct_votes{1};
   core::Index next_k = 0;  // first frame of the pending block
   core::VoteCounter hw_votes, sw_votes;
-  explicit SequenceState(core::Index n_out) : hw_votes(n_out), sw_votes(n_out) {}
+  explicit SequenceState(core::Index n_out) : ct_votes(n_out), hw_votes(n_out), sw_votes(n_out) {}
 };
 
 core::Frame empty_frame(const core::Network& net) {
@@ -83,14 +83,20 @@ struct Target {
 
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
 Target generated_target(const FidelityOptions& o, const core::Network& net, const pdk::Technology& tech,
-                        const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool) {
+                        const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool,
+                        std::optional<models::CtFacts>& ct_facts) {
   models::CircuitOptions copt;
   const pdk::Conditions cal_k = o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
   {
-    const json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-                   {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
+    json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
+             {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
+    if (o.ct && !ct_facts) req["ct_at"] = {{"corner", k.corner}, {"temperature", k.temperature_c}, {"vdd", k.vdd_v}};
+    int message = 0;
     const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-      tables_from_json(m, copt.cell, copt.mirror);
+      if (message++ == 0)
+        tables_from_json(m, copt.cell, copt.mirror);
+      else
+        ct_facts = ct_facts_from_json(json::parse(m));
     });
     if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
   }
@@ -187,6 +193,8 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
 FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
+  if (!o.hw && o.user_netlist) throw InputError("validate simulates the netlist: --engines must include hw");
+  if (!o.hw) return run_sw_ct(o, progress);
   const auto t_start = Clock::now();
   std::optional<UserPorts> user;
   if (o.user_netlist) {
@@ -218,7 +226,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto x = core::read_all(*source);
 
   spice::WorkerPool pool(o.binary, o.jobs);
-  Target target = user ? user_target(o, *user, net, pool) : generated_target(o, net, *tech, k, x.front(), pool);
+  std::optional<models::CtFacts> measured_ct = o.ct_facts;
+  Target target = user ? user_target(o, *user, net, pool)
+                       : generated_target(o, net, *tech, k, x.front(), pool, measured_ct);
   if (o.reltol || o.abstol) {
     // After every other .option line, so these win.
     std::string line = ".option";
@@ -227,6 +237,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     const auto end = target.lockstep.rfind(".end");
     target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
   }
+  const models::CtFacts ct_facts = measured_ct.value_or(models::CtFacts{});
   // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
   const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 
@@ -255,6 +266,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                      {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
                      {"mc_sample", o.mc_sample}};
   config.insert(config.end(), target.config.begin(), target.config.end());
+  if (o.ct) {
+    config.front() = {"engines", std::string("sw,ct,hw")};
+    for (const auto& a : ct_facts_attrs(ct_facts)) config.push_back(a);
+  }
   file.write_config(config);
   file.write_model(net);
   file.write_netlist(target.lockstep, target.standalone);
@@ -268,6 +283,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   }
   core::TraceWriter sw = file.add_traces("sw", shape, "model units");
   core::TraceWriter hw = file.add_traces("hw", shape, "A");
+  std::optional<core::TraceWriter> ctw;
+  if (o.ct) ctw = file.add_traces("ct", shape, "model units");
   const char* blocks[4] = {"cells", "feedforward", "bias", "total"};
   std::vector<core::SeriesWriter> power;
   for (const char* b : blocks) power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
@@ -300,12 +317,21 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
                    {"states", states},
                    {"waveform_points", o.waveform_points},
+                   {"ct", o.ct ? ct_facts_to_json(ct_facts) : json()},
                    {"resync", o.mode == Mode::resync}};
     jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
   }
 
   FidelityResult result;
   core::Comparator comparator(net, S);
+  std::optional<core::Comparator> ct_sw, hw_ct;
+  if (o.ct) {
+    ct_sw.emplace(net, S);
+    hw_ct.emplace(net, S);
+  }
+  double spice_s = 0, ct_s = 0;
+  std::vector<core::Vector> alphas;
+  for (const auto& layer : net.layers) alphas.push_back(core::cell_constants(layer).alpha);
   std::vector<SequenceState> state(static_cast<size_t>(S), SequenceState(net.n_out()));
   const size_t P = probes.size();
   const size_t n_sup = target.supplies.size();
@@ -319,9 +345,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     if (q.hw.empty()) return;
     hw.write_block(s, q.next_k, q.hw);
     sw.write_block(s, q.next_k, q.sw);
+    if (ctw) ctw->write_block(s, q.next_k, q.ct);
+    q.ct.clear();
     for (int b = 0; b < 4; ++b) power[static_cast<size_t>(b)].write(s, q.next_k, q.power[b]);
-    if (waves) waves->write(s, q.next_k * o.waveform_points, q.wave);
-    q.wave.clear();
     q.next_k += static_cast<core::Index>(q.hw.size());
     q.hw.clear();
     q.sw.clear();
@@ -334,7 +360,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
     const size_t cells = static_cast<size_t>(net.n_layers()) * d;
     const size_t wave = static_cast<size_t>(o.waveform_points) * cells;
-    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells + wave)
+    const size_t ct_width = o.ct ? sw_width + 2 * cells + 2 : 0;
+    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells + wave + ct_width)
       throw Error("A worker sent a frame record of the wrong size");
     const auto s = static_cast<core::Index>(job);
     SequenceState& q = state[job];
@@ -360,9 +387,11 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (size_t c = 0, at = 1 + P + sw_width + n_sup; c < cells; ++c, at += 2)
       crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
     comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
-    if (wave > 0) {
+    if (wave > 0 && waves) {
+      // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
+      // size of the frame traces and would dominate the pending block's memory.
       const auto* w0 = r.data() + 1 + P + sw_width + n_sup + 2 * cells;
-      q.wave.insert(q.wave.end(), w0, w0 + wave);
+      waves->write(s, static_cast<core::Index>(r[0]) * o.waveform_points, std::vector<double>(w0, w0 + wave));
     }
     if (target.has_logits) q.hw_votes.add(hm.logits.row(0));
     q.sw_votes.add(w.logits.row(0));
@@ -379,6 +408,30 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     q.power[3].push_back(total);
     power_sum[3] += total;
     ++power_frames;
+    if (o.ct) {
+      const core::Index k = static_cast<core::Index>(r[0]);
+      size_t at = 1 + P + sw_width + n_sup + 2 * cells + wave;
+      core::Frame c = empty_frame(net);
+      for (auto& l : c.layers)
+        for (const auto m : {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
+          for (core::Index i = 0; i < net.d(); ++i) (l.*m)(0, i) = r[at++];
+      for (core::Index j = 0; j < net.n_out(); ++j) c.logits(0, j) = r[at++];
+      std::vector<std::vector<core::Crossings>> cc(static_cast<size_t>(net.n_layers()));
+      for (size_t i = 0; i < cells; ++i, at += 2) cc[i / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
+      spice_s += r[at];
+      ct_s += r[at + 1];
+      ct_sw->add(s, k, c, w);
+      ct_sw->add_crossings(s, k, cc);
+      // ct as the reference of the hardware: its states as the discrete levels they stand for.
+      core::Frame cd = c;
+      for (size_t l = 0; l < cd.layers.size(); ++l)
+        for (core::Index i = 0; i < net.d(); ++i)
+          cd.layers[l].state(0, i) = cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
+      hw_ct->add(s, k, hm, cd);
+      hw_ct->add_crossings(s, k, crossings);
+      q.ct_votes.add(c.logits.row(0));
+      q.ct.push_back(std::move(c));
+    }
     q.hw.push_back(std::move(h));
     q.sw.push_back(std::move(w));
     if (static_cast<core::Index>(q.hw.size()) >= block) flush(s);
@@ -397,6 +450,22 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   }
   hw.write_decisions(hw_dec);
   sw.write_decisions(sw_dec);
+  if (o.ct) {
+    std::vector<core::Decision> ct_dec;
+    for (core::Index s = 0; s < S; ++s) {
+      const auto& q = state[static_cast<size_t>(s)];
+      ct_dec.push_back(q.ct_votes.result());
+      ct_sw->set_decisions(s, ct_dec.back(), sw_dec[static_cast<size_t>(s)]);
+      hw_ct->set_decisions(s, hw_dec[static_cast<size_t>(s)], ct_dec.back());
+    }
+    ctw->write_decisions(ct_dec);
+    result.ct_vs_sw = ct_sw->result();
+    result.hw_vs_ct = hw_ct->result();
+    result.ct_wall_s = ct_s;
+    result.spice_s = spice_s;
+    file.write_metrics("metrics/ct_vs_sw", *result.ct_vs_sw, {{"ct_s", ct_s}});
+    file.write_metrics("metrics/hw_vs_ct", *result.hw_vs_ct, {{"spice_s", spice_s}, {"ct_s", ct_s}});
+  }
   result.metrics = comparator.result();
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   for (int b = 0; b < 4; ++b) result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;

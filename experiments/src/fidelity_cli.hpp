@@ -12,6 +12,7 @@ namespace bmru::experiments {
 // Command-line values that become FidelityOptions only after parsing.
 struct FidelityCli {
   std::string mode = "free";
+  std::string engines = "sw,hw";
   std::optional<double> ramp_s;
 };
 

@@ -40,6 +40,19 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",
               r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
               r.hw_wall_s / std::max(r.simulated_s, 1e-12) * std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
+  if (r.ct_vs_sw) {
+    const auto& c = *r.ct_vs_sw;
+    std::printf("ct (continuous-time model): state agreement with sw %.4f %%", 100 * c.state_agreement);
+    if (r.hw_vs_ct)
+      std::printf(", with hw %.4f %% (sw with hw %.4f %%)", 100 * r.hw_vs_ct->state_agreement, 100 * m.state_agreement);
+    std::printf("\n  ct switching latency: median %.4g s, max %.4g s; hw: median %.4g s, max %.4g s\n",
+                c.latency.median_s, c.latency.max_s, m.latency.median_s, m.latency.max_s);
+    if (r.spice_s > 0)
+      std::printf("  speed: SPICE %.4g s, ct %.4g s over the same frames (ct %.4g times faster)\n", r.spice_s,
+                  r.ct_wall_s, r.spice_s / std::max(r.ct_wall_s, 1e-12));
+    else
+      std::printf("  ct %.4g s for %.4g simulated seconds\n", r.ct_wall_s, r.simulated_s);
+  }
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
   std::printf("state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
@@ -63,12 +76,16 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   add_quantity(cmd, "--sample-phase", o.axis.sample_phase, "Sample instant within a frame (default 0.9)");
   cmd->add_option("--mode", cli.mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
   add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");
+  cmd->add_option("--engines", cli.engines, "Engines to compare: sw,hw (default), sw,ct,hw or sw,ct (no SPICE)")
+      ->check(CLI::IsMember({"sw,hw", "sw,ct,hw", "sw,ct"}));
   add_count(cmd, "--waveforms", o.waveform_points,
             "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
 }
 
 void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
+  o.hw = cli.engines.find("hw") != std::string::npos;
+  o.ct = cli.engines.find("ct") != std::string::npos;
   o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
   o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);
 }

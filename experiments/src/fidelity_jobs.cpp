@@ -1,10 +1,13 @@
 // The worker side of `bmru fidelity`: calibration, and the lockstep of one sequence.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/model_file.hpp"
 #include "experiments/calibration.hpp"
+#include "experiments/ct_facts.hpp"
 #include "experiments/fidelity.hpp"
 #include "experiments/netlist.hpp"
 #include "models/reference_engine.hpp"
@@ -22,6 +25,13 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
   const auto tech = pdk::open_technology(r.at("pdk"), path);
   const Calibrated c = calibrated_options(ctx.session(), *tech, k);
   ctx.send(tables_to_json(c.options.cell, c.options.mirror));
+  if (r.contains("ct_at")) {
+    // The ct model's facts at the run's own conditions (it predicts this corner), with the cells
+    // biased as calibrated.
+    const json& at = r.at("ct_at");
+    const pdk::Conditions run{at.at("corner"), at.at("temperature"), at.at("vdd")};
+    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, run, c.options.cell)).dump());
+  }
 }
 
 void run_vectors_job(const std::string& payload, spice::JobContext& ctx) {
@@ -36,12 +46,19 @@ namespace {
 // (model units: candidates, states, outputs per layer, logits), the supply integrals (A s), per
 // cell the number of crossings of alpha/2 in the frame and the first one's offset (s), and the
 // cells' output currents at R evenly spaced instants of the frame (row-major [R, cells], linear
-// between accepted points; R = 0 sends none).
+// between accepted points; R = 0 sends none). With the ct engine: its frame (laid out like the
+// software frame), per cell its crossing count and first offset, then the seconds spent in SPICE
+// and in ct on this frame.
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
-                  const core::FrameAxis& axis, int wave_points)
+                  const core::FrameAxis& axis, int wave_points, const std::optional<models::CtFacts>& ct)
       : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), axis_(axis), wave_points_(wave_points) {
+    if (ct) {
+      ct_.emplace(net, *ct, axis);
+      ct_->reset(x.row(0));
+    }
+    last_record_ = Clock::now();
     engine_.reset(1);
     for (const auto& layer : net.layers) {
       alpha_.push_back(core::cell_constants(layer).alpha);
@@ -73,6 +90,21 @@ class SequenceHandler final : public spice::LockstepHandler {
       for (const core::Matrix* m : {&l.candidate, &l.state, &l.output})
         record_.insert(record_.end(), m->data(), m->data() + m->size());
     record_.insert(record_.end(), frame_.logits.data(), frame_.logits.data() + frame_.logits.size());
+    if (ct_) {
+      const auto t0 = Clock::now();
+      if (resync_ && k > 0) {
+        // ct's cell states of frame k-1 become the hardware's sampled at k-1.
+        const auto d = static_cast<size_t>(net_.d());
+        for (size_t l = 0; l < alpha_.size(); ++l) {
+          core::Matrix h(1, net_.d());
+          for (size_t i = 0; i < d; ++i)
+            h(0, static_cast<core::Index>(i)) = last_hw_[l * 4 * d + d + i] / net_.unit_current_a;
+          ct_->set_state(static_cast<core::Index>(l), h);
+        }
+      }
+      ct_->step(x_.row(k), ct_frame_);
+      ct_s_ = std::chrono::duration<double>(Clock::now() - t0).count();
+    }
     last_hw_.assign(hw.begin(), hw.end());
     return spice::Action::proceed;
   }
@@ -112,6 +144,21 @@ class SequenceHandler final : public spice::LockstepHandler {
     record_.insert(record_.end(), wave_.begin(), wave_.end());
     wave_.clear();
     wave_next_ = 0;
+    if (ct_) {
+      for (const auto& l : ct_frame_.layers)
+        for (const core::Matrix* m : {&l.candidate, &l.state, &l.output})
+          record_.insert(record_.end(), m->data(), m->data() + m->size());
+      record_.insert(record_.end(), ct_frame_.logits.data(), ct_frame_.logits.data() + ct_frame_.logits.size());
+      for (const auto& l : ct_->crossings())
+        for (const auto& q : l) {
+          record_.push_back(static_cast<double>(q.count));
+          record_.push_back(q.first_s);
+        }
+      const auto now = Clock::now();
+      record_.push_back(std::chrono::duration<double>(now - last_record_).count() - ct_s_);
+      record_.push_back(ct_s_);
+      last_record_ = now;
+    }
     ++record_frame_;
     std::string bytes(record_.size() * sizeof(double), '\0');
     std::memcpy(bytes.data(), record_.data(), bytes.size());
@@ -134,6 +181,11 @@ class SequenceHandler final : public spice::LockstepHandler {
   core::Index record_frame_ = 0;  // the frame whose record is being built
   int wave_points_ = 0, wave_next_ = 0;
   std::vector<double> wave_;
+  using Clock = std::chrono::steady_clock;
+  std::optional<models::ContinuousEngine> ct_;
+  core::Frame ct_frame_;
+  double ct_s_ = 0;
+  Clock::time_point last_record_;
 };
 
 }  // namespace
@@ -166,7 +218,9 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   ctx.retire();
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis, r.value("waveform_points", 0));
+  std::optional<models::CtFacts> ct;
+  if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct"));
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis, r.value("waveform_points", 0), ct);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

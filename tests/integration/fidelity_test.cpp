@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "cli_support.hpp"
+#include "h5_reader.hpp"
 #include "test_support.hpp"
 
 namespace bmru {
@@ -57,6 +58,27 @@ TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
                              (dir / "bad.h5").string());
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.text.find("--ramp"), std::string::npos) << bad.text;
+}
+
+TEST(Fidelity, ContinuousTimeEngineAloneAndBesideSpice) {
+  test::TempDir dir;
+  // sw, ct and hw: every pair compared, ct's traces and its characterization stored.
+  const auto all = test::run(cache_env() + " " + BMRU_BINARY + " fidelity --engines sw,ct,hw --random-sequences 2 "
+                             "--frames 12 --frame-period 2m --jobs 2 -o " + (dir / "all.h5").string());
+  ASSERT_EQ(all.status, 0) << all.text;
+  EXPECT_NE(all.text.find("ct (continuous-time model): state agreement with sw"), std::string::npos) << all.text;
+  EXPECT_NE(all.text.find("times faster"), std::string::npos) << all.text;
+  const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
+                                  "check-engines " + (dir / "all.h5").string());
+  EXPECT_EQ(check.status, 0) << check.text;
+  // sw and ct without SPICE.
+  const auto two = test::run(cache_env() + " " + BMRU_BINARY + " fidelity --engines sw,ct --random-sequences 2 "
+                             "--frames 12 --frame-period 2m -o " + (dir / "two.h5").string());
+  ASSERT_EQ(two.status, 0) << two.text;
+  const auto ct_a = test::read_dataset(dir / "all.h5", "/ct/layer2/state");
+  const auto ct_b = test::read_dataset(dir / "two.h5", "/ct/layer2/state");
+  ASSERT_EQ(ct_a.size(), ct_b.size());
+  for (size_t i = 0; i < ct_a.size(); ++i) EXPECT_NEAR(ct_a[i], ct_b[i], 1e-9 * std::abs(ct_a[i]) + 1e-15) << i;
 }
 
 }  // namespace

@@ -158,6 +158,31 @@ def check_sweep(path):
         print(len(rows), "rows")
 
 
+def check_engines(path):
+    """A sw,ct,hw run: ct traces in model units, the three pairs of metrics, the ct facts."""
+    with h5py.File(path, "r") as f:
+        assert f["config"].attrs["engines"] == "sw,ct,hw"
+        for key in ("ct_cap_per_area_f_m2", "ct_cell_q_up_c", "ct_cell_q_down_c", "ct_slope_v"):
+            assert f["config"].attrs[key] > 0, key
+        unit = f["config"].attrs["unit_current"]
+        assert f["ct/logits"].attrs["units"] == "model units"
+        assert f["ct/layer1/state"].shape == f["hw/layer1/state"].shape
+        for pair in ("ct_vs_sw", "hw_vs_ct"):
+            assert 0 <= f[f"metrics/{pair}"].attrs["state_agreement"] <= 1, pair
+        # ct against sw recomputed from the traces.
+        agree = total = 0
+        for l in (1, 2):
+            alpha = np.abs(f[f"model/layer{l}/alphas"][...])
+            ct = f[f"ct/layer{l}/state"][...] > alpha / 2
+            hw = f[f"hw/layer{l}/state"][...] / unit > alpha / 2
+            sw = f[f"sw/layer{l}/state"][...] > 0
+            agree += (ct == sw).sum()
+            total += ct.size
+            hw_ct = f["metrics/hw_vs_ct/cell_state_agreement"][l - 1]
+            assert np.allclose(hw_ct, (hw == ct).mean(axis=(0, 1))), (hw_ct, (hw == ct).mean(axis=(0, 1)))
+        assert abs(f["metrics/ct_vs_sw"].attrs["state_agreement"] - agree / total) < 1e-12
+
+
 if __name__ == "__main__":
     {"check-run": check_run, "write-model": write_model, "check-netlist": check_netlist,
-     "check-fidelity": check_fidelity, "check-sweep": check_sweep}[sys.argv[1]](sys.argv[2])
+     "check-fidelity": check_fidelity, "check-sweep": check_sweep, "check-engines": check_engines}[sys.argv[1]](sys.argv[2])

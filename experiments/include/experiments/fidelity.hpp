@@ -9,7 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/comparator.hpp"
+#include "core/run_file.hpp"
+#include "models/continuous_engine.hpp"
 #include "core/time_axis.hpp"
 #include "experiments/characterize.hpp"
 #include "spice/pool.hpp"
@@ -34,6 +38,9 @@ struct FidelityOptions {
   std::optional<double> unit_current_a;
   core::FrameAxis axis;
   Mode mode = Mode::free;
+  // Engines (DESIGN.md section 3): sw always; hw = SPICE; ct = the continuous-time model.
+  bool hw = true, ct = false;
+  std::optional<models::CtFacts> ct_facts;  // default: characterized on the technology
   int waveform_points = 50;  // per frame, of every cell's output current in /hw/waveforms (0: none)
   // Transient settings beyond DESIGN.md section 4's defaults (the accuracy study's reference).
   std::optional<double> tran_max_step_s, reltol, abstol;
@@ -49,7 +56,9 @@ struct FidelityResult {
   core::Metrics metrics;
   std::vector<std::string> failed;  // one error text per failed sequence (empty when all ran)
   double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
-  double sw_wall_s = 0, hw_wall_s = 0, simulated_s = 0;
+  double sw_wall_s = 0, hw_wall_s = 0, ct_wall_s = 0, simulated_s = 0;
+  double spice_s = 0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)
+  std::optional<core::Metrics> ct_vs_sw, hw_vs_ct;
   int workers = 1;
   double wall_s = 0;
 };
@@ -57,6 +66,14 @@ struct FidelityResult {
 // `progress(frames_done, frames_total)` is called as frames arrive (optional).
 FidelityResult run_fidelity(const FidelityOptions& options,
                             const std::function<void(long long, long long)>& progress = {});
+
+// The ct engine's characterization data as JSON (job payloads) and as /config attributes.
+nlohmann::json ct_facts_to_json(const models::CtFacts& facts);
+models::CtFacts ct_facts_from_json(const nlohmann::json& j);
+std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& facts);
+
+// sw against ct only, in this process (no SPICE): `--engines sw,ct`.
+FidelityResult run_sw_ct(const FidelityOptions& options, const std::function<void(long long, long long)>& progress);
 
 // The worker side: the job that runs the lockstep of one sequence.
 void run_sequence_job(const std::string& payload, spice::JobContext& context);

@@ -1,0 +1,86 @@
+// Characterization of the continuous-time model's plain values on a technology, through ngspice:
+// the effective capacitance of a mirror line (a current step on a diode with one copy) and the
+// switching charge of a cell (latency at two overdrives, up and down).
+#include "experiments/ct_facts.hpp"
+
+#include <cmath>
+
+#include "core/errors.hpp"
+#include "core/units.hpp"
+#include "models/cell_circuit.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+using core::format_number;
+
+// First time after `from` at which `v` crosses `level` (linear between points); NaN if never.
+double crossing(const std::vector<double>& t, const std::vector<double>& v, double from, double level) {
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t[i] <= from) continue;
+    const double a = v[i - 1] - level, b = v[i] - level;
+    if ((a < 0) != (b < 0)) return t[i - 1] + (t[i] - t[i - 1]) * a / (a - b);
+  }
+  return std::nan("");
+}
+
+}  // namespace
+
+models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& tech, const pdk::Conditions& k,
+                                const models::CellCalibration& cell, const models::MirrorSizes& sizes) {
+  models::CtFacts f;
+  f.w_ref_m = sizes.w_ref_m;
+  f.l_m = sizes.l_m;
+  f.slope_v = 1.4 * 8.617333e-5 * (k.temperature_c + 273.15);  // n U_T; only n U_T C enters the model
+  const pdk::Device ref{pdk::Polarity::n, sizes.w_ref_m, sizes.l_m, 1, {}};
+  {
+    // A 10 % current step on a diode with one unity copy: the line relaxes with time constant
+    // n U_T C / I; C = (effective capacitance per area) x (two device areas).
+    const double i1 = 0.9e-9, i2 = 1e-9, t_step = 1e-3;
+    std::string deck = "* ct node bench\n" + tech.header(k) + "Iin 0 n pwl(0 " + format_number(i1) + " " +
+                       format_number(t_step) + " " + format_number(i1) + " " + format_number(t_step + 1e-6) + " " +
+                       format_number(i2) + ")\n" + tech.device_line("d", "n", "n", "0", "0", ref) + "\n" +
+                       tech.device_line("c", "out", "n", "0", "0", ref) + "\nVo out 0 0.9\n.end\n";
+    spice::Circuit c = session.load(deck);
+    c.transient({10e-6, 6e-3, 2e-6}, {"vo#branch"});
+    const auto t = c.vector("time");
+    auto v = c.vector("vo#branch");
+    for (auto& x : v) x = std::abs(x);
+    const double t63 = crossing(t, v, t_step, v.front() + 0.632 * (v.back() - v.front()));
+    if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the node bench");
+    const double tau = t63 - t_step;
+    f.cap_per_area_f_m2 = tau * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
+  }
+  {
+    // A cell at typical levels; the candidate steps past each threshold by two overdrives.
+    const double lo = 0.5e-9, hi = 0.7e-9, alpha = 0.7e-9;
+    const models::CellBias b = cell.bias_for(lo, hi, alpha);
+    std::string deck = models::cell_bench(tech, k, b);
+    const double d1 = 0.1, d2 = 0.4, T = 10e-3;
+    // up by d1 at 1T, down by d1 at 2T, up by d2 at 3T, down by d2 at 4T.
+    const std::vector<double> level{0.5 * lo, hi * (1 + d1), lo * (1 - d1), hi * (1 + d2), lo * (1 - d2)};
+    std::string pwl = "Icand pc 0 pwl(0 " + format_number(level[0]);
+    for (size_t i = 1; i < level.size(); ++i)
+      pwl += " " + format_number(i * T) + " " + format_number(level[i - 1]) + " " + format_number(i * T + 1e-6) +
+             " " + format_number(level[i]);
+    deck.replace(deck.find("Icand pc 0 dc 0"), std::string("Icand pc 0 dc 0").size(), pwl + ")");
+    spice::Circuit c = session.load(deck);
+    c.transient({10e-6, 5 * T, 5e-6}, {"v.xcell.vs#branch"});
+    const auto t = c.vector("time");
+    const auto v = c.vector("v.xcell.vs#branch");
+    std::vector<double> lat;
+    for (int i = 1; i <= 4; ++i) {
+      const double at = crossing(t, v, i * T, alpha / 2);
+      if (!(at > i * T && at < (i + 1) * T))
+        throw Error("ct characterization: the cell did not switch after step " + std::to_string(i));
+      lat.push_back(at - i * T);
+    }
+    // latency = Q / overdrive + (delay of the lines): two overdrives separate the two.
+    const double up1 = hi * d1, up2 = hi * d2, dn1 = lo * d1, dn2 = lo * d2;
+    f.cell_q_up_c = std::max(1e-18, (lat[0] - lat[2]) / (1 / up1 - 1 / up2));
+    f.cell_q_down_c = std::max(1e-18, (lat[1] - lat[3]) / (1 / dn1 - 1 / dn2));
+  }
+  return f;
+}
+
+}  // namespace bmru::experiments

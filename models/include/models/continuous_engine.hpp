@@ -1,0 +1,75 @@
+#pragma once
+// The continuous-time circuit-level model ("ct"): the generated circuit's signal graph as node
+// dynamics, integrated in time on the frame axis of core (DESIGN.md section 4), sampled at the
+// same instants as the SPICE engine. Much cheaper than SPICE, and unlike the discrete model it
+// sees what happens between samples: slow low-current nodes, glitches during input ramps, the
+// cells' finite switching speed.
+//
+// Every signal line (the gate of a diode-connected device that carries a current, as in the
+// circuit) is one state: in subthreshold a diode node of capacitance C carrying I with input
+// I_in obeys C dV/dt = I_in - I, I = I_s exp(V / (n U_T)), so y = ln I follows
+//     dy/dt = (I_in - I) / (n U_T C)                       (time constant n U_T C / I)
+// with I_in cut at zero (the ReLU of a summing node) plus an off floor. Mirrors copy a line's
+// current times the weight. A cell's comparator node integrates its net current
+//     dq/dt = (c + I_fb(q) - I_thresh) / Q,   q in [0, 1], I_fb = I_width s(q), s = switch(q)
+// so it switches up a time Q_up / overdrive after c passes beta_hi (down: Q_down / overdrive);
+// its output line follows I_gain s(q) with its own node dynamics. Capacitances come from the
+// technology (oxide capacitance per area, device areas) scaled by a measured factor; Q_up, Q_down,
+// n U_T and the floor are measured on the technology through ngspice (experiments) and handed
+// over as plain values (CtFacts).
+#include <memory>
+#include <vector>
+
+#include "core/frame.hpp"
+#include "core/network.hpp"
+#include "core/time_axis.hpp"
+
+namespace bmru::models {
+
+struct CtFacts {
+  double slope_v = 1.4 * 0.025852;   // n U_T (V)
+  double cap_per_area_f_m2 = 2.5e-3; // effective gate capacitance per device area in subthreshold
+  double w_ref_m = 4e-6, l_m = 16e-6;  // reference mirror device (MirrorSizes)
+  double floor_a = 1e-13;            // off floor of a diode node
+  double cell_q_up_c = 2e-13;        // charge that switches a cell up: latency x overdrive (A s)
+  double cell_q_down_c = 2e-13;      // the same for switching down
+  double cell_out_cap_f = 0;         // extra capacitance on a cell's output line (its M4), F
+};
+
+// One crossing summary per cell and frame, as the SPICE engine reports it.
+struct CtCrossings {
+  long long count = 0;
+  double first_s = -1;  // offset of the first crossing of alpha/2 from the frame start
+};
+
+// rosenbrock: a linearly implicit two-stage method on the graph's triangular Jacobian (default,
+// fast); dopri5: odeint's explicit Dormand-Prince with dense output (the reference it is checked
+// against; its steps are bounded by the fastest line's time constant).
+enum class Integrator { rosenbrock, dopri5 };
+
+class ContinuousEngine {
+ public:
+  ContinuousEngine(const core::Network& net, const CtFacts& facts, const core::FrameAxis& axis,
+                   Integrator integrator = Integrator::rosenbrock);
+  ~ContinuousEngine();
+  ContinuousEngine(ContinuousEngine&&) noexcept;
+  ContinuousEngine& operator=(ContinuousEngine&&) = delete;
+
+  // The operating point at t = 0 with inputs x0 [1, n_in] and the cells at their initial states.
+  void reset(const core::Matrix& x0);
+  // Integrates frame k (input ramp from the previous frame's x to x [1, n_in]) up to its sample
+  // instant and fills `out` (model units) from the sampled currents; then to the frame's end.
+  void step(const core::Matrix& x, core::Frame& out);
+  // Resync (DESIGN.md section 4): cell states of `layer` set to h [1, d] (0 or alpha) now.
+  void set_state(core::Index layer, const core::Matrix& h);
+  // Crossings of alpha/2 by each cell's output in the last frame ([layer][cell]).
+  const std::vector<std::vector<CtCrossings>>& crossings() const;
+  long long steps() const;  // integrator steps taken so far
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bmru::models

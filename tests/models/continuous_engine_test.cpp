@@ -1,0 +1,126 @@
+#include "models/continuous_engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/stimuli.hpp"
+#include "models/demo_network.hpp"
+#include "models/reference_engine.hpp"
+#include "test_support.hpp"
+
+namespace bmru::models {
+namespace {
+
+using core::Frame;
+using core::Network;
+
+// A single cell (band [0.5, 0.7] model units, alpha 0.6) at 1 nA per unit: one path from input
+// to candidate, so nothing can glitch between samples.
+Network cell() {
+  Network net = test::single_cell(0.5, 0.7, 0.6, 0.0);
+  net.unit_current_a = 1e-9;
+  return net;
+}
+
+CtFacts facts() {
+  CtFacts f;
+  f.cap_per_area_f_m2 = 2.75e-3;  // measured on generic180 tt (bmru fidelity --engines ...)
+  f.cell_q_up_c = 9e-15;
+  f.cell_q_down_c = 15e-15;
+  return f;
+}
+
+std::vector<Frame> run(const Network& net, const CtFacts& f, const core::FrameAxis& axis, const std::vector<double>& xs,
+                       std::vector<double>* first_crossing = nullptr) {
+  ContinuousEngine e(net, f, axis);
+  Matrix x(1, 1);
+  x(0, 0) = xs.front();
+  e.reset(x);
+  std::vector<Frame> out;
+  for (double v : xs) {
+    x(0, 0) = v;
+    out.emplace_back();
+    e.step(x, out.back());
+    if (first_crossing) first_crossing->push_back(e.crossings()[0][0].first_s);
+  }
+  return out;
+}
+
+TEST(ContinuousEngine, OnSlowFramesItSettlesToTheDiscreteModel) {
+  const Network net = cell();
+  const std::vector<double> xs{0.2, 0.6, 0.8, 0.6, 0.55, 0.3, 0.65, 0.9, 1.2, 0.4};
+  const auto ct = run(net, facts(), core::FrameAxis::with_period(20e-3), xs);
+  Matrix x(static_cast<Index>(xs.size()), 1);
+  for (size_t k = 0; k < xs.size(); ++k) x(static_cast<Index>(k), 0) = xs[k];
+  const auto sw = run_sequence(net, x);
+  for (size_t k = 0; k < xs.size(); ++k) {
+    const double alpha = 0.6;
+    EXPECT_EQ(ct[k].layers[0].state(0, 0) > alpha / 2, sw[k].layers[0].state(0, 0) > 0) << "frame " << k;
+    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0), sw[k].layers[0].candidate(0, 0), 0.01) << "frame " << k;
+    EXPECT_NEAR(ct[k].logits(0, 0), sw[k].logits(0, 0), 0.02) << "frame " << k;
+  }
+}
+
+TEST(ContinuousEngine, SwitchesLaterWhenTheOverdriveIsSmaller) {
+  const Network net = cell();
+  const auto axis = core::FrameAxis::with_period(20e-3);
+  std::vector<double> small, large;
+  run(net, facts(), axis, {0.3, 0.73}, &small);  // 0.03 nA past beta_hi
+  run(net, facts(), axis, {0.3, 1.0}, &large);   // 0.3 nA past beta_hi
+  ASSERT_GT(small[1], 0);
+  ASSERT_GT(large[1], 0);
+  // The comparator part of the latency is Q_up / overdrive; the lines add their own delay (longer
+  // for a small overdrive too: the candidate approaches the threshold asymptotically).
+  const double q = facts().cell_q_up_c;
+  EXPECT_GT(small[1] - large[1], 0.8 * (q / 0.03e-9 - q / 0.3e-9));
+  EXPECT_GT(small[1], facts().cell_q_up_c / 0.03e-9);
+  EXPECT_LT(small[1], 2 * facts().cell_q_up_c / 0.03e-9 + 2e-3);
+  // A candidate that stays inside the band never switches the cell.
+  std::vector<double> band;
+  run(net, facts(), axis, {0.3, 0.69}, &band);
+  EXPECT_LT(band[1], 0);
+}
+
+TEST(ContinuousEngine, ShortFramesCutSwitchingShortAndResyncSetsTheState) {
+  const Network net = cell();
+  // At 0.5 ms frames a small overdrive (switching takes about 0.3 ms plus the line delays) has
+  // not switched the cell by the sample instant; the discrete model switches at once.
+  const auto ct = run(net, facts(), core::FrameAxis::with_period(0.5e-3), {0.3, 0.73});
+  EXPECT_LT(ct[1].layers[0].state(0, 0), 0.3);
+  ContinuousEngine e(net, facts(), core::FrameAxis::with_period(20e-3));
+  Matrix x(1, 1);
+  x(0, 0) = 0.6;  // inside the band: the cell holds whatever it is set to
+  e.reset(x);
+  Frame f;
+  e.step(x, f);
+  EXPECT_LT(f.layers[0].state(0, 0), 0.3);
+  e.set_state(0, Matrix::Constant(1, 1, 0.6));
+  e.step(x, f);
+  EXPECT_GT(f.layers[0].state(0, 0), 0.55);
+}
+
+TEST(ContinuousEngine, RosenbrockFollowsOdeintsDormandPrince) {
+  // The demo network, whose input changes make lines glitch between samples: the fast
+  // integrator against odeint's explicit reference, frame by frame.
+  const Network net = demo_network();
+  const core::Matrix x = core::random_stimuli({1, 12, net.n_in(), 1})->read_sequence(0, 0, 12);
+  const auto axis = core::FrameAxis::with_period(2e-3);
+  ContinuousEngine fast(net, facts(), axis, Integrator::rosenbrock), ref(net, facts(), axis, Integrator::dopri5);
+  fast.reset(x.row(0));
+  ref.reset(x.row(0));
+  for (Index k = 0; k < x.rows(); ++k) {
+    Frame a, b;
+    fast.step(x.row(k), a);
+    ref.step(x.row(k), b);
+    for (size_t l = 0; l < a.layers.size(); ++l)
+      for (Index i = 0; i < net.d(); ++i) {
+        const double alpha = std::abs(net.layers[l].alphas(i));
+        EXPECT_EQ(a.layers[l].state(0, i) > alpha / 2, b.layers[l].state(0, i) > alpha / 2) << k << " " << l << " " << i;
+        EXPECT_NEAR(a.layers[l].candidate(0, i), b.layers[l].candidate(0, i), 0.02 * std::max(1.0, b.layers[l].candidate(0, i)));
+      }
+  }
+}
+
+}  // namespace
+}  // namespace bmru::models
