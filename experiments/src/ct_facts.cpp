@@ -32,24 +32,27 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
   f.w_ref_m = sizes.w_ref_m;
   f.l_m = sizes.l_m;
   f.slope_v = 1.4 * 8.617333e-5 * (k.temperature_c + 273.15);  // n U_T; only n U_T C enters the model
-  const pdk::Device ref{pdk::Polarity::n, sizes.w_ref_m, sizes.l_m, 1, {}};
-  {
-    // A 10 % current step on a diode with one unity copy: the line relaxes with time constant
-    // n U_T C / I; C = (effective capacitance per area) x (two device areas).
+  // A 10 % current step on a diode with one unity copy, for each polarity: the line relaxes with
+  // time constant n U_T C / I; C = (effective capacitance per area) x (two device areas).
+  for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
+    const pdk::Device ref{type, sizes.w_ref_m, sizes.l_m, 1, {}};
+    const bool n = type == pdk::Polarity::n;
     const double i1 = 0.9e-9, i2 = 1e-9, t_step = 1e-3;
-    std::string deck = "* ct node bench\n" + tech.header(k) + "Iin 0 n pwl(0 " + format_number(i1) + " " +
-                       format_number(t_step) + " " + format_number(i1) + " " + format_number(t_step + 1e-6) + " " +
-                       format_number(i2) + ")\n" + tech.device_line("d", "n", "n", "0", "0", ref) + "\n" +
-                       tech.device_line("c", "out", "n", "0", "0", ref) + "\nVo out 0 0.9\n.end\n";
+    const std::string rail = n ? "0" : "vdd";
+    std::string deck = "* ct line bench\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" +
+                       (n ? "Iin 0 n" : "Iin n 0") + " pwl(0 " + format_number(i1) + " " + format_number(t_step) + " " +
+                       format_number(i1) + " " + format_number(t_step + 1e-6) + " " + format_number(i2) + ")\n" +
+                       tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
+                       tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 0.9\n.end\n";
     spice::Circuit c = session.load(deck);
     c.transient({10e-6, 6e-3, 2e-6}, {"vo#branch"});
     const auto t = c.vector("time");
     auto v = c.vector("vo#branch");
     for (auto& x : v) x = std::abs(x);
     const double t63 = crossing(t, v, t_step, v.front() + 0.632 * (v.back() - v.front()));
-    if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the node bench");
-    const double tau = t63 - t_step;
-    f.cap_per_area_f_m2 = tau * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
+    if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
+    (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
+        (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
   }
   {
     // A cell at typical levels; the candidate steps past each threshold by two overdrives.

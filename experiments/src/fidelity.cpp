@@ -226,7 +226,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto x = core::read_all(*source);
 
   spice::WorkerPool pool(o.binary, o.jobs);
-  std::optional<models::CtFacts> measured_ct = o.ct_facts;
+  std::optional<models::CtFacts> measured_ct;
   Target target = user ? user_target(o, *user, net, pool)
                        : generated_target(o, net, *tech, k, x.front(), pool, measured_ct);
   if (o.reltol || o.abstol) {
@@ -237,7 +237,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     const auto end = target.lockstep.rfind(".end");
     target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
   }
-  const models::CtFacts ct_facts = measured_ct.value_or(models::CtFacts{});
+  models::CtFacts ct_facts = measured_ct.value_or(models::CtFacts{});
+  if (o.ct_overrides) update_ct_facts(ct_facts, o.ct_overrides->second, o.ct_overrides->first);
   // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
   const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 

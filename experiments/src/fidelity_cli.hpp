@@ -13,6 +13,7 @@ namespace bmru::experiments {
 struct FidelityCli {
   std::string mode = "free";
   std::string engines = "sw,hw";
+  std::optional<std::filesystem::path> ct_facts;
   std::optional<double> ramp_s;
 };
 

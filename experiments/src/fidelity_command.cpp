@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 
 #include "commands.hpp"
@@ -76,6 +77,8 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   add_quantity(cmd, "--sample-phase", o.axis.sample_phase, "Sample instant within a frame (default 0.9)");
   cmd->add_option("--mode", cli.mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
   add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");
+  cmd->add_option("--ct-facts", cli.ct_facts, "JSON object of ct model values replacing measured ones")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--engines", cli.engines, "Engines to compare: sw,hw (default), sw,ct,hw or sw,ct (no SPICE)")
       ->check(CLI::IsMember({"sw,hw", "sw,ct,hw", "sw,ct"}));
   add_count(cmd, "--waveforms", o.waveform_points,
@@ -86,6 +89,14 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
 void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
   o.hw = cli.engines.find("hw") != std::string::npos;
   o.ct = cli.engines.find("ct") != std::string::npos;
+  if (cli.ct_facts) {
+    std::ifstream in(*cli.ct_facts);
+    try {
+      o.ct_overrides = {cli.ct_facts->string(), nlohmann::json::parse(in)};
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError("ct facts '" + cli.ct_facts->string() + "' is not valid JSON: " + e.what());
+    }
+  }
   o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
   o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);
 }

@@ -1,6 +1,7 @@
 // `bmru fidelity --engines sw,ct`: the discrete and the continuous-time models over the same
 // sequences, in this process (no SPICE, no workers).
 #include <chrono>
+#include <map>
 
 #include "core/errors.hpp"
 #include "core/run_file.hpp"
@@ -15,7 +16,8 @@
 namespace bmru::experiments {
 
 nlohmann::json ct_facts_to_json(const models::CtFacts& f) {
-  return {{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2}, {"w_ref_m", f.w_ref_m},
+  return {{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2},
+          {"cap_per_area_p_f_m2", f.cap_per_area_p_f_m2}, {"w_ref_m", f.w_ref_m},
           {"l_m", f.l_m}, {"floor_a", f.floor_a}, {"cell_q_up_c", f.cell_q_up_c},
           {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f}};
 }
@@ -24,6 +26,7 @@ models::CtFacts ct_facts_from_json(const nlohmann::json& j) {
   models::CtFacts f;
   f.slope_v = j.at("slope_v");
   f.cap_per_area_f_m2 = j.at("cap_per_area_f_m2");
+  f.cap_per_area_p_f_m2 = j.at("cap_per_area_p_f_m2");
   f.w_ref_m = j.at("w_ref_m");
   f.l_m = j.at("l_m");
   f.floor_a = j.at("floor_a");
@@ -33,8 +36,29 @@ models::CtFacts ct_facts_from_json(const nlohmann::json& j) {
   return f;
 }
 
+void update_ct_facts(models::CtFacts& f, const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object()) throw InputError("ct facts '" + file + "' must be a JSON object");
+  const std::map<std::string, double*> fields{{"slope_v", &f.slope_v},          {"cap_per_area_f_m2", &f.cap_per_area_f_m2},
+                                              {"cap_per_area_p_f_m2", &f.cap_per_area_p_f_m2},
+                                              {"w_ref_m", &f.w_ref_m},          {"l_m", &f.l_m},
+                                              {"floor_a", &f.floor_a},          {"cell_q_up_c", &f.cell_q_up_c},
+                                              {"cell_q_down_c", &f.cell_q_down_c}, {"cell_out_cap_f", &f.cell_out_cap_f}};
+  for (const auto& [key, value] : j.items()) {
+    const auto at = fields.find(key);
+    if (at == fields.end()) {
+      std::string known;
+      for (const auto& [name, ignored] : fields) known += " " + name;
+      throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known + ")");
+    }
+    if (!value.is_number() || !(value.get<double>() >= 0))
+      throw InputError("ct facts '" + file + "': " + key + " must be a non-negative number");
+    *at->second = value.get<double>();
+  }
+}
+
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& f) {
   return {{"ct_slope_v", f.slope_v},          {"ct_cap_per_area_f_m2", f.cap_per_area_f_m2},
+          {"ct_cap_per_area_p_f_m2", f.cap_per_area_p_f_m2},
           {"ct_floor_a", f.floor_a},          {"ct_cell_q_up_c", f.cell_q_up_c},
           {"ct_cell_q_down_c", f.cell_q_down_c}, {"ct_cell_out_cap_f", f.cell_out_cap_f}};
 }
@@ -48,9 +72,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   const core::Index S = source->sequences(), N = source->frames();
   const auto x = core::read_all(*source);
   models::CtFacts facts;
-  if (o.ct_facts) {
-    facts = *o.ct_facts;
-  } else {
+  {
     // Characterized on the technology in a worker (ngspice never runs in this process).
     const pdk::Conditions& k = o.tech.conditions;
     const pdk::Conditions cal = o.calibration_conditions.value_or(k);
@@ -64,6 +86,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
     });
     if (!r[0].ok) throw Error("The characterization of the ct model failed: " + r[0].error);
   }
+  if (o.ct_overrides) update_ct_facts(facts, o.ct_overrides->second, o.ct_overrides->first);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
   std::vector<core::Attr> config{{"engines", std::string("sw,ct")},

@@ -34,6 +34,7 @@ struct Node {
   int input = -1;  // input part 2k (pos) or 2k+1 (neg) drives it
   int cell = -1;   // a cell's output line: I_in = I_gain s(q)
   double area_m2 = 0;  // gate area on the line (diode and the copies it drives)
+  bool pmos = false;   // a PMOS line (its diode and copies are PMOS)
   double inv_sc = 0;   // 1 / (n U_T C)
 };
 
@@ -84,6 +85,7 @@ struct ContinuousEngine::Impl {
   int pline(Signal& s) {
     if (s.p < 0) {
       s.p = add_node(ref_area);
+      nodes[static_cast<size_t>(s.p)].pmos = true;
       nodes[static_cast<size_t>(s.p)].in.push_back({s.n, 1.0});
       nodes[static_cast<size_t>(s.n)].area_m2 += ref_area;
     }
@@ -164,6 +166,7 @@ struct ContinuousEngine::Impl {
         cell.init_on = kc.h_init(i) > 0;
         Signal hs;
         hs.p = add_node(ref_area);  // M4, the cell's output diode (PMOS): its current is the state
+        nodes[static_cast<size_t>(hs.p)].pmos = true;
         nodes[static_cast<size_t>(hs.p)].cell = static_cast<int>(cells.size());
         cell.out_node = hs.p;
         cells.push_back(cell);
@@ -207,11 +210,11 @@ struct ContinuousEngine::Impl {
       logit_bias_pos.push_back(b > 0 ? b : 0);
       logit_bias_neg.push_back(b < 0 ? -b : 0);
     }
-    for (auto& n : nodes) n.inv_sc = 1.0 / (facts.slope_v * facts.cap_per_area_f_m2 * n.area_m2);
-    for (auto& c : cells)  // the output line also carries the cell's own device
+    const auto cap = [&](const Node& n) { return (n.pmos ? facts.cap_per_area_p_f_m2 : facts.cap_per_area_f_m2) * n.area_m2; };
+    for (auto& n : nodes) n.inv_sc = 1.0 / (facts.slope_v * cap(n));
+    for (auto& c : cells)  // the output line also carries the cell's own devices
       nodes[static_cast<size_t>(c.out_node)].inv_sc =
-          1.0 / (facts.slope_v * (facts.cap_per_area_f_m2 * nodes[static_cast<size_t>(c.out_node)].area_m2 +
-                                  facts.cell_out_cap_f));
+          1.0 / (facts.slope_v * (cap(nodes[static_cast<size_t>(c.out_node)]) + facts.cell_out_cap_f));
     cross.assign(static_cast<size_t>(net.n_layers()), std::vector<CtCrossings>(static_cast<size_t>(net.d())));
     // Topological order of the states: a node after its input lines; a cell's charge after its
     // candidate line, its output line after its charge.

@@ -28,7 +28,8 @@ namespace bmru::models {
 
 struct CtFacts {
   double slope_v = 1.4 * 0.025852;   // n U_T (V)
-  double cap_per_area_f_m2 = 2.5e-3; // effective gate capacitance per device area in subthreshold
+  double cap_per_area_f_m2 = 2.5e-3;   // effective capacitance per device area of an NMOS line
+  double cap_per_area_p_f_m2 = 2.5e-3; // the same for a PMOS line (p-lines, cell outputs)
   double w_ref_m = 4e-6, l_m = 16e-6;  // reference mirror device (MirrorSizes)
   double floor_a = 1e-13;            // off floor of a diode node
   double cell_q_up_c = 2e-13;        // charge that switches a cell up: latency x overdrive (A s)
