@@ -3,7 +3,6 @@
 // switching charge of a cell (latency at two overdrives, up and down).
 #include "experiments/ct_facts.hpp"
 
-#include <array>
 #include <cmath>
 
 #include "core/errors.hpp"
@@ -23,57 +22,6 @@ double crossing(const std::vector<double>& t, const std::vector<double>& v, doub
     if ((a < 0) != (b < 0)) return t[i - 1] + (t[i] - t[i - 1]) * a / (a - b);
   }
   return std::nan("");
-}
-
-// The ct model of the cell bench: the candidate's PMOS line (diode and the cell's M1), the cell's
-// charge, its output line (M4). RK4 with a fixed 0.2 us step (the fastest rate is about 1/us).
-struct CellBench {
-  const models::CtFacts& f;
-  double ith_a, iw_a, ig_a;
-
-  // Time from a candidate step from -> to (1 us ramp) until the output crosses I_gain / 2.
-  double latency(double from, double to, bool on, double q_up, double q_down) const {
-    const double area = f.w_ref_m * f.l_m;
-    const double k_in = 1 / (f.slope_v * f.cap_per_area_p_f_m2 * 2 * area);
-    const double k_out = 1 / (f.slope_v * (f.cap_per_area_p_f_m2 * area + f.cell_out_cap_f));
-    const double q_s = q_up / (q_up + q_down);
-    const auto rate = [&](double t, const std::array<double, 3>& s) {
-      const double c = from + (to - from) * std::min(1.0, t / 1e-6);
-      const double in = std::exp(s[0]), out = std::exp(s[2]);
-      const double out_in = ig_a * models::cell_switch(s[1], q_s) + f.floor_a;
-      return std::array<double, 3>{(c + f.floor_a - in) * k_in,
-                                   models::cell_charge_rate(in, s[1], ith_a, iw_a, q_up, q_down),
-                                   (out_in - out) * k_out};
-    };
-    std::array<double, 3> s{std::log(from), on ? 1.0 : 0.0, std::log((on ? ig_a : 0.0) + f.floor_a)};
-    const double dt = 0.2e-6, half = ig_a / 2;
-    for (double t = 0; t < 20e-3; t += dt) {
-      const auto k1 = rate(t, s);
-      std::array<double, 3> a, b, c;
-      for (int i = 0; i < 3; ++i) a[static_cast<size_t>(i)] = s[static_cast<size_t>(i)] + dt / 2 * k1[static_cast<size_t>(i)];
-      const auto k2 = rate(t + dt / 2, a);
-      for (int i = 0; i < 3; ++i) b[static_cast<size_t>(i)] = s[static_cast<size_t>(i)] + dt / 2 * k2[static_cast<size_t>(i)];
-      const auto k3 = rate(t + dt / 2, b);
-      for (int i = 0; i < 3; ++i) c[static_cast<size_t>(i)] = s[static_cast<size_t>(i)] + dt * k3[static_cast<size_t>(i)];
-      const auto k4 = rate(t + dt, c);
-      const double before = std::exp(s[2]) - half;
-      for (size_t i = 0; i < 3; ++i) s[i] += dt / 6 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
-      const double after = std::exp(s[2]) - half;
-      if ((before < 0) != (after < 0)) return t + dt * before / (before - after);
-    }
-    return 1.0;  // never: counts as very late
-  }
-};
-
-// The charge whose predicted latency (increasing in Q) matches `target`: bisection in log Q.
-template <typename Latency>
-double fit_charge(Latency latency, double target) {
-  double lo = 1e-17, hi = 1e-11;
-  for (int i = 0; i < 50; ++i) {
-    const double mid = std::sqrt(lo * hi);
-    (latency(mid) < target ? lo : hi) = mid;
-  }
-  return std::sqrt(lo * hi);
 }
 
 }  // namespace
@@ -130,21 +78,10 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
         throw Error("ct characterization: the cell did not switch after step " + std::to_string(i));
       lat.push_back(at - i * T);
     }
-    // Q_up and Q_down such that the ct model of this very bench (the candidate's PMOS line with
-    // the cell's M1, the charge, the output line) switches when SPICE does: the lines' own delays
-    // (longer for a small overdrive, as the line approaches the threshold slowly) stay in the lines.
-    const CellBench bench{f, hi, hi - lo, alpha};
-    double q_up = 1e-14, q_down = 1e-14;
-    for (int round = 0; round < 4; ++round) {
-      q_up = fit_charge([&](double q) { return bench.latency(level[0], level[1], false, q, q_down) +
-                                               bench.latency(level[2], level[3], false, q, q_down); },
-                        lat[0] + lat[2]);
-      q_down = fit_charge([&](double q) { return bench.latency(level[1], level[2], true, q_up, q) +
-                                                 bench.latency(level[3], level[4], true, q_up, q); },
-                          lat[1] + lat[3]);
-    }
-    f.cell_q_up_c = q_up;
-    f.cell_q_down_c = q_down;
+    // latency = Q / overdrive + (delay of the lines): two overdrives separate the two.
+    const double up1 = hi * d1, up2 = hi * d2, dn1 = lo * d1, dn2 = lo * d2;
+    f.cell_q_up_c = std::max(1e-18, (lat[0] - lat[2]) / (1 / up1 - 1 / up2));
+    f.cell_q_down_c = std::max(1e-18, (lat[1] - lat[3]) / (1 / dn1 - 1 / dn2));
   }
   return f;
 }

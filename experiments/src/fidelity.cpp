@@ -96,7 +96,7 @@ Target generated_target(const FidelityOptions& o, const core::Network& net, cons
       if (message++ == 0)
         tables_from_json(m, copt.cell, copt.mirror);
       else
-        ct_facts = ct_facts_from_json(json::parse(m));
+        ct_facts = ct_facts_from_json(m);
     });
     if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
   }
@@ -318,7 +318,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
                    {"states", states},
                    {"waveform_points", o.waveform_points},
-                   {"ct", o.ct ? ct_facts_to_json(ct_facts) : json()},
+                   {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
                    {"resync", o.mode == Mode::resync}};
     jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
   }

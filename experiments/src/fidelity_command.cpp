@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <memory>
 
 #include "commands.hpp"
@@ -91,11 +92,9 @@ void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
   o.ct = cli.engines.find("ct") != std::string::npos;
   if (cli.ct_facts) {
     std::ifstream in(*cli.ct_facts);
-    try {
-      o.ct_overrides = {cli.ct_facts->string(), nlohmann::json::parse(in)};
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError("ct facts '" + cli.ct_facts->string() + "' is not valid JSON: " + e.what());
-    }
+    std::stringstream text;
+    text << in.rdbuf();
+    o.ct_overrides = {cli.ct_facts->string(), text.str()};
   }
   o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
   o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);

@@ -15,14 +15,16 @@
 
 namespace bmru::experiments {
 
-nlohmann::json ct_facts_to_json(const models::CtFacts& f) {
-  return {{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2},
+std::string ct_facts_to_json(const models::CtFacts& f) {
+  return nlohmann::json{{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2},
           {"cap_per_area_p_f_m2", f.cap_per_area_p_f_m2}, {"w_ref_m", f.w_ref_m},
           {"l_m", f.l_m}, {"floor_a", f.floor_a}, {"cell_q_up_c", f.cell_q_up_c},
-          {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f}};
+          {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f}}
+      .dump();
 }
 
-models::CtFacts ct_facts_from_json(const nlohmann::json& j) {
+models::CtFacts ct_facts_from_json(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text);
   models::CtFacts f;
   f.slope_v = j.at("slope_v");
   f.cap_per_area_f_m2 = j.at("cap_per_area_f_m2");
@@ -36,7 +38,13 @@ models::CtFacts ct_facts_from_json(const nlohmann::json& j) {
   return f;
 }
 
-void update_ct_facts(models::CtFacts& f, const nlohmann::json& j, const std::string& file) {
+void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std::string& file) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("ct facts '" + file + "' is not valid JSON: " + e.what());
+  }
   if (!j.is_object()) throw InputError("ct facts '" + file + "' must be a JSON object");
   const std::map<std::string, double*> fields{{"slope_v", &f.slope_v},          {"cap_per_area_f_m2", &f.cap_per_area_f_m2},
                                               {"cap_per_area_p_f_m2", &f.cap_per_area_p_f_m2},
@@ -82,7 +90,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
     spice::WorkerPool pool(o.binary, 1);
     int message = 0;
     const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-      if (message++ == 1) facts = ct_facts_from_json(nlohmann::json::parse(m));
+      if (message++ == 1) facts = ct_facts_from_json(m);
     });
     if (!r[0].ok) throw Error("The characterization of the ct model failed: " + r[0].error);
   }

@@ -30,7 +30,7 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
     // biased as calibrated.
     const json& at = r.at("ct_at");
     const pdk::Conditions run{at.at("corner"), at.at("temperature"), at.at("vdd")};
-    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, run, c.options.cell)).dump());
+    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, run, c.options.cell)));
   }
 }
 
@@ -219,7 +219,7 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   const auto t = r.at("tran").get<std::vector<double>>();
   spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   std::optional<models::CtFacts> ct;
-  if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct"));
+  if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct").dump());
   SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis, r.value("waveform_points", 0), ct);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }

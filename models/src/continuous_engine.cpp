@@ -17,8 +17,10 @@ using core::Index;
 using State = Eigen::VectorXd;
 using Stepper = odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
 
-constexpr double kSwitchWidth = kCellSwitchWidth;
-double switched(double q, double q_s) { return cell_switch(q, q_s); }
+// The switch characteristic of a cell's comparator node around its switching point (normalised
+// charge): steep, so the feedback is regenerative, smooth for the integrator.
+constexpr double kSwitchWidth = 0.01;
+double switched(double q, double q_s) { return 1.0 / (1.0 + std::exp(-(q - q_s) / kSwitchWidth)); }
 
 struct Term {
   int node;
@@ -49,15 +51,6 @@ struct Signal {
 };
 
 }  // namespace
-
-double cell_switch(double q, double q_s) { return 1.0 / (1.0 + std::exp(-(q - q_s) / kCellSwitchWidth)); }
-
-double cell_charge_rate(double c_a, double q, double ith_a, double iw_a, double q_up_c, double q_down_c) {
-  const double q_s = q_up_c / (q_up_c + q_down_c);
-  const double net_a = c_a + iw_a * cell_switch(q, q_s) - ith_a;
-  const double gate = net_a > 0 ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
-  return net_a / (q_up_c + q_down_c) * gate;
-}
 
 struct ContinuousEngine::Impl {
   core::Network net;
@@ -274,7 +267,11 @@ struct ContinuousEngine::Impl {
     for (size_t c = 0; c < cells.size(); ++c) {
       const Cell& cell = cells[c];
       const Index qi = M + static_cast<Index>(c);
-      ds(qi) = cell_charge_rate(I_(cell.in_node), s(qi), cell.ith_a, cell.iw_a, facts.cell_q_up_c, facts.cell_q_down_c);
+      const double q = s(qi);
+      const double net_a = I_(cell.in_node) + cell.iw_a * switched(q, cell.q_s) - cell.ith_a;
+      // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
+      const double gate = net_a > 0 ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
+      ds(qi) = net_a * cell.inv_q * gate;
     }
   }
 

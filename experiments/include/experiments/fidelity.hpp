@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "core/comparator.hpp"
@@ -42,8 +41,8 @@ struct FidelityOptions {
   // Engines (DESIGN.md section 3): sw always; hw = SPICE; ct = the continuous-time model.
   bool hw = true, ct = false;
   // The ct model's facts are characterized on the technology; these fields (file name, JSON
-  // object) replace measured values (`--ct-facts FILE`).
-  std::optional<std::pair<std::string, nlohmann::json>> ct_overrides;
+  // object text) replace measured values (`--ct-facts FILE`).
+  std::optional<std::pair<std::string, std::string>> ct_overrides;
   int waveform_points = 50;  // per frame, of every cell's output current in /hw/waveforms (0: none)
   // Transient settings beyond DESIGN.md section 4's defaults (the accuracy study's reference).
   std::optional<double> tran_max_step_s, reltol, abstol;
@@ -71,11 +70,11 @@ FidelityResult run_fidelity(const FidelityOptions& options,
                             const std::function<void(long long, long long)>& progress = {});
 
 // The ct engine's characterization data as JSON (job payloads) and as /config attributes.
-nlohmann::json ct_facts_to_json(const models::CtFacts& facts);
-models::CtFacts ct_facts_from_json(const nlohmann::json& j);
+std::string ct_facts_to_json(const models::CtFacts& facts);
+models::CtFacts ct_facts_from_json(const std::string& text);
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& facts);
 // Replaces the fields `j` names (InputError naming the file and the field otherwise).
-void update_ct_facts(models::CtFacts& facts, const nlohmann::json& j, const std::string& file);
+void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
 
 // sw against ct only, in this process (no SPICE): `--engines sw,ct`.
 FidelityResult run_sw_ct(const FidelityOptions& options, const std::function<void(long long, long long)>& progress);

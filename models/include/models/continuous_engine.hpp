@@ -37,15 +37,6 @@ struct CtFacts {
   double cell_out_cap_f = 0;         // extra capacitance on a cell's output line (its M4), F
 };
 
-// The switch characteristic of a cell's comparator charge q around its switching point q_s: steep,
-// so the feedback is regenerative, smooth for the integrators. Shared with the characterization,
-// which fits Q_up and Q_down through the same equations.
-inline constexpr double kCellSwitchWidth = 0.01;
-double cell_switch(double q, double q_s);
-// The rate of a cell's charge: dq/dt for candidate current c (A), q in [0, 1] (the rate fades
-// within 1 % of the rail it drives into).
-double cell_charge_rate(double c_a, double q, double ith_a, double iw_a, double q_up_c, double q_down_c);
-
 // One crossing summary per cell and frame, as the SPICE engine reports it.
 struct CtCrossings {
   long long count = 0;
