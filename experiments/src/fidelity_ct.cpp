@@ -2,6 +2,7 @@
 // sequences, in this process (no SPICE, no workers).
 #include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
 #include "core/run_file.hpp"
