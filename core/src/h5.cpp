@@ -35,13 +35,6 @@ Id simple_space(const std::vector<hsize_t>& dims) {
                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
 }
 
-Id utf8_vlen_string() {
-  Id t(H5Tcopy(H5T_C_S1));
-  H5Tset_size(t.get(), H5T_VARIABLE);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
-  return t;
-}
-
 hid_t native(Type t) { return t == Type::f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64; }
 
 std::string read_string(hid_t obj, hid_t type, bool attribute, const std::string& path,
@@ -84,6 +77,13 @@ std::string class_name(H5T_class_t c) {
 }
 
 }  // namespace
+
+Id utf8_vlen_string() {
+  Id t(H5Tcopy(H5T_C_S1));
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
 
 void Id::close() {
   if (id_ < 0) return;

@@ -51,6 +51,9 @@ struct Array {
   std::vector<double> data;  // row-major
 };
 
+// The string type h5py reads as str: variable length, UTF-8.
+Id utf8_vlen_string();
+
 Id open_file(const std::string& path, bool write);
 Id create_file(const std::string& path);  // truncates
 bool is_hdf5(const std::string& path);

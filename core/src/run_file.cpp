@@ -214,9 +214,7 @@ void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
   std::vector<Row> data;
   for (const auto& e : rows)
     data.push_back({e.instance.c_str(), e.kind.c_str(), e.parameter.c_str(), e.value, e.unit.c_str()});
-  h5::Id str(H5Tcopy(H5T_C_S1));
-  H5Tset_size(str.get(), H5T_VARIABLE);
-  H5Tset_cset(str.get(), H5T_CSET_UTF8);
+  h5::Id str = h5::utf8_vlen_string();
   h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
   H5Tinsert(type.get(), "instance", HOFFSET(Row, instance), str.get());
   H5Tinsert(type.get(), "kind", HOFFSET(Row, kind), str.get());
@@ -246,9 +244,7 @@ void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
     data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample, e.mismatch_seed,
                     e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement, e.decision_agreement,
                     e.candidate_nrmse, e.logit_nrmse, e.first_divergence, e.failed_sequences, e.mean_power_w});
-  h5::Id str(H5Tcopy(H5T_C_S1));
-  H5Tset_size(str.get(), H5T_VARIABLE);
-  H5Tset_cset(str.get(), H5T_CSET_UTF8);
+  h5::Id str = h5::utf8_vlen_string();
   h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
 #define BMRU_FIELD(name, t) H5Tinsert(type.get(), #name, HOFFSET(Row, name), t)
   BMRU_FIELD(id, str.get());

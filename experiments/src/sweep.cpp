@@ -186,7 +186,7 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   }
 
   pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
-  std::vector<const SweepPoint*> todo;
+  size_t pending = 0;  // runs this invocation makes
   std::vector<std::optional<core::SummaryRow>> rows(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
     if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
@@ -194,10 +194,10 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
       if (!(o.retry_failed && rows[i]->status != "ok")) continue;
       rows[i].reset();
     }
-    todo.push_back(&points[i]);
+    ++pending;
   }
-  result.skipped = static_cast<int>(points.size() - todo.size());
-  const long long total = frames_per_run * static_cast<long long>(todo.size());
+  result.skipped = static_cast<int>(points.size() - pending);
+  const long long total = frames_per_run * static_cast<long long>(pending);
   long long before = 0;
   for (size_t i = 0; i < points.size(); ++i) {
     if (rows[i]) continue;
