@@ -193,7 +193,9 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
 FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
-  if (!o.hw && o.user_netlist) throw InputError("validate simulates the netlist: --engines must include hw");
+  if (o.user_netlist && (!o.hw || o.ct))
+    throw InputError("validate compares the netlist (hw) with the discrete model (sw): --engines sw,hw only; "
+                     "the ct model follows the generated circuit, not a netlist of yours");
   if (!o.hw) return run_sw_ct(o, progress);
   const auto t_start = Clock::now();
   std::optional<UserPorts> user;
