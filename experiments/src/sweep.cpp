@@ -1,7 +1,14 @@
 #include "experiments/sweep.hpp"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +21,8 @@
 #include "experiments/simulate.hpp"
 #include "pdk/registry.hpp"
 #include "version.hpp"
+
+extern char** environ;
 
 namespace bmru::experiments {
 namespace {
@@ -110,9 +119,152 @@ std::optional<json> read_json(const fs::path& path) {
   }
 }
 
+
+core::SummaryRow empty_row(const SweepPoint& p) {
+  core::SummaryRow r;
+  r.id = p.id;
+  r.corner = p.corner;
+  r.temperature = p.temperature_c;
+  r.vdd = p.vdd_v;
+  r.mc_sample = p.mc_sample;
+  r.mismatch_seed = p.mismatch_seed ? static_cast<std::int64_t>(*p.mismatch_seed) : -1;
+  const double nan = std::nan("");
+  r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w = nan;
+  return r;
+}
+
+json point_to_json(const SweepPoint& p) {
+  return {{"id", p.id}, {"corner", p.corner}, {"temperature", p.temperature_c}, {"vdd", p.vdd_v},
+          {"mc_sample", p.mc_sample},
+          {"mismatch_seed", p.mismatch_seed ? json(*p.mismatch_seed) : json()}};
+}
+
+SweepPoint point_from_json(const json& j) {
+  SweepPoint p;
+  p.id = j.at("id");
+  p.corner = j.at("corner");
+  p.temperature_c = j.at("temperature");
+  p.vdd_v = j.at("vdd");
+  p.mc_sample = j.at("mc_sample");
+  if (!j.at("mismatch_seed").is_null()) p.mismatch_seed = j.at("mismatch_seed").get<std::uint64_t>();
+  return p;
+}
+
+template <typename T>
+json opt(const std::optional<T>& v) {
+  return v ? json(*v) : json();
+}
+template <typename T>
+std::optional<T> opt_from(const json& j) {
+  return j.is_null() ? std::nullopt : std::optional<T>(j.get<T>());
+}
+
+// Every field of a run's options, for a run made in another process.
+json fidelity_options_to_json(const FidelityOptions& o) {
+  const auto path = [](const std::optional<fs::path>& p) { return p ? json(p->string()) : json(); };
+  json cal;
+  if (o.calibration_conditions)
+    cal = {o.calibration_conditions->corner, o.calibration_conditions->temperature_c, o.calibration_conditions->vdd_v};
+  return {{"model", path(o.model)}, {"inputs", path(o.inputs)}, {"random_sequences", o.random_sequences},
+          {"frames", o.frames}, {"seed", o.seed}, {"pdk", o.tech.pdk}, {"pdk_path", path(o.tech.pdk_path)},
+          {"corner", o.tech.conditions.corner}, {"temperature", o.tech.conditions.temperature_c},
+          {"vdd", o.tech.conditions.vdd_v}, {"mismatch_seed", opt(o.mismatch_seed)}, {"calibration", cal},
+          {"mc_seed", opt(o.mc_seed)}, {"mc_sample", o.mc_sample}, {"unit_current", opt(o.unit_current_a)},
+          {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}}, {"resync", o.mode == Mode::resync},
+          {"hw", o.hw}, {"ct", o.ct},
+          {"ct_overrides", o.ct_overrides ? json{o.ct_overrides->first, o.ct_overrides->second} : json()},
+          {"waveform_points", o.waveform_points}, {"tmax", opt(o.tran_max_step_s)}, {"reltol", opt(o.reltol)},
+          {"abstol", opt(o.abstol)}, {"jobs", o.jobs}, {"out", o.out.string()}, {"binary", o.binary.string()},
+          {"command_line", o.command_line}};
+}
+
+FidelityOptions fidelity_options_from_json(const json& j) {
+  FidelityOptions o;
+  const auto path = [](const json& v) { return v.is_null() ? std::nullopt : std::optional<fs::path>(v.get<std::string>()); };
+  o.model = path(j.at("model"));
+  o.inputs = path(j.at("inputs"));
+  o.random_sequences = j.at("random_sequences");
+  o.frames = j.at("frames");
+  o.seed = j.at("seed");
+  o.tech.pdk = j.at("pdk");
+  o.tech.pdk_path = path(j.at("pdk_path"));
+  o.tech.conditions = {j.at("corner"), j.at("temperature"), j.at("vdd"), false};
+  o.mismatch_seed = opt_from<std::uint64_t>(j.at("mismatch_seed"));
+  if (const json& c = j.at("calibration"); !c.is_null()) o.calibration_conditions = pdk::Conditions{c.at(0), c.at(1), c.at(2), false};
+  o.mc_seed = opt_from<std::uint64_t>(j.at("mc_seed"));
+  o.mc_sample = j.at("mc_sample");
+  o.unit_current_a = opt_from<double>(j.at("unit_current"));
+  o.axis = {j.at("axis").at(0), j.at("axis").at(1), j.at("axis").at(2)};
+  o.mode = j.at("resync").get<bool>() ? Mode::resync : Mode::free;
+  o.hw = j.at("hw");
+  o.ct = j.at("ct");
+  if (const json& c = j.at("ct_overrides"); !c.is_null()) o.ct_overrides = {{c.at(0), c.at(1)}};
+  o.waveform_points = j.at("waveform_points");
+  o.tran_max_step_s = opt_from<double>(j.at("tmax"));
+  o.reltol = opt_from<double>(j.at("reltol"));
+  o.abstol = opt_from<double>(j.at("abstol"));
+  o.jobs = j.at("jobs");
+  o.out = j.at("out").get<std::string>();
+  o.binary = j.at("binary").get<std::string>();
+  o.command_line = j.at("command_line");
+  return o;
+}
+
+// One run of the sweep: its file, then its summary row, both by rename. Never throws for a
+// failed run: the failure is the row.
+core::SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
+                           const std::function<void(long long, long long)>& progress) {
+  fs::remove(run.out);  // a file of an earlier attempt must not stand for this one
+  core::SummaryRow r = empty_row(p);
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    const FidelityResult f = run_fidelity(run, progress);
+    r.state_agreement = f.metrics.state_agreement;
+    r.decision_agreement = f.metrics.decision_agreement;
+    r.candidate_nrmse = f.metrics.candidate_nrmse;
+    r.logit_nrmse = f.metrics.logit_nrmse;
+    r.first_divergence = f.metrics.first_divergence;
+    r.mean_power_w = f.power_w[3];
+    r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
+    r.status = f.failed.empty() ? "ok" : "failed";
+    for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
+  } catch (const Error& e) {
+    r.status = "failed";
+    r.error = e.what();
+    std::error_code ignore;
+    fs::remove(run.out.string() + ".part", ignore);
+  }
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  write_atomically(run.out.parent_path() / (p.id + ".json"), row_to_json(r).dump(2));
+  return r;
+}
+
+// `bmru sweep-run JOB.json` in its own process group member: one run, like run_point.
+pid_t spawn_run(const fs::path& binary, const fs::path& job) {
+  std::vector<std::string> args{binary.string(), "sweep-run", job.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, binary.c_str(), &files, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (rc != 0) throw Error("sweep: could not start '" + binary.string() + " sweep-run': " + std::strerror(rc));
+  return pid;
+}
 }  // namespace
 
 fs::path sweep_journal(const fs::path& out) { return fs::path(out.string() + ".runs"); }
+
+int run_sweep_job(const fs::path& job) {
+  const auto j = read_json(job);
+  if (!j) throw FileError(job.string(), "", "cannot be read");
+  run_point(fidelity_options_from_json(j->at("options")), point_from_json(j->at("point")), {});
+  return 0;
+}
 
 std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
   const pdk::Conditions& k = o.base.tech.conditions;
@@ -198,7 +350,8 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   }
   result.skipped = static_cast<int>(points.size() - pending);
   const long long total = frames_per_run * static_cast<long long>(pending);
-  long long before = 0;
+  // Options of each run still to make.
+  std::vector<std::pair<size_t, FidelityOptions>> runs;
   for (size_t i = 0; i < points.size(); ++i) {
     if (rows[i]) continue;
     const SweepPoint& p = points[i];
@@ -209,42 +362,57 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
     run.mc_sample = p.mc_sample;
     if (!o.per_run_calibration) run.calibration_conditions = nominal;
     run.out = result.journal / (p.id + ".h5");
-    fs::remove(run.out);  // a file of an earlier attempt must not stand for this one
-    core::SummaryRow r;
-    r.id = p.id;
-    r.corner = p.corner;
-    r.temperature = p.temperature_c;
-    r.vdd = p.vdd_v;
-    r.mc_sample = p.mc_sample;
-    r.mismatch_seed = p.mismatch_seed ? static_cast<std::int64_t>(*p.mismatch_seed) : -1;
-    const auto t0 = std::chrono::steady_clock::now();
-    const double nan = std::nan("");
-    r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w = nan;
-    try {
-      const FidelityResult f = run_fidelity(run, [&](long long done, long long) {
+    runs.push_back({i, run});
+  }
+  // With fewer sequences than workers, runs go side by side, each in its own process (HDF5 and
+  // ngspice are per process), sharing the workers; otherwise one run at a time uses them all.
+  const int workers = o.base.jobs > 0 ? o.base.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int side_by_side = std::max(1, workers / static_cast<int>(std::max<core::Index>(1, source->sequences())));
+  if (side_by_side == 1 || runs.size() < 2) {
+    long long before = 0;
+    for (auto& [i, run] : runs) {
+      rows[i] = run_point(run, points[i], [&](long long done, long long) {
         if (progress) progress(before + done, total);
       });
-      r.state_agreement = f.metrics.state_agreement;
-      r.decision_agreement = f.metrics.decision_agreement;
-      r.candidate_nrmse = f.metrics.candidate_nrmse;
-      r.logit_nrmse = f.metrics.logit_nrmse;
-      r.first_divergence = f.metrics.first_divergence;
-      r.mean_power_w = f.power_w[3];
-      r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
-      r.status = f.failed.empty() ? "ok" : "failed";
-      for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
-    } catch (const Error& e) {
-      r.status = "failed";
-      r.error = e.what();
-      std::error_code ignore;
-      fs::remove(run.out.string() + ".part", ignore);
+      ++result.ran;
+      before += frames_per_run;
+      if (progress) progress(before, total);
     }
-    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    write_atomically(result.journal / (p.id + ".json"), row_to_json(r).dump(2));
-    rows[i] = r;
-    ++result.ran;
-    before += frames_per_run;
-    if (progress) progress(before, total);
+  } else {
+    const int per_run = std::max(1, workers / side_by_side);
+    std::map<pid_t, size_t> running;  // child -> index into runs
+    size_t next = 0, done = 0;
+    while (done < runs.size()) {
+      while (next < runs.size() && static_cast<int>(running.size()) < side_by_side) {
+        auto& [i, run] = runs[next];
+        run.jobs = per_run;
+        const fs::path job = result.journal / (points[i].id + ".job.json");
+        write_atomically(job, json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}.dump());
+        running[spawn_run(o.base.binary, job)] = next++;
+      }
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, 0);
+      if (pid < 0) throw Error("sweep: waiting for a run's process failed");
+      const auto it = running.find(pid);
+      if (it == running.end()) continue;
+      auto& [i, run] = runs[it->second];
+      running.erase(it);
+      fs::remove(result.journal / (points[i].id + ".job.json"));
+      if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
+        rows[i] = row_from_json(*j);
+      } else {
+        // The run's process died before it could record anything: record that.
+        core::SummaryRow r = empty_row(points[i]);
+        r.status = "failed";
+        r.error = WIFSIGNALED(status) ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
+                                      : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
+        write_atomically(result.journal / (points[i].id + ".json"), row_to_json(r).dump(2));
+        rows[i] = r;
+      }
+      ++result.ran;
+      ++done;
+      if (progress) progress(static_cast<long long>(done) * frames_per_run, total);
+    }
   }
 
   // The sweep file, rebuilt from the journal.

@@ -46,6 +46,10 @@ struct SweepResult {
 // `progress(done, total)` counts frames over all runs to do.
 SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress = {});
 
+// `bmru sweep-run JOB.json` (hidden): one run of a sweep in its own process, for runs made side by
+// side when a run has fewer sequences than there are workers.
+int run_sweep_job(const std::filesystem::path& job);
+
 // The journal folder of a sweep file.
 std::filesystem::path sweep_journal(const std::filesystem::path& out);
 
