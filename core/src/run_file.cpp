@@ -237,13 +237,14 @@ void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
     const char *status, *error;
     double wall_s, state_agreement, decision_agreement, candidate_nrmse, logit_nrmse;
     std::int64_t first_divergence, failed_sequences;
-    double mean_power_w;
+    double mean_power_w, hw_ct_state_agreement, ct_sw_state_agreement;
   };
   std::vector<Row> data;
   for (const auto& e : rows)
     data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample, e.mismatch_seed,
                     e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement, e.decision_agreement,
-                    e.candidate_nrmse, e.logit_nrmse, e.first_divergence, e.failed_sequences, e.mean_power_w});
+                    e.candidate_nrmse, e.logit_nrmse, e.first_divergence, e.failed_sequences, e.mean_power_w,
+                    e.hw_ct_state_agreement, e.ct_sw_state_agreement});
   h5::Id str = h5::utf8_vlen_string();
   h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
 #define BMRU_FIELD(name, t) H5Tinsert(type.get(), #name, HOFFSET(Row, name), t)
@@ -263,6 +264,8 @@ void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
   BMRU_FIELD(first_divergence, H5T_NATIVE_INT64);
   BMRU_FIELD(failed_sequences, H5T_NATIVE_INT64);
   BMRU_FIELD(mean_power_w, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(hw_ct_state_agreement, H5T_NATIVE_DOUBLE);
+  BMRU_FIELD(ct_sw_state_agreement, H5T_NATIVE_DOUBLE);
 #undef BMRU_FIELD
   const hsize_t n = data.size();
   h5::Id space(H5Screate_simple(1, &n, nullptr));

@@ -66,7 +66,8 @@ json row_to_json(const core::SummaryRow& r) {
           {"error", r.error}, {"wall_s", r.wall_s}, {"state_agreement", r.state_agreement},
           {"decision_agreement", r.decision_agreement}, {"candidate_nrmse", r.candidate_nrmse},
           {"logit_nrmse", r.logit_nrmse}, {"first_divergence", r.first_divergence},
-          {"failed_sequences", r.failed_sequences}, {"mean_power_w", r.mean_power_w}};
+          {"failed_sequences", r.failed_sequences}, {"mean_power_w", r.mean_power_w},
+          {"hw_ct_state_agreement", r.hw_ct_state_agreement}, {"ct_sw_state_agreement", r.ct_sw_state_agreement}};
 }
 
 // JSON has no NaN: a metric that could not be computed is stored as null and read back as NaN.
@@ -93,6 +94,8 @@ core::SummaryRow row_from_json(const json& j) {
   r.first_divergence = j.at("first_divergence");
   r.failed_sequences = j.at("failed_sequences");
   r.mean_power_w = number(j, "mean_power_w");
+  r.hw_ct_state_agreement = number(j, "hw_ct_state_agreement");
+  r.ct_sw_state_agreement = number(j, "ct_sw_state_agreement");
   return r;
 }
 
@@ -130,6 +133,7 @@ core::SummaryRow empty_row(const SweepPoint& p) {
   r.mismatch_seed = p.mismatch_seed ? static_cast<std::int64_t>(*p.mismatch_seed) : -1;
   const double nan = std::nan("");
   r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w = nan;
+  r.hw_ct_state_agreement = r.ct_sw_state_agreement = nan;
   return r;
 }
 
@@ -225,6 +229,8 @@ core::SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
     r.logit_nrmse = f.metrics.logit_nrmse;
     r.first_divergence = f.metrics.first_divergence;
     r.mean_power_w = f.power_w[3];
+    if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
+    if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
     r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
     r.status = f.failed.empty() ? "ok" : "failed";
     for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;

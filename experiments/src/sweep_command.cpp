@@ -27,11 +27,14 @@ void print_summary(const SweepResult& r) {
     const double y = std::isnan(b->state_agreement) ? -1 : b->state_agreement;
     return x < y;
   });
-  std::printf("%-28s %-6s %10s %9s %9s %11s %8s\n", "run", "status", "state agr", "decision", "cand nrmse",
-              "power (W)", "wall (s)");
+  const bool ct = std::any_of(r.rows.begin(), r.rows.end(), [](const auto& q) { return !std::isnan(q.hw_ct_state_agreement); });
+  std::printf("%-28s %-6s %10s %9s %9s %11s %8s%s\n", "run", "status", "state agr", "decision", "cand nrmse",
+              "power (W)", "wall (s)", ct ? "  ct-hw agr" : "");
   for (const auto* q : rows) {
-    std::printf("%-28s %-6s %9.4f%% %9.3f %9.4f %11.4g %8.1f\n", q->id.c_str(), q->status.c_str(),
+    std::printf("%-28s %-6s %9.4f%% %9.3f %9.4f %11.4g %8.1f", q->id.c_str(), q->status.c_str(),
                 100 * q->state_agreement, q->decision_agreement, q->candidate_nrmse, q->mean_power_w, q->wall_s);
+    if (ct) std::printf(" %10.4f%%", 100 * q->hw_ct_state_agreement);
+    std::printf("\n");
     if (!q->error.empty()) std::printf("    %s\n", q->error.substr(0, q->error.find('\n')).c_str());
   }
   const auto failed = std::count_if(r.rows.begin(), r.rows.end(), [](const auto& q) { return q.status != "ok"; });

@@ -155,6 +155,11 @@ def check_sweep(path):
             assert row["vdd"] == c["vdd"] and row["mismatch_seed"] == c["mismatch_seed"]
             assert run["hw/layer1/state"].shape[0] == run["inputs"].shape[0]
             assert run.attrs["format"] == "bmru-cosim/1"
+            if "ct" in run:
+                assert row["hw_ct_state_agreement"] == run["metrics/hw_vs_ct"].attrs["state_agreement"]
+                assert row["ct_sw_state_agreement"] == run["metrics/ct_vs_sw"].attrs["state_agreement"]
+            else:
+                assert np.isnan(row["hw_ct_state_agreement"]), rid
         print(len(rows), "rows")
 
 

@@ -107,8 +107,9 @@ TEST(Sweep, SurvivesSigkillResumesAndRecordsFailedRuns) {
 TEST(Sweep, MonteCarloSamplesUseConsecutiveSeeds) {
   test::TempDir dir;
   const std::string out = (dir / "mc.h5").string();
+  // With the ct engine too: its agreements ride in the summary.
   const auto r = test::run(cache_env() + " " + BMRU_BINARY +
-                           " sweep --random-sequences 1 --frames 4 --jobs 2 --mc 2 --mc-seed 7 -o " + out);
+                           " sweep --random-sequences 1 --frames 4 --jobs 2 --mc 2 --mc-seed 7 --engines sw,ct,hw -o " + out);
   ASSERT_EQ(r.status, 0) << r.text;
   const auto a = test::read_dataset(out, "/runs/tt_27C_1.8V_mm7/hw/layer1/candidate");
   const auto b = test::read_dataset(out, "/runs/tt_27C_1.8V_mm8/hw/layer1/candidate");

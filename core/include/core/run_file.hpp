@@ -47,6 +47,8 @@ struct SummaryRow {
   double state_agreement = 0, decision_agreement = 0, candidate_nrmse = 0, logit_nrmse = 0;
   std::int64_t first_divergence = -1, failed_sequences = 0;
   double mean_power_w = 0;
+  // With the ct engine (NaN otherwise): state agreement of hw with ct and of ct with sw.
+  double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
 };
 
 // Streams /inputs [S, N, n_in].
