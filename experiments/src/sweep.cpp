@@ -6,13 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
-#include <map>
-#include <thread>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
