@@ -85,21 +85,12 @@ struct Target {
 Target generated_target(const FidelityOptions& o, const core::Network& net, const pdk::Technology& tech,
                         const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool,
                         std::optional<models::CtFacts>& ct_facts) {
-  models::CircuitOptions copt;
   const pdk::Conditions cal_k = o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
-  {
-    json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-             {"corner", cal_k.corner}, {"temperature", cal_k.temperature_c}, {"vdd", cal_k.vdd_v}};
-    if (o.ct && !ct_facts) req["ct_at"] = {{"corner", k.corner}, {"temperature", k.temperature_c}, {"vdd", k.vdd_v}};
-    int message = 0;
-    const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-      if (message++ == 0)
-        tables_from_json(m, copt.cell, copt.mirror);
-      else
-        ct_facts = ct_facts_from_json(m);
-    });
-    if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
-  }
+  CalibrationReply cal = request_calibration(pool, o, k, o.ct);
+  ct_facts = cal.ct;
+  models::CircuitOptions copt;
+  copt.cell = cal.cell;
+  copt.mirror = cal.mirror;
   copt.conditions = k;
   copt.mismatch_seed = o.mismatch_seed;
   const models::CircuitModel circuit = models::build_circuit(net, tech, copt);

@@ -80,21 +80,9 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();
   const auto x = core::read_all(*source);
-  models::CtFacts facts;
-  {
-    // Characterized on the technology in a worker (ngspice never runs in this process).
-    const pdk::Conditions& k = o.tech.conditions;
-    const pdk::Conditions cal = o.calibration_conditions.value_or(k);
-    const nlohmann::json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-                             {"corner", cal.corner}, {"temperature", cal.temperature_c}, {"vdd", cal.vdd_v},
-                             {"ct_at", {{"corner", k.corner}, {"temperature", k.temperature_c}, {"vdd", k.vdd_v}}}};
-    spice::WorkerPool pool(o.binary, 1);
-    int message = 0;
-    const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-      if (message++ == 1) facts = ct_facts_from_json(m);
-    });
-    if (!r[0].ok) throw Error("The characterization of the ct model failed: " + r[0].error);
-  }
+  // Characterized on the technology in a worker (ngspice never runs in this process).
+  spice::WorkerPool pool(o.binary, 1);
+  models::CtFacts facts = *request_calibration(pool, o, o.tech.conditions, true).ct;
   if (o.ct_overrides) update_ct_facts(facts, o.ct_overrides->second, o.ct_overrides->first);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});

@@ -34,6 +34,25 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
   }
 }
 
+CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& o, const pdk::Conditions& run,
+                                     bool ct) {
+  const pdk::Conditions cal = o.calibration_conditions.value_or(pdk::Conditions{run.corner, run.temperature_c, run.vdd_v, false});
+  json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
+           {"corner", cal.corner}, {"temperature", cal.temperature_c}, {"vdd", cal.vdd_v}};
+  if (ct) req["ct_at"] = {{"corner", run.corner}, {"temperature", run.temperature_c}, {"vdd", run.vdd_v}};
+  CalibrationReply reply;
+  int message = 0;
+  const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
+    if (message++ == 0)
+      tables_from_json(m, reply.cell, reply.mirror);
+    else
+      reply.ct = ct_facts_from_json(m);
+  });
+  if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
+  if (ct && !reply.ct) throw Error("The calibration worker sent no ct characterization");
+  return reply;
+}
+
 void run_vectors_job(const std::string& payload, spice::JobContext& ctx) {
   spice::Circuit c = ctx.session().load(payload);
   c.analysis("op");

@@ -13,7 +13,9 @@
 
 #include "core/comparator.hpp"
 #include "core/run_file.hpp"
+#include "models/cell_calibration.hpp"
 #include "models/continuous_engine.hpp"
+#include "models/mirror_circuit.hpp"
 #include "core/time_axis.hpp"
 #include "experiments/characterize.hpp"
 #include "spice/pool.hpp"
@@ -83,6 +85,15 @@ FidelityResult run_sw_ct(const FidelityOptions& options, const std::function<voi
 void run_sequence_job(const std::string& payload, spice::JobContext& context);
 // The job that loads a netlist, runs an operating point and sends its vector names (JSON list).
 void run_vectors_job(const std::string& payload, spice::JobContext& context);
+// The calibration job run in a worker of `pool`: the tables at the calibration conditions
+// (options.calibration_conditions, default `run`) and, with `ct`, the ct model's facts at `run`.
+struct CalibrationReply {
+  models::CellCalibration cell;
+  models::MirrorCalibration mirror;
+  std::optional<models::CtFacts> ct;
+};
+CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& options,
+                                     const pdk::Conditions& run, bool ct);
 // The job that builds (or reads from the cache) the calibration in a worker.
 void run_calibration_job(const std::string& payload, spice::JobContext& context);
 
