@@ -19,8 +19,29 @@ namespace {
 
 struct Setting {
   std::string name;
-  std::optional<double> tmax_s, reltol, abstol;
+  std::optional<double> tmax_s, reltol, abstol, trtol;
 };
+
+// "tmax=250u,trtol=1": a setting to try beside the fixed ones (--setting).
+Setting parse_setting(const std::string& text) {
+  Setting s{text, {}, {}, {}, {}};
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, end - at);
+    const std::size_t eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    if (eq == std::string::npos) throw InputError("--setting: '" + item + "' is not key=value");
+    const double v = core::parse_quantity(item.substr(eq + 1), "--setting " + key);
+    if (key == "tmax") s.tmax_s = v;
+    else if (key == "reltol") s.reltol = v;
+    else if (key == "abstol") s.abstol = v;
+    else if (key == "trtol") s.trtol = v;
+    else throw InputError("--setting: unknown key '" + key + "' (tmax, reltol, abstol, trtol)");
+    at = end + 1;
+  }
+  return s;
+}
 
 struct Outcome {
   double wall_s = 0;
@@ -44,15 +65,19 @@ void add_bench_accuracy(CLI::App* bench, const std::string& command_line, const 
   add_count(cmd, "--frames", o->frames, "Frames of the sequence (default 30)");
   add_count(cmd, "--seed", o->seed, "Seed of the random sequence (default 1)", 0);
   add_quantity(cmd, "--frame-period", o->axis.period_s, "Frame period (default 10m)");
-  cmd->callback([o] {
+  auto extra = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--setting", *extra, "Another setting to try, e.g. tmax=250u,trtol=1 (repeatable)");
+  cmd->callback([o, extra] {
     o->axis.ramp_s = o->axis.period_s / 100;
     const double T = o->axis.period_s;
-    const std::vector<Setting> settings{{"reference: tmax 10us reltol 1e-4 abstol 1e-15", 10e-6, 1e-4, 1e-15},
-                                        {"default: tmax T/100 (core FrameAxis)", std::nullopt, {}, {}},
-                                        {"tmax T/40", T / 40, {}, {}},
-                                        {"tmax T/60", T / 60, {}, {}},
-                                        {"tmax T/80", T / 80, {}, {}},
-                                        {"tmax T/40 reltol 3e-4", T / 40, 3e-4, {}}};
+    std::vector<Setting> settings{{"reference: tmax 10us reltol 1e-4 abstol 1e-15", 10e-6, 1e-4, 1e-15, {}},
+                                  {"default: tmax T/100 (core FrameAxis)", std::nullopt, {}, {}, {}},
+                                  {"tmax T/40", T / 40, {}, {}, {}},
+                                  {"tmax T/60", T / 60, {}, {}, {}},
+                                  {"tmax T/80", T / 80, {}, {}, {}},
+                                  {"tmax T/40 reltol 3e-4", T / 40, 3e-4, {}, {}}};
+    if (!extra->empty()) settings.resize(2);  // only the reference, the default and the ones asked for
+    for (const auto& text : *extra) settings.push_back(parse_setting(text));
     const auto dir = std::filesystem::temp_directory_path() / ("bmru-bench-accuracy-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::vector<Outcome> out;
@@ -63,6 +88,7 @@ void add_bench_accuracy(CLI::App* bench, const std::string& command_line, const 
       run.tran_max_step_s = settings[i].tmax_s;
       run.reltol = settings[i].reltol;
       run.abstol = settings[i].abstol;
+      run.trtol = settings[i].trtol;
       run.out = dir / ("run" + std::to_string(i) + ".h5");
       const FidelityResult r = run_fidelity(run);
       if (!r.failed.empty()) throw Error("The run '" + settings[i].name + "' failed: " + r.failed.front());

@@ -222,11 +222,12 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   std::optional<models::CtFacts> measured_ct;
   Target target = user ? user_target(o, *user, net, pool)
                        : generated_target(o, net, *tech, k, x.front(), pool, measured_ct);
-  if (o.reltol || o.abstol) {
+  if (o.reltol || o.abstol || o.trtol) {
     // After every other .option line, so these win.
     std::string line = ".option";
     if (o.reltol) line += " reltol=" + core::format_number(*o.reltol);
     if (o.abstol) line += " abstol=" + core::format_number(*o.abstol);
+    if (o.trtol) line += " trtol=" + core::format_number(*o.trtol);
     const auto end = target.lockstep.rfind(".end");
     target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
   }
@@ -253,6 +254,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                      {"tran_method", std::string("gear")},
                      {"tran_reltol", o.reltol.value_or(1e-3)},
                      {"tran_abstol", o.abstol.value_or(1e-14)},
+                     {"tran_trtol", o.trtol.value_or(7.0)},
                      {"inputs", source->describe()},
                      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
                      {"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},

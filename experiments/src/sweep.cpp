@@ -179,7 +179,7 @@ json fidelity_options_to_json(const FidelityOptions& o) {
           {"hw", o.hw}, {"ct", o.ct},
           {"ct_overrides", o.ct_overrides ? json{o.ct_overrides->first, o.ct_overrides->second} : json()},
           {"waveform_points", o.waveform_points}, {"tmax", opt(o.tran_max_step_s)}, {"reltol", opt(o.reltol)},
-          {"abstol", opt(o.abstol)}, {"jobs", o.jobs}, {"out", o.out.string()}, {"binary", o.binary.string()},
+          {"abstol", opt(o.abstol)}, {"trtol", opt(o.trtol)}, {"jobs", o.jobs}, {"out", o.out.string()}, {"binary", o.binary.string()},
           {"command_line", o.command_line}};
 }
 
@@ -208,6 +208,7 @@ FidelityOptions fidelity_options_from_json(const json& j) {
   o.tran_max_step_s = opt_from<double>(j.at("tmax"));
   o.reltol = opt_from<double>(j.at("reltol"));
   o.abstol = opt_from<double>(j.at("abstol"));
+  o.trtol = opt_from<double>(j.at("trtol"));
   o.jobs = j.at("jobs");
   o.out = j.at("out").get<std::string>();
   o.binary = j.at("binary").get<std::string>();

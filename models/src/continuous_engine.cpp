@@ -71,6 +71,12 @@ struct ContinuousEngine::Impl {
   double ref_area = 0;
   Integrator integrator = Integrator::rosenbrock;
   std::vector<Index> order;  // state indices in an order where every state follows its inputs
+  // The nodes' input terms flattened (node i: [term_start[i], term_start[i + 1])), and the
+  // Jacobian's off-diagonal pattern (row r: [jac_start[r], jac_start[r + 1]) of jac_col), fixed at
+  // build: a node's entries are its terms then its cell's charge; a cell's charge row has its
+  // candidate line.
+  std::vector<int> term_start, term_node, jac_start, jac_col;
+  std::vector<double> term_gain;
   double h_last = 0;         // the last accepted step of the Rosenbrock integrator
   // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
   // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
@@ -235,6 +241,22 @@ struct ContinuousEngine::Impl {
       order.push_back(v);
     };
     for (Index v = 0; v < static_cast<Index>(inputs.size()); ++v) visit(v);
+    term_start.assign(1, 0);
+    jac_start.assign(1, 0);
+    for (const Node& n : nodes) {
+      for (const Term& t : n.in) {
+        term_node.push_back(t.node);
+        term_gain.push_back(t.gain);
+        jac_col.push_back(t.node);
+      }
+      if (n.cell >= 0) jac_col.push_back(static_cast<int>(nodes.size()) + n.cell);
+      term_start.push_back(static_cast<int>(term_node.size()));
+      jac_start.push_back(static_cast<int>(jac_col.size()));
+    }
+    for (const Cell& c : cells) {
+      jac_col.push_back(c.in_node);
+      jac_start.push_back(static_cast<int>(jac_col.size()));
+    }
   }
 
   double input_at(int part, double t) const {
@@ -243,10 +265,12 @@ struct ContinuousEngine::Impl {
   }
 
   // The current into a node; `I` holds the lines' currents (exp of the first states of s).
-  double node_input(const Node& n, const State& I, const State& s, double t) const {
+  double node_input(Index i, const State& I, const State& s, double t) const {
+    const Node& n = nodes[static_cast<size_t>(i)];
     double in = n.bias_a;
     if (n.input >= 0) in += input_at(n.input, t);
-    for (const Term& term : n.in) in += term.gain * I(term.node);
+    for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1]; ++e)
+      in += term_gain[static_cast<size_t>(e)] * I(term_node[static_cast<size_t>(e)]);
     if (n.cell >= 0) {
       const Cell& c = cells[static_cast<size_t>(n.cell)];
       in += c.ig_a * switched(s(static_cast<Index>(nodes.size()) + n.cell), c.q_s);
@@ -256,24 +280,52 @@ struct ContinuousEngine::Impl {
 
   mutable State I_;  // scratch: line currents of the state being evaluated
 
-  void rhs(const State& s, State& ds, double t) const {
+  // The Jacobian of rhs, on the fixed pattern jac_start / jac_col: the diagonal, and the
+  // off-diagonal values (every column before its row in `order`).
+  struct Jacobian {
+    std::vector<double> diag, off;
+  };
+
+  // ds = rhs(s, t) and, when j is given, its Jacobian, in one pass over the graph.
+  void eval(const State& s, double t, State& ds, Jacobian* j) const {
     const auto M = static_cast<Index>(nodes.size());
     I_ = s.head(M).array().exp();
+    if (j) {
+      j->diag.resize(static_cast<size_t>(s.size()));
+      j->off.resize(jac_col.size());
+    }
     for (Index i = 0; i < M; ++i) {
       const Node& n = nodes[static_cast<size_t>(i)];
-      const double in = std::max(node_input(n, I_, s, t), 0.0) + facts.floor_a;
-      ds(i) = (in - I_(i)) * n.inv_sc;
+      const double in = node_input(i, I_, s, t);
+      ds(i) = (std::max(in, 0.0) + facts.floor_a - I_(i)) * n.inv_sc;
+      if (!j) continue;
+      j->diag[static_cast<size_t>(i)] = -I_(i) * n.inv_sc;
+      auto e = static_cast<size_t>(jac_start[static_cast<size_t>(i)]);
+      const bool cut = in <= 0;  // cut off: the inputs do not move it
+      for (int k = term_start[static_cast<size_t>(i)]; k < term_start[static_cast<size_t>(i) + 1]; ++k, ++e)
+        j->off[e] = cut ? 0.0 : term_gain[static_cast<size_t>(k)] * I_(term_node[static_cast<size_t>(k)]) * n.inv_sc;
+      if (n.cell >= 0) {
+        const Cell& c = cells[static_cast<size_t>(n.cell)];
+        const double sw = switched(s(M + n.cell), c.q_s);
+        j->off[e] = cut ? 0.0 : c.ig_a * sw * (1 - sw) / kSwitchWidth * n.inv_sc;
+      }
     }
     for (size_t c = 0; c < cells.size(); ++c) {
       const Cell& cell = cells[c];
       const Index qi = M + static_cast<Index>(c);
-      const double q = s(qi);
-      const double net_a = I_(cell.in_node) + cell.iw_a * switched(q, cell.q_s) - cell.ith_a;
+      const double q = s(qi), sw = switched(q, cell.q_s);
+      const double net_a = I_(cell.in_node) + cell.iw_a * sw - cell.ith_a;
       // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
-      const double gate = net_a > 0 ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
-      ds(qi) = net_a * cell.inv_q * gate;
+      const bool up = net_a > 0;
+      const double g = up ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
+      ds(qi) = net_a * cell.inv_q * g;
+      if (!j) continue;
+      const double dg = up ? ((1.0 - q) / 0.01 < 1 && q < 1 ? -100.0 : 0.0) : (q / 0.01 < 1 && q > 0 ? 100.0 : 0.0);
+      j->diag[static_cast<size_t>(qi)] = cell.inv_q * (cell.iw_a * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
+      j->off[static_cast<size_t>(jac_start[static_cast<size_t>(qi)])] = I_(cell.in_node) * cell.inv_q * g;
     }
   }
+  void rhs(const State& s, State& ds, double t) const { eval(s, t, ds, nullptr); }
 
   // The steady state with the cells held where they are. The graph is acyclic but lines are made
   // on demand (after the nodes they feed), so passes repeat until nothing changes (at most its
@@ -285,7 +337,7 @@ struct ContinuousEngine::Impl {
       double change = 0;
       I_ = y.head(M).array().exp();
       for (Index i = 0; i < M; ++i) {
-        const double v = std::log(std::max(node_input(nodes[static_cast<size_t>(i)], I_, y, t), 0.0) + facts.floor_a);
+        const double v = std::log(std::max(node_input(i, I_, y, t), 0.0) + facts.floor_a);
         change = std::max(change, std::abs(v - y(i)));
         y(i) = v;
         I_(i) = std::exp(v);
@@ -314,50 +366,13 @@ struct ContinuousEngine::Impl {
       integrate_dopri5(t0, t1);
   }
 
-  // The Jacobian of rhs at s, row-sparse: jd the diagonal, jo the off-diagonal (row, col, value)
-  // entries, every col before row in `order`.
-  struct Jacobian {
-    std::vector<double> diag;
-    std::vector<std::vector<std::pair<Index, double>>> off;
-  };
-  void jacobian(const State& s, double t, Jacobian& j) const {
-    const auto M = static_cast<Index>(nodes.size());
-    const auto n = static_cast<size_t>(s.size());
-    j.diag.assign(n, 0.0);
-    j.off.resize(n);
-    for (auto& r : j.off) r.clear();
-    I_ = s.head(M).array().exp();
-    for (Index i = 0; i < M; ++i) {
-      const Node& nd = nodes[static_cast<size_t>(i)];
-      j.diag[static_cast<size_t>(i)] = -I_(i) * nd.inv_sc;
-      if (node_input(nd, I_, s, t) <= 0) continue;  // cut off: the inputs do not move it
-      for (const Term& term : nd.in)
-        j.off[static_cast<size_t>(i)].push_back({term.node, term.gain * I_(term.node) * nd.inv_sc});
-      if (nd.cell >= 0) {
-        const Cell& c = cells[static_cast<size_t>(nd.cell)];
-        const double sw = switched(s(M + nd.cell), c.q_s);
-        j.off[static_cast<size_t>(i)].push_back({M + nd.cell, c.ig_a * sw * (1 - sw) / kSwitchWidth * nd.inv_sc});
-      }
-    }
-    for (size_t c = 0; c < cells.size(); ++c) {
-      const Cell& cell = cells[c];
-      const Index qi = M + static_cast<Index>(c);
-      const double q = s(qi), sw = switched(q, cell.q_s);
-      const double net_a = I_(cell.in_node) + cell.iw_a * sw - cell.ith_a;
-      const bool up = net_a > 0;
-      const double g = up ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
-      const double dg = up ? ((1.0 - q) / 0.01 < 1 && q < 1 ? -100.0 : 0.0) : (q / 0.01 < 1 && q > 0 ? 100.0 : 0.0);
-      j.diag[static_cast<size_t>(qi)] = cell.inv_q * (cell.iw_a * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
-      j.off[static_cast<size_t>(qi)].push_back({cell.in_node, I_(cell.in_node) * cell.inv_q * g});
-    }
-  }
-
   // x := (I - gamma h J)^-1 b by forward substitution in topological order. False if a pivot is
   // not safely positive (a regenerative cell with too long a step).
   bool solve(const Jacobian& j, double gh, State& x) const {
     for (Index r : order) {
       double v = x(r);
-      for (const auto& [col, val] : j.off[static_cast<size_t>(r)]) v += gh * val * x(col);
+      for (int e = jac_start[static_cast<size_t>(r)]; e < jac_start[static_cast<size_t>(r) + 1]; ++e)
+        v += gh * j.off[static_cast<size_t>(e)] * x(jac_col[static_cast<size_t>(e)]);
       const double pivot = 1.0 - gh * j.diag[static_cast<size_t>(r)];
       if (!(pivot > 0.2)) return false;
       x(r) = v / pivot;
@@ -378,10 +393,11 @@ struct ContinuousEngine::Impl {
     const auto n = y.size();
     State f0(n), k1(n), k2(n), y1(n), f1(n), e(n);
     Jacobian j;
+    bool fresh = false;  // f0 and j belong to (y, t)
     while (t < t1) {
       h = std::min(h, t1 - t);
-      rhs(y, f0, t);
-      jacobian(y, t, j);
+      if (!fresh) eval(y, t, f0, &j);
+      fresh = true;
       k1 = f0;
       bool ok = solve(j, gamma * h, k1);
       if (ok) {
@@ -412,6 +428,7 @@ struct ContinuousEngine::Impl {
       crossings_between(y, t, y1, t + h);
       y = y1;
       t += h;
+      fresh = false;
       h_last = h;
       h *= std::min(4.0, std::max(0.2, 0.9 / std::sqrt(std::max(err, 1e-10))));
     }

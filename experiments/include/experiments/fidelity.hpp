@@ -47,7 +47,7 @@ struct FidelityOptions {
   std::optional<std::pair<std::string, std::string>> ct_overrides;
   int waveform_points = 50;  // per frame, of every cell's output current in /hw/waveforms (0: none)
   // Transient settings beyond DESIGN.md section 4's defaults (the accuracy study's reference).
-  std::optional<double> tran_max_step_s, reltol, abstol;
+  std::optional<double> tran_max_step_s, reltol, abstol, trtol;
   // bmru validate: a user's netlist and its port map replace the generated circuit.
   std::optional<std::filesystem::path> user_netlist, user_ports;
   int jobs = 0;  // worker processes; 0 = the number of cores
