@@ -22,33 +22,39 @@ std::filesystem::path self_binary(const char* argv0) {
 
 void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   const auto& m = r.metrics;
+  // Without SPICE (--engines sw,ct) the comparison is ct against sw, and there is no power or
+  // SPICE time to print.
+  const char* other = o.hw ? "hw" : "ct";
   std::printf("per cell: state agreement, candidate NRMSE\n");
   for (size_t l = 0; l < m.cells.size(); ++l)
     for (size_t i = 0; i < m.cells[l].size(); ++i)
       std::printf("  layer%zu cell %zu: %8.4f %% %9.5f\n", l + 1, i, 100 * m.cells[l][i].state_agreement,
                   m.cells[l][i].candidate.nrmse);
-  std::printf("per sequence: decision sw / hw (vote margins), state agreement, first divergence\n");
+  std::printf("per sequence: decision sw / %s (vote margins), state agreement, first divergence\n", other);
   for (size_t s = 0; s < m.sequences.size(); ++s) {
     const auto& q = m.sequences[s];
     std::printf("  %2zu: %2d / %2d (%.3f / %.3f) %8.4f %% %lld\n", s, q.sw.decision, q.hw.decision,
                 q.sw.margin, q.hw.margin, 100 * q.state_agreement, static_cast<long long>(q.first_divergence));
   }
-  std::printf("switching latency: median %.4g s, max %.4g s (%lld matched, %lld unmatched transitions, "
-              "%lld extra crossings)\n", m.latency.median_s, m.latency.max_s,
-              static_cast<long long>(m.latency.matched), static_cast<long long>(m.latency.unmatched),
-              static_cast<long long>(m.latency.extra_crossings));
-  std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n", r.power_w[0],
-              r.power_w[1], r.power_w[2], r.power_w[3]);
-  std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",
-              r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
-              r.hw_wall_s / std::max(r.simulated_s, 1e-12) * std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
+  if (o.hw) {
+    std::printf("switching latency: median %.4g s, max %.4g s (%lld matched, %lld unmatched transitions, "
+                "%lld extra crossings)\n", m.latency.median_s, m.latency.max_s,
+                static_cast<long long>(m.latency.matched), static_cast<long long>(m.latency.unmatched),
+                static_cast<long long>(m.latency.extra_crossings));
+    std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n", r.power_w[0],
+                r.power_w[1], r.power_w[2], r.power_w[3]);
+    std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",
+                r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
+                r.hw_wall_s / std::max(r.simulated_s, 1e-12) * std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
+  }
   if (r.ct_vs_sw) {
     const auto& c = *r.ct_vs_sw;
     std::printf("ct (continuous-time model): state agreement with sw %.4f %%", 100 * c.state_agreement);
     if (r.hw_vs_ct)
       std::printf(", with hw %.4f %% (sw with hw %.4f %%)", 100 * r.hw_vs_ct->state_agreement, 100 * m.state_agreement);
-    std::printf("\n  ct switching latency: median %.4g s, max %.4g s; hw: median %.4g s, max %.4g s\n",
-                c.latency.median_s, c.latency.max_s, m.latency.median_s, m.latency.max_s);
+    std::printf("\n  ct switching latency: median %.4g s, max %.4g s", c.latency.median_s, c.latency.max_s);
+    if (o.hw) std::printf("; hw: median %.4g s, max %.4g s", m.latency.median_s, m.latency.max_s);
+    std::printf("\n");
     if (r.spice_s > 0)
       std::printf("  speed: SPICE %.4g s, ct %.4g s over the same frames (ct %.4g times faster)\n", r.spice_s,
                   r.ct_wall_s, r.spice_s / std::max(r.ct_wall_s, 1e-12));
@@ -60,7 +66,7 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   std::printf("state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
               "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
               m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
-              static_cast<long long>(m.first_divergence), r.power_w[3], r.failed.size());
+              static_cast<long long>(m.first_divergence), o.hw ? r.power_w[3] : std::nan(""), r.failed.size());
 }
 
 void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {

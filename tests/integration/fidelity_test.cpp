@@ -75,6 +75,10 @@ TEST(Fidelity, ContinuousTimeEngineAloneAndBesideSpice) {
   const auto two = test::run(cache_env() + " " + BMRU_BINARY + " fidelity --engines sw,ct --random-sequences 2 "
                              "--frames 12 --frame-period 2m -o " + (dir / "two.h5").string());
   ASSERT_EQ(two.status, 0) << two.text;
+  // Without SPICE the table names ct as the other engine and prints no SPICE power or time.
+  EXPECT_NE(two.text.find("decision sw / ct"), std::string::npos) << two.text;
+  EXPECT_EQ(two.text.find("power:"), std::string::npos) << two.text;
+  EXPECT_NE(two.text.find("mean_power_w=nan"), std::string::npos) << two.text;
   const auto ct_a = test::read_dataset(dir / "all.h5", "/ct/layer2/state");
   const auto ct_b = test::read_dataset(dir / "two.h5", "/ct/layer2/state");
   ASSERT_EQ(ct_a.size(), ct_b.size());
