@@ -145,6 +145,16 @@ TEST(SimulateCli, BadInputGivesOneClearMessageAndNonZeroExit) {
   EXPECT_NE(r.text.find("--out"), std::string::npos) << r.text;
 }
 
+TEST(SimulateCli, BenchAccuracyNamesABadSettingBeforeAnyRun) {
+  auto r = test::bmru("bench accuracy --frames 2 --setting tmax=250u,trtl=1");
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("unknown key 'trtl'"), std::string::npos) << r.text;
+  r = test::bmru("bench accuracy --frames 2 --setting reltol=abc");
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("--setting reltol"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("settings "), std::string::npos) << r.text;  // no table: nothing ran
+}
+
 TEST(SimulateCli, HelpListsEverySubcommand) {
   const auto r = test::bmru("--help");
   EXPECT_EQ(r.status, 0);
