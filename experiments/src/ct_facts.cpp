@@ -1,12 +1,14 @@
 // Characterization of the continuous-time model's plain values on a technology, through ngspice:
-// the effective capacitance of a mirror line (a current step on a diode with one copy) and the
-// switching charge of a cell (latency at two overdrives, up and down).
+// the effective capacitance of a mirror line (a current step on a diode with one copy), the
+// mirrors' gain error against current, and the switching charge of a cell (latency at two
+// overdrives, up and down).
 #include "experiments/ct_facts.hpp"
 
 #include <cmath>
 
 #include "core/errors.hpp"
 #include "core/units.hpp"
+#include "experiments/calibration.hpp"
 #include "models/cell_circuit.hpp"
 
 namespace bmru::experiments {
@@ -53,6 +55,30 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
     if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
     (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
         (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
+  }
+  {
+    // Mirror gain error left after the weight-to-width calibration (which divides by the mean gain
+    // over the calibration currents): unity mirrors of each kind at those currents, the relative
+    // deviation from their mean fitted against ln I (least squares; zero at the geometric mean).
+    const std::vector<double> inputs{0.1e-9, 0.2e-9, 0.5e-9, 1e-9, 2e-9, 3e-9};
+    double mean_ln = 0;
+    for (double i : inputs) mean_ln += std::log(i) / static_cast<double>(inputs.size());
+    f.mirror_ref_a = std::exp(mean_ln);
+    const auto slope = [&](pdk::Polarity pol, models::Destination dest) {
+      const auto g = measure_mirrors(session, tech, k, pol, {1.0}, inputs, dest).gain.at(0);
+      double mean_g = 0;
+      for (double x : g) mean_g += x / static_cast<double>(g.size());
+      double sxy = 0, sxx = 0;
+      for (size_t i = 0; i < g.size(); ++i) {
+        const double x = std::log(inputs[i]) - mean_ln;
+        sxy += x * (g[i] / mean_g - 1);
+        sxx += x * x;
+      }
+      return sxy / sxx;
+    };
+    f.mirror_slope_n = slope(pdk::Polarity::n, models::Destination::nmos_diode);
+    f.mirror_slope_p = slope(pdk::Polarity::p, models::Destination::nmos_diode);
+    f.mirror_slope_pline = slope(pdk::Polarity::n, models::Destination::pmos_diode);
   }
   {
     // A cell at typical levels; the candidate steps past each threshold by two overdrives.

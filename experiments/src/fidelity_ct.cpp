@@ -1,6 +1,7 @@
 // `bmru fidelity --engines sw,ct`: the discrete and the continuous-time models over the same
 // sequences, in this process (no SPICE, no workers).
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -20,7 +21,9 @@ std::string ct_facts_to_json(const models::CtFacts& f) {
   return nlohmann::json{{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2},
           {"cap_per_area_p_f_m2", f.cap_per_area_p_f_m2}, {"w_ref_m", f.w_ref_m},
           {"l_m", f.l_m}, {"floor_a", f.floor_a}, {"cell_q_up_c", f.cell_q_up_c},
-          {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f}}
+          {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f},
+          {"mirror_slope_n", f.mirror_slope_n}, {"mirror_slope_p", f.mirror_slope_p},
+          {"mirror_slope_pline", f.mirror_slope_pline}, {"mirror_ref_a", f.mirror_ref_a}}
       .dump();
 }
 
@@ -36,6 +39,10 @@ models::CtFacts ct_facts_from_json(const std::string& text) {
   f.cell_q_up_c = j.at("cell_q_up_c");
   f.cell_q_down_c = j.at("cell_q_down_c");
   f.cell_out_cap_f = j.at("cell_out_cap_f");
+  f.mirror_slope_n = j.at("mirror_slope_n");
+  f.mirror_slope_p = j.at("mirror_slope_p");
+  f.mirror_slope_pline = j.at("mirror_slope_pline");
+  f.mirror_ref_a = j.at("mirror_ref_a");
   return f;
 }
 
@@ -51,7 +58,9 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
                                               {"cap_per_area_p_f_m2", &f.cap_per_area_p_f_m2},
                                               {"w_ref_m", &f.w_ref_m},          {"l_m", &f.l_m},
                                               {"floor_a", &f.floor_a},          {"cell_q_up_c", &f.cell_q_up_c},
-                                              {"cell_q_down_c", &f.cell_q_down_c}, {"cell_out_cap_f", &f.cell_out_cap_f}};
+                                              {"cell_q_down_c", &f.cell_q_down_c}, {"cell_out_cap_f", &f.cell_out_cap_f},
+                                              {"mirror_slope_n", &f.mirror_slope_n}, {"mirror_slope_p", &f.mirror_slope_p},
+                                              {"mirror_slope_pline", &f.mirror_slope_pline}, {"mirror_ref_a", &f.mirror_ref_a}};
   for (const auto& [key, value] : j.items()) {
     const auto at = fields.find(key);
     if (at == fields.end()) {
@@ -59,8 +68,10 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
       for (const auto& [name, ignored] : fields) known += " " + name;
       throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known + ")");
     }
-    if (!value.is_number() || !(value.get<double>() >= 0))
-      throw InputError("ct facts '" + file + "': " + key + " must be a non-negative number");
+    const bool is_slope = key.rfind("mirror_slope_", 0) == 0;  // gain errors have either sign
+    if (!value.is_number() || !std::isfinite(value.get<double>()) || (!is_slope && !(value.get<double>() >= 0)))
+      throw InputError("ct facts '" + file + "': " + key + " must be a " + (is_slope ? "finite" : "non-negative") +
+                       " number");
     *at->second = value.get<double>();
   }
 }
@@ -69,7 +80,9 @@ std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& f) {
   return {{"ct_slope_v", f.slope_v},          {"ct_cap_per_area_f_m2", f.cap_per_area_f_m2},
           {"ct_cap_per_area_p_f_m2", f.cap_per_area_p_f_m2},
           {"ct_floor_a", f.floor_a},          {"ct_cell_q_up_c", f.cell_q_up_c},
-          {"ct_cell_q_down_c", f.cell_q_down_c}, {"ct_cell_out_cap_f", f.cell_out_cap_f}};
+          {"ct_cell_q_down_c", f.cell_q_down_c}, {"ct_cell_out_cap_f", f.cell_out_cap_f},
+          {"ct_mirror_slope_n", f.mirror_slope_n}, {"ct_mirror_slope_p", f.mirror_slope_p},
+          {"ct_mirror_slope_pline", f.mirror_slope_pline}, {"ct_mirror_ref_a", f.mirror_ref_a}};
 }
 
 FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {

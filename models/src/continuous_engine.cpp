@@ -24,7 +24,8 @@ double switched(double q, double q_s) { return 1.0 / (1.0 + std::exp(-(q - q_s) 
 
 struct Term {
   int node;
-  double gain;  // +w sourced into the node, -w sunk from it
+  double gain;       // +w sourced into the node, -w sunk from it
+  double slope = 0;  // gain error per e-fold of the copied current (CtFacts::mirror_slope_*)
 };
 
 // A diode-connected line: y = ln I.
@@ -76,7 +77,12 @@ struct ContinuousEngine::Impl {
   // build: a node's entries are its terms then its cell's charge; a cell's charge row has its
   // candidate line.
   std::vector<int> term_start, term_node, jac_start, jac_col;
-  std::vector<double> term_gain;
+  std::vector<double> term_gain, term_slope;
+  double ln_ref = 0;  // ln CtFacts::mirror_ref_a
+
+  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
+  double copied(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref)); }
+  double copied_dy(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref + 1)); }
   double h_last = 0;         // the last accepted step of the Rosenbrock integrator
   // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
   // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
@@ -92,7 +98,7 @@ struct ContinuousEngine::Impl {
     if (s.p < 0) {
       s.p = add_node(ref_area);
       nodes[static_cast<size_t>(s.p)].pmos = true;
-      nodes[static_cast<size_t>(s.p)].in.push_back({s.n, 1.0});
+      nodes[static_cast<size_t>(s.p)].in.push_back({s.n, 1.0, facts.mirror_slope_pline});
       nodes[static_cast<size_t>(s.n)].area_m2 += ref_area;
     }
     return s.p;
@@ -100,7 +106,7 @@ struct ContinuousEngine::Impl {
   int nline(Signal& s) {
     if (s.n < 0) {
       s.n = add_node(ref_area);
-      nodes[static_cast<size_t>(s.n)].in.push_back({s.p, 1.0});
+      nodes[static_cast<size_t>(s.n)].in.push_back({s.p, 1.0, facts.mirror_slope_p});
       nodes[static_cast<size_t>(s.p)].area_m2 += ref_area;
     }
     return s.n;
@@ -110,7 +116,7 @@ struct ContinuousEngine::Impl {
     if (w == 0) return;
     const int line = w > 0 ? pline(s) : nline(s);
     nodes[static_cast<size_t>(line)].area_m2 += std::abs(w) * ref_area;
-    nodes[static_cast<size_t>(dest)].in.push_back({line, w});
+    nodes[static_cast<size_t>(dest)].in.push_back({line, w, w > 0 ? facts.mirror_slope_p : facts.mirror_slope_n});
   }
   Signal diode(int node) {
     Signal s;
@@ -121,6 +127,7 @@ struct ContinuousEngine::Impl {
   void build() {
     const double u = net.unit_current_a;
     ref_area = facts.w_ref_m * facts.l_m;
+    ln_ref = std::log(facts.mirror_ref_a);
     std::vector<std::pair<Signal, Signal>> x;
     for (Index i = 0; i < net.n_in(); ++i) {
       Signal p = diode(add_node(ref_area)), n = diode(add_node(ref_area));
@@ -208,8 +215,8 @@ struct ContinuousEngine::Impl {
         const int lp = pline(sp), ln = pline(sn);
         nodes[static_cast<size_t>(lp)].area_m2 += a * ref_area;
         nodes[static_cast<size_t>(ln)].area_m2 += a * ref_area;
-        (w > 0 ? pos : neg).push_back({lp, a});
-        (w > 0 ? neg : pos).push_back({ln, a});
+        (w > 0 ? pos : neg).push_back({lp, a, facts.mirror_slope_p});
+        (w > 0 ? neg : pos).push_back({ln, a, facts.mirror_slope_p});
       }
       logit.push_back({pos, neg});
       const double b = net.fc.bias(j) * u;
@@ -247,6 +254,7 @@ struct ContinuousEngine::Impl {
       for (const Term& t : n.in) {
         term_node.push_back(t.node);
         term_gain.push_back(t.gain);
+        term_slope.push_back(t.slope);
         jac_col.push_back(t.node);
       }
       if (n.cell >= 0) jac_col.push_back(static_cast<int>(nodes.size()) + n.cell);
@@ -269,8 +277,10 @@ struct ContinuousEngine::Impl {
     const Node& n = nodes[static_cast<size_t>(i)];
     double in = n.bias_a;
     if (n.input >= 0) in += input_at(n.input, t);
-    for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1]; ++e)
-      in += term_gain[static_cast<size_t>(e)] * I(term_node[static_cast<size_t>(e)]);
+    for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1]; ++e) {
+      const int j = term_node[static_cast<size_t>(e)];
+      in += copied(term_gain[static_cast<size_t>(e)], term_slope[static_cast<size_t>(e)], s(j), I(j));
+    }
     if (n.cell >= 0) {
       const Cell& c = cells[static_cast<size_t>(n.cell)];
       in += c.ig_a * switched(s(static_cast<Index>(nodes.size()) + n.cell), c.q_s);
@@ -303,7 +313,10 @@ struct ContinuousEngine::Impl {
       auto e = static_cast<size_t>(jac_start[static_cast<size_t>(i)]);
       const bool cut = in <= 0;  // cut off: the inputs do not move it
       for (int k = term_start[static_cast<size_t>(i)]; k < term_start[static_cast<size_t>(i) + 1]; ++k, ++e)
-        j->off[e] = cut ? 0.0 : term_gain[static_cast<size_t>(k)] * I_(term_node[static_cast<size_t>(k)]) * n.inv_sc;
+        j->off[e] = cut ? 0.0
+                        : copied_dy(term_gain[static_cast<size_t>(k)], term_slope[static_cast<size_t>(k)],
+                                    s(term_node[static_cast<size_t>(k)]), I_(term_node[static_cast<size_t>(k)])) *
+                              n.inv_sc;
       if (n.cell >= 0) {
         const Cell& c = cells[static_cast<size_t>(n.cell)];
         const double sw = switched(s(M + n.cell), c.q_s);
@@ -537,8 +550,8 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
   out.logits.resize(1, m.net.n_out());
   for (Index j = 0; j < m.net.n_out(); ++j) {
     double pos = m.logit_bias_pos[static_cast<size_t>(j)], neg = m.logit_bias_neg[static_cast<size_t>(j)];
-    for (const Term& t : m.logit[static_cast<size_t>(j)].first) pos += t.gain * I(t.node);
-    for (const Term& t : m.logit[static_cast<size_t>(j)].second) neg += t.gain * I(t.node);
+    for (const Term& t : m.logit[static_cast<size_t>(j)].first) pos += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
+    for (const Term& t : m.logit[static_cast<size_t>(j)].second) neg += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
     out.logits(0, j) = (pos - neg) / u;
   }
   m.integrate(sample, end);

@@ -169,6 +169,8 @@ def check_engines(path):
         assert f["config"].attrs["engines"] == "sw,ct,hw"
         for key in ("ct_cap_per_area_f_m2", "ct_cell_q_up_c", "ct_cell_q_down_c", "ct_slope_v"):
             assert f["config"].attrs[key] > 0, key
+        # Measured on generic180: a PMOS mirror's gain falls as its current grows.
+        assert -0.05 < f["config"].attrs["ct_mirror_slope_p"] < 0, f["config"].attrs["ct_mirror_slope_p"]
         unit = f["config"].attrs["unit_current"]
         assert f["ct/logits"].attrs["units"] == "model units"
         assert f["ct/layer1/state"].shape == f["hw/layer1/state"].shape

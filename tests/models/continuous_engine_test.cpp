@@ -62,6 +62,28 @@ TEST(ContinuousEngine, OnSlowFramesItSettlesToTheDiscreteModel) {
   }
 }
 
+// The mirrors' gain error (CtFacts::mirror_slope_*): from the input to the candidate the single
+// cell's signal passes three PMOS copies (pre-projection, the ReLU node, the candidate mirror),
+// each fed by a p-line that carries the current before it, so with slope k on PMOS copies only
+// the settled candidate is f(f(f(x))), f(I) = I (1 + k ln(I / I_ref)) (I_ref = one model unit).
+TEST(ContinuousEngine, MirrorGainErrorCompoundsAlongThePath) {
+  const Network net = cell();
+  CtFacts f = facts();
+  f.mirror_slope_p = -0.01;
+  f.mirror_ref_a = net.unit_current_a;
+  const std::vector<double> xs{0.2, 1.2, 0.05};
+  const auto ct = run(net, f, core::FrameAxis::with_period(20e-3), xs);
+  // Against the same model without the error, so that the off floors of the lines cancel.
+  const auto ideal = run(net, facts(), core::FrameAxis::with_period(20e-3), xs);
+  const auto gain = [&](double i) { return i * (1 + f.mirror_slope_p * std::log(i)); };
+  for (size_t k = 0; k < xs.size(); ++k) {
+    const double expected = gain(gain(gain(xs[k])));
+    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0) - ideal[k].layers[0].candidate(0, 0), expected - xs[k], 5e-5)
+        << "frame " << k;
+    EXPECT_GT(std::abs(expected - xs[k]), 3e-3) << "the case must tell the error from none";
+  }
+}
+
 TEST(ContinuousEngine, SwitchesLaterWhenTheOverdriveIsSmaller) {
   const Network net = cell();
   const auto axis = core::FrameAxis::with_period(20e-3);

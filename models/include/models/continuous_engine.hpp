@@ -13,6 +13,7 @@
 // current times the weight. A cell's comparator node integrates its net current
 //     dq/dt = (c + I_fb(q) - I_thresh) / Q,   q in [0, 1], I_fb = I_width s(q), s = switch(q)
 // so it switches up a time Q_up / overdrive after c passes beta_hi (down: Q_down / overdrive);
+// a copy of a line carrying I adds w I (1 + slope ln(I / I_ref)) (the mirrors' gain error);
 // its output line follows I_gain s(q) with its own node dynamics. Capacitances come from the
 // technology (oxide capacitance per area, device areas) scaled by a measured factor; Q_up, Q_down,
 // n U_T and the floor are measured on the technology through ngspice (experiments) and handed
@@ -35,6 +36,12 @@ struct CtFacts {
   double cell_q_up_c = 2e-13;        // charge that switches a cell up: latency x overdrive (A s)
   double cell_q_down_c = 2e-13;      // the same for switching down
   double cell_out_cap_f = 0;         // extra capacitance on a cell's output line (its M4), F
+  // Mirror gain error: a copy's gain is its weight times 1 + slope ln(I / mirror_ref_a), I the
+  // current of the line it copies (the weight-to-width calibration removes the mean gain over
+  // 0.1-3 nA; what is left grows with the distance from their geometric mean). Per kind of copy:
+  // NMOS (sinking, or into an NMOS diode), PMOS (sourcing), and the NMOS copy that feeds a p-line.
+  double mirror_slope_n = 0, mirror_slope_p = 0, mirror_slope_pline = 0;
+  double mirror_ref_a = 1e-9;
 };
 
 // One crossing summary per cell and frame, as the SPICE engine reports it.
