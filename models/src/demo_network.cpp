@@ -1,6 +1,7 @@
 #include "models/demo_network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
@@ -60,6 +61,32 @@ double quantile(std::vector<double> v, double q) {
   return i + 1 < v.size() ? v[i] * (1 - f) + v[i + 1] * f : v[i];
 }
 
+// Share of the values in `c` within kThresholdMargin of v.
+double near_share(const std::vector<double>& c, double v) {
+  long long n = 0;
+  for (double x : c) n += std::abs(x - v) < kThresholdMargin;
+  return c.empty() ? 0.0 : static_cast<double>(n) / static_cast<double>(c.size());
+}
+
+// The threshold on the 0.01 grid, at least `floor`, within 0.05 of `around`, with the fewest
+// candidates within kThresholdMargin (ties: the nearest to `around`). A quantile can land on a
+// value the candidate takes on many frames (c = its bias whenever its inputs are all zero); such
+// a threshold would leave those frames to the sign of a sub-percent analog error in every
+// comparison with a circuit.
+double clear_threshold(const std::vector<double>& c, double around, double floor) {
+  double best = std::max(floor, around), best_share = 2;
+  for (int k = -5; k <= 5; ++k) {
+    const double v = std::round((around + 0.01 * k) * 100) / 100;
+    if (v < floor - 1e-12) continue;
+    const double share = near_share(c, v);
+    if (share < best_share - 1e-12 || (std::abs(share - best_share) <= 1e-12 && std::abs(v - around) < std::abs(best - around))) {
+      best = v;
+      best_share = share;
+    }
+  }
+  return best;
+}
+
 // Candidates of layer `l` for every sequence and frame of `source`, per cell.
 std::vector<std::vector<double>> candidates(const Network& net, size_t l,
                                             core::StimulusSource& source) {
@@ -98,15 +125,15 @@ Network draw(Rng& rng, core::StimulusSource& inputs) {
 
   // Layer l's candidates depend only on the states of layers before it: place thresholds in order.
   // The band [beta_lo, beta_hi] spans the 35-70 % quantiles of the candidate, so the cell holds on
-  // about a third of the frames and crosses both thresholds often.
+  // about a third of the frames and crosses both thresholds often; each threshold is then moved
+  // (by at most 0.05) off values the candidate takes on many frames (clear_threshold).
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const auto c = candidates(net, l, inputs);
     auto& layer = net.layers[l];
     for (Index i = 0; i < d; ++i) {
       const auto& ci = c[static_cast<size_t>(i)];
-      double lo = std::max(0.1, std::round(quantile(ci, 0.35) * 100) / 100);
-      double hi = std::round(quantile(ci, 0.70) * 100) / 100;
-      hi = std::max(hi, lo * 1.03 + 0.02);
+      const double lo = clear_threshold(ci, std::round(quantile(ci, 0.35) * 100) / 100, 0.1);
+      const double hi = clear_threshold(ci, std::round(quantile(ci, 0.70) * 100) / 100, lo * 1.03 + 0.02);
       layer.beta1(i) = lo;
       layer.delta(i) = std::round((hi - lo) * 100) / 100;
     }
@@ -119,7 +146,7 @@ bool meets(const Network& net, core::StimulusSource& inputs, const DemoTargets& 
   for (const auto& layer : exercise(net, inputs))
     for (const auto& cell : layer)
       if (cell.band_share < t.band_share_min || cell.lo_crossings_per_100 < t.crossings_min_per_100 ||
-          cell.hi_crossings_per_100 < t.crossings_min_per_100)
+          cell.hi_crossings_per_100 < t.crossings_min_per_100 || cell.near_threshold_share > t.near_threshold_max)
         return false;
   return true;
 }
@@ -134,7 +161,7 @@ std::vector<std::vector<CellExercise>> exercise(const Network& net, core::Stimul
   std::vector<core::CellConstants> k;
   for (const auto& layer : net.layers) k.push_back(core::cell_constants(layer));
   struct Count {
-    long long band = 0, lo = 0, hi = 0, flips = 0;
+    long long band = 0, lo = 0, hi = 0, flips = 0, near = 0;
   };
   std::vector<std::vector<Count>> n(L, std::vector<Count>(d));
   std::vector<Matrix> last_c(L), last_h(L);
@@ -154,6 +181,8 @@ std::vector<std::vector<CellExercise>> exercise(const Network& net, core::Stimul
                             const double v = c(b, ii);
                             Count& cnt = n[l][i];
                             cnt.band += v >= k[l].beta_lo(ii) && v <= k[l].beta_hi(ii);
+                            cnt.near += std::abs(v - k[l].beta_lo(ii)) < kThresholdMargin ||
+                                        std::abs(v - k[l].beta_hi(ii)) < kThresholdMargin;
                             if (first) continue;
                             const double p = last_c[l](b, ii);
                             cnt.lo += (v < k[l].beta_lo(ii)) != (p < k[l].beta_lo(ii));
@@ -174,6 +203,7 @@ std::vector<std::vector<CellExercise>> exercise(const Network& net, core::Stimul
       out[l][i].lo_crossings_per_100 = static_cast<double>(n[l][i].lo) * per100;
       out[l][i].hi_crossings_per_100 = static_cast<double>(n[l][i].hi) * per100;
       out[l][i].state_changes_per_100 = static_cast<double>(n[l][i].flips) * per100;
+      out[l][i].near_threshold_share = static_cast<double>(n[l][i].near) * per100 / 100.0;
     }
   return out;
 }

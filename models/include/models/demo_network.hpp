@@ -13,16 +13,22 @@ namespace bmru::models {
 inline constexpr std::uint64_t kDemoSeed = 1;
 
 // How much one cell is exercised over a set of sequences.
+// How close a candidate may come to a threshold and still count as clear of it (model units):
+// above the circuit's analog error (about 1 % of the unit current).
+inline constexpr double kThresholdMargin = 0.015;
+
 struct CellExercise {
   double band_share = 0;        // share of frames with beta_lo <= c <= beta_hi
   double lo_crossings_per_100 = 0;  // changes of [c < beta_lo] between frames, per 100 frames
   double hi_crossings_per_100 = 0;  // changes of [c > beta_hi] between frames, per 100 frames
   double state_changes_per_100 = 0;
+  double near_threshold_share = 0;  // share of frames with c within kThresholdMargin of a threshold
 };
 
 struct DemoTargets {
   double band_share_min = 0.20;
   double crossings_min_per_100 = 3.0;
+  double near_threshold_max = 0.05;  // no point mass of the candidate on a threshold
 };
 
 // [layer][cell] exercise of the network on every sequence of `source`.
