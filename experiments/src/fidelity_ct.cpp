@@ -1,5 +1,6 @@
 // `bmru fidelity --engines sw,ct`: the discrete and the continuous-time models over the same
 // sequences, in this process (no SPICE, no workers).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -17,32 +18,46 @@
 
 namespace bmru::experiments {
 
+namespace {
+
+// Every ct fact once: its JSON (and --ct-facts) name, where it lives, and whether /config carries
+// it as ct_<name> (the reference mirror's geometry is the generator's, not a measured fact).
+struct CtField {
+  const char* name;
+  double models::CtFacts::*value;
+  bool in_config = true;
+};
+const std::vector<CtField>& ct_fields() {
+  using F = models::CtFacts;
+  static const std::vector<CtField> fields{
+      {"slope_v", &F::slope_v},
+      {"cap_per_area_f_m2", &F::cap_per_area_f_m2},
+      {"cap_per_area_p_f_m2", &F::cap_per_area_p_f_m2},
+      {"w_ref_m", &F::w_ref_m, false},
+      {"l_m", &F::l_m, false},
+      {"floor_a", &F::floor_a},
+      {"cell_q_up_c", &F::cell_q_up_c},
+      {"cell_q_down_c", &F::cell_q_down_c},
+      {"cell_out_cap_f", &F::cell_out_cap_f},
+      {"mirror_slope_n", &F::mirror_slope_n},
+      {"mirror_slope_p", &F::mirror_slope_p},
+      {"mirror_slope_pline", &F::mirror_slope_pline},
+      {"mirror_ref_a", &F::mirror_ref_a}};
+  return fields;
+}
+
+}  // namespace
+
 std::string ct_facts_to_json(const models::CtFacts& f) {
-  return nlohmann::json{{"slope_v", f.slope_v}, {"cap_per_area_f_m2", f.cap_per_area_f_m2},
-          {"cap_per_area_p_f_m2", f.cap_per_area_p_f_m2}, {"w_ref_m", f.w_ref_m},
-          {"l_m", f.l_m}, {"floor_a", f.floor_a}, {"cell_q_up_c", f.cell_q_up_c},
-          {"cell_q_down_c", f.cell_q_down_c}, {"cell_out_cap_f", f.cell_out_cap_f},
-          {"mirror_slope_n", f.mirror_slope_n}, {"mirror_slope_p", f.mirror_slope_p},
-          {"mirror_slope_pline", f.mirror_slope_pline}, {"mirror_ref_a", f.mirror_ref_a}}
-      .dump();
+  nlohmann::json j = nlohmann::json::object();
+  for (const CtField& c : ct_fields()) j[c.name] = f.*c.value;
+  return j.dump();
 }
 
 models::CtFacts ct_facts_from_json(const std::string& text) {
   const nlohmann::json j = nlohmann::json::parse(text);
   models::CtFacts f;
-  f.slope_v = j.at("slope_v");
-  f.cap_per_area_f_m2 = j.at("cap_per_area_f_m2");
-  f.cap_per_area_p_f_m2 = j.at("cap_per_area_p_f_m2");
-  f.w_ref_m = j.at("w_ref_m");
-  f.l_m = j.at("l_m");
-  f.floor_a = j.at("floor_a");
-  f.cell_q_up_c = j.at("cell_q_up_c");
-  f.cell_q_down_c = j.at("cell_q_down_c");
-  f.cell_out_cap_f = j.at("cell_out_cap_f");
-  f.mirror_slope_n = j.at("mirror_slope_n");
-  f.mirror_slope_p = j.at("mirror_slope_p");
-  f.mirror_slope_pline = j.at("mirror_slope_pline");
-  f.mirror_ref_a = j.at("mirror_ref_a");
+  for (const CtField& c : ct_fields()) f.*c.value = j.at(c.name).get<double>();
   return f;
 }
 
@@ -54,35 +69,27 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
     throw InputError("ct facts '" + file + "' is not valid JSON: " + e.what());
   }
   if (!j.is_object()) throw InputError("ct facts '" + file + "' must be a JSON object");
-  const std::map<std::string, double*> fields{{"slope_v", &f.slope_v},          {"cap_per_area_f_m2", &f.cap_per_area_f_m2},
-                                              {"cap_per_area_p_f_m2", &f.cap_per_area_p_f_m2},
-                                              {"w_ref_m", &f.w_ref_m},          {"l_m", &f.l_m},
-                                              {"floor_a", &f.floor_a},          {"cell_q_up_c", &f.cell_q_up_c},
-                                              {"cell_q_down_c", &f.cell_q_down_c}, {"cell_out_cap_f", &f.cell_out_cap_f},
-                                              {"mirror_slope_n", &f.mirror_slope_n}, {"mirror_slope_p", &f.mirror_slope_p},
-                                              {"mirror_slope_pline", &f.mirror_slope_pline}, {"mirror_ref_a", &f.mirror_ref_a}};
   for (const auto& [key, value] : j.items()) {
-    const auto at = fields.find(key);
+    const auto& fields = ct_fields();
+    const auto at = std::find_if(fields.begin(), fields.end(), [&](const CtField& c) { return key == c.name; });
     if (at == fields.end()) {
       std::string known;
-      for (const auto& [name, ignored] : fields) known += " " + name;
+      for (const CtField& c : fields) known += std::string(" ") + c.name;
       throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known + ")");
     }
     const bool is_slope = key.rfind("mirror_slope_", 0) == 0;  // gain errors have either sign
     if (!value.is_number() || !std::isfinite(value.get<double>()) || (!is_slope && !(value.get<double>() >= 0)))
       throw InputError("ct facts '" + file + "': " + key + " must be a " + (is_slope ? "finite" : "non-negative") +
                        " number");
-    *at->second = value.get<double>();
+    f.*at->value = value.get<double>();
   }
 }
 
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& f) {
-  return {{"ct_slope_v", f.slope_v},          {"ct_cap_per_area_f_m2", f.cap_per_area_f_m2},
-          {"ct_cap_per_area_p_f_m2", f.cap_per_area_p_f_m2},
-          {"ct_floor_a", f.floor_a},          {"ct_cell_q_up_c", f.cell_q_up_c},
-          {"ct_cell_q_down_c", f.cell_q_down_c}, {"ct_cell_out_cap_f", f.cell_out_cap_f},
-          {"ct_mirror_slope_n", f.mirror_slope_n}, {"ct_mirror_slope_p", f.mirror_slope_p},
-          {"ct_mirror_slope_pline", f.mirror_slope_pline}, {"ct_mirror_ref_a", f.mirror_ref_a}};
+  std::vector<core::Attr> out;
+  for (const CtField& c : ct_fields())
+    if (c.in_config) out.push_back({std::string("ct_") + c.name, f.*c.value});
+  return out;
 }
 
 FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
