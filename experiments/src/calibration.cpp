@@ -173,11 +173,16 @@ MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech
   return t;
 }
 
+const std::vector<double>& mirror_calibration_inputs_a() {
+  static const std::vector<double> inputs{0.1e-9, 0.2e-9, 0.5e-9, 1e-9, 2e-9, 3e-9};
+  return inputs;
+}
+
 models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
                                             const pdk::Conditions& conditions) {
   models::MirrorCalibration cal;
   cal.ratio = {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6};
-  const std::vector<double> inputs{0.1e-9, 0.2e-9, 0.5e-9, 1e-9, 2e-9, 3e-9};
+  const std::vector<double>& inputs = mirror_calibration_inputs_a();
   for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
     const MirrorTable t = measure_mirrors(session, tech, conditions, pol, cal.ratio, inputs);
     auto& gain = pol == pdk::Polarity::n ? cal.gain_n : cal.gain_p;

@@ -60,7 +60,7 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
     // Mirror gain error left after the weight-to-width calibration (which divides by the mean gain
     // over the calibration currents): unity mirrors of each kind at those currents, the relative
     // deviation from their mean fitted against ln I (least squares; zero at the geometric mean).
-    const std::vector<double> inputs{0.1e-9, 0.2e-9, 0.5e-9, 1e-9, 2e-9, 3e-9};
+    const std::vector<double>& inputs = mirror_calibration_inputs_a();
     double mean_ln = 0;
     for (double i : inputs) mean_ln += std::log(i) / static_cast<double>(inputs.size());
     f.mirror_ref_a = std::exp(mean_ln);

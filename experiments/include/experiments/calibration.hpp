@@ -51,6 +51,9 @@ MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech
                             const std::vector<double>& ratios, const std::vector<double>& inputs_a,
                             models::Destination dest = models::Destination::nmos_diode);
 
+// The input currents the weight-to-width calibration averages a mirror's gain over.
+const std::vector<double>& mirror_calibration_inputs_a();
+
 // The weight-to-width calibration (gain averaged over 0.1-3 nA at each ratio of a grid).
 models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
                                             const pdk::Conditions& conditions);
