@@ -79,14 +79,14 @@ struct ContinuousEngine::Impl {
   std::vector<int> term_start, term_node, jac_start, jac_col;
   std::vector<double> term_gain, term_slope;
   double ln_ref = 0;  // ln CtFacts::mirror_ref_a
-
-  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
-  double copied(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref)); }
-  double copied_dy(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref + 1)); }
   double h_last = 0;         // the last accepted step of the Rosenbrock integrator
   // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
   // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
   double ct_atol = 1e-2;
+
+  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
+  double copied(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref)); }
+  double copied_dy(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref + 1)); }
 
   int add_node(double area) {
     nodes.push_back({});
@@ -229,25 +229,6 @@ struct ContinuousEngine::Impl {
       nodes[static_cast<size_t>(c.out_node)].inv_sc =
           1.0 / (facts.slope_v * (cap(nodes[static_cast<size_t>(c.out_node)]) + facts.cell_out_cap_f));
     cross.assign(static_cast<size_t>(net.n_layers()), std::vector<CtCrossings>(static_cast<size_t>(net.d())));
-    // Topological order of the states: a node after its input lines; a cell's charge after its
-    // candidate line, its output line after its charge.
-    const auto M = static_cast<Index>(nodes.size());
-    std::vector<std::vector<Index>> inputs(static_cast<size_t>(M) + cells.size());
-    for (Index i = 0; i < M; ++i) {
-      for (const Term& t : nodes[static_cast<size_t>(i)].in) inputs[static_cast<size_t>(i)].push_back(t.node);
-      if (nodes[static_cast<size_t>(i)].cell >= 0) inputs[static_cast<size_t>(i)].push_back(M + nodes[static_cast<size_t>(i)].cell);
-    }
-    for (size_t c = 0; c < cells.size(); ++c) inputs[static_cast<size_t>(M) + c].push_back(cells[c].in_node);
-    std::vector<int> mark(inputs.size(), 0);
-    const std::function<void(Index)> visit = [&](Index v) {
-      if (mark[static_cast<size_t>(v)] == 2) return;
-      if (mark[static_cast<size_t>(v)] == 1) throw Error("ct engine: the signal graph has a cycle");
-      mark[static_cast<size_t>(v)] = 1;
-      for (Index u : inputs[static_cast<size_t>(v)]) visit(u);
-      mark[static_cast<size_t>(v)] = 2;
-      order.push_back(v);
-    };
-    for (Index v = 0; v < static_cast<Index>(inputs.size()); ++v) visit(v);
     term_start.assign(1, 0);
     jac_start.assign(1, 0);
     for (const Node& n : nodes) {
@@ -265,6 +246,20 @@ struct ContinuousEngine::Impl {
       jac_col.push_back(c.in_node);
       jac_start.push_back(static_cast<int>(jac_col.size()));
     }
+    // Topological order of the states (a state's inputs are its Jacobian row's columns): a node
+    // after its input lines; a cell's charge after its candidate line, its output line after it.
+    const auto n_states = jac_start.size() - 1;
+    std::vector<int> mark(n_states, 0);
+    const std::function<void(Index)> visit = [&](Index v) {
+      const auto vi = static_cast<size_t>(v);
+      if (mark[vi] == 2) return;
+      if (mark[vi] == 1) throw Error("ct engine: the signal graph has a cycle");
+      mark[vi] = 1;
+      for (int e = jac_start[vi]; e < jac_start[vi + 1]; ++e) visit(jac_col[static_cast<size_t>(e)]);
+      mark[vi] = 2;
+      order.push_back(v);
+    };
+    for (size_t v = 0; v < n_states; ++v) visit(static_cast<Index>(v));
   }
 
   double input_at(int part, double t) const {
