@@ -1,5 +1,6 @@
 // Characterization of the continuous-time model's plain values on a technology, through ngspice:
 // the effective capacitance of a mirror line (a current step on a diode with one copy), the
+// current an idle line's copies carry, the
 // mirrors' gain error against current, and the switching charge of a cell (latency at two
 // overdrives, up and down).
 #include "experiments/ct_facts.hpp"
@@ -33,7 +34,8 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
   models::CtFacts f;
   f.w_ref_m = sizes.w_ref_m;
   f.l_m = sizes.l_m;
-  f.slope_v = 1.4 * 8.617333e-5 * (k.temperature_c + 273.15);  // n U_T; only n U_T C enters the model
+  f.thermal_v = 8.617333e-5 * (k.temperature_c + 273.15);
+  f.slope_v = 1.4 * f.thermal_v;  // n U_T; only n U_T C enters the model
   // A 10 % current step on a diode with one unity copy, for each polarity: the line relaxes with
   // time constant n U_T C / I; C = (effective capacitance per area) x (two device areas).
   for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
@@ -55,6 +57,24 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
     if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
     (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
         (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
+  }
+  // A line with no input: its diode rests at V_GS = 0 and a unity copy (drain at mid-supply)
+  // carries the floor its copies start from, per polarity.
+  for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
+    const pdk::Device ref{type, sizes.w_ref_m, sizes.l_m, 1, {}};
+    const bool n = type == pdk::Polarity::n;
+    const std::string rail = n ? "0" : "vdd";
+    const std::string deck = "* ct floor bench\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" +
+                             tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
+                             tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 " +
+                             format_number(k.vdd_v / 2) + "\n.end\n";
+    spice::Circuit c = session.load(deck);
+    c.transient({1e-6, 10e-6, 1e-6}, {"vo#branch"});
+    const double floor = std::abs(c.vector("vo#branch").back());
+    if (!(floor > 0 && floor < 1e-9))
+      throw Error("ct characterization: the floor of an idle " + std::string(n ? "NMOS" : "PMOS") + " line is " +
+                  format_number(floor) + " A, outside (0, 1 nA)");
+    (n ? f.floor_a : f.floor_p_a) = floor;
   }
   {
     // Mirror gain error left after the weight-to-width calibration (which divides by the mean gain

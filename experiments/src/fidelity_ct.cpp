@@ -22,27 +22,31 @@ namespace {
 
 // Every ct fact once: its JSON (and --ct-facts) name, where it lives, and whether /config carries
 // it as ct_<name> (the reference mirror's geometry is the generator's, not a measured fact).
+enum class Range { positive, non_negative, any };
 struct CtField {
   const char* name;
   double models::CtFacts::*value;
+  Range range = Range::non_negative;
   bool in_config = true;
 };
 const std::vector<CtField>& ct_fields() {
   using F = models::CtFacts;
   static const std::vector<CtField> fields{
-      {"slope_v", &F::slope_v},
+      {"slope_v", &F::slope_v, Range::positive},
       {"cap_per_area_f_m2", &F::cap_per_area_f_m2},
       {"cap_per_area_p_f_m2", &F::cap_per_area_p_f_m2},
-      {"w_ref_m", &F::w_ref_m, false},
-      {"l_m", &F::l_m, false},
-      {"floor_a", &F::floor_a},
+      {"w_ref_m", &F::w_ref_m, Range::positive, false},
+      {"l_m", &F::l_m, Range::positive, false},
+      {"floor_a", &F::floor_a, Range::positive},
+      {"floor_p_a", &F::floor_p_a, Range::positive},
+      {"thermal_v", &F::thermal_v, Range::positive},
       {"cell_q_up_c", &F::cell_q_up_c},
       {"cell_q_down_c", &F::cell_q_down_c},
       {"cell_out_cap_f", &F::cell_out_cap_f},
-      {"mirror_slope_n", &F::mirror_slope_n},
-      {"mirror_slope_p", &F::mirror_slope_p},
-      {"mirror_slope_pline", &F::mirror_slope_pline},
-      {"mirror_ref_a", &F::mirror_ref_a}};
+      {"mirror_slope_n", &F::mirror_slope_n, Range::any},  // gain errors have either sign
+      {"mirror_slope_p", &F::mirror_slope_p, Range::any},
+      {"mirror_slope_pline", &F::mirror_slope_pline, Range::any},
+      {"mirror_ref_a", &F::mirror_ref_a, Range::positive}};
   return fields;
 }
 
@@ -77,9 +81,11 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
       for (const CtField& c : fields) known += std::string(" ") + c.name;
       throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known + ")");
     }
-    const bool is_slope = key.rfind("mirror_slope_", 0) == 0;  // gain errors have either sign
-    if (!value.is_number() || !std::isfinite(value.get<double>()) || (!is_slope && !(value.get<double>() >= 0)))
-      throw InputError("ct facts '" + file + "': " + key + " must be a " + (is_slope ? "finite" : "non-negative") +
+    const double v = value.is_number() ? value.get<double>() : std::nan("");
+    const bool ok = std::isfinite(v) && (at->range == Range::any || (at->range == Range::positive ? v > 0 : v >= 0));
+    if (!ok)
+      throw InputError("ct facts '" + file + "': " + key + " must be a " +
+                       (at->range == Range::any ? "finite" : at->range == Range::positive ? "positive" : "non-negative") +
                        " number");
     f.*at->value = value.get<double>();
   }

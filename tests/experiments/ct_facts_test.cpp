@@ -26,7 +26,8 @@ TEST(CtFacts, RoundTripAndOverridesNameTheFileAndField) {
   EXPECT_EQ(g.mirror_slope_p, -0.005);
   for (const auto& [text, part] : std::vector<std::pair<std::string, std::string>>{
            {R"({"cell_q": 1})", "unknown field 'cell_q'"},
-           {R"({"floor_a": -1})", "floor_a must be a non-negative number"},
+           {R"({"floor_a": 0})", "floor_a must be a positive number"},  // a line rests at ln floor
+           {R"({"cell_q_up_c": -1})", "cell_q_up_c must be a non-negative number"},
            {R"({"mirror_slope_n": "x"})", "mirror_slope_n must be a finite number"},
            {R"([1, 2])", "must be a JSON object"},
            {R"({"floor_a": )", "is not valid JSON"}}) {

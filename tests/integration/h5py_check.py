@@ -171,6 +171,10 @@ def check_engines(path):
             assert f["config"].attrs[key] > 0, key
         # Measured on generic180: a PMOS mirror's gain falls as its current grows.
         assert -0.05 < f["config"].attrs["ct_mirror_slope_p"] < 0, f["config"].attrs["ct_mirror_slope_p"]
+        # Idle lines: a reference device at V_GS = 0 carries pA (generic180: NMOS 2.4, PMOS 0.95),
+        # measured, not the model's 1 pA default.
+        for key in ("ct_floor_a", "ct_floor_p_a"):
+            assert 0.1e-12 < f["config"].attrs[key] < 50e-12 and f["config"].attrs[key] != 1e-12, key
         unit = f["config"].attrs["unit_current"]
         assert f["ct/logits"].attrs["units"] == "model units"
         assert f["ct/layer1/state"].shape == f["hw/layer1/state"].shape

@@ -62,19 +62,47 @@ TEST(ContinuousEngine, OnSlowFramesItSettlesToTheDiscreteModel) {
   }
 }
 
+// An idle line rests at V_GS = 0, where its copies carry the floor I_0 (CtFacts::floor_a,
+// floor_p_a), and a line switched on starts from there: the higher the floor, the less charge
+// to move before the current gets going.
+TEST(ContinuousEngine, IdleLinesRestAtTheirFloorAndSwitchOnFromIt) {
+  const Network net = cell();
+  const auto with_floor = [](double i0) {
+    CtFacts f = facts();
+    f.floor_a = f.floor_p_a = i0;
+    return f;
+  };
+  const auto axis = core::FrameAxis::with_period(20e-3);
+  std::vector<double> low_at, high_at;
+  const auto low = run(net, with_floor(0.1e-12), axis, {0.0, 0.73}, &low_at);
+  const auto high = run(net, with_floor(10e-12), axis, {0.0, 0.73}, &high_at);
+  // No input: the candidate is the floor passed down the chain of lines (with no bias the rest
+  // state scales with the floor), 100 times as large.
+  const double ratio = high[0].layers[0].candidate(0, 0) / low[0].layers[0].candidate(0, 0);
+  EXPECT_NEAR(ratio, 100, 5);
+  EXPECT_LT(high[0].layers[0].candidate(0, 0), 0.05);  // still a small fraction of the 0.5 unit threshold
+  // Then the same step switches the cell on, sooner from the higher floor.
+  ASSERT_GT(low_at[1], 0);
+  ASSERT_GT(high_at[1], 0);
+  EXPECT_LT(high_at[1], low_at[1] - 0.2e-3) << high_at[1] << " " << low_at[1];
+}
+
 // The mirrors' gain error (CtFacts::mirror_slope_*): from the input to the candidate the single
 // cell's signal passes three PMOS copies (pre-projection, the ReLU node, the candidate mirror),
 // each fed by a p-line that carries the current before it, so with slope k on PMOS copies only
 // the settled candidate is f(f(f(x))), f(I) = I (1 + k ln(I / I_ref)) (I_ref = one model unit).
 TEST(ContinuousEngine, MirrorGainErrorCompoundsAlongThePath) {
   const Network net = cell();
-  CtFacts f = facts();
+  // Lines with no floor to speak of, so that the closed form below holds.
+  CtFacts none = facts();
+  none.floor_a = none.floor_p_a = 1e-18;
+  CtFacts f = none;
   f.mirror_slope_p = -0.01;
   f.mirror_ref_a = net.unit_current_a;
   const std::vector<double> xs{0.2, 1.2, 0.05};
   const auto ct = run(net, f, core::FrameAxis::with_period(20e-3), xs);
-  // Against the same model without the error, so that the off floors of the lines cancel.
-  const auto ideal = run(net, facts(), core::FrameAxis::with_period(20e-3), xs);
+  // Against the same model without the error.
+  const auto ideal = run(net, none, core::FrameAxis::with_period(20e-3), xs);
   const auto gain = [&](double i) { return i * (1 + f.mirror_slope_p * std::log(i)); };
   for (size_t k = 0; k < xs.size(); ++k) {
     const double expected = gain(gain(gain(xs[k])));
