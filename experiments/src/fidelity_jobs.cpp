@@ -29,8 +29,9 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
     // The ct model's facts at the run's own conditions (it predicts this corner), with the cells
     // biased as calibrated.
     const json& at = r.at("ct_at");
-    const pdk::Conditions run{at.at("corner"), at.at("temperature"), at.at("vdd")};
-    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, run, c.options.cell)));
+    models::CircuitOptions options = c.options;
+    options.conditions = {at.at("corner"), at.at("temperature"), at.at("vdd")};
+    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, options)));
   }
 }
 

@@ -46,9 +46,8 @@ std::string lockstep_netlist(const models::CircuitModel& c, const pdk::Technolog
   return s + tail(c) + ".end\n";
 }
 
-std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technology& tech,
-                               const pdk::Conditions& k, const core::Matrix& x,
-                               const core::FrameAxis& axis, const std::string& data_file) {
+std::string driven_netlist(const models::CircuitModel& c, const pdk::Technology& tech, const pdk::Conditions& k,
+                           const core::Matrix& x, const core::FrameAxis& axis) {
   std::string s = head(c, tech, k);
   const core::Index n = x.rows();
   for (size_t i = 0; i < c.inputs.size(); ++i) {
@@ -66,7 +65,14 @@ std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technol
       }
     s += pwl + ")\n";
   }
-  s += tail(c);
+  return s + tail(c);
+}
+
+std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technology& tech,
+                               const pdk::Conditions& k, const core::Matrix& x,
+                               const core::FrameAxis& axis, const std::string& data_file) {
+  std::string s = driven_netlist(c, tech, k, x, axis);
+  const core::Index n = x.rows();
   std::string probes;
   for (const auto& l : c.ports.layers) {
     for (const auto& p : l.candidate) probes += " " + p;

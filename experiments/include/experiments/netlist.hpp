@@ -27,6 +27,12 @@ Calibrated calibrated_options(spice::Session& session, const pdk::Technology& te
 std::string lockstep_netlist(const models::CircuitModel& circuit, const pdk::Technology& tech,
                              const pdk::Conditions& conditions);
 
+// The circuit with its inputs as PWL of `inputs` [N, n_in] on the frame axis, and its initial
+// conditions; no analysis, no .end.
+std::string driven_netlist(const models::CircuitModel& circuit, const pdk::Technology& tech,
+                           const pdk::Conditions& conditions, const core::Matrix& inputs,
+                           const core::FrameAxis& axis);
+
 // A netlist `ngspice -b` runs as is: inputs as PWL of `inputs` [N, n_in] on the frame axis, the
 // transient of DESIGN.md section 4, and a control block that writes every probe with wrdata to
 // `data_file` and quits.
