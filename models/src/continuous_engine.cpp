@@ -571,8 +571,6 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
     out.logits(0, j) = (pos - neg) / u;
   }
   m.integrate(sample, end);
-  if (std::getenv("BMRU_CROSS"))
-    for (auto& layer : m.cross) for (auto& c : layer) if (c.count) fprintf(stderr, "CROSS k=%lld first=%.6f count=%lld\n", (long long)m.k, c.first_s, c.count);
   ++m.k;
 }
 
