@@ -1,7 +1,8 @@
 // Characterization of the continuous-time model's plain values on a technology, through ngspice:
 // the effective capacitance of a mirror line (a current step on a diode with one copy), the
-// current an idle line's copies carry, the mirrors' gain error against current, and the switching
-// charges of a cell (fitted so that the model's latencies match SPICE's in a one-cell network).
+// current an idle line's copies carry, the mirrors' gain error against current, and (fitted so that
+// the model's latencies match SPICE's in a one-cell network) the lines' capacitance in context and
+// the switching charges of a cell.
 #include "experiments/ct_facts.hpp"
 
 #include <algorithm>
@@ -28,17 +29,17 @@ double crossing(const std::vector<double>& t, const std::vector<double>& v, doub
   return std::nan("");
 }
 
-// The cell's switching charges Q_up and Q_down, fitted in context: a one-cell network (band
-// [0.5, 0.7] nA, alpha 0.7 nA) whose input steps past each threshold by a small and a large
-// overdrive (0.07 / 0.28 nA up, 0.05 / 0.2 nA down), through SPICE and through the ct model with
-// the facts measured so far; each charge is set so that the model's latencies in its direction
-// match SPICE's on average. The fitted charges are effective values: they also take up what the
-// model gets wrong about the lines' delay in context. (Fitted on a bench that steps current
-// straight into the cell, latency = Q / overdrive + delay, generic180 tt gave Q_up 8.7 fC and
-// Q_down 15 fC against 0.8 and 9.9 fC here, and ct switched 0.1-0.14 ms late at small
-// overdrives in a network, where the candidate arrives through its lines.)
-void fit_switching_charges(spice::Session& session, const pdk::Technology& tech, const models::CircuitOptions& options,
-                           models::CtFacts& f) {
+// Fitted in context: a one-cell network (band [0.5, 0.7] nA, alpha 0.7 nA) whose input steps
+// past each threshold by a small and a large overdrive (0.07 / 0.28 nA up, 0.05 / 0.2 nA down),
+// through SPICE and through the ct model with the facts measured so far. For a scale of every
+// line's capacitance, Q_up and Q_down are set so that the model's mean latency in their direction
+// matches SPICE's; the scale is the one whose four latencies then match best (least squares): the
+// overdrives tell the cell's charge (latency ~ Q / overdrive) from the lines' delay. (Fitted on a
+// bench that steps current straight into the cell, latency = Q / overdrive + delay, the charges
+// made ct switch 0.1-0.14 ms late at small overdrives in a network; with the charges alone fitted
+// here, Q_up came out at 0.8 fC and ct switched layer-2 cells on glitches SPICE's cells ignore.)
+void fit_in_context(spice::Session& session, const pdk::Technology& tech, const models::CircuitOptions& options,
+                    models::CtFacts& f) {
   core::Network net;
   net.unit_current_a = 1e-9;
   const auto one = [](double v) { return core::Matrix::Constant(1, 1, v); };
@@ -55,7 +56,7 @@ void fit_switching_charges(spice::Session& session, const pdk::Technology& tech,
   const std::vector<double> levels{0.3, 0.3, 0.77, 0.77, 0.45, 0.45, 0.98, 0.98, 0.3, 0.3};
   core::Matrix x(static_cast<core::Index>(levels.size()), 1);
   for (size_t i = 0; i < levels.size(); ++i) x(static_cast<core::Index>(i), 0) = levels[i];
-  const std::vector<core::Index> up{2, 6}, down{4, 8};  // the frames whose step switches the cell
+  const std::vector<core::Index> up{2, 6}, down{4, 8}, all{2, 4, 6, 8};  // the frames whose step switches it
   const auto axis = core::FrameAxis::with_period(10e-3);
   const double T = axis.period_s, half = 0.35e-9;
 
@@ -64,40 +65,71 @@ void fit_switching_charges(spice::Session& session, const pdk::Technology& tech,
   const std::string probe = circuit.ports.layers.at(0).state.at(0);
   c.transient({10e-6, axis.stop_time(x.rows()), 5e-6}, {probe});
   const auto t = c.vector("time");
-  auto v = c.vector(probe);
+  const auto v = c.vector(probe);
   std::vector<double> hw(static_cast<size_t>(x.rows()), std::nan(""));
-  for (core::Index k : {up[0], down[0], up[1], down[1]}) {
+  for (core::Index k : all) {
     const double at = crossing(t, v, static_cast<double>(k) * T, half);
     if (!(at < static_cast<double>(k + 1) * T))
       throw Error("ct characterization: the one-cell network did not switch in frame " + std::to_string(k));
     hw[static_cast<size_t>(k)] = at - static_cast<double>(k) * T;
   }
-  // The ct model's latencies minus SPICE's, averaged over `frames` (increasing in the charges).
+  // The ct model's latency minus SPICE's in each of `frames`.
   const auto late = [&](const models::CtFacts& g, const std::vector<core::Index>& frames) {
     models::ContinuousEngine e(net, g, axis);
     e.reset(x.row(0));
-    double sum = 0;
-    core::Frame out;
+    std::vector<double> out;
+    core::Frame frame;
     for (core::Index k = 0; k < x.rows(); ++k) {
-      e.step(x.row(k), out);
+      e.step(x.row(k), frame);
       if (std::find(frames.begin(), frames.end(), k) == frames.end()) continue;
       const auto& cross = e.crossings()[0][0];
-      sum += (cross.count > 0 ? cross.first_s : T) - hw[static_cast<size_t>(k)];
+      out.push_back((cross.count > 0 ? cross.first_s : T) - hw[static_cast<size_t>(k)]);
     }
-    return sum / static_cast<double>(frames.size());
+    return out;
   };
-  // Bisection in ln Q over 1e-18 .. 1e-12 C, up then down then up again (they barely interact).
-  for (double models::CtFacts::*q : {&models::CtFacts::cell_q_up_c, &models::CtFacts::cell_q_down_c,
-                                     &models::CtFacts::cell_q_up_c}) {
-    const auto& frames = q == &models::CtFacts::cell_q_up_c ? up : down;
-    double lo = std::log(1e-18), hi = std::log(1e-12);
-    for (int it = 0; it < 40; ++it) {
-      const double mid = 0.5 * (lo + hi);
-      f.*q = std::exp(mid);
-      (late(f, frames) > 0 ? hi : lo) = mid;
+  const auto mean = [](const std::vector<double>& d) {
+    double s = 0;
+    for (double e : d) s += e / static_cast<double>(d.size());
+    return s;
+  };
+  // The charges for a capacitance scale (bisection in ln Q over 1e-18 .. 1e-12 C, up then down
+  // then up again: they barely interact); returns the sum of squared latency errors.
+  const auto fit_charges = [&](models::CtFacts& g) {
+    for (double models::CtFacts::*q : {&models::CtFacts::cell_q_up_c, &models::CtFacts::cell_q_down_c,
+                                       &models::CtFacts::cell_q_up_c}) {
+      const auto& frames = q == &models::CtFacts::cell_q_up_c ? up : down;
+      double lo = std::log(1e-18), hi = std::log(1e-12);
+      for (int it = 0; it < 30; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        g.*q = std::exp(mid);
+        (mean(late(g, frames)) > 0 ? hi : lo) = mid;
+      }
+      g.*q = std::exp(0.5 * (lo + hi));
     }
-    f.*q = std::exp(0.5 * (lo + hi));
+    double sum = 0;
+    for (double e : late(g, all)) sum += e * e;
+    return sum;
+  };
+  // Golden-section search of the scale over 0.4 .. 2.5 (in ln).
+  const auto error_at = [&](double ln_scale) {
+    models::CtFacts g = f;
+    g.line_cap_scale = std::exp(ln_scale);
+    return fit_charges(g);
+  };
+  const double r = 0.5 * (std::sqrt(5.0) - 1);
+  double a = std::log(0.4), b = std::log(2.5);
+  double x1 = b - r * (b - a), x2 = a + r * (b - a), e1 = error_at(x1), e2 = error_at(x2);
+  for (int it = 0; it < 14; ++it) {
+    if (e1 < e2) {
+      b = x2, x2 = x1, e2 = e1;
+      x1 = b - r * (b - a), e1 = error_at(x1);
+    } else {
+      a = x1, x1 = x2, e1 = e2;
+      x2 = a + r * (b - a), e2 = error_at(x2);
+    }
   }
+  f.line_cap_scale = std::exp(0.5 * (a + b));
+  fit_charges(f);
 }
 
 }  // namespace
@@ -175,7 +207,7 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
     f.mirror_slope_p = slope(pdk::Polarity::p, models::Destination::nmos_diode);
     f.mirror_slope_pline = slope(pdk::Polarity::n, models::Destination::pmos_diode);
   }
-  fit_switching_charges(session, tech, options, f);
+  fit_in_context(session, tech, options, f);
   return f;
 }
 

@@ -35,6 +35,7 @@ const std::vector<CtField>& ct_fields() {
       {"slope_v", &F::slope_v, Range::positive},
       {"cap_per_area_f_m2", &F::cap_per_area_f_m2},
       {"cap_per_area_p_f_m2", &F::cap_per_area_p_f_m2},
+      {"line_cap_scale", &F::line_cap_scale, Range::positive},
       {"w_ref_m", &F::w_ref_m, Range::positive, false},
       {"l_m", &F::l_m, Range::positive, false},
       {"floor_a", &F::floor_a, Range::positive},

@@ -231,7 +231,9 @@ struct ContinuousEngine::Impl {
     }
     diode_n = facts.slope_v / facts.thermal_v;
     for (auto& n : nodes) n.ln_floor = std::log(n.pmos ? facts.floor_p_a : facts.floor_a);
-    const auto cap = [&](const Node& n) { return (n.pmos ? facts.cap_per_area_p_f_m2 : facts.cap_per_area_f_m2) * n.area_m2; };
+    const auto cap = [&](const Node& n) {
+      return facts.line_cap_scale * (n.pmos ? facts.cap_per_area_p_f_m2 : facts.cap_per_area_f_m2) * n.area_m2;
+    };
     for (auto& n : nodes) n.inv_sc = 1.0 / (facts.slope_v * cap(n));
     for (auto& c : cells)  // the output line also carries the cell's own devices
       nodes[static_cast<size_t>(c.out_node)].inv_sc =

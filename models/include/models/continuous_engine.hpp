@@ -34,6 +34,7 @@ struct CtFacts {
   double slope_v = 1.4 * 0.025852;   // n U_T (V)
   double cap_per_area_f_m2 = 2.5e-3;   // effective capacitance per device area of an NMOS line
   double cap_per_area_p_f_m2 = 2.5e-3; // the same for a PMOS line (p-lines, cell outputs)
+  double line_cap_scale = 1;           // every line's capacitance in a network over the bench's
   double w_ref_m = 4e-6, l_m = 16e-6;  // reference mirror device (MirrorSizes)
   // A line with no input: its copies' current per reference width (the diode at V_GS = 0), for
   // an NMOS and a PMOS line; U_T sets the diode's own current near that floor.
