@@ -30,14 +30,15 @@ double crossing(const std::vector<double>& t, const std::vector<double>& v, doub
 }
 
 // Fitted in context: a one-cell network (band [0.5, 0.7] nA, alpha 0.7 nA) whose input steps
-// past each threshold by a small and a large overdrive (0.07 / 0.28 nA up, 0.05 / 0.2 nA down),
+// past each threshold by three overdrives (0.07, 0.28, 0.02 nA up; 0.05, 0.2, 0.02 nA down),
 // through SPICE and through the ct model with the facts measured so far. For a scale of every
 // line's capacitance, Q_up and Q_down are set so that the model's mean latency in their direction
-// matches SPICE's; the scale is the one whose four latencies then match best (least squares): the
+// matches SPICE's; the scale is the one whose six latencies then match best (least squares): the
 // overdrives tell the cell's charge (latency ~ Q / overdrive) from the lines' delay. (Fitted on a
 // bench that steps current straight into the cell, latency = Q / overdrive + delay, the charges
-// made ct switch 0.1-0.14 ms late at small overdrives in a network; with the charges alone fitted
-// here, Q_up came out at 0.8 fC and ct switched layer-2 cells on glitches SPICE's cells ignore.)
+// made ct switch 0.1-0.14 ms late at small overdrives in a network. With the charges alone fitted
+// here, Q_up came out at 0.8 fC and ct switched cells on candidates a few pA past the threshold
+// that SPICE's cells did not follow within a frame; without the 0.02 nA steps, 3 fC.)
 void fit_in_context(spice::Session& session, const pdk::Technology& tech, const models::CircuitOptions& options,
                     models::CtFacts& f) {
   core::Network net;
@@ -53,10 +54,10 @@ void fit_in_context(spice::Session& session, const pdk::Technology& tech, const 
   layer.post = {one(1.0), core::Vector::Zero(1)};
   net.layers.push_back(layer);
   net.fc = {one(1.0), core::Vector::Zero(1)};
-  const std::vector<double> levels{0.3, 0.3, 0.77, 0.77, 0.45, 0.45, 0.98, 0.98, 0.3, 0.3};
+  const std::vector<double> levels{0.3, 0.3, 0.77, 0.77, 0.45, 0.45, 0.98, 0.98, 0.3, 0.3, 0.72, 0.72, 0.48, 0.48};
   core::Matrix x(static_cast<core::Index>(levels.size()), 1);
   for (size_t i = 0; i < levels.size(); ++i) x(static_cast<core::Index>(i), 0) = levels[i];
-  const std::vector<core::Index> up{2, 6}, down{4, 8}, all{2, 4, 6, 8};  // the frames whose step switches it
+  const std::vector<core::Index> up{2, 6, 10}, down{4, 8, 12}, all{2, 4, 6, 8, 10, 12};  // the frames whose step switches it
   const auto axis = core::FrameAxis::with_period(10e-3);
   const double T = axis.period_s, half = 0.35e-9;
 

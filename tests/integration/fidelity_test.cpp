@@ -60,10 +60,11 @@ TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
   EXPECT_NE(bad.text.find("--ramp"), std::string::npos) << bad.text;
 }
 
-// The ct cell's switching charges are fitted against SPICE in a one-cell network at overdrives
-// of 0.07 / 0.28 nA (up) and 0.05 / 0.2 nA (down); at overdrives it was not fitted on (0.14 up,
-// 0.1 down) its switching latencies must still match SPICE's. (With charges fitted on a bench
-// that steps current straight into the cell, ct was 17 % late here.)
+// The ct cell's switching charges and the lines' capacitance scale are fitted against SPICE in a
+// one-cell network at overdrives of 0.02 / 0.07 / 0.28 nA (up) and 0.02 / 0.05 / 0.2 nA (down);
+// at overdrives it was not fitted on (0.14 up, 0.1 down) its switching latencies must still match
+// SPICE's. (With charges fitted on a bench that steps current straight into the cell, ct was
+// 17 % late here.)
 TEST(Fidelity, ContinuousTimeLatenciesMatchSpiceAtOverdrivesNotFittedOn) {
   test::TempDir dir;
   std::ofstream(dir / "cell.json") << R"({"model": {"format": "bmru-model/1", "n_in": 1, "d": 1, "n_layers": 1,
