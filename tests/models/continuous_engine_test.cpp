@@ -87,6 +87,25 @@ TEST(ContinuousEngine, IdleLinesRestAtTheirFloorAndSwitchOnFromIt) {
   EXPECT_LT(high_at[1], low_at[1] - 0.2e-3) << high_at[1] << " " << low_at[1];
 }
 
+// CtFacts::line_cap_scale scales every line's capacitance, so every line's delay; the cell's own
+// switching time Q / overdrive stays.
+TEST(ContinuousEngine, LineCapScaleScalesTheLinesDelay) {
+  const Network net = cell();
+  const auto axis = core::FrameAxis::with_period(20e-3);
+  CtFacts f = facts();
+  f.cell_q_up_c = 1e-18;  // switching is all line delay
+  std::vector<double> full, half;
+  run(net, f, axis, {0.3, 1.0}, &full);
+  f.line_cap_scale = 0.5;
+  run(net, f, axis, {0.3, 1.0}, &half);
+  ASSERT_GT(full[1], 0);
+  ASSERT_GT(half[1], 0);
+  // Measured from when the ramping input (0.2 ms, 1 % of the period) passes the threshold: the
+  // rest is the lines' delay.
+  const double t_in = 0.2e-3 * (0.7 - 0.3) / (1.0 - 0.3);
+  EXPECT_NEAR(half[1] - t_in, 0.5 * (full[1] - t_in), 0.2 * (full[1] - t_in)) << half[1] << " " << full[1];
+}
+
 // The mirrors' gain error (CtFacts::mirror_slope_*): from the input to the candidate the single
 // cell's signal passes three PMOS copies (pre-projection, the ReLU node, the candidate mirror),
 // each fed by a p-line that carries the current before it, so with slope k on PMOS copies only
