@@ -181,6 +181,17 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
 
 }  // namespace
 
+const char* const kFirstCrossingText =
+    "when each cell's output current first crossed alpha/2 in each frame: seconds from the frame start "
+    "(columns: layer-major, cell); NaN where it did not cross";
+
+std::vector<double> first_crossing_row(const std::vector<std::vector<core::Crossings>>& crossings) {
+  std::vector<double> row;
+  for (const auto& layer : crossings)
+    for (const core::Crossings& c : layer) row.push_back(c.count > 0 ? c.first_offset_s : std::nan(""));
+  return row;
+}
+
 FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
@@ -284,6 +295,15 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const char* blocks[4] = {"cells", "feedforward", "bias", "total"};
   std::vector<core::SeriesWriter> power;
   for (const char* b : blocks) power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
+  // When each cell's output first crossed alpha/2 in each frame, for hw (and ct).
+  const auto add_first_crossings = [&](const std::string& engine) {
+    core::SeriesWriter w = file.add_rows(engine + "/first_crossing", S, N, net.n_layers() * net.d(), "s");
+    file.set_attr("/" + engine + "/first_crossing", {"description", std::string(kFirstCrossingText)});
+    return w;
+  };
+  core::SeriesWriter hw_first = add_first_crossings("hw");
+  std::optional<core::SeriesWriter> ct_first;
+  if (o.ct) ct_first = add_first_crossings("ct");
   std::optional<core::SeriesWriter> waves;
   if (o.waveform_points > 0) {
     waves = file.add_rows("hw/waveforms/state", S, N * o.waveform_points, net.n_layers() * net.d(), "A");
@@ -383,6 +403,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (size_t c = 0, at = 1 + P + sw_width + n_sup; c < cells; ++c, at += 2)
       crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
     comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
+    hw_first.write(s, static_cast<core::Index>(r[0]), first_crossing_row(crossings));
     if (wave > 0 && waves) {
       // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
       // size of the frame traces and would dominate the pending block's memory.
@@ -418,6 +439,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
       ct_s += r[at + 1];
       ct_sw->add(s, k, c, w);
       ct_sw->add_crossings(s, k, cc);
+      ct_first->write(s, k, first_crossing_row(cc));
       // ct as the reference of the hardware: its states as the discrete levels they stand for.
       core::Frame cd = c;
       for (size_t l = 0; l < cd.layers.size(); ++l)

@@ -132,6 +132,8 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   core::InputsWriter inputs = file.add_inputs(shape);
   core::TraceWriter sw = file.add_traces("sw", shape, "model units");
   core::TraceWriter ct = file.add_traces("ct", shape, "model units");
+  core::SeriesWriter ct_first = file.add_rows("ct/first_crossing", S, N, net.n_layers() * net.d(), "s");
+  file.set_attr("/ct/first_crossing", {"description", std::string(kFirstCrossingText)});
   core::Comparator comparator(net, S);
   FidelityResult result;
   std::vector<core::Decision> ct_dec, sw_dec;
@@ -168,6 +170,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
       for (size_t l = 0; l < cr.size(); ++l)
         for (const auto& q : engine.crossings()[l]) cr[l].push_back({static_cast<core::Index>(q.count), q.first_s});
       comparator.add_crossings(s, k, cr);
+      ct_first.write(s, k, first_crossing_row(cr));
       cv.add(c.logits.row(0));
       sv.add(w.logits.row(0));
       prev = c;

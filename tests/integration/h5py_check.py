@@ -79,6 +79,25 @@ def check_netlist(path):
         assert rows[1]["kind"].decode() == "pruned" and rows[1]["instance"].decode() == ""
 
 
+def check_first_crossing(f, engine, state1, state2):
+    """/<engine>/first_crossing: [S, N, cells] seconds into the frame or NaN, and a crossing in
+    (nearly) every frame whose sampled state differs from the previous frame's."""
+    T = f["config"].attrs["frame_period"]
+    x = f[engine + "/first_crossing"][...]
+    assert f[engine + "/first_crossing"].attrs["units"] == "s"
+    S, N, _ = f["inputs"].shape
+    assert x.shape == (S, N, 8), x.shape
+    seen = x[~np.isnan(x)]
+    assert seen.size > 0 and np.all((seen >= 0) & (seen < T)), seen
+    changed = crossed = 0
+    for l, st in ((1, state1), (2, state2)):
+        on = st > np.abs(f[f"model/layer{l}/alphas"][...]) / 2
+        flip = on[:, 1:] != on[:, :-1]
+        changed += flip.sum()
+        crossed += (flip & ~np.isnan(x[:, 1:, (l - 1) * 4:l * 4])).sum()
+    assert changed > 0 and crossed >= 0.8 * changed, (engine, changed, crossed)
+
+
 def check_fidelity(path):
     """The file layout of a fidelity run, and its metrics recomputed from the stored traces."""
     with h5py.File(path, "r") as f:
@@ -95,6 +114,7 @@ def check_fidelity(path):
         for block in ("cells", "feedforward", "bias", "total"):
             p = f["hw/power/" + block][...]
             assert p.shape == (S, N) and np.all(p > 0), block
+        check_first_crossing(f, "hw", f["hw/layer1/state"][...] / unit, f["hw/layer2/state"][...] / unit)
         agree = total = 0
         for l in (1, 2):
             alpha = np.abs(f[f"model/layer{l}/alphas"][...])
@@ -177,6 +197,7 @@ def check_engines(path):
             assert 0.1e-12 < f["config"].attrs[key] < 50e-12 and f["config"].attrs[key] != 1e-12, key
         unit = f["config"].attrs["unit_current"]
         assert f["ct/logits"].attrs["units"] == "model units"
+        check_first_crossing(f, "ct", f["ct/layer1/state"][...], f["ct/layer2/state"][...])
         assert f["ct/layer1/state"].shape == f["hw/layer1/state"].shape
         for pair in ("ct_vs_sw", "hw_vs_ct"):
             assert 0 <= f[f"metrics/{pair}"].attrs["state_agreement"] <= 1, pair
