@@ -144,45 +144,45 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
   f.l_m = sizes.l_m;
   f.thermal_v = 8.617333e-5 * (k.temperature_c + 273.15);
   f.slope_v = 1.4 * f.thermal_v;  // n U_T; only n U_T C enters the model
-  // A 10 % current step on a diode with one unity copy, for each polarity: the line relaxes with
-  // time constant n U_T C / I; C = (effective capacitance per area) x (two device areas).
-  for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
-    const pdk::Device ref{type, sizes.w_ref_m, sizes.l_m, 1, {}};
-    const bool n = type == pdk::Polarity::n;
-    const double i1 = 0.9e-9, i2 = 1e-9, t_step = 1e-3;
-    const std::string rail = n ? "0" : "vdd";
-    std::string deck = "* ct line bench\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" +
-                       (n ? "Iin 0 n" : "Iin n 0") + " pwl(0 " + format_number(i1) + " " + format_number(t_step) + " " +
-                       format_number(i1) + " " + format_number(t_step + 1e-6) + " " + format_number(i2) + ")\n" +
-                       tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
-                       tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 0.9\n.end\n";
-    spice::Circuit c = session.load(deck);
-    c.transient({10e-6, 6e-3, 2e-6}, {"vo#branch"});
-    const auto t = c.vector("time");
-    auto v = c.vector("vo#branch");
-    for (auto& x : v) x = std::abs(x);
-    const double t63 = crossing(t, v, t_step, v.front() + 0.632 * (v.back() - v.front()));
-    if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
-    (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
-        (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
-  }
-  // A line with no input: its diode rests at V_GS = 0 and a unity copy (drain at mid-supply)
-  // carries the floor its copies start from, per polarity.
   for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
     const pdk::Device ref{type, sizes.w_ref_m, sizes.l_m, 1, {}};
     const bool n = type == pdk::Polarity::n;
     const std::string rail = n ? "0" : "vdd";
-    const std::string deck = "* ct floor bench\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" +
-                             tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
-                             tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 " +
-                             format_number(k.vdd_v / 2) + "\n.end\n";
-    spice::Circuit c = session.load(deck);
-    c.transient({1e-6, 10e-6, 1e-6}, {"vo#branch"});
-    const double floor = std::abs(c.vector("vo#branch").back());
-    if (!(floor > 0 && floor < 1e-9))
-      throw Error("ct characterization: the floor of an idle " + std::string(n ? "NMOS" : "PMOS") + " line is " +
-                  format_number(floor) + " A, outside (0, 1 nA)");
-    (n ? f.floor_a : f.floor_p_a) = floor;
+    // A reference line: diode d on node n, one unity copy into `out` held at v_out, and `source`.
+    const auto line_deck = [&](const std::string& title, const std::string& source, double v_out) {
+      return "* " + title + "\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" + source +
+             tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
+             tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 " + format_number(v_out) + "\n.end\n";
+    };
+    {
+      // A 10 % current step: the line relaxes with time constant n U_T C / I; C = (effective
+      // capacitance per area) x (two device areas).
+      const double i1 = 0.9e-9, i2 = 1e-9, t_step = 1e-3;
+      spice::Circuit c = session.load(line_deck(
+          "ct line bench", std::string(n ? "Iin 0 n" : "Iin n 0") + " pwl(0 " + format_number(i1) + " " +
+                               format_number(t_step) + " " + format_number(i1) + " " + format_number(t_step + 1e-6) +
+                               " " + format_number(i2) + ")\n",
+          0.9));
+      c.transient({10e-6, 6e-3, 2e-6}, {"vo#branch"});
+      const auto t = c.vector("time");
+      auto v = c.vector("vo#branch");
+      for (auto& x : v) x = std::abs(x);
+      const double t63 = crossing(t, v, t_step, v.front() + 0.632 * (v.back() - v.front()));
+      if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
+      (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
+          (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
+    }
+    {
+      // No input: the diode rests at V_GS = 0 and the copy (drain at mid-supply) carries the floor
+      // the line's copies start from.
+      spice::Circuit c = session.load(line_deck("ct floor bench", "", k.vdd_v / 2));
+      c.transient({1e-6, 10e-6, 1e-6}, {"vo#branch"});
+      const double floor = std::abs(c.vector("vo#branch").back());
+      if (!(floor > 0 && floor < 1e-9))
+        throw Error("ct characterization: the floor of an idle " + std::string(n ? "NMOS" : "PMOS") + " line is " +
+                    format_number(floor) + " A, outside (0, 1 nA)");
+      (n ? f.floor_a : f.floor_p_a) = floor;
+    }
   }
   {
     // Mirror gain error left after the weight-to-width calibration (which divides by the mean gain
