@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev
   libssl-dev python3-h5py python3-numpy python3-matplotlib locales
+  libsndfile1-dev libsoxr-dev libfftw3-dev libespeak-ng-dev espeak-ng-data python3-scipy
   time bc
 )
 

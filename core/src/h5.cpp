@@ -1,5 +1,7 @@
 #include "h5.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include "core/errors.hpp"
@@ -77,6 +79,15 @@ std::string class_name(H5T_class_t c) {
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 Id utf8_vlen_string() {
   Id t(H5Tcopy(H5T_C_S1));
@@ -330,6 +341,80 @@ void write_object_attr(hid_t obj, const std::string& path, const std::string& ob
   Id type = utf8_vlen_string();
   const char* p = value.c_str();
   write_attr_raw(obj, path, object, name, type.get(), type.get(), &p);
+}
+
+void write_strings(const Loc& loc, const std::string& name, const std::vector<std::string>& values) {
+  Id type = utf8_vlen_string();
+  std::vector<const char*> p;
+  p.reserve(values.size());
+  for (const std::string& v : values) p.push_back(v.c_str());
+  write_plain(loc, name, {static_cast<hsize_t>(values.size())}, type.get(), type.get(), p.data());
+}
+
+std::vector<std::string> read_strings(const Loc& loc, const std::string& name) {
+  const std::string obj = loc.child(name);
+  if (!exists(loc, name)) fail(loc.path, obj, "is missing");
+  Id ds(check(H5Dopen2(loc.id, name.c_str(), H5P_DEFAULT), loc.path, obj,
+              "is not a dataset"));
+  Id type(H5Dget_type(ds.get()));
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    fail(loc.path, obj, "is " + class_name(H5Tget_class(type.get())) + ", expected strings");
+  Id space(H5Dget_space(ds.get()));
+  if (H5Sget_simple_extent_ndims(space.get()) != 1)
+    fail(loc.path, obj, "must be a one-dimensional list of strings");
+  hsize_t n = 0;
+  H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  std::vector<std::string> out(n);
+  if (n == 0) return out;
+  Id mem(H5Tcopy(H5T_C_S1));
+  if (H5Tis_variable_str(type.get()) > 0) {
+    H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));
+    std::vector<char*> p(n, nullptr);
+    check(H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), loc.path, obj,
+          "could not read the strings");
+    for (hsize_t i = 0; i < n; ++i) out[i] = p[i] ? p[i] : "";
+    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, p.data());
+    return out;
+  }
+  const size_t width = H5Tget_size(type.get());
+  std::string buf(width * n, '\0');
+  H5Tset_size(mem.get(), width);
+  H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
+  check(H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), loc.path, obj,
+        "could not read the strings");
+  for (hsize_t i = 0; i < n; ++i) {
+    std::string s = buf.substr(i * width, width);
+    s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
+    out[i] = s;
+  }
+  return out;
+}
+
+std::vector<std::string> attr_names(const Loc& loc) {
+  std::vector<std::string> names;
+  H5Aiterate2(
+      loc.id, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+        static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+bool attr_is_string(const Loc& loc, const std::string& name) {
+  Id attr(H5Aopen(loc.id, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return false;
+  Id type(H5Aget_type(attr.get()));
+  return H5Tget_class(type.get()) == H5T_STRING;
+}
+
+bool attr_is_integer(const Loc& loc, const std::string& name) {
+  Id attr(H5Aopen(loc.id, name.c_str(), H5P_DEFAULT));
+  if (!attr.valid()) return false;
+  Id type(H5Aget_type(attr.get()));
+  return H5Tget_class(type.get()) == H5T_INTEGER;
 }
 
 }  // namespace bmru::core::h5

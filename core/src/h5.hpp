@@ -29,6 +29,8 @@ class Id {
   ~Id() { close(); }
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  // Gives up ownership (for a close whose status the caller must check).
+  hid_t release() { return std::exchange(id_, H5I_INVALID_HID); }
   void close();
 
  private:
@@ -51,6 +53,9 @@ struct Array {
   std::vector<double> data;  // row-major
 };
 
+// The current time as ISO 8601 UTC ("2026-12-03T07:04:14Z"), for `created` attributes.
+std::string utc_now();
+
 // The string type h5py reads as str: variable length, UTF-8.
 Id utf8_vlen_string();
 
@@ -72,6 +77,14 @@ void write_array(const Loc& loc, const std::string& name, const std::vector<hsiz
 void write_array(const Loc& loc, const std::string& name, const std::vector<hsize_t>& dims,
                  const std::int64_t* data);
 void write_string_dataset(const Loc& loc, const std::string& name, const std::string& text);
+// A 1-D dataset of UTF-8 strings (h5py reads it as an array of bytes/str), and its reader (fixed or
+// variable length).
+void write_strings(const Loc& loc, const std::string& name, const std::vector<std::string>& values);
+std::vector<std::string> read_strings(const Loc& loc, const std::string& name);
+// Names of the attributes on a location, and their kind.
+std::vector<std::string> attr_names(const Loc& loc);
+bool attr_is_string(const Loc& loc, const std::string& name);
+bool attr_is_integer(const Loc& loc, const std::string& name);
 
 // A chunked dataset of doubles or int64s, written by hyperslabs; optionally shuffled and
 // deflate-compressed (level 1: about 50 MB/s, worth it for smooth waveforms, not for noisy traces).

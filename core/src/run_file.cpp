@@ -78,15 +78,6 @@ void write_frames(const Dataset& d, const std::string& path, Index s0, Index k0,
                  buf.data());
 }
 
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 struct InputsWriter::Impl {
@@ -167,7 +158,7 @@ RunFile::RunFile(const std::filesystem::path& out, const RunInfo& info)
   h5::write_attr(r, "format", std::string(kRunFormat));
   h5::write_attr(r, "tool_version", info.tool_version);
   h5::write_attr(r, "command_line", info.command_line);
-  h5::write_attr(r, "created", utc_now());
+  h5::write_attr(r, "created", h5::utc_now());
 }
 
 RunFile::RunFile(RunFile&&) noexcept = default;

@@ -29,6 +29,8 @@ int run_cli(int argc, char** argv) {
   const std::string cmdline = command_line(argc, argv);
   add_simulate_command(app, cmdline);
   add_demo_model_command(app);
+  add_features_command(app, cmdline);
+  add_dataset_command(app, cmdline);
   add_pdk_command(app);
   add_characterize_command(app);
   add_bench_command(app, cmdline, argv[0]);

@@ -7,6 +7,8 @@ namespace bmru::experiments {
 
 void add_simulate_command(CLI::App& app, const std::string& command_line);
 void add_demo_model_command(CLI::App& app);
+void add_features_command(CLI::App& app, const std::string& command_line);
+void add_dataset_command(CLI::App& app, const std::string& command_line);
 void add_pdk_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_bench_command(CLI::App& app, const std::string& command_line, const char* argv0);
