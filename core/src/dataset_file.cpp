@@ -15,14 +15,6 @@ namespace {
 
 const std::set<std::string> kParts = {"train", "val", "test"};
 
-std::string list_text(const std::vector<std::string>& items) {
-  std::string t;
-  const size_t shown = std::min<size_t>(items.size(), 20);
-  for (size_t i = 0; i < shown; ++i) t += "\n  - " + items[i];
-  if (items.size() > shown) t += "\n  (and " + std::to_string(items.size() - shown) + " more)";
-  return t;
-}
-
 // Flushes the closed file's data to the disk so that a rename never publishes a file whose
 // blocks are still only in the page cache.
 void sync_file(const std::string& path) {
@@ -106,7 +98,7 @@ void write_dataset(const std::filesystem::path& path, const Dataset& ds, const R
   const auto problems = ds.problems();
   if (!problems.empty())
     throw InputError("The dataset for '" + path.string() + "' is inconsistent (" +
-                     std::to_string(problems.size()) + " problems):" + list_text(problems));
+                     std::to_string(problems.size()) + " problems):" + problem_list(problems));
   const std::string p = path.string(), part = p + ".part";
   {
     h5::Id file = h5::create_file(part);
@@ -195,7 +187,7 @@ Dataset read_dataset(const std::filesystem::path& path) {
   if (!problems.empty())
     throw FileError(p, "",
                     "is not a consistent dataset (" + std::to_string(problems.size()) +
-                        " problems):" + list_text(problems));
+                        " problems):" + problem_list(problems));
   return ds;
 }
 

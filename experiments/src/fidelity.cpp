@@ -120,6 +120,10 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
   text << in.rdbuf();
   std::vector<std::string> problems = port_count_problems(u, net);
   PreparedNetlist prepared = prepare_netlist(text.str(), file, u.ports);
+  if (!prepared.refused.empty())
+    throw InputError("The netlist '" + file + "' is refused before any simulation (" +
+                     std::to_string(prepared.refused.size()) + " problems):" +
+                     problem_list(prepared.refused));
   problems.insert(problems.end(), prepared.problems.begin(), prepared.problems.end());
   Target t;
   t.ports = u.ports;

@@ -9,6 +9,7 @@
 
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
+#include "netlist_includes.hpp"
 
 namespace bmru::experiments {
 namespace {
@@ -139,12 +140,15 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
   }
   // Logical lines: a line and its '+' continuations.
   std::vector<std::string> lines;
+  std::vector<size_t> line_number;  // of each logical line's first line, from 1
   for (size_t i = 1; i < raw.size(); ++i) {
     const auto start = raw[i].find_first_not_of(" \t");
-    if (start != std::string::npos && raw[i][start] == '+' && !lines.empty())
+    if (start != std::string::npos && raw[i][start] == '+' && !lines.empty()) {
       lines.back() += " " + raw[i].substr(start + 1);
-    else
+    } else {
       lines.push_back(raw[i]);
+      line_number.push_back(i + 1);
+    }
   }
   std::map<std::string, std::string> wanted;  // input source -> port
   for (size_t k = 0; k < ports.inputs.size(); ++k) {
@@ -155,7 +159,9 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
   std::string body;
   int depth = 0;
   bool control = false;
-  for (const auto& line : lines) {
+  const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
+  for (size_t n = 0; n < lines.size(); ++n) {
+    const std::string line = follow_include(lines[n], base_dir, file + ":" + std::to_string(line_number[n]), p.refused);
     const auto t = tokens(line);
     if (t.empty() || t[0][0] == '*') {
       body += line + "\n";

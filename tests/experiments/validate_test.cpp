@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.hpp"
+#include "test_support.hpp"
+
+#include <fstream>
 #include "models/demo_network.hpp"
 
 namespace bmru::experiments {
@@ -20,7 +23,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 TEST(PrepareNetlist, RewritesInputsAndDropsAnalysesControlAndEnd) {
   const std::string deck =
       "my cell variant\n"
-      ".include /abs/models.lib\n"
+      ".include /dev/null\n"
       "Iin0p 0 a pwl(0 0 1m 1n)\n"
       "IIN0N 0 b dc 0\n"
       "iin1p 0 c\n+ pwl(0 0 1m 2n)\n"
@@ -37,7 +40,8 @@ TEST(PrepareNetlist, RewritesInputsAndDropsAnalysesControlAndEnd) {
   EXPECT_TRUE(contains(p.text, "IIN0N 0 b external\n"));
   EXPECT_TRUE(contains(p.text, "iin1p 0 c external\n"));  // continuation lines joined, then rewritten
   EXPECT_TRUE(contains(p.text, "iin0p x 0 1n\n"));  // a same-named source inside a subcircuit is not an input
-  EXPECT_TRUE(contains(p.text, ".include /abs/models.lib\n"));
+  EXPECT_TRUE(p.refused.empty()) << p.refused.front();
+  EXPECT_TRUE(contains(p.text, ".include \"/dev/null\"\n"));
   EXPECT_TRUE(contains(p.text, ".ic v(a)=0\n"));
   for (const char* gone : {".tran", ".TRAN", ".op\n", ".save", ".print", ".control", "wrdata", "quit", ".END"})
     EXPECT_FALSE(contains(p.text, gone)) << gone;
@@ -52,6 +56,38 @@ TEST(PrepareNetlist, NamesEveryMissingOrWrongInputSource) {
   for (const auto& q : p.problems) all += q + "\n";
   EXPECT_TRUE(contains(all, "inputs[0].pos 'iin0p': no such source at the top level of deck.sp")) << all;
   EXPECT_TRUE(contains(all, "inputs[0].neg 'iin0n'")) << all;
+}
+
+// Issue 15: a .control block or a shell command in an included file would run with the user's
+// rights the moment ngspice reads the deck. Every include is followed, and such a netlist is
+// refused naming file and line; relative paths are read from the including file's folder.
+TEST(PrepareNetlist, RefusesScriptsInIncludedFilesAndResolvesRelativePaths) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "lib" / "sub");
+  std::ofstream(dir / "lib" / "models.lib") << "* models\n.lib tt\n.include sub/inner.sp\n.endl tt\n";
+  std::ofstream(dir / "lib" / "sub" / "inner.sp") << "* inner\nR1 a 0 1k\n.CONTROL\nshell rm -f victim\n.endc\n";
+  std::ofstream(dir / "lib" / "plain.sp") << "* plain\nR2 b 0 1k\n";
+  std::ofstream(dir / "lib" / "sys.sp") << "* sys\n  System touch x\n";
+  std::ofstream(dir / "lib" / "script.sp") << "*ng_script\necho hi\n";
+  const std::string deck_path = (dir / "deck.sp").string();
+  const std::string deck =
+      "t\n.include lib/plain.sp\n.lib 'lib/models.lib' tt\n.inc lib/sys.sp\n"
+      ".include lib/script.sp\n.include lib/missing.sp\niin0p 0 a 0\niin0n 0 a 0\n"
+      "iin1p 0 a 0\niin1n 0 a 0\n.end\n";
+  const PreparedNetlist p = prepare_netlist(deck, deck_path, two_inputs());
+  std::string all;
+  for (const auto& q : p.refused) all += q + "\n";
+  ASSERT_EQ(p.refused.size(), 6u) << all;
+  const std::string inner = (dir / "lib" / "sub" / "inner.sp").string();
+  EXPECT_TRUE(contains(all, inner + ":3: a .control block")) << all;
+  EXPECT_TRUE(contains(all, inner + ":4: the 'shell' command")) << all;
+  EXPECT_TRUE(contains(all, inner + ":5: a .endc block")) << all;
+  EXPECT_TRUE(contains(all, (dir / "lib" / "sys.sp").string() + ":2: the 'system' command")) << all;
+  EXPECT_TRUE(contains(all, (dir / "lib" / "script.sp").string() + ":1: an ngspice script")) << all;
+  EXPECT_TRUE(contains(all, deck_path + ":6: the included file 'lib/missing.sp' was not found")) << all;
+  // The plain include is written with its absolute path, so ngspice reads the same file.
+  EXPECT_TRUE(contains(p.text, ".include \"" + (dir / "lib" / "plain.sp").string() + "\"\n")) << p.text;
+  EXPECT_TRUE(contains(p.text, ".lib \"" + (dir / "lib" / "models.lib").string() + "\" tt\n")) << p.text;
 }
 
 TEST(ResolveProbe, FindsSourcesAndRefusesNodeVoltages) {

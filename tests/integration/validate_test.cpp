@@ -101,5 +101,28 @@ TEST(Validate, EveryPortMapProblemIsNamedBeforeSimulation) {
   EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
 }
 
+// Issue 15: a `.control` block in an included file ran `shell rm -f victim` and validate exited 0.
+TEST(Validate, ScriptsInIncludedFilesAreRefusedAndNeverRun) {
+  test::TempDir dir;
+  const auto gen = test::run(cache_env() + " " + BMRU_BINARY + " netlist -o " + (dir / "gen.cir").string() +
+                             " --ports " + (dir / "ports.json").string());
+  ASSERT_EQ(gen.status, 0) << gen.text;
+  std::filesystem::create_directories(dir / "inc");
+  std::ofstream(dir / "victim") << "keep me";
+  std::ofstream(dir / "inc" / "e.sp") << ".control\nshell rm -f " << (dir / "victim").string() << "\n.endc\n";
+  std::string deck = read(dir / "gen.cir");
+  deck.insert(deck.find('\n') + 1, ".include inc/e.sp\n");
+  std::ofstream(dir / "x.cir") << deck;
+  // Run from another folder: the include is read from the netlist's folder, not the current one.
+  const auto out = test::run("cd / && " + cache_env() + " " + BMRU_BINARY + " validate --netlist " +
+                             (dir / "x.cir").string() + " --ports " + (dir / "ports.json").string() +
+                             " --frames 3 -o " + (dir / "x.h5").string());
+  EXPECT_EQ(out.status, 1) << out.text;
+  EXPECT_TRUE(std::filesystem::exists(dir / "victim")) << out.text;
+  EXPECT_NE(out.text.find((dir / "inc" / "e.sp").string() + ":1: a .control block"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find((dir / "inc" / "e.sp").string() + ":2: the 'shell' command"), std::string::npos) << out.text;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.h5"));
+}
+
 }  // namespace
 }  // namespace bmru

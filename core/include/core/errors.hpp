@@ -3,6 +3,7 @@
 // codes. Messages are sentences that name the thing (file, dataset, field, index) and say what to do.
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace bmru {
 
@@ -38,5 +39,15 @@ class FileError : public Error {
   std::string path_;
   std::string object_;
 };
+
+// A list of problems for a message: one per line ("\n  - ..."), the first `shown` of them and then
+// how many more there are, so that a message stays readable however many problems there are.
+inline std::string problem_list(const std::vector<std::string>& items, size_t shown = 20) {
+  std::string t;
+  const size_t n = items.size() < shown ? items.size() : shown;
+  for (size_t i = 0; i < n; ++i) t += "\n  - " + items[i];
+  if (items.size() > n) t += "\n  (and " + std::to_string(items.size() - n) + " more)";
+  return t;
+}
 
 }  // namespace bmru

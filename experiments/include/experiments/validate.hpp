@@ -27,10 +27,15 @@ std::vector<std::string> port_count_problems(const UserPorts& p, const core::Net
 // The user's netlist made ready for lockstep: `.control` blocks, analyses, output commands and
 // `.end` removed; each input source of the port map rewritten as a caller-driven `external`
 // current source; our transient options placed after the title (the netlist's own win).
-// `problems` lists input sources that are missing or are not current sources.
+// `problems` lists input sources that are missing or are not current sources. Every .include /
+// .lib is followed (relative paths from the including file's folder, written absolute into `text`);
+// `refused` lists what makes the netlist unusable before any simulation: an included file that is
+// missing, or that holds a `.control` block, a `shell` / `system` command or an ngspice script.
+// A user netlist is data, never a script.
 struct PreparedNetlist {
   std::string text;
   std::vector<std::string> problems;
+  std::vector<std::string> refused;
 };
 PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& file,
                                 const models::PortMap& ports);

@@ -1,0 +1,18 @@
+#pragma once
+// The files a user's netlist pulls in with .include / .inc / .lib, followed before ngspice sees
+// any of them: a user netlist is data, never a script (issue 15).
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace bmru::experiments {
+
+// If `line` includes a file (`.include F`, `.inc F`, `.lib F SECTION`), returns it with F made
+// absolute (a relative F is read from `base_dir`, the including file's folder, as ngspice reads
+// nested includes) and checks that file and everything it includes in turn. Each problem (a
+// missing file, a `.control` / `.endc` block, a `shell` or `system` command, an ngspice script)
+// is appended as one sentence naming the file and line. Other lines come back unchanged.
+std::string follow_include(const std::string& line, const std::filesystem::path& base_dir,
+                           const std::string& where, std::vector<std::string>& problems);
+
+}  // namespace bmru::experiments
