@@ -1,5 +1,6 @@
 #include "core/array_file.hpp"
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "h5.hpp"
 
@@ -28,10 +29,9 @@ void write_arrays(const std::filesystem::path& path, const std::vector<NamedArra
       h5::Id ds(H5Dopen2(loc.id, rest.c_str(), H5P_DEFAULT));
       if (!a.units.empty()) h5::write_object_attr(ds.get(), p, loc.child(rest), "units", a.units);
     }
+    h5::close_checked(file, part);
   }
-  std::error_code ec;
-  std::filesystem::rename(part, path, ec);
-  if (ec) throw FileError(p, "", "could not be moved into place: " + ec.message());
+  publish(part, path);
 }
 
 NamedArray read_array(const std::filesystem::path& path, const std::string& name) {

@@ -1,12 +1,10 @@
 #include "core/dataset_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "h5.hpp"
 
@@ -14,16 +12,6 @@ namespace bmru::core {
 namespace {
 
 const std::set<std::string> kParts = {"train", "val", "test"};
-
-// Flushes the closed file's data to the disk so that a rename never publishes a file whose
-// blocks are still only in the page cache.
-void sync_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw FileError(path, "", "could not be reopened to sync it to the disk");
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw FileError(path, "", "could not be synced to the disk (disk full?)");
-}
 
 }  // namespace
 
@@ -125,15 +113,9 @@ void write_dataset(const std::filesystem::path& path, const Dataset& ds, const R
     }
     if (!ds.speaker.empty()) h5::write_strings(root, "speaker", ds.speaker);
     for (const Split& s : ds.splits) h5::write_strings(root, "split_" + s.scheme, s.part);
-    if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0)
-      throw FileError(part, "", "could not be flushed to the disk (disk full?)");
-    if (H5Fclose(file.release()) < 0)
-      throw FileError(part, "", "could not be closed cleanly (disk full?)");
+    h5::close_checked(file, part);
   }
-  sync_file(part);
-  std::error_code ec;
-  std::filesystem::rename(part, path, ec);
-  if (ec) throw FileError(p, "", "could not be moved into place: " + ec.message());
+  publish(part, path);
 }
 
 Dataset read_dataset(const std::filesystem::path& path) {

@@ -9,6 +9,14 @@
 namespace bmru::core::h5 {
 namespace {
 
+// HDF5 closes whatever is still open from an atexit handler; after a failed write (disk full) its
+// HDF5 1.10.8 crashes there (SIGSEGV in H5F__close_cb). Every file here is closed by its owner, so
+// the handler is switched off before the library starts (H5dont_atexit only sets a flag).
+const bool kNoAtexit = [] {
+  H5dont_atexit();
+  return true;
+}();
+
 // HDF5 prints its error stack to stderr by default; we report through exceptions instead.
 void quiet() {
   static const bool done = [] {
@@ -96,18 +104,22 @@ Id utf8_vlen_string() {
   return t;
 }
 
+herr_t close_object(hid_t id) {
+  switch (H5Iget_type(id)) {
+    case H5I_FILE: return H5Fclose(id);
+    case H5I_GROUP: return H5Gclose(id);
+    case H5I_DATASET: return H5Dclose(id);
+    case H5I_DATASPACE: return H5Sclose(id);
+    case H5I_DATATYPE: return H5Tclose(id);
+    case H5I_ATTR: return H5Aclose(id);
+    case H5I_GENPROP_LST: return H5Pclose(id);
+    default: return 0;  // closed already (e.g. by close_checked) or never valid
+  }
+}
+
 void Id::close() {
   if (id_ < 0) return;
-  switch (H5Iget_type(id_)) {
-    case H5I_FILE: H5Fclose(id_); break;
-    case H5I_GROUP: H5Gclose(id_); break;
-    case H5I_DATASET: H5Dclose(id_); break;
-    case H5I_DATASPACE: H5Sclose(id_); break;
-    case H5I_DATATYPE: H5Tclose(id_); break;
-    case H5I_ATTR: H5Aclose(id_); break;
-    case H5I_GENPROP_LST: H5Pclose(id_); break;
-    default: break;
-  }
+  close_object(id_);
   id_ = H5I_INVALID_HID;
 }
 
@@ -132,9 +144,27 @@ Id create_file(const std::string& path) {
   // Readers need HDF5 1.10 or later (h5py wheels and Debian 12 have it).
   Id fapl(H5Pcreate(H5P_FILE_ACCESS));
   H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST);
+  (void)kNoAtexit;
   Id f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
   if (!f.valid()) fail(path, "", "could not create the HDF5 file (check the folder and permissions)");
   return f;
+}
+
+void close_checked(Id& file, const std::string& path) {
+  if (!file.valid()) return;
+  // A failed flush leaves the file to its owner (its destructor closes what it can).
+  if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0)
+    fail(path, "", "could not be written to the end (disk full?)");
+  // Objects writers still hold are closed here, each checked, so that the file really closes now
+  // and its status is known. A closed id stays closed: its owner's Id then finds it invalid.
+  const unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+  const ssize_t n = H5Fget_obj_count(file.get(), types);
+  std::vector<hid_t> open(static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  if (n > 0) H5Fget_obj_ids(file.get(), types, static_cast<size_t>(n), open.data());
+  bool ok = true;
+  for (hid_t id : open) ok = close_object(id) >= 0 && ok;
+  ok = H5Fclose(file.release()) >= 0 && ok;
+  if (!ok) fail(path, "", "could not be written to the end and closed (disk full?)");
 }
 
 bool exists(const Loc& loc, const std::string& name) {

@@ -11,6 +11,9 @@
 
 namespace bmru::core::h5 {
 
+// Closes any HDF5 object by its kind; 0 for an id that is no longer valid.
+herr_t close_object(hid_t id);
+
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Id {
  public:
@@ -60,6 +63,9 @@ std::string utc_now();
 Id utf8_vlen_string();
 
 Id open_file(const std::string& path, bool write);
+// Flushes and closes a file written by us, checking both (FileError "disk full?" otherwise). Files
+// are created with the strong close degree, so this also closes every dataset still open in it.
+void close_checked(Id& file, const std::string& path);
 Id create_file(const std::string& path);  // truncates
 bool is_hdf5(const std::string& path);
 bool exists(const Loc& loc, const std::string& name);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "model_h5.hpp"
 
@@ -299,18 +300,17 @@ void write_model(const Network& net, const std::filesystem::path& path) {
   const std::string p = path.string();
   const std::string tmp = p + ".part";
   if (path.extension() == ".json") {
-    std::ofstream out(tmp);
-    if (!out) throw FileError(p, "", "could not be created (check the folder and permissions)");
+    std::ostringstream out;
     write_json(net, out);
-    out.close();
-    if (!out) throw FileError(p, "", "could not be written (disk full?)");
-  } else {
+    write_text_atomically(path, out.str(), ".part");
+    return;
+  }
+  {
     h5::Id f = h5::create_file(tmp);
     write_model_group({f.get(), p, "/"}, net);
+    h5::close_checked(f, tmp);
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw FileError(p, "", "could not be replaced: " + ec.message());
+  publish(tmp, path);
 }
 
 }  // namespace bmru::core

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <chrono>
 #include <ctime>
 #include <string_view>
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
+#include "core/file_lock.hpp"
 #include "core/units.hpp"
 #include "h5.hpp"
 #include "model_h5.hpp"
@@ -14,6 +17,7 @@
 namespace bmru::core {
 
 struct detail::RunFileState {
+  std::optional<FileLock> lock;  // no second process writes the same output meanwhile
   std::filesystem::path out;
   std::string part;
   h5::Id file;
@@ -153,6 +157,7 @@ RunFile::RunFile(const std::filesystem::path& out, const RunInfo& info)
     : impl_(std::make_shared<detail::RunFileState>()) {
   impl_->out = out;
   impl_->part = out.string() + ".part";
+  impl_->lock.emplace(out.string() + ".lock", "The output '" + out.string() + "'", true);
   impl_->file = h5::create_file(impl_->part);
   const h5::Loc r = impl_->root();
   h5::write_attr(r, "format", std::string(kRunFormat));
@@ -499,15 +504,10 @@ void RunFile::write_metrics(const std::string& group, const Metrics& m, const st
 
 void RunFile::commit() {
   impl_->root();
-  H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);
-  impl_->file = h5::Id();
-  // Writers still hold dataset handles; HDF5 keeps the file open until they are gone, so the file
-  // is closed with H5F_CLOSE_WEAK semantics. Renaming an open file is safe on POSIX.
-  std::error_code ec;
-  std::filesystem::rename(impl_->part, impl_->out, ec);
-  if (ec)
-    throw FileError(impl_->out.string(), "", "could not be moved into place from '" +
-                                                 impl_->part + "': " + ec.message());
+  // Closed for good (the strong close degree closes the writers' datasets too) and synced before
+  // the rename: only a file that closed cleanly replaces an earlier one.
+  h5::close_checked(impl_->file, impl_->part);
+  publish(impl_->part, impl_->out);
 }
 
 }  // namespace bmru::core

@@ -15,7 +15,9 @@
 #include <sstream>
 #include <thread>
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
+#include "core/file_lock.hpp"
 #include "core/model_file.hpp"
 #include "core/stimuli.hpp"
 #include "core/units.hpp"
@@ -102,14 +104,7 @@ core::SummaryRow row_from_json(const json& j) {
 
 // Written next to the target and renamed over it: a reader sees the old file or the new one.
 void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f) throw FileError(tmp.string(), "", "could not be written");
-  }
-  fs::rename(tmp, path);
+  core::write_text_atomically(path, text);
 }
 
 std::optional<json> read_json(const fs::path& path) {
@@ -331,6 +326,9 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   SweepResult result;
   result.journal = sweep_journal(o.base.out);
   fs::create_directories(result.journal);
+  // One sweep per journal: a second one started on it is refused, naming the first (issue 15).
+  const core::FileLock journal_lock(result.journal / "lock",
+                                    "The sweep journal '" + result.journal.string() + "'", false);
   const json print = fingerprint(o, net, x);
   const fs::path stamp = result.journal / "sweep.json";
   if (const auto old = read_json(stamp)) {

@@ -1,0 +1,56 @@
+#include "core/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "core/errors.hpp"
+
+namespace bmru::core {
+
+void sync_file(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw FileError(file.string(), "", std::string("could not be reopened to sync it: ") +
+                                           std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0)
+    throw FileError(file.string(), "", std::string("could not be synced to the disk (") +
+                                           std::strerror(err) + "; disk full?)");
+}
+
+void publish(const std::filesystem::path& part, const std::filesystem::path& out) {
+  sync_file(part);
+  std::error_code ec;
+  std::filesystem::rename(part, out, ec);
+  if (ec)
+    throw FileError(out.string(), "", "could not be moved into place from '" + part.string() +
+                                          "': " + ec.message());
+  const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);  // best effort: the rename is done either way
+    ::close(fd);
+  }
+}
+
+void write_text_atomically(const std::filesystem::path& path, const std::string& text,
+                           const std::string& suffix) {
+  const std::filesystem::path tmp = path.string() + suffix;
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw FileError(tmp.string(), "", "could not be created (check the folder and permissions)");
+    f << text;
+    f.flush();
+    f.close();
+    if (!f) throw FileError(tmp.string(), "", "could not be written (disk full?)");
+  }
+  publish(tmp, path);
+}
+
+}  // namespace bmru::core
