@@ -1,10 +1,14 @@
 #include "core/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <fstream>
 
 #include "core/errors.hpp"
@@ -36,6 +40,24 @@ void publish(const std::filesystem::path& part, const std::filesystem::path& out
   if (fd >= 0) {
     ::fsync(fd);  // best effort: the rename is done either way
     ::close(fd);
+  }
+}
+
+void require_space(const std::filesystem::path& file, double bytes) {
+  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  double room = std::numeric_limits<double>::infinity();
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) == 0)
+    room = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    room = std::min(room, static_cast<double>(limit.rlim_cur));
+  if (bytes > room) {
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "needs about %.3g MB but only %.3g MB can be written there (disk full?)", bytes / 1e6,
+                  room / 1e6);
+    throw FileError(file.string(), "", text);
   }
 }
 

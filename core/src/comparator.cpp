@@ -38,7 +38,8 @@ Comparator::Comparator(const Network& net, Index sequences)
       seq_frames_(static_cast<size_t>(sequences), 0),
       first_divergence_(static_cast<size_t>(sequences), -1),
       hw_decision_(static_cast<size_t>(sequences)),
-      sw_decision_(static_cast<size_t>(sequences)) {
+      sw_decision_(static_cast<size_t>(sequences)),
+      incomplete_(static_cast<size_t>(sequences), false) {
   for (const auto& layer : net.layers) {
     k_.push_back(cell_constants(layer));
     cells_.emplace_back(static_cast<size_t>(net.d()));
@@ -99,6 +100,8 @@ void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
   if (differs && (first < 0 || k < first)) first = k;
 }
 
+void Comparator::set_incomplete(Index s) { incomplete_.at(static_cast<size_t>(s)) = true; }
+
 void Comparator::set_decisions(Index s, const Decision& hw, const Decision& sw) {
   hw_decision_.at(static_cast<size_t>(s)) = hw;
   sw_decision_.at(static_cast<size_t>(s)) = sw;
@@ -139,14 +142,17 @@ Metrics Comparator::result() const {
     logit += m.logits.back().nrmse * m.logits.back().nrmse;
   }
   m.logit_nrmse = logits_.empty() ? 0 : std::sqrt(logit / static_cast<double>(logits_.size()));
-  double decisions = 0;
+  double decisions = 0, complete = 0;
   for (size_t s = 0; s < seq_agree_.size(); ++s) {
     SequenceMetrics sq;
     sq.state_agreement = seq_frames_[s] > 0 ? seq_agree_[s] / seq_frames_[s] : std::nan("");
     sq.first_divergence = first_divergence_[s];
     sq.hw = hw_decision_[s];
     sq.sw = sw_decision_[s];
-    decisions += sq.hw.decision == sq.sw.decision;
+    if (!incomplete_[s]) {
+      decisions += sq.hw.decision == sq.sw.decision;
+      complete += 1;
+    }
     if (sq.first_divergence >= 0 && (m.first_divergence < 0 || sq.first_divergence < m.first_divergence))
       m.first_divergence = sq.first_divergence;
     m.sequences.push_back(sq);
@@ -163,7 +169,7 @@ Metrics Comparator::result() const {
   m.latency.matched = static_cast<Index>(latencies_.size());
   m.latency.unmatched = unmatched_;
   m.latency.extra_crossings = extra_;
-  m.decision_agreement = seq_agree_.empty() ? std::nan("") : decisions / static_cast<double>(seq_agree_.size());
+  m.decision_agreement = complete == 0 ? std::nan("") : decisions / complete;
   return m;
 }
 

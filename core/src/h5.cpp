@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <limits>
 
 #include "core/errors.hpp"
 
@@ -285,6 +286,12 @@ Id create_chunked(const Loc& loc, const std::string& name, Type type,
   Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
   bool empty = false;
   for (hsize_t d : dims) empty = empty || d == 0;
+  if (type == Type::f64) {
+    // Values never written (frames a failed simulation did not reach) read back as NaN, not 0.
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &nan);
+    H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_ALLOC);
+  }
   if (!empty) {
     H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
     if (compress) {

@@ -1,6 +1,7 @@
 #include "core/model_file.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -197,13 +198,43 @@ Network read_json(const std::string& path) {
     doc = json::parse(in);
   } catch (const json::parse_error& e) {
     throw FileError(path, "", std::string("is neither HDF5 nor valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    // e.g. 1e999: "number overflow parsing '1e999'"
+    throw FileError(path, "", std::string("holds a value JSON cannot represent: ") + e.what());
   }
   return network_from_json(doc, path);
 }
 
+// Keys a model file does not define are refused (a misspelt "unit_curent" would otherwise fall
+// back to the default silently), naming the key and what is allowed there.
+void refuse_unknown_keys(const json& j, const std::vector<std::string>& allowed, const std::string& path,
+                         const std::string& where) {
+  if (!j.is_object()) return;
+  for (const auto& [key, value] : j.items()) {
+    (void)value;
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw FileError(path, where + "/" + key, "is not a field of a model file (allowed here: " + list + ")");
+  }
+}
+
 Network network_from_json(const json& doc, const std::string& path) {
+  refuse_unknown_keys(doc, {"model"}, path, "");
   const json& m = member(doc, "model", path, "");
   const std::string w = "/model";
+  {
+    std::vector<std::string> allowed{"format", "n_in", "d", "n_layers", "n_out", "unit_current", "pre_proj", "fc"};
+    for (int l = 1; m.contains("layer" + std::to_string(l)); ++l) allowed.push_back("layer" + std::to_string(l));
+    refuse_unknown_keys(m, allowed, path, w);
+    for (const char* g : {"pre_proj", "fc"})
+      if (m.contains(g)) refuse_unknown_keys(m[g], {"kernel", "bias"}, path, w + "/" + g);
+    for (int l = 1; m.contains("layer" + std::to_string(l)); ++l)
+      refuse_unknown_keys(m["layer" + std::to_string(l)],
+                          {"alphas", "beta1", "delta", "initial_state", "cand_kernel", "cand_bias", "post_kernel",
+                           "post_bias"},
+                          path, w + "/layer" + std::to_string(l));
+  }
   if (m.contains("format") && (!m["format"].is_string() || m["format"] != kModelFormat))
     throw FileError(path, w + "/format",
                     std::string("is ") + m["format"].dump() + "; this version reads '" +
@@ -281,6 +312,8 @@ Network model_from_json(const std::string& text, const std::string& source) {
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw FileError(source, "", std::string("is not valid JSON: ") + e.what());
+  } catch (const json::exception& e) {
+    throw FileError(source, "", std::string("holds a value JSON cannot represent: ") + e.what());
   }
   return network_from_json(doc, source);
 }

@@ -124,8 +124,7 @@ void validate(const Network& net, const std::string& source) {
   if (found.empty()) return;
   std::string msg = source + " is not a usable BMRU network (" + std::to_string(found.size()) +
                     (found.size() == 1 ? " problem" : " problems") + "):";
-  for (const auto& p : found) msg += "\n  - " + p;
-  throw InputError(msg);
+  throw InputError(msg + problem_list(found));
 }
 
 }  // namespace bmru::core

@@ -502,6 +502,17 @@ void RunFile::write_metrics(const std::string& group, const Metrics& m, const st
   h5::write_array(g, "logit_correlation_per_class", {lcorr.size()}, lcorr.data());
 }
 
+void RunFile::write_sequence_status(const std::vector<std::string>& status,
+                                    const std::vector<std::string>& error,
+                                    const std::vector<std::int64_t>& frames_completed) {
+  const h5::Loc r = impl_->root();
+  h5::Id g = h5::create_group(r, "sequences");
+  const h5::Loc loc{g.get(), r.path, "/sequences"};
+  h5::write_strings(loc, "status", status);
+  h5::write_strings(loc, "error", error);
+  h5::write_array(loc, "frames_completed", {frames_completed.size()}, frames_completed.data());
+}
+
 void RunFile::commit() {
   impl_->root();
   // Closed for good (the strong close degree closes the writers' datasets too) and synced before

@@ -45,7 +45,13 @@ int run_cli(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every usage error exits 1 (CLI11's own codes, 105-114, are
+    // mapped: exit codes are 0 success, 1 usage / input / environment, 2 internal, 3 failed runs).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 1;
+  } catch (const bmru::PartialFailure& e) {
+    std::fprintf(stderr, "bmru: %s\n", e.what());
+    return 3;
   } catch (const bmru::Error& e) {
     std::fprintf(stderr, "bmru: error: %s\n", e.what());
     return 1;

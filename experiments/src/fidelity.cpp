@@ -53,7 +53,8 @@ struct SequenceState {
   std::vector<core::Frame> hw, sw, ct;
   std::vector<double> power[4];
   core::VoteCounter ct_votes{1};
-  core::Index next_k = 0;  // first frame of the pending block
+  core::Index next_k = 0;    // first frame of the pending block
+  core::Index received = 0;  // frames received; a retried job's repeats of them are skipped
   core::VoteCounter hw_votes, sw_votes;
   explicit SequenceState(core::Index n_out) : ct_votes(n_out), hw_votes(n_out), sw_votes(n_out) {}
 };
@@ -134,11 +135,7 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
       vectors = json::parse(m).get<std::vector<std::string>>();
     });
     if (!r[0].ok) throw InputError("The netlist '" + file + "' does not simulate (an operating point with the inputs at zero): " +
-                                   r[0].error + (problems.empty() ? "" : "\nand against its port map:" + [&] {
-                                     std::string list;
-                                     for (const auto& q : problems) list += "\n  " + q;
-                                     return list;
-                                   }()));
+                                   r[0].error + (problems.empty() ? "" : "\nand against its port map:" + problem_list(problems)));
     const auto resolve = [&](std::string& probe, const std::string& port) {
       const ProbeLookup q = resolve_probe(probe, vectors);
       if (q.resolved)
@@ -169,9 +166,8 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
       }
   }
   if (!problems.empty()) {
-    std::string list;
-    for (const auto& q : problems) list += "\n  " + q;
-    throw InputError("The netlist '" + file + "' does not match its port map '" + o.user_ports->string() + "':" + list);
+    throw InputError("The netlist '" + file + "' does not match its port map '" + o.user_ports->string() + "' (" +
+                     std::to_string(problems.size()) + " problems):" + problem_list(problems));
   }
   for (const auto& q : t.ports.inputs) {
     t.sources.push_back(q.pos);
@@ -340,6 +336,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
                    {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
                    {"resync", o.mode == Mode::resync}};
     jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
+    jobs.back().retries_on_worker_death = 1;  // a killed worker costs a rerun, not the sequence
   }
 
   FidelityResult result;
@@ -385,6 +382,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
       throw Error("A worker sent a frame record of the wrong size");
     const auto s = static_cast<core::Index>(job);
     SequenceState& q = state[job];
+    // A rerun (after a worker died) sends the frames it already sent again, identically.
+    if (static_cast<core::Index>(r[0]) < q.received) return;
+    q.received = static_cast<core::Index>(r[0]) + 1;
     core::Frame h = empty_frame(net), w = empty_frame(net);
     core::Frame hm = empty_frame(net);  // hardware in model units, for the comparator
     size_t p = 1, v = 1 + P;
@@ -461,22 +461,42 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   });
   result.hw_wall_s = std::chrono::duration<double>(Clock::now() - t_hw).count();
   std::vector<core::Decision> hw_dec, sw_dec;
+  std::vector<std::string> seq_status, seq_error;
+  std::vector<std::int64_t> seq_frames;
+  const core::Decision none{core::kTie, std::nan("")};  // a failed sequence decides nothing
   for (core::Index s = 0; s < S; ++s) {
     flush(s);
     const auto& q = state[static_cast<size_t>(s)];
-    hw_dec.push_back(target.has_logits ? q.hw_votes.result() : core::Decision{core::kTie, std::nan("")});
-    sw_dec.push_back(q.sw_votes.result());
+    const auto& outcome = outcomes[static_cast<size_t>(s)];
+    const bool ok = outcome.ok && q.received == N;
+    hw_dec.push_back(!ok ? none : target.has_logits ? q.hw_votes.result() : none);
+    sw_dec.push_back(ok ? q.sw_votes.result() : none);
     comparator.set_decisions(s, hw_dec.back(), sw_dec.back());
-    if (!outcomes[static_cast<size_t>(s)].ok)
-      result.failed.push_back("sequence " + std::to_string(s) + ": " + outcomes[static_cast<size_t>(s)].error);
+    seq_status.push_back(ok ? "ok" : "failed");
+    seq_frames.push_back(q.received);
+    std::string error = outcome.ok ? "" : outcome.error;
+    if (outcome.ok && !ok)
+      error = "the simulation ended after " + std::to_string(q.received) + " of " + std::to_string(N) + " frames";
+    seq_error.push_back(error);
+    if (!ok) {
+      comparator.set_incomplete(s);
+      if (ct_sw) ct_sw->set_incomplete(s);
+      if (hw_ct) hw_ct->set_incomplete(s);
+      result.failed.push_back("sequence " + std::to_string(s) + " (" + std::to_string(q.received) + " of " +
+                              std::to_string(N) + " frames): " + error);
+    } else if (!outcome.retried_after.empty()) {
+      result.retried.push_back("sequence " + std::to_string(s) + ": rerun on a fresh worker after " +
+                               outcome.retried_after);
+    }
   }
+  file.write_sequence_status(seq_status, seq_error, seq_frames);
   hw.write_decisions(hw_dec);
   sw.write_decisions(sw_dec);
   if (o.ct) {
     std::vector<core::Decision> ct_dec;
     for (core::Index s = 0; s < S; ++s) {
       const auto& q = state[static_cast<size_t>(s)];
-      ct_dec.push_back(q.ct_votes.result());
+      ct_dec.push_back(seq_status[static_cast<size_t>(s)] == "ok" ? q.ct_votes.result() : none);
       ct_sw->set_decisions(s, ct_dec.back(), sw_dec[static_cast<size_t>(s)]);
       hw_ct->set_decisions(s, hw_dec[static_cast<size_t>(s)], ct_dec.back());
     }

@@ -61,12 +61,18 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
     else
       std::printf("  ct %.4g s for %.4g simulated seconds\n", r.ct_wall_s, r.simulated_s);
   }
+  for (const auto& f : r.retried) std::printf("retried %s\n", f.c_str());
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
   std::printf("state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
               "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
               m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
               static_cast<long long>(m.first_divergence), o.hw ? r.power_w[3] : std::nan(""), r.failed.size());
+  std::fflush(stdout);
+  if (!r.failed.empty())
+    throw PartialFailure(std::to_string(r.failed.size()) + " of " + std::to_string(r.metrics.sequences.size()) +
+                         " sequences failed (the FAILED lines above; /sequences in " + o.out.string() +
+                         "); the figures cover the frames that were simulated.");
 }
 
 void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
@@ -87,7 +93,14 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   cmd->add_option("--ct-facts", cli.ct_facts, "JSON object of ct model values replacing measured ones")
       ->check(CLI::ExistingFile);
   cmd->add_option("--engines", cli.engines, "Engines to compare: sw,hw (default), sw,ct,hw or sw,ct (no SPICE)")
-      ->check(CLI::IsMember({"sw,hw", "sw,ct,hw", "sw,ct"}));
+      ->type_name("sw,hw|sw,ct,hw|sw,ct")
+      ->check(CLI::Validator(
+          [](const std::string& v) {
+            return v == "sw,hw" || v == "sw,ct,hw" || v == "sw,ct"
+                       ? std::string()
+                       : "'" + v + "' is not one of: sw,hw | sw,ct,hw | sw,ct";
+          },
+          "", "engines"));
   add_count(cmd, "--waveforms", o.waveform_points,
             "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();

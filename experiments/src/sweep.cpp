@@ -421,7 +421,17 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
     }
   }
 
-  // The sweep file, rebuilt from the journal.
+  // The sweep file, rebuilt from the journal. It holds every run file whole: one that cannot fit is
+  // refused before it is begun (HDF5's object copy crashes when a write fails under it).
+  {
+    double need = 1e6;
+    for (const auto& p : points) {
+      std::error_code ec;
+      const auto size = fs::file_size(result.journal / (p.id + ".h5"), ec);
+      if (!ec) need += 1.05 * static_cast<double>(size);
+    }
+    core::require_space(fs::path(o.base.out.string() + ".part"), need);
+  }
   core::RunFile file(o.base.out, {kToolVersion, o.base.command_line});
   std::string cs, ts, vs;
   for (const auto& c : o.corners.empty() ? std::vector<std::string>{o.base.tech.conditions.corner} : o.corners)

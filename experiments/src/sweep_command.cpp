@@ -73,6 +73,12 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
     const SweepResult r = run_sweep(*o, [&](long long done, long long total) { bar.update(done, total); });
     print_summary(r);
     std::printf("wrote %s\n", o->base.out.c_str());
+    std::fflush(stdout);
+    const auto failed = std::count_if(r.rows.begin(), r.rows.end(), [](const auto& q) { return q.status != "ok"; });
+    if (failed > 0)
+      throw PartialFailure(std::to_string(failed) + " of " + std::to_string(r.rows.size()) +
+                           " runs failed (their errors are in the table and in /summary); rerun them with "
+                           "--retry-failed.");
   });
 }
 

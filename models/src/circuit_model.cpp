@@ -227,10 +227,9 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
   core::Network net = input_net;
   if (o.clamp) net = clamp_to_range(input_net, o.range, m.clamped);
   if (const auto bad = range_problems(net, o.range); !bad.empty()) {
-    std::string msg = "The network lies outside the circuit's realisable range (use --clamp to clamp "
-                      "and report every change):";
-    for (const auto& p : bad) msg += "\n  - " + p;
-    throw InputError(msg);
+    throw InputError("The network lies outside the circuit's realisable range (" + std::to_string(bad.size()) +
+                     (bad.size() == 1 ? " parameter" : " parameters") +
+                     "; use --clamp to clamp and report every change):" + problem_list(bad));
   }
   m.unit_current_a = net.unit_current_a;
   Builder b(tech, o, net.unit_current_a);

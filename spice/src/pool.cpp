@@ -198,6 +198,7 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
       std::memcpy(frame.data(), &n, 8);
       frame += jobs[j].kind + jobs[j].payload;
       w.job = static_cast<long>(j);
+      ++out[j].attempts;
       w.started = Clock::now();
       w.deadline = w.started + std::chrono::duration_cast<Clock::duration>(
                                    std::chrono::duration<double>(jobs[j].timeout_s));
@@ -271,7 +272,21 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
         // The worker ended (crash, exit, or lost its ngspice): its running job fails, and the
         // next job gets a fresh worker.
         const std::string why = p.reap(w, false);
-        if (w.job >= 0) finish(w, false, "The job's worker died: " + why + tail(w));
+        if (w.job >= 0) {
+          const auto j = static_cast<size_t>(w.job);
+          if (out[j].attempts <= jobs[j].retries_on_worker_death) {
+            // Once more, from the start, on a fresh worker.
+            out[j].retried_after = "its worker died: " + why;
+            pending.push_front(j);
+            w.job = -1;
+          } else {
+            finish(w, false, "The job's worker died: " + why + tail(w) +
+                                 (out[j].retried_after.empty()
+                                      ? ""
+                                      : " (a second time; the first run was lost because " +
+                                            out[j].retried_after + ")"));
+          }
+        }
       }
     }
     // Timeouts.

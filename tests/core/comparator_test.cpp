@@ -133,5 +133,25 @@ TEST(Comparator, DecisionsAgreeOnEqualClassesAndTieAgainstTie) {
   EXPECT_EQ(m.sequences[2].sw.decision, 0);
 }
 
+// Issue 15: a sequence that failed part-way counts its simulated frames, not its decision.
+TEST(Comparator, IncompleteSequencesAreLeftOutOfDecisionAgreement) {
+  const Traces t = traces(2, 4);
+  Comparator c(t.net, 2);
+  for (Index k = 0; k < 4; ++k) c.add(0, k, t.frames[0][static_cast<size_t>(k)], t.frames[0][static_cast<size_t>(k)]);
+  for (Index k = 0; k < 2; ++k) c.add(1, k, t.frames[1][static_cast<size_t>(k)], t.frames[1][static_cast<size_t>(k)]);
+  c.set_decisions(0, {1, 0.2}, {1, 0.2});
+  c.set_decisions(1, {0, 0.2}, {1, 0.2});  // a partial vote that would disagree
+  c.set_incomplete(1);
+  Metrics m = c.result();
+  EXPECT_EQ(m.decision_agreement, 1.0);
+  EXPECT_EQ(m.state_agreement, 1.0);
+  EXPECT_EQ(m.sequences[1].state_agreement, 1.0);  // over its two simulated frames
+  Comparator none(t.net, 1);
+  none.set_incomplete(0);
+  m = none.result();
+  EXPECT_TRUE(std::isnan(m.decision_agreement));
+  EXPECT_TRUE(std::isnan(m.state_agreement));  // no frame at all
+}
+
 }  // namespace
 }  // namespace bmru::core

@@ -64,6 +64,22 @@ TEST(ModelFile, JsonErrorsNameTheKey) {
   expect_file_error([&] { read_model(dir / "nofc.json"); }, {"/model/fc", "missing"});
   std::ofstream(dir / "garbage.json") << "this is not a model";
   expect_file_error([&] { read_model(dir / "garbage.json"); }, {"garbage.json", "neither HDF5 nor"});
+  // Issue 15: a misspelt key fell back to a default silently; a number JSON cannot hold was an
+  // "internal error".
+  const std::string good = R"("pre_proj": {"kernel": [[1.0]], "bias": [0]},
+    "layer1": {"alphas": [1], "beta1": [0.5], "delta": [0.25], "initial_state": [0],
+               "cand_kernel": [[1]], "cand_bias": [0], "post_kernel": [[1]], "post_bias": [0]},
+    "fc": {"kernel": [[1]], "bias": [0]})";
+  std::ofstream(dir / "typo.json") << R"({"model": {"unit_curent": 2e-9, )" << good << "}}";
+  expect_file_error([&] { read_model(dir / "typo.json"); }, {"typo.json", "/model/unit_curent", "unit_current"});
+  std::ofstream(dir / "deep.json") << R"({"model": {"layer1_extra": 1, )" << good << "}}";
+  expect_file_error([&] { read_model(dir / "deep.json"); }, {"/model/layer1_extra"});
+  std::string inner = good;
+  inner.replace(inner.rfind(R"("bias": [0]})"), 12, R"("bias": [0], "scale": 2})");
+  std::ofstream(dir / "inner.json") << R"({"model": {)" << inner << "}}";
+  expect_file_error([&] { read_model(dir / "inner.json"); }, {"/model/fc/scale"});
+  std::ofstream(dir / "huge.json") << R"({"model": {"unit_current": 1e999, )" << good << "}}";
+  expect_file_error([&] { read_model(dir / "huge.json"); }, {"huge.json", "1e999"});
 }
 
 TEST(ModelFile, MissingFileIsNamed) {

@@ -160,6 +160,21 @@ TEST(SimulateCli, HelpListsEverySubcommand) {
   EXPECT_EQ(r.status, 0);
   for (const char* cmd : {"simulate", "demo-model"}) EXPECT_NE(r.text.find(cmd), std::string::npos) << cmd;
   EXPECT_EQ(test::bmru("simulate --help").status, 0);
+  EXPECT_EQ(test::bmru("--version").status, 0);
+}
+
+// Issue 15: CLI11's own codes (105, 106, 109, 114) became exit codes; every usage error is 1.
+TEST(SimulateCli, UsageErrorsExitOneAndHelpListsEnginesReadably) {
+  for (const char* args : {"simulate --bogus", "simulate --frames", "simulate --frames abc -o x.h5",
+                           "simulate extra -o x.h5", "nosuchcommand", "", "fidelity --engines sw,xx -o x.h5"}) {
+    const auto r = test::bmru(args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.text;
+  }
+  const auto bad = test::bmru("fidelity --engines hw -o x.h5");
+  EXPECT_NE(bad.text.find("'hw' is not one of: sw,hw | sw,ct,hw | sw,ct"), std::string::npos) << bad.text;
+  const auto help = test::bmru("fidelity --help");
+  EXPECT_NE(help.text.find("sw,hw|sw,ct,hw|sw,ct"), std::string::npos) << help.text;
+  EXPECT_EQ(help.text.find("{sw,hw,sw,ct,hw,sw,ct}"), std::string::npos) << help.text;
 }
 
 }  // namespace

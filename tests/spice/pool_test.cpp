@@ -7,6 +7,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <signal.h>
+#include <sstream>
+#include <thread>
+#include <atomic>
+#include <unistd.h>
 
 #include "experiments/worker_jobs.hpp"
 #include "test_support.hpp"
@@ -122,6 +127,69 @@ TEST(WorkerPool, HostileSpiceinitInTheWorkingFolderAndHomeChangesNothing) {
   ASSERT_TRUE(hostile.outcomes[0].ok) << hostile.outcomes[0].error;
   EXPECT_EQ(hostile.replies[0].at("out"), clean.replies[0].at("out"));
   EXPECT_EQ(hostile.replies[0].at("time"), clean.replies[0].at("time"));
+}
+
+// The workers of this process (children running the bmru binary).
+std::vector<pid_t> worker_pids() {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == ::getpid()) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Runs `job` on a fresh one-worker pool and SIGKILLs that worker about 0.1 s in.
+Results run_and_kill_once(const Job& job, bool& killed) {
+  WorkerPool pool(BMRU_BINARY, 1);
+  std::atomic<bool> done{false};
+  killed = false;
+  std::thread killer([&] {
+    for (int i = 0; i < 300 && !done && !killed; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const auto pids = worker_pids();
+      if (!pids.empty() && i >= 5) {
+        ::kill(pids.front(), SIGKILL);
+        killed = true;
+      }
+    }
+  });
+  Results r = run(pool, {job});
+  done = true;
+  killer.join();
+  return r;
+}
+
+// Issue 15: a worker killed mid-job costs a rerun on a fresh worker, not the job.
+TEST(WorkerPool, AJobWhoseWorkerIsKilledRunsOnceMoreOnAFreshWorker) {
+  Job slow = make_job({"rc\nV1 in 0 dc 0.6\nR1 in out 1k\nC1 out 0 10n\n.end\n", 1,
+                       Transient{1e-8, 4e-3, 1e-8}, {"out"}, ""});
+  slow.retries_on_worker_death = 1;
+  bool killed = false;
+  const Results r = run_and_kill_once(slow, killed);
+  ASSERT_TRUE(killed) << "no worker was found to kill";
+  if (r.outcomes[0].attempts == 1) GTEST_SKIP() << "the job finished before its worker was killed";
+  ASSERT_TRUE(r.outcomes[0].ok) << r.outcomes[0].error;
+  EXPECT_EQ(r.outcomes[0].attempts, 2);
+  EXPECT_NE(r.outcomes[0].retried_after.find("signal"), std::string::npos) << r.outcomes[0].retried_after;
+  EXPECT_NEAR(r.replies[0].at("out").back(), 0.6, 1e-6);
+  // Without a retry the same loss fails the job, naming its cause.
+  slow.retries_on_worker_death = 0;
+  const Results lost = run_and_kill_once(slow, killed);
+  ASSERT_TRUE(killed);
+  EXPECT_FALSE(lost.outcomes[0].ok);
+  EXPECT_EQ(lost.outcomes[0].attempts, 1);
+  EXPECT_NE(lost.outcomes[0].error.find("died"), std::string::npos) << lost.outcomes[0].error;
 }
 
 TEST(WorkerPool, UnknownJobKindFailsAlone) {

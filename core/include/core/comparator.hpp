@@ -8,7 +8,8 @@
 //   output NRMSE      RMS(hw - sw) / RMS(sw)       logit NRMSE   RMS(hw - sw) / RMS(sw)
 //   correlation       Pearson over every frame of every sequence; a constant trace gives NaN
 //   pooled NRMSE      RMS over cells of the per-cell figures
-//   decision agreement  share of sequences whose decisions are equal (tie = -1; tie vs tie agrees)
+//   decision agreement  share of complete sequences whose decisions are equal (tie = -1; tie vs
+//                     tie agrees); NaN when no sequence is complete
 //   first divergence  per sequence the first frame where any cell's state differs (-1 if none); the
 //                     scalar is the earliest over sequences (-1 if none)
 //   switching latency for each software transition at frame k, the first hardware crossing of
@@ -69,6 +70,9 @@ class Comparator {
   // Frame k of sequence s; both frames have batch 1 and are in model units.
   void add(Index s, Index k, const Frame& measured, const Frame& reference);
   void set_decisions(Index s, const Decision& measured, const Decision& reference);
+  // A sequence that did not run to its end (a failed simulation): its frames count where they
+  // were compared, its decisions do not (decision agreement is over complete sequences only).
+  void set_incomplete(Index s);
   // The hardware crossings of frame k of sequence s, [layer][cell]; call after add() for that frame.
   void add_crossings(Index s, Index k, const std::vector<std::vector<Crossings>>& crossings);
   Metrics result() const;
@@ -90,6 +94,7 @@ class Comparator {
   std::vector<double> seq_agree_, seq_frames_;
   std::vector<Index> first_divergence_;
   std::vector<Decision> hw_decision_, sw_decision_;
+  std::vector<bool> incomplete_;
   // Software states of the previous frame per sequence [layer][cell] (transitions), and latencies.
   std::vector<std::vector<std::vector<double>>> last_sw_;
   std::vector<std::vector<std::vector<double>>> this_sw_;

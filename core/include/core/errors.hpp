@@ -40,6 +40,13 @@ class FileError : public Error {
   std::string object_;
 };
 
+// The run finished and its file was written, but some of its sequences (or a sweep's runs) failed:
+// the command maps this to exit code 3 after its report.
+class PartialFailure : public Error {
+ public:
+  using Error::Error;
+};
+
 // A list of problems for a message: one per line ("\n  - ..."), the first `shown` of them and then
 // how many more there are, so that a message stays readable however many problems there are.
 inline std::string problem_list(const std::vector<std::string>& items, size_t shown = 20) {

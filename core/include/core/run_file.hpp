@@ -125,6 +125,11 @@ class RunFile {
   void write_metrics(const std::string& group, const Metrics& metrics, const std::vector<Attr>& extra);
   // /summary: a 1-D compound dataset, one row per run, fields named as in SummaryRow.
   void write_summary(const std::vector<SummaryRow>& rows);
+  // /sequences/{status ("ok" or "failed"), error (text, "" when ok), frames_completed}, one entry
+  // per sequence: which traces are whole (frames never simulated hold NaN).
+  void write_sequence_status(const std::vector<std::string>& status,
+                             const std::vector<std::string>& error,
+                             const std::vector<std::int64_t>& frames_completed);
   // /runs/<id>: every object and root attribute of the committed run file `run_file`, copied.
   void copy_run(const std::string& id, const std::filesystem::path& run_file);
   // Closes the file and moves it into place. Further writes throw.

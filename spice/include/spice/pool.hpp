@@ -20,12 +20,18 @@ struct Job {
   std::string kind;
   std::string payload;
   double timeout_s = 120;
+  // Times the job is run again on a fresh worker when its worker dies under it (killed, crashed:
+  // not a failure the handler reports, not a timeout). The messages of the new run arrive from the
+  // start again: the receiver must recognise what it already has.
+  int retries_on_worker_death = 0;
 };
 
 struct JobOutcome {
   bool ok = false;
   std::string error;  // why it failed: the handler's message, a signal, a timeout
   double wall_s = 0;
+  int attempts = 0;            // runs started (1 unless retried)
+  std::string retried_after;   // why the first run was lost, when the job was retried
 };
 
 // A generous default timeout for a transient of `simulated_s` seconds: 60 s plus 120 s of wall time
