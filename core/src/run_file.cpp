@@ -84,6 +84,15 @@ void write_frames(const Dataset& d, const std::string& path, Index s0, Index k0,
 
 }  // namespace
 
+double estimate_run_bytes(const TraceShape& s, int engines, int waveform_points) {
+  const double frames = static_cast<double>(s.sequences) * static_cast<double>(s.frames);
+  const double cells = static_cast<double>(s.d) * static_cast<double>(s.n_layers);
+  const double per_frame = static_cast<double>(s.n_in) + engines * (3 * cells + static_cast<double>(s.n_out)) +
+                           (engines > 1 ? 4 + (engines - 1) * cells : 0) +
+                           0.5 * waveform_points * cells;  // waveforms compress to about half
+  return 1e6 + 8 * frames * per_frame;
+}
+
 struct InputsWriter::Impl {
   std::shared_ptr<detail::RunFileState> file;
   Dataset inputs;

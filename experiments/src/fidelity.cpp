@@ -23,6 +23,8 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
+#include "run_limits.hpp"
+
 namespace bmru::experiments {
 namespace {
 
@@ -220,14 +222,20 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const double unit = net.unit_current_a;
   const auto tech = pdk::open_technology(o.tech.pdk, o.tech.pdk_path);
   pdk::Conditions k = o.tech.conditions;
-  if (!(k.vdd_v > 0)) throw InputError("--vdd: the supply must be positive (got " + core::format_number(k.vdd_v) + " V)");
+  check_supply(*tech, k.vdd_v);
+  if (o.waveform_points > 10000)
+    throw InputError("--waveforms: " + std::to_string(o.waveform_points) +
+                     " points per frame is more than the 10000 a frame can use");
   if (!(k.temperature_c > -273.15))
     throw InputError("--temp: " + core::format_number(k.temperature_c) + " C is below absolute zero");
   k.mismatch = o.mismatch_seed.has_value() && !tech->program_mismatch();
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();
+  const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
+  check_output_size(o.out, core::estimate_run_bytes(shape, o.ct ? 3 : 2, o.waveform_points), o.max_output_gb);
   const auto x = core::read_all(*source);
+  check_input_currents(x, unit, o.inputs ? o.inputs->string() : "the random inputs");
 
   spice::WorkerPool pool(o.binary, o.jobs);
   std::optional<models::CtFacts> measured_ct;
@@ -281,7 +289,6 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   file.write_model(net);
   file.write_netlist(target.lockstep, target.standalone);
   file.write_netlist_map(target.map);
-  const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
   core::InputsWriter inputs = file.add_inputs(shape);
   for (core::Index s = 0; s < S; ++s) {
     std::vector<core::Matrix> frames;

@@ -103,6 +103,8 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
           "", "engines"));
   add_count(cmd, "--waveforms", o.waveform_points,
             "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
+  cmd->add_option("--max-output-gb", o.max_output_gb,
+                  "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
 }
 

@@ -15,6 +15,9 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
+#include "pdk/registry.hpp"
+#include "run_limits.hpp"
+
 namespace bmru::experiments {
 
 namespace {
@@ -105,7 +108,11 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();
+  check_supply(*pdk::open_technology(o.tech.pdk, o.tech.pdk_path), o.tech.conditions.vdd_v);
+  const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
+  check_output_size(o.out, core::estimate_run_bytes(shape, 2, 0), o.max_output_gb);
   const auto x = core::read_all(*source);
+  check_input_currents(x, net.unit_current_a, o.inputs ? o.inputs->string() : "the random inputs");
   // Characterized on the technology in a worker (ngspice never runs in this process).
   spice::WorkerPool pool(o.binary, 1);
   models::CtFacts facts = *request_calibration(pool, o, o.tech.conditions, true).ct;
@@ -127,7 +134,6 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
-  const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
   core::InputsWriter inputs = file.add_inputs(shape);
   core::TraceWriter sw = file.add_traces("sw", shape, "model units");
   core::TraceWriter ct = file.add_traces("ct", shape, "model units");

@@ -11,6 +11,8 @@
 #include "models/reference_engine.hpp"
 #include "version.hpp"
 
+#include "run_limits.hpp"
+
 namespace bmru::experiments {
 
 core::Network load_network(const std::optional<std::filesystem::path>& model,
@@ -36,6 +38,7 @@ SimulateResult run_simulate(const SimulateOptions& o, const ProgressFn& progress
                                net.d(),             net.n_layers(),   net.n_out()};
   r.sequences = shape.sequences;
   r.frames = shape.frames;
+  check_output_size(o.out, core::estimate_run_bytes(shape, 1, 0), o.max_output_gb);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
   file.write_config({{"engines", std::string("sw")},

@@ -49,6 +49,8 @@ void add_simulate_command(CLI::App& app, const std::string& command_line) {
   add_count(cmd, "--seed", opts->seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
   add_quantity(cmd, "--unit-current", opts->unit_current_a,
                "Amperes per model unit; overrides the model file (e.g. 1n)");
+  cmd->add_option("--max-output-gb", opts->max_output_gb,
+                  "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", opts->out, "Run file to write (HDF5)")->required();
   cmd->callback([opts] {
     Progress progress("simulate frames");

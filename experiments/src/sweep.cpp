@@ -27,6 +27,8 @@
 
 extern char** environ;
 
+#include "run_limits.hpp"
+
 namespace bmru::experiments {
 namespace {
 
@@ -316,6 +318,7 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
       for (const auto& c : corners) list += " " + c;
       throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech->name() + " (corners:" + list + ")");
     }
+  for (const auto& p : points) check_supply(*tech, p.vdd_v, "--vdds");
   // The inputs and the model are read once here only to fingerprint them; every run reads them again.
   const core::Network net = load_network(o.base.model, o.base.unit_current_a);
   auto source = o.base.inputs ? core::file_stimuli(*o.base.inputs, net.n_in())

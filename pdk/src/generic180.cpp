@@ -49,6 +49,10 @@ class Generic180 final : public Technology {
   std::string location() const override { return "built in"; }
   std::vector<std::string> corners() const override { return {"tt", "ff", "ss", "fs", "sf"}; }
   double nominal_vdd() const override { return 1.8; }
+  // 1.8 V core devices of a 180 nm process: rated to 1.98 V (+10 %) with a little margin; below
+  // 0.9 V a subthreshold cell stack of three devices no longer switches.
+  double min_vdd() const override { return 0.9; }
+  double max_vdd() const override { return 2.0; }
   std::vector<std::string> device_names() const override { return {"nch_g180", "pch_g180"}; }
   SizeLimits limits(Polarity) const override { return {0.22e-6, 1e-3, 0.18e-6, 100e-6}; }
   bool program_mismatch() const override { return true; }

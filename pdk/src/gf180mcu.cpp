@@ -24,6 +24,8 @@ class Gf180 final : public Technology {
     return {"typical", "ff", "ss", "fs", "sf", "statistical"};
   }
   double nominal_vdd() const override { return 1.8; }  // 3.3 V devices, used here at 1.8 V
+  double min_vdd() const override { return 0.9; }
+  double max_vdd() const override { return 3.63; }  // the 3.3 V devices' rating (+10 %)
   std::vector<std::string> device_names() const override { return {nfet_, pfet_}; }
   SizeLimits limits(Polarity) const override { return {0.22e-6, 100e-6, 0.28e-6, 50e-6}; }
   bool program_mismatch() const override { return false; }

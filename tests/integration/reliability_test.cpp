@@ -110,5 +110,29 @@ TEST(Reliability, FailedSequencesAreReportedWithTheirFramesAndExitCodeThree) {
   EXPECT_TRUE(std::isnan(test::read_dataset(dir / "v.h5", "/sw/layer1/state")[7 * 4]));
 }
 
+// Issue 15, items 5 and 6: values no circuit of the technology can take are refused at once,
+// naming the option and its range, before anything runs or is written.
+TEST(Reliability, ImpossibleRunsAreRefusedBeforeTheyStart) {
+  test::TempDir dir;
+  std::ofstream(dir / "big.csv") << "1000000,0,0,0,0,0,0,0,0,0,0,0,0\n";
+  const std::string out = " -o " + (dir / "x.h5").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"simulate --frames 99999999999", "--max-output-gb 20"},
+      {"fidelity --random-sequences 100000 --frames 100000", "--max-output-gb 20"},
+      {"fidelity --frame-period 1e-12", "--frame-period must lie between 1 us and 3600 s (got 1e-12 s)"},
+      {"fidelity --vdd 100", "--vdd: 100 V is outside what generic180's devices are rated for (0.9-2 V)"},
+      {"sweep --vdds 1.8,100", "--vdds: 100 V is outside"},
+      {"fidelity --waveforms 1e8", "--waveforms: 100000000 points per frame"},
+      {"fidelity --inputs " + (dir / "big.csv").string(), "is 1e+06 model units = 0.001 A; the circuit's nodes take up to 1e-08 A"},
+      {"fidelity --engines sw,ct --inputs " + (dir / "big.csv").string(), "1e+06 model units"},
+  };
+  for (const auto& [args, words] : cases) {
+    const auto r = test::run(cache_env() + " " + BMRU_BINARY + " " + args + out);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.text;
+    EXPECT_NE(r.text.find(words), std::string::npos) << args << "\n" << r.text;
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.h5.part")) << args;
+  }
+}
+
 }  // namespace
 }  // namespace bmru

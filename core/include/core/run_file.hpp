@@ -51,6 +51,10 @@ struct SummaryRow {
   double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
 };
 
+// About how many bytes a run file of this shape takes: /inputs, `engines` trace sets (sw, hw,
+// ct), power and first crossings, and `waveform_points` per frame of every cell's output.
+double estimate_run_bytes(const TraceShape& shape, int engines, int waveform_points);
+
 // Streams /inputs [S, N, n_in].
 class InputsWriter {
  public:

@@ -51,6 +51,7 @@ struct FidelityOptions {
   // bmru validate: a user's netlist and its port map replace the generated circuit.
   std::optional<std::filesystem::path> user_netlist, user_ports;
   int jobs = 0;  // worker processes; 0 = the number of cores
+  double max_output_gb = 20;  // a run whose file would be larger is refused before it starts
   std::filesystem::path out;
   std::filesystem::path binary;  // the bmru executable that runs the workers
   std::string command_line;

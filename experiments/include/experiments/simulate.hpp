@@ -20,6 +20,7 @@ struct SimulateOptions {
   core::Index frames = 101;
   std::uint64_t seed = 1;
   std::optional<double> unit_current_a;  // overrides the model file's unit_current
+  double max_output_gb = 20;             // a larger run file is refused before it starts
   std::filesystem::path out;
   std::string command_line;
 };

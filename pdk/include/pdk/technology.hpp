@@ -54,6 +54,9 @@ class Technology {
   virtual std::string location() const = 0;
   virtual std::vector<std::string> corners() const = 0;
   virtual double nominal_vdd() const = 0;
+  // The supplies the devices are rated for, in volts: a run outside is refused (a 100 V "ran ok").
+  virtual double min_vdd() const = 0;
+  virtual double max_vdd() const = 0;
   // The device (model or subcircuit) names, n then p.
   virtual std::vector<std::string> device_names() const = 0;
   virtual SizeLimits limits(Polarity type) const = 0;
