@@ -81,6 +81,7 @@ struct Target {
   std::vector<std::string> sources;  // input sources, (pos, neg) per network input
   bool has_logits = true;
   std::vector<std::pair<int, std::string>> supplies;  // (block: 0 cells, 1 feedforward, 2 bias; source)
+  std::vector<std::string> cell_supplies;             // per cell (layer-major), when the netlist has them
   std::vector<core::Attr> config;
 };
 
@@ -106,6 +107,7 @@ Target generated_target(const FidelityOptions& o, const core::Network& net, cons
   t.supplies = {{0, circuit.ports.supply_cells + "#branch"},
                 {1, circuit.ports.supply_feedforward + "#branch"},
                 {2, circuit.ports.supply_bias + "#branch"}};
+  for (const auto& c : circuit.ports.cell_supplies) t.cell_supplies.push_back(c + "#branch");
   t.config = {{"netlist_source", std::string("generated")},
               {"calibration_corner", cal_k.corner},
               {"calibration_temperature", cal_k.temperature_c},
@@ -324,6 +326,7 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const std::vector<std::string> probes = probe_list(target.ports);
   std::vector<std::string> supplies;
   for (const auto& [block, name] : target.supplies) supplies.push_back(name);
+  supplies.insert(supplies.end(), target.cell_supplies.begin(), target.cell_supplies.end());
   std::vector<spice::Job> jobs;
   const std::string model_json = core::model_to_json(net);
   std::vector<std::string> states;
@@ -358,7 +361,15 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   for (const auto& layer : net.layers) alphas.push_back(core::cell_constants(layer).alpha);
   std::vector<SequenceState> state(static_cast<size_t>(S), SequenceState(net.n_out()));
   const size_t P = probes.size();
-  const size_t n_sup = target.supplies.size();
+  const size_t n_blocks = target.supplies.size();
+  const size_t n_sup = n_blocks + target.cell_supplies.size();
+  std::optional<core::SeriesWriter> cell_power;
+  if (!target.cell_supplies.empty()) {
+    cell_power = file.add_rows("hw/power/cell", S, N, net.n_layers() * net.d(), "W");
+    file.set_attr("/hw/power/cell", {"description", std::string(
+        "average power of each cell's own supply lead per frame (columns: layer-major, cell); their sum "
+        "is /hw/power/cells")});
+  }
   const auto d = static_cast<size_t>(net.d());
   const size_t sw_width = static_cast<size_t>(net.n_layers()) * 3 * d + static_cast<size_t>(net.n_out());
   const core::Index block = hw.preferred_block();
@@ -426,8 +437,14 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the
     // netlist does not measure is NaN (and so is the total).
     double total = 0, watts[3] = {std::nan(""), std::nan(""), std::nan("")};
-    for (size_t j = 0; j < n_sup; ++j)
+    for (size_t j = 0; j < n_blocks; ++j)
       watts[target.supplies[j].first] = -r[v + j] * k.vdd_v / o.axis.period_s;
+    if (cell_power) {
+      std::vector<double> per_cell;
+      // A sense source carries the cell's current into its + node: power = +integral x vdd / T.
+      for (size_t j = n_blocks; j < n_sup; ++j) per_cell.push_back(r[v + j] * k.vdd_v / o.axis.period_s);
+      cell_power->write(s, static_cast<core::Index>(r[0]), per_cell);
+    }
     for (int b = 0; b < 3; ++b) {
       q.power[b].push_back(watts[b]);
       power_sum[b] += watts[b];

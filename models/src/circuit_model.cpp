@@ -297,7 +297,11 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
       const std::string gw = b.cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(pl + ".delta", i));
       const std::string gg = b.cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(pl + ".alphas", i));
       const std::string cell = "xcell_" + ci;
-      b.text += cell + " vdd_cells 0 " + b.pline(*c) + " " + gth + " " + gw + " " + gg + " po_" + ci + " " + kCellSubckt + "\n";
+      // The cell's own supply lead, through a zero-volt source: its current is the cell's power.
+      b.text += "Vpwr_" + ci + " vdd_cells vddc_" + ci + " 0\n";
+      b.structural("Vpwr_" + ci);
+      m.ports.cell_supplies.push_back("vpwr_" + ci);
+      b.text += cell + " vddc_" + ci + " 0 " + b.pline(*c) + " " + gth + " " + gw + " " + gg + " po_" + ci + " " + kCellSubckt + "\n";
       b.structural(cell);
       const bool high = k.h_init(i) > 0;
       m.initial_conditions.push_back(".ic v(" + cell + ".v0)=" + format_number(high ? vdd : 0.0));

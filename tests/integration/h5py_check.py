@@ -114,6 +114,14 @@ def check_fidelity(path):
         for block in ("cells", "feedforward", "bias", "total"):
             p = f["hw/power/" + block][...]
             assert p.shape == (S, N) and np.all(p > 0), block
+        # Power per cell (issue 15): positive, and the cells' block is their sum.
+        per_cell = f["hw/power/cell"][...]
+        assert per_cell.shape == (S, N, f["hw/layer1/state"].shape[2] * 2), per_cell.shape
+        assert np.all(per_cell > 0)
+        assert np.allclose(per_cell.sum(axis=2), f["hw/power/cells"][...], rtol=1e-9)
+        # Every sequence ran to its end.
+        assert [s.decode() if isinstance(s, bytes) else s for s in f["sequences/status"][...]] == ["ok"] * S
+        assert np.all(f["sequences/frames_completed"][...] == N)
         check_first_crossing(f, "hw", f["hw/layer1/state"][...] / unit, f["hw/layer2/state"][...] / unit)
         agree = total = 0
         for l in (1, 2):

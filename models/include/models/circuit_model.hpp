@@ -60,6 +60,9 @@ struct PortMap {
   std::vector<LayerPorts> layers;
   std::vector<PortPair> logits;
   std::string supply_cells = "vdd_cells", supply_feedforward = "vdd_ff", supply_bias = "vdd_bias";
+  // Zero-volt sources in each cell's own supply lead (layer-major), for power per cell; empty when
+  // the netlist has none (a user's netlist).
+  std::vector<std::string> cell_supplies;
   bool operator==(const PortMap&) const = default;
 };
 
