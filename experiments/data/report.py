@@ -1,12 +1,14 @@
 """bmru report: PNG figures of a fidelity run file (matplotlib, h5py; Debian packages).
 
-usage: report.py RUN.h5 OUTDIR SEQUENCE
+usage: report.py RUN.h5 OUTDIR SEQUENCE [WINDOW a:b]
 Writes, for the chosen sequence, sequence<S>_cells.png (candidate and state of every cell, hardware
-against software, with the thresholds), sequence<S>_logits.png, and agreement.png (state agreement
-and candidate NRMSE per cell). For a sweep file (with /summary): sweep.png (state agreement, decision
-agreement and mean power of every run against its corner, one series per temperature and supply,
-failed runs marked) and the figures above for its run with the lowest state agreement. Every figure
-is 1200 x 800 pixels.
+against software, with the labelled thresholds, states as steps, frames where they disagree marked),
+sequence<S>_logits.png, and agreement.png (state agreement and candidate NRMSE per cell). For a sweep
+file (with /summary): sweep.png (state agreement, decision agreement and mean power of every run
+against its corner, one series per temperature and supply, failed runs marked; the power axis is
+clipped to the bulk of the runs and outliers are drawn at its edge) and the figures above for its
+run with the lowest state agreement. Every title names the technology, corner, temperature and
+supply; every axis its unit. Every figure is 1200 x 800 pixels. Errors are one line, exit 1.
 """
 import os
 import sys
@@ -28,8 +30,29 @@ def save(fig, out, name):
     print(f"wrote {path}")
 
 
-def cells(f, s, out):
+class ReportError(Exception):
+    pass
+
+
+def conditions(f):
+    a = f["config"].attrs
+    return (f"{text(a.get('pdk', '?'))} {text(a.get('corner', '?'))}, "
+            f"{float(a.get('temperature', float('nan'))):g} C, {float(a.get('vdd', float('nan'))):g} V")
+
+
+def frames_of(f, s, window):
+    n = f["inputs"].shape[1]
+    a, b = window if window else (0, n)
+    b = min(b, n)
+    if not 0 <= a < b:
+        raise ReportError(f"--window {a}:{b} holds no frame of the {n} in the file")
+    return a, b
+
+
+def cells(f, s, out, window):
     unit = f["config"].attrs["unit_current"]
+    a, b = frames_of(f, s, window)
+    x = np.arange(a, b)
     layers = int(f["model"].attrs["n_layers"])
     d = int(f["model"].attrs["d"])
     fig, axes = plt.subplots(2 * layers, d, figsize=SIZE, dpi=DPI, sharex=True, squeeze=False)
@@ -37,37 +60,48 @@ def cells(f, s, out):
         beta_lo = np.abs(f[f"model/layer{l}/beta1"][...])
         beta_hi = beta_lo + np.abs(f[f"model/layer{l}/delta"][...])
         alpha = np.abs(f[f"model/layer{l}/alphas"][...])
-        c_sw, c_hw = f[f"sw/layer{l}/candidate"][s], f[f"hw/layer{l}/candidate"][s] / unit
-        h_sw, h_hw = f[f"sw/layer{l}/state"][s], f[f"hw/layer{l}/state"][s] / unit
+        c_sw, c_hw = f[f"sw/layer{l}/candidate"][s, a:b], f[f"hw/layer{l}/candidate"][s, a:b] / unit
+        h_sw, h_hw = f[f"sw/layer{l}/state"][s, a:b], f[f"hw/layer{l}/state"][s, a:b] / unit
         for i in range(d):
             ax = axes[2 * (l - 1)][i]
-            ax.plot(c_sw[:, i], label="sw", lw=1)
-            ax.plot(c_hw[:, i], label="hw", lw=1, ls="--")
+            ax.plot(x, c_sw[:, i], label="sw", lw=1)
+            ax.plot(x, c_hw[:, i], label="hw", lw=1, ls="--")
             ax.axhline(beta_lo[i], color="grey", lw=0.5)
             ax.axhline(beta_hi[i], color="grey", lw=0.5)
+            ax.annotate(f"beta_lo {beta_lo[i]:.3g}", (x[0], beta_lo[i]), fontsize=6, color="grey", va="top")
+            ax.annotate(f"beta_hi {beta_hi[i]:.3g}", (x[0], beta_hi[i]), fontsize=6, color="grey", va="bottom")
             ax.set_title(f"layer {l} cell {i}: candidate", fontsize=8)
+            ax.set_ylabel("model units", fontsize=7)
             ax = axes[2 * (l - 1) + 1][i]
-            ax.step(range(len(h_sw)), h_sw[:, i] / alpha[i], where="mid", label="sw", lw=1)
-            ax.step(range(len(h_hw)), h_hw[:, i] / alpha[i], where="mid", label="hw", lw=1, ls="--")
+            ax.step(x, h_sw[:, i] / alpha[i], where="mid", label="sw", lw=1)
+            ax.step(x, h_hw[:, i] / alpha[i], where="mid", label="hw", lw=1, ls="--")
+            differ = (h_hw[:, i] > alpha[i] / 2) != (h_sw[:, i] > 0)
+            if differ.any():
+                ax.plot(x[differ], np.full(differ.sum(), 1.12), "x", color="red", ms=4, label="disagree")
             ax.set_ylim(-0.1, 1.2)
-            ax.set_title(f"layer {l} cell {i}: state / alpha", fontsize=8)
+            ax.set_title(f"layer {l} cell {i}: state", fontsize=8)
+            ax.set_ylabel("state / alpha", fontsize=7)
     axes[0][0].legend(fontsize=7)
+    axes[1][0].legend(fontsize=7)
     for ax in axes[-1]:
         ax.set_xlabel("frame")
+    fig.suptitle(f"sequence {s}, frames {a}-{b - 1}: {conditions(f)}", fontsize=10)
     fig.tight_layout()
     save(fig, out, f"sequence{s}_cells.png")
 
 
-def logits(f, s, out):
+def logits(f, s, out, window):
     unit = f["config"].attrs["unit_current"]
-    y_sw, y_hw = f["sw/logits"][s], f["hw/logits"][s] / unit
+    a, b = frames_of(f, s, window)
+    x = np.arange(a, b)
+    y_sw, y_hw = f["sw/logits"][s, a:b], f["hw/logits"][s, a:b] / unit
     fig, ax = plt.subplots(figsize=SIZE, dpi=DPI)
     for j in range(y_sw.shape[1]):
-        ax.plot(y_sw[:, j], label=f"sw class {j}")
-        ax.plot(y_hw[:, j], ls="--", label=f"hw class {j}")
+        ax.plot(x, y_sw[:, j], label=f"sw class {j}")
+        ax.plot(x, y_hw[:, j], ls="--", label=f"hw class {j}")
     ax.set_xlabel("frame")
     ax.set_ylabel("logit (model units)")
-    ax.set_title(f"sequence {s}: decision sw {f['sw/decision'][s]}, hw {f['hw/decision'][s]}")
+    ax.set_title(f"sequence {s}: decision sw {f['sw/decision'][s]}, hw {f['hw/decision'][s]} ({conditions(f)})")
     ax.legend()
     fig.tight_layout()
     save(fig, out, f"sequence{s}_logits.png")
@@ -78,13 +112,15 @@ def agreement(f, out):
     nrmse = f["metrics/cell_candidate_nrmse"][...]
     labels = [f"L{l + 1}C{i}" for l in range(agree.shape[0]) for i in range(agree.shape[1])]
     fig, (a, b) = plt.subplots(2, 1, figsize=SIZE, dpi=DPI)
-    a.bar(labels, 100 * agree.ravel())
+    bars = a.bar(labels, 100 * agree.ravel())
+    a.bar_label(bars, labels=[f"{100 * v:.1f}" for v in agree.ravel()], fontsize=7)
     a.set_ylabel("state agreement (%)")
-    a.set_ylim(max(0, 100 * agree.min() - 5), 100.5)
+    a.set_ylim(0, 105)  # from 0: a bar's height is the agreement, not a difference
     b.bar(labels, nrmse.ravel())
-    b.set_ylabel("candidate NRMSE")
+    b.set_ylabel("candidate NRMSE (of beta_hi)")
+    b.set_xlabel("layer and cell")
     fig.suptitle(f"state agreement {100 * f['metrics'].attrs['state_agreement']:.3f} %, "
-                 f"decision agreement {100 * f['metrics'].attrs['decision_agreement']:.1f} %")
+                 f"decision agreement {100 * f['metrics'].attrs['decision_agreement']:.1f} % ({conditions(f)})")
     fig.tight_layout()
     save(fig, out, "agreement.png")
 
@@ -117,7 +153,24 @@ def sweep(f, out):
                     xf.append(x)
             ax.plot(xs, ys, "o", ms=4, label=f"{t:g} C, {v:g} V", color=f"C{n % 10}")
             if xf:
-                ax.plot(xf, [ax.get_ylim()[0]] * len(xf), "x", color=f"C{n % 10}", ms=8)
+                ax.plot(xf, [0] * len(xf), "x", color=f"C{n % 10}", ms=8)
+    for ax in axes[:2]:
+        ax.set_ylim(0, 105)  # agreement from 0
+    # Power: the bulk of the runs sets the axis (a run at a hot corner can draw 100x more); the
+    # runs beyond are drawn at its edge as triangles with their value.
+    power = np.array([1e9 * float(r["mean_power_w"]) for r in rows if text(r["status"]) == "ok"])
+    power = power[np.isfinite(power)]
+    if power.size:
+        lo, hi = np.percentile(power, 5), np.percentile(power, 95)
+        pad = max(0.1 * (hi - lo), 0.05 * abs(hi), 1e-3)
+        lo, hi = max(0.0, lo - pad), hi + pad
+        axes[2].set_ylim(lo, hi)
+        for line in list(axes[2].get_lines()):
+            for xv, yv in zip(line.get_xdata(), line.get_ydata()):
+                if yv > hi or yv < lo:
+                    edge = hi if yv > hi else lo
+                    axes[2].plot([xv], [edge], "^" if yv > hi else "v", color=line.get_color(), ms=7)
+                    axes[2].annotate(f"{yv:.3g}", (xv, edge), fontsize=6, va="top" if yv > hi else "bottom")
     axes[0].set_ylabel("state agreement (%)")
     axes[1].set_ylabel("decision agreement (%)")
     axes[2].set_ylabel("mean power (nW)")
@@ -126,30 +179,57 @@ def sweep(f, out):
     axes[2].set_xlabel("corner (x: failed run)")
     axes[0].legend(fontsize=7, ncol=max(1, len(series) // 3))
     failed = sum(text(r["status"]) != "ok" for r in rows)
-    fig.suptitle(f"{len(rows)} runs, {failed} failed")
+    fig.suptitle(f"{len(rows)} runs, {failed} failed ({text(f['config'].attrs.get('pdk', '?'))}; "
+                 f"corners {text(f['config'].attrs.get('corners', '?'))}, "
+                 f"temperatures {text(f['config'].attrs.get('temperatures', '?'))} C, "
+                 f"supplies {text(f['config'].attrs.get('vdds', '?'))} V)")
     fig.tight_layout()
     save(fig, out, "sweep.png")
     ok = [r for r in rows if text(r["status"]) == "ok" and text(r["id"]) in f.get("runs", {})]
     return text(min(ok, key=lambda r: r["state_agreement"])["id"]) if ok else None
 
 
-def main(path, out, sequence):
+def main(path, out, sequence, window):
     os.makedirs(out, exist_ok=True)
-    with h5py.File(path, "r") as f:
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise ReportError("not an HDF5 file (or unreadable)")
+    with f:
         if "summary" in f:
             worst = sweep(f, out)
             if worst is None:
                 return
             f = f["runs"][worst]
             print(f"figures of the run with the lowest state agreement: {worst}")
-        if "hw" not in f or "metrics" not in f:
-            sys.exit(f"{path}: not a fidelity run file (no /hw or /metrics)")
+        if "hw" not in f or "metrics" not in f or "config" not in f:
+            raise ReportError("not a fidelity, validate or sweep run file (no /hw, /metrics or /config)")
         if not 0 <= sequence < f["inputs"].shape[0]:
-            sys.exit(f"{path}: sequence {sequence} does not exist (the file has {f['inputs'].shape[0]})")
-        cells(f, sequence, out)
-        logits(f, sequence, out)
+            raise ReportError(f"sequence {sequence} does not exist (the file has {f['inputs'].shape[0]})")
+        cells(f, sequence, out, window)
+        logits(f, sequence, out, window)
         agreement(f, out)
 
 
+def parse_window(w):
+    if not w:
+        return None
+    try:
+        a, b = w.split(":")
+        return int(a or 0), int(b) if b else 1 << 62
+    except ValueError:
+        raise ReportError(f"--window '{w}' is not a:b (first frame, one past the last)")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    try:
+        main(sys.argv[1], sys.argv[2], int(sys.argv[3]), parse_window(sys.argv[4] if len(sys.argv) > 4 else ""))
+    except ReportError as e:
+        print(f"bmru report: {sys.argv[1]}: {e}", file=sys.stderr)
+        sys.exit(1)
+    except PermissionError as e:
+        print(f"bmru report: cannot write the figures: {e}", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # a file of the right kind but an unexpected shape: one line, not a trace
+        print(f"bmru report: {sys.argv[1]}: cannot be drawn ({type(e).__name__}: {e})", file=sys.stderr)
+        sys.exit(1)

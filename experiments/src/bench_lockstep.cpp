@@ -17,6 +17,8 @@
 #include "pdk/registry.hpp"
 #include "spice/session.hpp"
 
+#include "program.hpp"
+
 namespace bmru::experiments {
 namespace {
 
@@ -155,9 +157,8 @@ BenchLockstepResult run_bench_lockstep(const BenchLockstepOptions& o) {
           format_number(tran.stop_s) + " 0 " + format_number(tran.max_step_s) + "\nwrdata " +
           (dir / "out.txt").string() + " vout#branch\nquit\n.endc\n.end\n";
   std::ofstream(dir / "deck.sp") << deck;
-  const std::string cmd = "cd " + dir.string() + " && " + o.ngspice + " -b deck.sp > batch.log 2>&1";
   const auto t0 = Clock::now();
-  const int rc = std::system(cmd.c_str());
+  const int rc = run_program({{o.ngspice, "-b", "deck.sp"}, dir, dir / "batch.log"});
   r.batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
   const bool wrote = std::filesystem::exists(dir / "out.txt") && std::filesystem::file_size(dir / "out.txt") > 0;
   std::filesystem::remove_all(dir);

@@ -41,8 +41,25 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
   }
   const auto bad = test::run(std::string(BMRU_BINARY) + " report " + (dir / "run.h5").string() +
                              " --sequence 9 -o " + (dir / "fig").string());
-  EXPECT_NE(bad.status, 0);
+  EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.text.find("sequence 9 does not exist"), std::string::npos) << bad.text;
+  // Issue 15: a window of frames; never a Python traceback, whatever the file or folder.
+  const auto windowed = test::run(std::string(BMRU_BINARY) + " report " + (dir / "run.h5").string() +
+                                  " --window 5:12 -o " + (dir / "win").string());
+  ASSERT_EQ(windowed.status, 0) << windowed.text;
+  EXPECT_EQ(test::png_size(dir / "win" / "sequence0_cells.png"), std::make_pair(1200, 800));
+  std::ofstream(dir / "notes.h5") << "not hdf5";
+  const std::string inputs_only = (dir / "inputs.h5").string();
+  ASSERT_EQ(test::bmru("simulate --frames 3 -o " + inputs_only).status, 0);
+  const std::string fig2 = " -o " + (dir / "fig2").string();
+  for (const std::string& args : {(dir / "notes.h5").string() + fig2, inputs_only + fig2,
+                                  (dir / "run.h5").string() + " --window 50:60" + fig2,
+                                  (dir / "run.h5").string() + " --window x" + fig2,
+                                  (dir / "run.h5").string() + " -o /proc/nope"}) {
+    const auto r = test::run(std::string(BMRU_BINARY) + " report " + args);
+    EXPECT_EQ(r.status, 1) << args << "\n" << r.text;
+    EXPECT_EQ(r.text.find("Traceback"), std::string::npos) << args << "\n" << r.text;
+  }
 }
 
 TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
