@@ -88,8 +88,11 @@ struct Target {
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
 Target generated_target(const FidelityOptions& o, const core::Network& net, const pdk::Technology& tech,
                         const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool,
-                        std::optional<models::CtFacts>& ct_facts) {
+                        std::optional<models::CtFacts>& ct_facts, const StageFn& stage) {
   const pdk::Conditions cal_k = o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
+  if (stage)
+    stage("calibrating the circuit on " + tech.name() + " " + k.corner + " (about 8-20 s the first time, then cached" +
+          std::string(o.ct ? "; the ct model's characterization a few seconds more" : "") + ")");
   CalibrationReply cal = request_calibration(pool, o, k, o.ct);
   ct_facts = cal.ct;
   models::CircuitOptions copt;
@@ -117,7 +120,8 @@ Target generated_target(const FidelityOptions& o, const core::Network& net, cons
 
 // A user's netlist and port map (bmru validate): prepared, and checked against the network and
 // against an operating point in a worker; every problem is reported at once.
-Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Network& net, spice::WorkerPool& pool) {
+Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Network& net, spice::WorkerPool& pool,
+                   const StageFn& stage) {
   const auto file = o.user_netlist->string();
   std::ifstream in(*o.user_netlist);
   if (!in) throw FileError(file, "", "cannot be read");
@@ -135,6 +139,7 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
   t.has_logits = u.has_logits;
   {
     std::vector<std::string> vectors;
+    if (stage) stage("checking the netlist with an operating point");
     const auto r = pool.run({{"validate.vectors", prepared.text, 300}}, [&](size_t, const std::string& m) {
       vectors = json::parse(m).get<std::vector<std::string>>();
     });
@@ -196,7 +201,8 @@ std::vector<double> first_crossing_row(const std::vector<std::vector<core::Cross
   return row;
 }
 
-FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
+FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress,
+                            const StageFn& stage) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
   if (o.user_netlist && (!o.hw || o.ct))
@@ -241,8 +247,9 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
 
   spice::WorkerPool pool(o.binary, o.jobs);
   std::optional<models::CtFacts> measured_ct;
-  Target target = user ? user_target(o, *user, net, pool)
-                       : generated_target(o, net, *tech, k, x.front(), pool, measured_ct);
+  Target target = user ? user_target(o, *user, net, pool, stage)
+                       : generated_target(o, net, *tech, k, x.front(), pool, measured_ct, stage);
+  if (stage) stage("simulating " + std::to_string(S) + " sequences of " + std::to_string(N) + " frames");
   if (o.reltol || o.abstol || o.trtol) {
     // After every other .option line, so these win.
     std::string line = ".option";

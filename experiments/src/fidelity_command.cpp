@@ -132,7 +132,10 @@ void add_fidelity_command(CLI::App& app, const std::string& command_line, const 
   cmd->callback([o, cli] {
     apply_fidelity_cli(*cli, *o);
     Progress bar("fidelity frames (all sequences)");
-    const FidelityResult r = run_fidelity(*o, [&](long long done, long long total) { bar.update(done, total); });
+    const FidelityResult r = run_fidelity(
+        *o, [&](long long done, long long total) { bar.update(done, total); },
+        [&](const std::string& text) { bar.stage(text); });
+    bar.clear();
     print_fidelity(r, *o);
   });
 }

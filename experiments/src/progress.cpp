@@ -12,8 +12,25 @@ Progress::Progress(std::string what)
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
-Progress::~Progress() {
+Progress::~Progress() { clear(); }
+
+void Progress::clear() {
   if (shown_) std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+  shown_ = false;
+}
+
+void Progress::stage(const std::string& text) {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r\033[K%s: %s ...", what_.c_str(), text.c_str());
+  std::fflush(stderr);
+  shown_ = true;
+}
+
+void Progress::note(const std::string& line) {
+  clear();
+  std::fprintf(stderr, "%s\n", line.c_str());
+  std::fflush(stderr);
 }
 
 void Progress::update(long long done, long long total) {

@@ -12,6 +12,13 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
   void update(long long done, long long total);
+  // A long step without frames to count: shown in place of the bar (terminal only).
+  void stage(const std::string& text);
+  // A line that stays (a finished sweep run): printed on stderr whether or not it is a terminal,
+  // so that a log file gets a line per run; the bar, if shown, is redrawn below it.
+  void note(const std::string& line);
+  // Removes the bar before a report is printed.
+  void clear();
 
  private:
   std::string what_;

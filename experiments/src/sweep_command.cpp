@@ -70,7 +70,10 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
     o->vdds_v = quantities(*vdds, "--vdds");
     o->per_run_calibration = *calibration == "per-run";
     Progress bar("sweep frames (all runs)");
-    const SweepResult r = run_sweep(*o, [&](long long done, long long total) { bar.update(done, total); });
+    const SweepResult r = run_sweep(
+        *o, [&](long long done, long long total) { bar.update(done, total); },
+        [&](const std::string& line) { bar.note("sweep: " + line); });
+    bar.clear();
     print_summary(r);
     std::printf("wrote %s\n", o->base.out.c_str());
     std::fflush(stdout);

@@ -81,6 +81,9 @@ TEST(Sweep, SurvivesSigkillResumesAndRecordsFailedRuns) {
   EXPECT_EQ(resumed.text.find("0 from the journal"), std::string::npos) << resumed.text;
   EXPECT_NE(resumed.text.find(", 2 failed"), std::string::npos) << resumed.text;
   EXPECT_NE(resumed.text.find("tt_2000C_1.8V"), std::string::npos) << resumed.text;
+  // Issue 15: to a log (not a terminal), a line per finished run.
+  EXPECT_NE(resumed.text.find("sweep: run 1/3 "), std::string::npos) << resumed.text;
+  EXPECT_NE(resumed.text.find("sweep: run 3/3 "), std::string::npos) << resumed.text;
   const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
                                   "check-sweep " + out);
   EXPECT_EQ(check.status, 0) << check.text;

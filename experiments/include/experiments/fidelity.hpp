@@ -69,9 +69,14 @@ struct FidelityResult {
   double wall_s = 0;
 };
 
-// `progress(frames_done, frames_total)` is called as frames arrive (optional).
+// Reports a long step before it begins ("calibrating the circuit ..."), for progress output.
+using StageFn = std::function<void(const std::string&)>;
+
+// `progress(frames_done, frames_total)` is called as frames arrive (optional); `stage` before each
+// long step that has no frames to count (calibration, the netlist's operating point).
 FidelityResult run_fidelity(const FidelityOptions& options,
-                            const std::function<void(long long, long long)>& progress = {});
+                            const std::function<void(long long, long long)>& progress = {},
+                            const StageFn& stage = {});
 
 // The ct engine's characterization data as JSON (job payloads) and as /config attributes.
 std::string ct_facts_to_json(const models::CtFacts& facts);

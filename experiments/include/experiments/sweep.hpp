@@ -43,8 +43,10 @@ struct SweepResult {
   std::filesystem::path journal;
 };
 
-// `progress(done, total)` counts frames over all runs to do.
-SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress = {});
+// `progress(done, total)` counts frames over all runs to do; `finished` is told of each run that
+// ends, with a one-line account of it (for logs: a line per run).
+SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress = {},
+                      const std::function<void(const std::string&)>& finished = {});
 
 // `bmru sweep-run JOB.json` (hidden): one run of a sweep in its own process, for runs made side by
 // side when a run has fewer sequences than there are workers.
