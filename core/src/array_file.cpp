@@ -53,4 +53,27 @@ NamedArray read_array(const std::filesystem::path& path, const std::string& name
   return out;
 }
 
+std::vector<std::string> list_datasets(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  h5::Id file = h5::open_file(p, false);
+  std::vector<std::string> names;
+  H5Ovisit(
+      file.get(), H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+        if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        return 0;
+      },
+      &names);
+  return names;
+}
+
+std::optional<double> read_number_attribute(const std::filesystem::path& path, const std::string& object,
+                                            const std::string& name) {
+  const std::string p = path.string();
+  h5::Id file = h5::open_file(p, false);
+  h5::Id obj(H5Oopen(file.get(), object.c_str(), H5P_DEFAULT));
+  if (!obj.valid()) throw FileError(p, object, "is missing");
+  return h5::read_number_attr({obj.get(), p, "/" + object}, name);
+}
+
 }  // namespace bmru::core

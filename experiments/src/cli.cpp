@@ -37,6 +37,7 @@ int run_cli(int argc, char** argv) {
   add_bench_command(app, cmdline, argv[0]);
   add_netlist_command(app);
   add_report_command(app);
+  add_export_command(app);
   add_fidelity_command(app, cmdline, argv[0]);
   add_sweep_command(app, cmdline, argv[0]);
   add_validate_command(app, cmdline, argv[0]);

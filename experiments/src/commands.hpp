@@ -15,6 +15,7 @@ void add_bench_command(CLI::App& app, const std::string& command_line, const cha
 void add_bench_accuracy(CLI::App* bench, const std::string& command_line, const char* argv0);
 void add_netlist_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_validate_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_sweep_command(CLI::App& app, const std::string& command_line, const char* argv0);

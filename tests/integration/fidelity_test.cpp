@@ -62,6 +62,42 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
   }
 }
 
+// Issue 15: `bmru export` writes an ngspice raw file that ngspice's own `load` reads back, value for
+// value, and CSV files with a header row.
+TEST(Fidelity, ExportedRawFileLoadsInNgspiceAndCsvHasHeaders) {
+  test::TempDir dir;
+  const auto out = test::run(cache_env() + " " + BMRU_BINARY +
+                             " fidelity --random-sequences 2 --frames 6 --waveforms 10 --jobs 2 -o " + (dir / "run.h5").string());
+  ASSERT_EQ(out.status, 0) << out.text;
+  const auto raw = test::bmru("export " + (dir / "run.h5").string() + " -o " + (dir / "run.raw").string());
+  ASSERT_EQ(raw.status, 0) << raw.text;
+  EXPECT_NE(raw.text.find("4 plots"), std::string::npos) << raw.text;  // 2 sequences x (waveforms, frames)
+  std::ofstream(dir / "load.sp") << "* load\n.control\nload " << (dir / "run.raw").string()
+                                 << "\nsetplot tran2\nprint i(cell5)[33]\nsetplot tran4\nprint hw_layer2_state_1[4]\n"
+                                    "print time[4]\nquit\n.endc\n.end\n";
+  const auto loaded = test::run("ngspice -b " + (dir / "load.sp").string());
+  const auto value = [&](const std::string& name) {
+    const auto at = loaded.text.find(name + " = ");
+    return at == std::string::npos ? std::nan("") : std::stod(loaded.text.substr(at + name.size() + 3));
+  };
+  const auto waves = test::read_dataset(dir / "run.h5", "/hw/waveforms/state");  // [2, 60, 8]
+  const auto state = test::read_dataset(dir / "run.h5", "/hw/layer2/state");      // [2, 6, 4]
+  EXPECT_NEAR(value("i(cell5)[33]"), waves[(1 * 60 + 33) * 8 + 5], 1e-6 * std::abs(waves[(1 * 60 + 33) * 8 + 5]) + 1e-20)
+      << loaded.text;
+  EXPECT_NEAR(value("hw_layer2_state_1[4]"), state[(1 * 6 + 4) * 4 + 1], 1e-6 * std::abs(state[(1 * 6 + 4) * 4 + 1]) + 1e-20)
+      << loaded.text;
+  EXPECT_NEAR(value("time[4]"), 4.9e-2, 1e-9) << loaded.text;  // (k + sample phase) T
+  const auto csv = test::bmru("export --format csv " + (dir / "run.h5").string() + " -o " + (dir / "csv").string());
+  ASSERT_EQ(csv.status, 0) << csv.text;
+  std::ifstream f(dir / "csv" / "hw_layer1_state.csv");
+  std::string header, first;
+  std::getline(f, header);
+  std::getline(f, first);
+  EXPECT_EQ(header, "sequence,frame,c0,c1,c2,c3");
+  EXPECT_EQ(first.rfind("0,0,", 0), 0u) << first;
+  EXPECT_EQ(test::bmru("export " + (dir / "load.sp").string() + " -o " + (dir / "x.raw").string()).status, 1);
+}
+
 TEST(Fidelity, ResyncModeRunsAndBadOptionsAreNamed) {
   test::TempDir dir;
   // Three sequences on one worker: each lockstep worker retires after its sequence (flat memory),

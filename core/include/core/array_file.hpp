@@ -3,6 +3,7 @@
 // h5py. Written to "<path>.part" and renamed when complete.
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,13 @@ void write_arrays(const std::filesystem::path& path, const std::vector<NamedArra
 // One numeric dataset of any HDF5 file ("hw/layer1/state"), converted to doubles. Throws
 // FileError naming the file and the dataset.
 NamedArray read_array(const std::filesystem::path& path, const std::string& name);
+
+// Every dataset of an HDF5 file, as paths without the leading slash ("hw/layer1/state"), in the
+// file's name order. Throws FileError naming the file when it is not HDF5.
+std::vector<std::string> list_datasets(const std::filesystem::path& path);
+
+// A numeric attribute of an object ("hw/waveforms/state", "dt"); nullopt when absent.
+std::optional<double> read_number_attribute(const std::filesystem::path& path, const std::string& object,
+                                            const std::string& name);
 
 }  // namespace bmru::core
