@@ -10,19 +10,6 @@ namespace {
 
 constexpr int kMaxDepth = 16;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::vector<std::string> words(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> out;
-  for (std::string t; in >> t;) out.push_back(t);
-  return out;
-}
-
 std::string unquote(std::string s) {
   if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
     s = s.substr(1, s.size() - 2);
@@ -33,7 +20,7 @@ std::string unquote(std::string s) {
 // opens a section of a library file; `.lib FILE SECTION` includes one.
 std::string included_path(const std::vector<std::string>& t) {
   if (t.empty()) return "";
-  const std::string head = lower(t[0]);
+  const std::string head = lower_case(t[0]);
   if ((head == ".include" || head == ".inc") && t.size() >= 2) return unquote(t[1]);
   if (head == ".lib" && t.size() >= 3) return unquote(t[1]);
   return "";
@@ -79,9 +66,9 @@ void scan_file(const std::filesystem::path& file, int depth, Scan& scan) {
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
     const std::string where = file.string() + ":" + std::to_string(n);
-    const auto t = words(line);
+    const auto t = split_words(line);
     if (t.empty()) continue;
-    const std::string head = lower(t[0]);
+    const std::string head = lower_case(t[0]);
     if (n == 1 && head.rfind("*ng_script", 0) == 0) {
       scan.problems.push_back(where + ": an ngspice script, not a netlist; included files must be data");
       return;
@@ -99,9 +86,22 @@ void scan_file(const std::filesystem::path& file, int depth, Scan& scan) {
 
 }  // namespace
 
+std::string lower_case(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::vector<std::string> split_words(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> out;
+  for (std::string t; in >> t;) out.push_back(t);
+  return out;
+}
+
 std::string follow_include(const std::string& line, const std::filesystem::path& base_dir,
                            const std::string& where, std::vector<std::string>& problems) {
-  const auto t = words(line);
+  const auto t = split_words(line);
   const std::string path = included_path(t);
   if (path.empty()) return line;
   Scan scan{problems, {}};

@@ -7,6 +7,10 @@
 
 namespace bmru::experiments {
 
+// Netlist text helpers: ASCII lower case, and a line split at white space.
+std::string lower_case(std::string s);
+std::vector<std::string> split_words(const std::string& line);
+
 // If `line` includes a file (`.include F`, `.inc F`, `.lib F SECTION`), returns it with F made
 // absolute (a relative F is read from `base_dir`, the including file's folder, as ngspice reads
 // nested includes) and checks that file and everything it includes in turn. Each problem (a

@@ -16,17 +16,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::vector<std::string> tokens(const std::string& line) {
-  std::istringstream in(line);
-  std::vector<std::string> out;
-  for (std::string t; in >> t;) out.push_back(t);
-  return out;
-}
+std::string lower(std::string s) { return lower_case(std::move(s)); }
+std::vector<std::string> tokens(const std::string& line) { return split_words(line); }
 
 std::string field_string(const json& j, const std::string& key, const std::string& where, const std::string& file) {
   if (!j.contains(key) || !j.at(key).is_string() || j.at(key).get<std::string>().empty())
