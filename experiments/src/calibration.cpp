@@ -1,5 +1,7 @@
 #include "experiments/calibration.hpp"
 
+#include "core/atomic_file.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -37,7 +39,7 @@ std::string key_of(const pdk::Technology& t, const pdk::Conditions& c, const std
   std::string grid;
   for (double v : current_grid()) grid += format_number(v) + ",";
   for (double v : kFractions) grid += format_number(v) + ",";
-  return "cell|" + std::to_string(std::hash<std::string>{}(bench + grid)) + "|" + t.name() +
+  return "cell|" + core::sha256_hex(bench + grid) + "|" + t.name() +
          "|" + t.location() + "|" + c.corner + "|" +
          format_number(c.temperature_c) + "|" + format_number(c.vdd_v) + "|ngspice " + ngspice +
          "|bmru " + kToolVersion;
@@ -120,7 +122,8 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
   const std::string key = key_of(tech, conditions, session.version());
   CachedCalibration out;
   const auto dir = cache_dir();
-  out.file = dir / ("cell-" + std::to_string(std::hash<std::string>{}(key)) + ".json");
+  // The file name is a stable digest of the key (std::hash may differ between builds).
+  out.file = dir / ("cell-" + core::sha256_hex(key).substr(0, 32) + ".json");
   if (std::ifstream in(out.file); in) {
     try {
       const json j = json::parse(in);
@@ -130,8 +133,8 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
         return out;
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "bmru: the calibration cache %s is unreadable (%s); rebuilding it\n",
-                   out.file.c_str(), e.what());
+      out.notes.push_back("the calibration cache " + out.file.string() + " was unreadable (" + e.what() +
+                          "); it was rebuilt");
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -140,13 +143,12 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   // Atomic: a temporary file in the same folder, then rename, so parallel workers never read half.
-  const auto tmp = out.file.string() + ".tmp" + std::to_string(getpid());
-  {
-    std::ofstream f(tmp);
-    f << json{{"key", key}, {"cell", to_json(out.cell)}}.dump(1);
+  try {
+    core::write_text_atomically(out.file, json{{"key", key}, {"cell", to_json(out.cell)}}.dump(1),
+                                ".tmp" + std::to_string(getpid()));
+  } catch (const Error& e) {
+    out.notes.push_back(std::string("the calibration could not be cached: ") + e.what());
   }
-  std::filesystem::rename(tmp, out.file, ec);
-  if (ec) std::fprintf(stderr, "bmru: could not write the calibration cache %s: %s\n", out.file.c_str(), ec.message().c_str());
   return out;
 }
 

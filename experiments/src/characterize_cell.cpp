@@ -69,6 +69,7 @@ CellResult run_characterize_cell(const CellOptions& o) {
   if (o.targets) {
     const auto cal = cell_calibration(session, *tech, o.tech.conditions);
     r.calibration_from_cache = cal.from_cache;
+    r.notes = cal.notes;
     r.calibration_s = cal.build_s;
     r.bias = cal.cell.bias_for(o.targets->beta_lo_a, o.targets->beta_hi_a, o.targets->alpha_a);
   } else {

@@ -73,6 +73,7 @@ void add_characterize_command(CLI::App& app) {
     if (*ith) co->bias = *bias;
     if (*hi) co->targets = *targets;
     const CellResult r = run_characterize_cell(*co);
+    for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
     if (co->targets)
       std::printf("calibration: %s\nbiases: I_thresh %.2f pA, I_width %.2f pA, I_gain %.2f pA\n",
                   r.calibration_from_cache ? "from cache" : ("built in " + std::to_string(r.calibration_s) + " s").c_str(),

@@ -19,6 +19,7 @@ Calibrated calibrated_options(spice::Session& session, const pdk::Technology& te
   c.options.cell = cell.cell;
   c.cell_from_cache = cell.from_cache;
   c.cell_build_s = cell.build_s;
+  c.notes = cell.notes;
   c.options.mirror = calibrate_mirrors(session, tech, conditions);
   return c;
 }

@@ -44,6 +44,7 @@ void add_netlist_command(CLI::App& app) {
     const auto tech = pdk::open_technology(o->tech.pdk, o->tech.pdk_path);
     spice::Session session;
     const Calibrated cal = calibrated_options(session, *tech, o->tech.conditions);
+    for (const auto& n : cal.notes) std::printf("note: %s\n", n.c_str());
     if (cal.cell_from_cache)
       std::printf("calibration: from cache\n");
     else

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -415,11 +416,21 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
         write_atomically(job, json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}.dump());
         running[spawn_run(o.base.binary, job)] = next++;
       }
+      // Only our own run processes are waited for (waitpid(-1) would reap any child of this
+      // process, a worker's included).
       int status = 0;
-      const pid_t pid = ::waitpid(-1, &status, 0);
-      if (pid < 0) throw Error("sweep: waiting for a run's process failed");
-      const auto it = running.find(pid);
-      if (it == running.end()) continue;
+      auto it = running.end();
+      while (it == running.end()) {
+        for (auto r = running.begin(); r != running.end(); ++r) {
+          const pid_t got = ::waitpid(r->first, &status, WNOHANG);
+          if (got < 0) throw Error("sweep: waiting for a run's process failed: " + std::string(std::strerror(errno)));
+          if (got == r->first) {
+            it = r;
+            break;
+          }
+        }
+        if (it == running.end()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       auto& [i, run] = runs[it->second];
       running.erase(it);
       fs::remove(result.journal / (points[i].id + ".job.json"));

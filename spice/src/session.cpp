@@ -280,17 +280,30 @@ Circuit Session::load(const std::string& netlist, std::uint64_t seed) {
     ngSpice_Circ(ptrs.data());
   }
   impl_->circuit_loaded = true;
+  const std::uint64_t generation = ++impl_->generation;
   if (impl_->dead)
     throw SessionLost("ngspice could not recover from this netlist", impl_->failures(0));
   if (auto bad = impl_->failures(0); !bad.empty())
     throw SimulationError("ngspice did not load the netlist cleanly", bad);
-  return Circuit(*this);
+  return Circuit(*this, generation);
 }
 
-Circuit::Circuit(Circuit&& o) noexcept : session_(std::exchange(o.session_, nullptr)) {}
+Circuit::Circuit(Circuit&& o) noexcept
+    : session_(std::exchange(o.session_, nullptr)), generation_(o.generation_) {}
 
 Circuit::~Circuit() {
-  if (session_) session_->impl_->cleanup();
+  // A stale circuit (a later load replaced it) must not remove its successor.
+  if (session_ && session_->impl_->generation == generation_) session_->impl_->cleanup();
+}
+
+Session::Impl& Circuit::live() const {
+  if (!session_) throw Error("This circuit was moved from; use the circuit it was moved to");
+  auto& impl = *session_->impl_;
+  if (impl.generation != generation_)
+    throw Error("This circuit was replaced by a later Session::load: ngspice holds one circuit at a time; "
+                "use the circuit that load returned");
+  impl.require_usable();
+  return impl;
 }
 
 namespace {
@@ -341,8 +354,7 @@ void check_transient(Session::Impl& impl, size_t from, double reached, double st
 }  // namespace
 
 RunSummary Circuit::transient(const Transient& tran, const std::vector<std::string>& saves) {
-  auto& impl = *session_->impl_;
-  impl.require_usable();
+  auto& impl = live();
   const size_t from = impl.lines.size();
   if (!saves.empty()) save(impl, saves);
   impl.command(tran_command(tran));
@@ -355,8 +367,7 @@ RunSummary Circuit::transient(const Transient& tran, const std::vector<std::stri
 
 RunSummary Circuit::lockstep(const Transient& tran, const LockstepSpec& spec,
                              LockstepHandler& handler) {
-  auto& impl = *session_->impl_;
-  impl.require_usable();
+  auto& impl = live();
   spec.axis.check();
   const size_t from = impl.lines.size();
   LockstepRun run(spec, handler, tran.stop_s);
@@ -395,8 +406,7 @@ RunSummary Circuit::lockstep(const Transient& tran, const LockstepSpec& spec,
 }
 
 void Circuit::analysis(const std::string& command) {
-  auto& impl = *session_->impl_;
-  impl.require_usable();
+  auto& impl = live();
   const size_t from = impl.lines.size();
   impl.command(command);
   if (impl.dead) throw SessionLost("ngspice could not recover during '" + command + "'", impl.failures(from));
@@ -405,8 +415,7 @@ void Circuit::analysis(const std::string& command) {
 }
 
 std::vector<double> Circuit::vector(const std::string& name) const {
-  auto& impl = *session_->impl_;
-  impl.require_usable();
+  auto& impl = live();
   CLocale c;
   std::string n = name;
   const size_t from = impl.lines.size();
@@ -420,8 +429,7 @@ std::vector<double> Circuit::vector(const std::string& name) const {
 }
 
 std::vector<std::string> Circuit::vector_names() const {
-  auto& impl = *session_->impl_;
-  impl.require_usable();
+  live();
   CLocale c;
   std::vector<std::string> out;
   char* plot = ngSpice_CurPlot();

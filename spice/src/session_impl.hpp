@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 // Private state of the Session and the callbacks ngspice calls. Only this folder sees sharedspice.h.
 #include <ngspice/sharedspice.h>
 
@@ -21,6 +22,7 @@ struct Session::Impl {
   bool dead = false;               // ControlledExit seen
   int exit_status = 0;
   bool circuit_loaded = false;
+  std::uint64_t generation = 0;  // of the loaded circuit: a Circuit of an earlier load is stale
   std::uint64_t seed = 1;
   LockstepRun* run = nullptr;      // the lockstep transient under way, if any
   // An exception thrown in a callback (a handler's); it cannot unwind through ngspice's C frames,

@@ -11,6 +11,8 @@
 #include <fstream>
 
 #include "rc_fixture.hpp"
+#include <optional>
+
 #include "shared_session.hpp"
 #include "test_support.hpp"
 
@@ -45,6 +47,18 @@ LockstepSpec rc_spec(const core::FrameAxis& axis, const std::vector<double>& x) 
 
 Transient tran_for(const core::FrameAxis& axis, size_t frames) {
   return {axis.print_step(), axis.stop_time(static_cast<Index>(frames)), axis.max_step()};
+}
+
+// Issue 16: a second load used to leave the first Circuit running on (and later destroying) the
+// new one. Now the first is stale: its calls are refused and its destructor leaves the new one be.
+TEST(Session, ALaterLoadMakesAnEarlierCircuitStale) {
+  std::optional<Circuit> first(session().load("a\nV1 in 0 dc 1\nR1 in out 1k\nR2 out 0 1k\n.end\n"));
+  Circuit second = session().load("b\nV1 in 0 dc 1\nR1 in out 1k\nR2 out 0 3k\n.end\n");
+  EXPECT_THROW(first->analysis("op"), Error);
+  EXPECT_THROW(first->vector("out"), Error);
+  first.reset();  // must not remove the second circuit
+  second.analysis("op");
+  EXPECT_NEAR(second.vector("out").back(), 0.75, 1e-9);
 }
 
 TEST(Session, ReportsItsVersion) { EXPECT_EQ(session().version().rfind("39", 0), 0u) << session().version(); }

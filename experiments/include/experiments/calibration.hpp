@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "models/cell_calibration.hpp"
 #include "models/mirror_circuit.hpp"
@@ -27,6 +28,7 @@ struct CachedCalibration {
   std::filesystem::path file;
   bool from_cache = false;
   double build_s = 0;  // wall time of the characterization when it ran
+  std::vector<std::string> notes;  // what the caller should tell the user (a cache rebuilt or not written)
 };
 
 // The cached calibration for these conditions, built (and cached) when missing or stale.

@@ -63,6 +63,7 @@ struct CellResult {
   models::CellBias bias;  // the biases used (calibrated from the targets when given)
   CellMeasurement measured;
   bool calibration_from_cache = false;
+  std::vector<std::string> notes;  // from the calibration cache
   double calibration_s = 0;
 };
 

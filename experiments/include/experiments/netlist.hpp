@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/network.hpp"
 #include "core/time_axis.hpp"
@@ -19,6 +20,7 @@ struct Calibrated {
   models::CircuitOptions options;
   bool cell_from_cache = false;
   double cell_build_s = 0;
+  std::vector<std::string> notes;  // from the calibration cache
 };
 Calibrated calibrated_options(spice::Session& session, const pdk::Technology& tech,
                               const pdk::Conditions& conditions);

@@ -3,6 +3,8 @@
 // globals and cannot be initialised twice, so at most one Session exists per process, ever; parallel
 // work runs in worker processes (pool.hpp). Loading a netlist gives a Circuit; a Circuit runs
 // analyses; its destructor cleans up (destroy all, remcirc) so memory stays flat over many runs.
+// ngspice holds one circuit at a time: a later load makes an earlier Circuit stale (its calls throw
+// Error, its destructor leaves the new circuit alone).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -27,34 +29,7 @@ struct RunSummary {
   std::vector<std::string> warnings;  // ngspice warning lines (not failures)
 };
 
-class Session;
-
-class Circuit {
- public:
-  Circuit(Circuit&&) noexcept;
-  Circuit& operator=(Circuit&&) = delete;
-  Circuit(const Circuit&) = delete;
-  ~Circuit();
-
-  // A transient in the foreground. `saves` limits the kept vectors (empty = ngspice's default,
-  // every node). Throws SimulationError on any failure, quoting ngspice.
-  RunSummary transient(const Transient& tran, const std::vector<std::string>& saves = {});
-  // A lockstep transient (DESIGN.md section 4): sources driven from spec.frame_values, probes
-  // pushed to the handler at each sample instant. Only the lockstep vectors are kept.
-  RunSummary lockstep(const Transient& tran, const LockstepSpec& spec, LockstepHandler& handler);
-  // Any other analysis command ("op", "dc vin 0 1.8 0.01"), checked like a transient.
-  void analysis(const std::string& command);
-  // A vector of the last analysis (copied). Throws SimulationError naming it if absent.
-  std::vector<double> vector(const std::string& name) const;
-  // The names of every vector of the last analysis, lower case ("v(out)" style names as ngspice
-  // lists them, e.g. "out", "vdd#branch", "v.x1.vs#branch").
-  std::vector<std::string> vector_names() const;
-
- private:
-  friend class Session;
-  explicit Circuit(Session& s) : session_(&s) {}
-  Session* session_;
-};
+class Circuit;
 
 class Session {
  public:
@@ -81,6 +56,37 @@ class Session {
  private:
   friend class Circuit;
   std::unique_ptr<Impl> impl_;
+};
+
+class Circuit {
+ public:
+  Circuit(Circuit&&) noexcept;
+  Circuit& operator=(Circuit&&) = delete;
+  Circuit(const Circuit&) = delete;
+  ~Circuit();
+
+  // A transient in the foreground. `saves` limits the kept vectors (empty = ngspice's default,
+  // every node). Throws SimulationError on any failure, quoting ngspice.
+  RunSummary transient(const Transient& tran, const std::vector<std::string>& saves = {});
+  // A lockstep transient (DESIGN.md section 4): sources driven from spec.frame_values, probes
+  // pushed to the handler at each sample instant. Only the lockstep vectors are kept.
+  RunSummary lockstep(const Transient& tran, const LockstepSpec& spec, LockstepHandler& handler);
+  // Any other analysis command ("op", "dc vin 0 1.8 0.01"), checked like a transient.
+  void analysis(const std::string& command);
+  // A vector of the last analysis (copied). Throws SimulationError naming it if absent.
+  std::vector<double> vector(const std::string& name) const;
+  // The names of every vector of the last analysis, lower case ("v(out)" style names as ngspice
+  // lists them, e.g. "out", "vdd#branch", "v.x1.vs#branch").
+  std::vector<std::string> vector_names() const;
+
+ private:
+  friend class Session;
+  Circuit(Session& s, std::uint64_t generation) : session_(&s), generation_(generation) {}
+  // The session's state, after checking that this circuit is still the loaded one (Error if a later
+  // load replaced it) and that ngspice is usable.
+  Session::Impl& live() const;
+  Session* session_;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace bmru::spice
