@@ -8,32 +8,54 @@
 
 namespace bmru::core {
 
-void Comparator::Sums::add(double hw, double sw) {
+void Comparator::Moments::add(double hw, double sw) {
   n += 1;
-  dd += (hw - sw) * (hw - sw);
-  x += hw;
-  y += sw;
-  xx += hw * hw;
-  yy += sw * sw;
-  xy += hw * sw;
+  const double dx = hw - mx, dy = sw - my;
+  mx += dx / n;
+  my += dy / n;
+  sxx += dx * (hw - mx);
+  syy += dy * (sw - my);
+  sxy += dx * (sw - my);
+  const double d = hw - sw, dd = d - md;
+  md += dd / n;
+  sdd += dd * (d - md);
 }
 
-SignalMetrics Comparator::Sums::metrics(double scale) const {
+void Comparator::Moments::merge(const Moments& o) {
+  if (o.n == 0) return;
+  if (n == 0) {
+    *this = o;
+    return;
+  }
+  const double total = n + o.n, f = n * o.n / total;
+  const double dx = o.mx - mx, dy = o.my - my, dd = o.md - md;
+  sxx += o.sxx + dx * dx * f;
+  syy += o.syy + dy * dy * f;
+  sxy += o.sxy + dx * dy * f;
+  sdd += o.sdd + dd * dd * f;
+  mx += dx * o.n / total;
+  my += dy * o.n / total;
+  md += dd * o.n / total;
+  n = total;
+}
+
+SignalMetrics Comparator::Moments::metrics(double scale) const {
   SignalMetrics m;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (n == 0) return {nan, nan};
-  const double rms_sw = std::sqrt(yy / n);
+  const double mean_sq_sw = syy / n + my * my, mean_sq_d = sdd / n + md * md;
+  const double rms_sw = std::sqrt(mean_sq_sw);
   const double denom = scale > 0 ? scale : rms_sw;
-  m.nrmse = denom > 0 ? std::sqrt(dd / n) / denom : (dd == 0 ? 0.0 : nan);
-  const double vx = xx / n - (x / n) * (x / n), vy = yy / n - (y / n) * (y / n);
+  m.nrmse = denom > 0 ? std::sqrt(mean_sq_d) / denom : (mean_sq_d == 0 ? 0.0 : nan);
+  const double vx = sxx / n, vy = syy / n;
   // Relative tolerance: a trace whose variance is rounding noise is constant.
-  const bool constant = vx <= 1e-24 * std::max(1.0, xx / n) || vy <= 1e-24 * std::max(1.0, yy / n);
-  m.correlation = constant ? nan : (xy / n - (x / n) * (y / n)) / std::sqrt(vx * vy);
+  const bool constant = vx <= 1e-24 * std::max(1.0, vx + mx * mx) || vy <= 1e-24 * std::max(1.0, mean_sq_sw);
+  m.correlation = constant ? nan : (sxy / n) / std::sqrt(vx * vy);
   return m;
 }
 
 Comparator::Comparator(const Network& net, Index sequences)
-    : logits_(static_cast<size_t>(net.n_out())),
+    : logits_(static_cast<size_t>(sequences), std::vector<Moments>(static_cast<size_t>(net.n_out()))),
       seq_agree_(static_cast<size_t>(sequences), 0),
       seq_frames_(static_cast<size_t>(sequences), 0),
       first_divergence_(static_cast<size_t>(sequences), -1),
@@ -44,6 +66,8 @@ Comparator::Comparator(const Network& net, Index sequences)
     k_.push_back(cell_constants(layer));
     cells_.emplace_back(static_cast<size_t>(net.d()));
   }
+  moments_.assign(static_cast<size_t>(sequences),
+                  std::vector<std::vector<CellMoments>>(cells_.size(), std::vector<CellMoments>(static_cast<size_t>(net.d()))));
   // Before frame 0 the software states are the initial states.
   std::vector<std::vector<double>> init;
   for (const auto& k : k_) init.emplace_back(k.h_init.data(), k.h_init.data() + k.h_init.size());
@@ -89,13 +113,14 @@ void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
       seq_agree_[static_cast<size_t>(s)] += same;
       seq_frames_[static_cast<size_t>(s)] += 1;
       differs = differs || !same;
-      c.candidate.add(hw.layers[l].candidate(0, ii), sw.layers[l].candidate(0, ii));
-      c.state.add(hw.layers[l].state(0, ii), sw.layers[l].state(0, ii));
-      c.output.add(hw.layers[l].output(0, ii), sw.layers[l].output(0, ii));
+      CellMoments& cm = moments_[static_cast<size_t>(s)][l][i];
+      cm.candidate.add(hw.layers[l].candidate(0, ii), sw.layers[l].candidate(0, ii));
+      cm.state.add(hw.layers[l].state(0, ii), sw.layers[l].state(0, ii));
+      cm.output.add(hw.layers[l].output(0, ii), sw.layers[l].output(0, ii));
       this_sw_[static_cast<size_t>(s)][l][i] = sw.layers[l].state(0, ii);
     }
-  for (size_t j = 0; j < logits_.size(); ++j)
-    logits_[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
+  auto& y = logits_[static_cast<size_t>(s)];
+  for (size_t j = 0; j < y.size(); ++j) y[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
   Index& first = first_divergence_[static_cast<size_t>(s)];
   if (differs && (first < 0 || k < first)) first = k;
 }
@@ -115,11 +140,17 @@ Metrics Comparator::result() const {
     for (size_t i = 0; i < cells_[l].size(); ++i) {
       const Cell& c = cells_[l][i];
       const auto ii = static_cast<Index>(i);
+      CellMoments all;
+      for (const auto& seq : moments_) {  // in sequence order: the same figures whatever the arrival order
+        all.candidate.merge(seq[l][i].candidate);
+        all.state.merge(seq[l][i].state);
+        all.output.merge(seq[l][i].output);
+      }
       CellMetrics cm;
       cm.state_agreement = c.frames > 0 ? c.agree / c.frames : std::nan("");
-      cm.candidate = c.candidate.metrics(k_[l].beta_hi(ii));
-      cm.state = c.state.metrics(k_[l].alpha(ii));
-      cm.output = c.output.metrics(0);
+      cm.candidate = all.candidate.metrics(k_[l].beta_hi(ii));
+      cm.state = all.state.metrics(k_[l].alpha(ii));
+      cm.output = all.output.metrics(0);
       for (const auto* sm : {&cm.candidate, &cm.state, &cm.output})
         m.constant_traces += std::isnan(sm->correlation);
       agree += c.agree;
@@ -136,12 +167,15 @@ Metrics Comparator::result() const {
   m.state_nrmse = std::sqrt(state / count);
   m.output_nrmse = std::sqrt(out / count);
   double logit = 0;
-  for (const Sums& s : logits_) {
-    m.logits.push_back(s.metrics(0));
+  const size_t n_out = logits_.empty() ? 0 : logits_.front().size();
+  for (size_t j = 0; j < n_out; ++j) {
+    Moments all;
+    for (const auto& seq : logits_) all.merge(seq[j]);
+    m.logits.push_back(all.metrics(0));
     m.constant_traces += std::isnan(m.logits.back().correlation);
     logit += m.logits.back().nrmse * m.logits.back().nrmse;
   }
-  m.logit_nrmse = logits_.empty() ? 0 : std::sqrt(logit / static_cast<double>(logits_.size()));
+  m.logit_nrmse = n_out == 0 ? 0 : std::sqrt(logit / static_cast<double>(n_out));
   double decisions = 0, complete = 0;
   for (size_t s = 0; s < seq_agree_.size(); ++s) {
     SequenceMetrics sq;

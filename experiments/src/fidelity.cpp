@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
+#include "core/frame_record.hpp"
 #include "core/model_file.hpp"
 #include "core/run_file.hpp"
 #include "core/stimuli.hpp"
@@ -57,6 +58,8 @@ struct SequenceState {
   core::VoteCounter ct_votes{1};
   core::Index next_k = 0;    // first frame of the pending block
   core::Index received = 0;  // frames received; a retried job's repeats of them are skipped
+  double power_sum[4] = {0, 0, 0, 0};  // this sequence's power by block, summed over its frames
+  long long power_frames = 0;
   core::VoteCounter hw_votes, sw_votes;
   explicit SequenceState(core::Index n_out) : ct_votes(n_out), hw_votes(n_out), sw_votes(n_out) {}
 };
@@ -378,10 +381,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
         "is /hw/power/cells")});
   }
   const auto d = static_cast<size_t>(net.d());
-  const size_t sw_width = static_cast<size_t>(net.n_layers()) * 3 * d + static_cast<size_t>(net.n_out());
+  const double k_vdd = k.vdd_v;
   const core::Index block = hw.preferred_block();
-  double power_sum[4] = {0, 0, 0, 0};
-  long long power_frames = 0;
   const auto flush = [&](core::Index s) {
     SequenceState& q = state[static_cast<size_t>(s)];
     if (q.hw.empty()) return;
@@ -398,92 +399,85 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const auto t_hw = Clock::now();
   long long frames_done = 0;
   const auto outcomes = pool.run(jobs, [&](size_t job, const std::string& bytes) {
-    std::vector<double> r(bytes.size() / sizeof(double));
-    std::memcpy(r.data(), bytes.data(), r.size() * sizeof(double));
+    core::FrameRecord rec = core::decode_frame_record(bytes);
     const size_t cells = static_cast<size_t>(net.n_layers()) * d;
     const size_t wave = static_cast<size_t>(o.waveform_points) * cells;
-    const size_t ct_width = o.ct ? sw_width + 2 * cells + 2 : 0;
-    if (r.size() != 1 + P + sw_width + n_sup + 2 * cells + wave + ct_width)
-      throw Error("A worker sent a frame record of the wrong size");
+    if (rec.probes.size() != P || rec.sw.layers.size() != static_cast<size_t>(net.n_layers()) ||
+        rec.supply_charge.size() != n_sup || rec.crossings.size() != cells || rec.waveform.size() != wave ||
+        rec.ct.has_value() != o.ct)
+      throw Error("A worker sent a frame record of another shape than this run's (probes, layers, supplies, "
+                  "cells, waveform or ct)");
     const auto s = static_cast<core::Index>(job);
+    const core::Index k = rec.k;
     SequenceState& q = state[job];
     // A rerun (after a worker died) sends the frames it already sent again, identically.
-    if (static_cast<core::Index>(r[0]) < q.received) return;
-    q.received = static_cast<core::Index>(r[0]) + 1;
-    core::Frame h = empty_frame(net), w = empty_frame(net);
-    core::Frame hm = empty_frame(net);  // hardware in model units, for the comparator
-    size_t p = 1, v = 1 + P;
+    if (k < q.received) return;
+    q.received = k + 1;
+    // The SPICE adapter's one conversion: probe currents (A, signed pairs as pos - neg) to a frame,
+    // and that frame in model units for the comparator.
+    const std::vector<double>& r = rec.probes;
+    core::Frame h = empty_frame(net);
+    core::Frame w = std::move(rec.sw);
+    core::Frame hm = empty_frame(net);  // hardware in model units
+    size_t p = 0;
     for (auto l = 0u; l < h.layers.size(); ++l) {
       for (size_t i = 0; i < d; ++i) h.layers[l].candidate(0, static_cast<core::Index>(i)) = r[p++];
       for (size_t i = 0; i < d; ++i) h.layers[l].state(0, static_cast<core::Index>(i)) = r[p++];
       for (size_t i = 0; i < d; ++i, p += 2) h.layers[l].output(0, static_cast<core::Index>(i)) = r[p] - r[p + 1];
-      for (const auto m : {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output}) {
-        // Software frames are column-major [1, d] blocks in the record.
-        for (size_t i = 0; i < d; ++i) (w.layers[l].*m)(0, static_cast<core::Index>(i)) = r[v++];
+      for (const auto m : {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
         hm.layers[l].*m = (h.layers[l].*m) / unit;
-      }
     }
     for (core::Index j = 0; j < net.n_out(); ++j, p += 2)
       h.logits(0, j) = target.has_logits ? r[p] - r[p + 1] : std::nan("");
-    for (core::Index j = 0; j < net.n_out(); ++j) w.logits(0, j) = r[v++];
     hm.logits = h.logits / unit;
-    comparator.add(s, static_cast<core::Index>(r[0]), hm, w);
+    comparator.add(s, k, hm, w);
     std::vector<std::vector<core::Crossings>> crossings(static_cast<size_t>(net.n_layers()));
-    for (size_t c = 0, at = 1 + P + sw_width + n_sup; c < cells; ++c, at += 2)
-      crossings[c / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
-    comparator.add_crossings(s, static_cast<core::Index>(r[0]), crossings);
-    hw_first.write(s, static_cast<core::Index>(r[0]), first_crossing_row(crossings));
-    if (wave > 0 && waves) {
+    for (size_t c = 0; c < cells; ++c) crossings[c / d].push_back(rec.crossings[c]);
+    comparator.add_crossings(s, k, crossings);
+    hw_first.write(s, k, first_crossing_row(crossings));
+    if (wave > 0 && waves)
       // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
       // size of the frame traces and would dominate the pending block's memory.
-      const auto* w0 = r.data() + 1 + P + sw_width + n_sup + 2 * cells;
-      waves->write(s, static_cast<core::Index>(r[0]) * o.waveform_points, std::vector<double>(w0, w0 + wave));
-    }
+      waves->write(s, k * o.waveform_points, rec.waveform);
     if (target.has_logits) q.hw_votes.add(hm.logits.row(0));
     q.sw_votes.add(w.logits.row(0));
     // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the
     // netlist does not measure is NaN (and so is the total).
     double total = 0, watts[3] = {std::nan(""), std::nan(""), std::nan("")};
     for (size_t j = 0; j < n_blocks; ++j)
-      watts[target.supplies[j].first] = -r[v + j] * k.vdd_v / o.axis.period_s;
+      watts[target.supplies[j].first] = -rec.supply_charge[j] * k_vdd / o.axis.period_s;
     if (cell_power) {
       std::vector<double> per_cell;
       // A sense source carries the cell's current into its + node: power = +integral x vdd / T.
-      for (size_t j = n_blocks; j < n_sup; ++j) per_cell.push_back(r[v + j] * k.vdd_v / o.axis.period_s);
-      cell_power->write(s, static_cast<core::Index>(r[0]), per_cell);
+      for (size_t j = n_blocks; j < n_sup; ++j) per_cell.push_back(rec.supply_charge[j] * k_vdd / o.axis.period_s);
+      cell_power->write(s, k, per_cell);
     }
     for (int b = 0; b < 3; ++b) {
       q.power[b].push_back(watts[b]);
-      power_sum[b] += watts[b];
+      q.power_sum[b] += watts[b];
       total += watts[b];
     }
     q.power[3].push_back(total);
-    power_sum[3] += total;
-    ++power_frames;
+    q.power_sum[3] += total;
+    ++q.power_frames;
     if (o.ct) {
-      const core::Index k = static_cast<core::Index>(r[0]);
-      size_t at = 1 + P + sw_width + n_sup + 2 * cells + wave;
-      core::Frame c = empty_frame(net);
-      for (auto& l : c.layers)
-        for (const auto m : {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
-          for (core::Index i = 0; i < net.d(); ++i) (l.*m)(0, i) = r[at++];
-      for (core::Index j = 0; j < net.n_out(); ++j) c.logits(0, j) = r[at++];
+      core::CtFrameRecord& ct = *rec.ct;
       std::vector<std::vector<core::Crossings>> cc(static_cast<size_t>(net.n_layers()));
-      for (size_t i = 0; i < cells; ++i, at += 2) cc[i / d].push_back({static_cast<core::Index>(r[at]), r[at + 1]});
-      spice_s += r[at];
-      ct_s += r[at + 1];
-      ct_sw->add(s, k, c, w);
+      for (size_t i = 0; i < cells; ++i) cc[i / d].push_back(ct.crossings[i]);
+      spice_s += ct.spice_s;
+      ct_s += ct.ct_s;
+      ct_sw->add(s, k, ct.frame, w);
       ct_sw->add_crossings(s, k, cc);
       ct_first->write(s, k, first_crossing_row(cc));
       // ct as the reference of the hardware: its states as the discrete levels they stand for.
-      core::Frame cd = c;
+      core::Frame cd = ct.frame;
       for (size_t l = 0; l < cd.layers.size(); ++l)
         for (core::Index i = 0; i < net.d(); ++i)
           cd.layers[l].state(0, i) = cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
       hw_ct->add(s, k, hm, cd);
       hw_ct->add_crossings(s, k, crossings);
-      q.ct_votes.add(c.logits.row(0));
-      q.ct.push_back(std::move(c));
+      q.ct_votes.add(ct.frame.logits.row(0));
+      q.ct.push_back(std::move(ct.frame));
     }
     q.hw.push_back(std::move(h));
     q.sw.push_back(std::move(w));
@@ -541,6 +535,13 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   }
   result.metrics = comparator.result();
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
+  // Summed in sequence order, so the mean does not depend on the order frames arrived in.
+  double power_sum[4] = {0, 0, 0, 0};
+  long long power_frames = 0;
+  for (const auto& q : state) {
+    for (int b = 0; b < 4; ++b) power_sum[b] += q.power_sum[b];
+    power_frames += q.power_frames;
+  }
   for (int b = 0; b < 4; ++b) result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;
   result.simulated_s = tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();

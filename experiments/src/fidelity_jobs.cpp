@@ -5,6 +5,7 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 
+#include "core/frame_record.hpp"
 #include "core/model_file.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/ct_facts.hpp"
@@ -62,13 +63,10 @@ void run_vectors_job(const std::string& payload, spice::JobContext& ctx) {
 
 namespace {
 
-// Streams one record per frame (raw doubles): k, the hardware probes (A), the software frame
-// (model units: candidates, states, outputs per layer, logits), the supply integrals (A s), per
-// cell the number of crossings of alpha/2 in the frame and the first one's offset (s), and the
-// cells' output currents at R evenly spaced instants of the frame (row-major [R, cells], linear
-// between accepted points; R = 0 sends none). With the ct engine: its frame (laid out like the
-// software frame), per cell its crossing count and first offset, then the seconds spent in SPICE
-// and in ct on this frame.
+// Streams one core::FrameRecord per frame (core/frame_record.hpp): the hardware probes (A), the
+// software frame, the supply integrals, each cell's crossings of alpha/2 in the frame, the cells'
+// output currents at R evenly spaced instants of the frame (linear between accepted points; R = 0
+// sends none), and with the ct engine its frame, crossings and the seconds SPICE and ct spent.
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
@@ -104,12 +102,10 @@ class SequenceHandler final : public spice::LockstepHandler {
       }
     }
     engine_.step(x_.row(k), frame_);
-    record_.assign(1, static_cast<double>(k));
-    record_.insert(record_.end(), hw.begin(), hw.end());
-    for (const auto& l : frame_.layers)
-      for (const core::Matrix* m : {&l.candidate, &l.state, &l.output})
-        record_.insert(record_.end(), m->data(), m->data() + m->size());
-    record_.insert(record_.end(), frame_.logits.data(), frame_.logits.data() + frame_.logits.size());
+    record_ = core::FrameRecord{};
+    record_.k = k;
+    record_.probes.assign(hw.begin(), hw.end());
+    record_.sw = frame_;
     if (ct_) {
       const auto t0 = Clock::now();
       if (resync_ && k > 0) {
@@ -153,36 +149,25 @@ class SequenceHandler final : public spice::LockstepHandler {
   }
 
   void on_frame_end(core::Index, std::span<const double> integrals) override {
-    record_.insert(record_.end(), integrals.begin(), integrals.end());
-    for (size_t c = 0; c < count_.size(); ++c) {
-      record_.push_back(static_cast<double>(count_[c]));
-      record_.push_back(first_[c]);
-    }
+    record_.supply_charge.assign(integrals.begin(), integrals.end());
+    for (size_t c = 0; c < count_.size(); ++c) record_.crossings.push_back({count_[c], first_[c]});
     std::fill(count_.begin(), count_.end(), 0);
     std::fill(first_.begin(), first_.end(), -1.0);
     for (; wave_next_ < wave_points_; ++wave_next_) wave_.insert(wave_.end(), prev_.begin(), prev_.end());
-    record_.insert(record_.end(), wave_.begin(), wave_.end());
+    record_.waveform = std::move(wave_);
     wave_.clear();
     wave_next_ = 0;
     if (ct_) {
-      for (const auto& l : ct_frame_.layers)
-        for (const core::Matrix* m : {&l.candidate, &l.state, &l.output})
-          record_.insert(record_.end(), m->data(), m->data() + m->size());
-      record_.insert(record_.end(), ct_frame_.logits.data(), ct_frame_.logits.data() + ct_frame_.logits.size());
+      core::CtFrameRecord ct{ct_frame_, {}, 0, ct_s_};
       for (const auto& l : ct_->crossings())
-        for (const auto& q : l) {
-          record_.push_back(static_cast<double>(q.count));
-          record_.push_back(q.first_s);
-        }
+        for (const auto& q : l) ct.crossings.push_back({static_cast<core::Index>(q.count), q.first_s});
       const auto now = Clock::now();
-      record_.push_back(std::chrono::duration<double>(now - last_record_).count() - ct_s_);
-      record_.push_back(ct_s_);
+      ct.spice_s = std::chrono::duration<double>(now - last_record_).count() - ct_s_;
       last_record_ = now;
+      record_.ct = std::move(ct);
     }
     ++record_frame_;
-    std::string bytes(record_.size() * sizeof(double), '\0');
-    std::memcpy(bytes.data(), record_.data(), bytes.size());
-    ctx_.send(bytes);
+    ctx_.send(core::encode(record_));
   }
 
  private:
@@ -194,9 +179,10 @@ class SequenceHandler final : public spice::LockstepHandler {
   core::FrameAxis axis_;
   std::vector<core::Vector> alpha_;
   core::Frame frame_;
-  std::vector<double> record_, last_hw_;
+  core::FrameRecord record_;
+  std::vector<double> last_hw_;
   std::vector<double> level_, prev_, first_;
-  std::vector<long long> count_;
+  std::vector<core::Index> count_;
   double prev_t_ = -1;
   core::Index record_frame_ = 0;  // the frame whose record is being built
   int wave_points_ = 0, wave_next_ = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cmath>
 
 #include "core/stimuli.hpp"
@@ -151,6 +153,58 @@ TEST(Comparator, IncompleteSequencesAreLeftOutOfDecisionAgreement) {
   m = none.result();
   EXPECT_TRUE(std::isnan(m.decision_agreement));
   EXPECT_TRUE(std::isnan(m.state_agreement));  // no frame at all
+}
+
+// Issue 16: the figures do not depend on the order frames arrive in (workers interleave
+// sequences), and the accumulation is stable for signals far from zero.
+TEST(Comparator, FiguresAreTheSameInAnyArrivalOrderAndStableFarFromZero) {
+  const Traces t = traces(3, 40);
+  const auto run = [&](bool interleaved) {
+    Comparator c(t.net, 3);
+    const auto add = [&](Index s, Index k) {
+      Frame hw = t.frames[static_cast<size_t>(s)][static_cast<size_t>(k)];
+      hw.layers[0].candidate(0, 1) += 1e-3 * std::sin(static_cast<double>(7 * k + s));
+      hw.logits(0, 0) += 1e-3 * std::cos(static_cast<double>(3 * k + s));
+      c.add(s, k, hw, t.frames[static_cast<size_t>(s)][static_cast<size_t>(k)]);
+    };
+    if (interleaved) {
+      for (Index k = 0; k < 40; ++k)
+        for (Index s = 2; s >= 0; --s) add(s, k);
+    } else {
+      for (Index s = 0; s < 3; ++s)
+        for (Index k = 0; k < 40; ++k) add(s, k);
+    }
+    return c.result();
+  };
+  const Metrics a = run(false), b = run(true);
+  EXPECT_EQ(a.candidate_nrmse, b.candidate_nrmse);
+  EXPECT_EQ(a.logit_nrmse, b.logit_nrmse);
+  for (size_t l = 0; l < a.cells.size(); ++l)
+    for (size_t i = 0; i < a.cells[l].size(); ++i)
+      for (const auto& [x, y] : {std::pair{a.cells[l][i].candidate, b.cells[l][i].candidate},
+                                 {a.cells[l][i].output, b.cells[l][i].output}}) {
+        EXPECT_EQ(std::memcmp(&x.nrmse, &y.nrmse, sizeof(double)), 0) << l << " " << i;  // NaN == NaN too
+        EXPECT_EQ(std::memcmp(&x.correlation, &y.correlation, sizeof(double)), 0) << l << " " << i;
+      }
+  // A signal of 1e8 +- 1 against itself + 1e-3: a naive sum of squares loses every digit of the
+  // correlation; the merged moments keep it (1 within 1e-6).
+  core::Network one = test::single_cell(0.5, 1.0);
+  Comparator c(one, 2);
+  for (Index s = 0; s < 2; ++s)
+    for (Index k = 0; k < 1000; ++k) {
+      Frame sw, hw;
+      sw.layers.resize(1);
+      const double v = 1e8 + std::sin(0.1 * static_cast<double>(k) + static_cast<double>(s));
+      for (Matrix* m : {&sw.layers[0].candidate, &sw.layers[0].state, &sw.layers[0].output}) *m = Matrix::Constant(1, 1, v);
+      sw.logits = Matrix::Constant(1, 1, v);
+      hw = sw;
+      hw.layers[0].candidate(0, 0) += 1e-3;
+      c.add(s, k, hw, sw);
+    }
+  const Metrics m = c.result();
+  EXPECT_NEAR(m.cells[0][0].candidate.correlation, 1.0, 1e-6);
+  // RMS 1e-3 over beta_hi = 1, to the resolution of doubles near 1e8 (1.5e-8 per value).
+  EXPECT_NEAR(m.cells[0][0].candidate.nrmse, 1e-3, 1e-7);
 }
 
 }  // namespace

@@ -78,19 +78,25 @@ class Comparator {
   Metrics result() const;
 
  private:
-  // Sums for NRMSE and Pearson correlation of one signal.
-  struct Sums {
-    double n = 0, dd = 0, x = 0, y = 0, xx = 0, yy = 0, xy = 0;
+  // Running moments of one signal pair (hw, sw) for NRMSE and Pearson correlation: Welford's
+  // updates within a sequence (numerically stable), merged over sequences in sequence order at the
+  // end (Chan et al.), so the figures do not depend on the order frames arrive from the workers.
+  struct Moments {
+    double n = 0, mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0, md = 0, sdd = 0;
     void add(double hw, double sw);
+    void merge(const Moments& o);
     SignalMetrics metrics(double scale) const;  // scale <= 0: RMS(sw)
   };
+  struct CellMoments {
+    Moments candidate, state, output;
+  };
   struct Cell {
-    Sums candidate, state, output;
     double agree = 0, frames = 0;
   };
   std::vector<CellConstants> k_;
-  std::vector<std::vector<Cell>> cells_;
-  std::vector<Sums> logits_;
+  std::vector<std::vector<Cell>> cells_;                          // [layer][cell]
+  std::vector<std::vector<std::vector<CellMoments>>> moments_;    // [sequence][layer][cell]
+  std::vector<std::vector<Moments>> logits_;                      // [sequence][class]
   std::vector<double> seq_agree_, seq_frames_;
   std::vector<Index> first_divergence_;
   std::vector<Decision> hw_decision_, sw_decision_;
