@@ -53,7 +53,8 @@ void BM_ReferenceEngine(benchmark::State& state) {
   }
   const double cell_frames = static_cast<double>(state.iterations()) * static_cast<double>(batch) *
                              static_cast<double>(d * net.n_layers());
-  state.counters["cell_frames_per_s"] = benchmark::Counter(cell_frames, benchmark::Counter::kIsRate);
+  state.counters["cell_frames_per_s"] =
+      benchmark::Counter(cell_frames, benchmark::Counter::kIsRate);
   state.counters["seq_frames_per_s"] = benchmark::Counter(
       static_cast<double>(state.iterations() * batch), benchmark::Counter::kIsRate);
 }

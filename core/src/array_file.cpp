@@ -12,7 +12,8 @@ void write_arrays(const std::filesystem::path& path, const std::vector<NamedArra
   {
     h5::Id file = h5::create_file(part);
     const h5::Loc root{file.get(), p, "/"};
-    for (const Attr& a : root_attrs) std::visit([&](const auto& v) { h5::write_attr(root, a.name, v); }, a.value);
+    for (const Attr& a : root_attrs)
+      std::visit([&](const auto& v) { h5::write_attr(root, a.name, v); }, a.value);
     for (const NamedArray& a : arrays) {
       // Intermediate groups of "a/b/c".
       std::vector<h5::Id> groups;
@@ -60,15 +61,16 @@ std::vector<std::string> list_datasets(const std::filesystem::path& path) {
   H5Ovisit(
       file.get(), H5_INDEX_NAME, H5_ITER_INC,
       [](hid_t, const char* name, const H5O_info_t* info, void* data) -> herr_t {
-        if (info->type == H5O_TYPE_DATASET) static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+        if (info->type == H5O_TYPE_DATASET)
+          static_cast<std::vector<std::string>*>(data)->emplace_back(name);
         return 0;
       },
       &names);
   return names;
 }
 
-std::optional<double> read_number_attribute(const std::filesystem::path& path, const std::string& object,
-                                            const std::string& name) {
+std::optional<double> read_number_attribute(const std::filesystem::path& path,
+                                            const std::string& object, const std::string& name) {
   const std::string p = path.string();
   h5::Id file = h5::open_file(p, false);
   h5::Id obj(H5Oopen(file.get(), object.c_str(), H5P_DEFAULT));

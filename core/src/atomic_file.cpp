@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <limits>
 #include <fstream>
+#include <limits>
 
 #include "core/errors.hpp"
 
@@ -18,14 +18,15 @@ namespace bmru::core {
 void sync_file(const std::filesystem::path& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    throw FileError(file.string(), "", std::string("could not be reopened to sync it: ") +
-                                           std::strerror(errno));
+    throw FileError(file.string(), "",
+                    std::string("could not be reopened to sync it: ") + std::strerror(errno));
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
   if (rc != 0)
-    throw FileError(file.string(), "", std::string("could not be synced to the disk (") +
-                                           std::strerror(err) + "; disk full?)");
+    throw FileError(
+        file.string(), "",
+        std::string("could not be synced to the disk (") + std::strerror(err) + "; disk full?)");
 }
 
 void publish(const std::filesystem::path& part, const std::filesystem::path& out) {
@@ -33,8 +34,8 @@ void publish(const std::filesystem::path& part, const std::filesystem::path& out
   std::error_code ec;
   std::filesystem::rename(part, out, ec);
   if (ec)
-    throw FileError(out.string(), "", "could not be moved into place from '" + part.string() +
-                                          "': " + ec.message());
+    throw FileError(out.string(), "",
+                    "could not be moved into place from '" + part.string() + "': " + ec.message());
   const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
@@ -55,8 +56,8 @@ void require_space(const std::filesystem::path& file, double bytes) {
   if (bytes > room) {
     char text[160];
     std::snprintf(text, sizeof text,
-                  "needs about %.3g MB but only %.3g MB can be written there (disk full?)", bytes / 1e6,
-                  room / 1e6);
+                  "needs about %.3g MB but only %.3g MB can be written there (disk full?)",
+                  bytes / 1e6, room / 1e6);
     throw FileError(file.string(), "", text);
   }
 }
@@ -66,7 +67,8 @@ void write_text_atomically(const std::filesystem::path& path, const std::string&
   const std::filesystem::path tmp = path.string() + suffix;
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw FileError(tmp.string(), "", "could not be created (check the folder and permissions)");
+    if (!f)
+      throw FileError(tmp.string(), "", "could not be created (check the folder and permissions)");
     f << text;
     f.flush();
     f.close();

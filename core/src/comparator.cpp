@@ -49,13 +49,15 @@ SignalMetrics Comparator::Moments::metrics(double scale) const {
   m.nrmse = denom > 0 ? std::sqrt(mean_sq_d) / denom : (mean_sq_d == 0 ? 0.0 : nan);
   const double vx = sxx / n, vy = syy / n;
   // Relative tolerance: a trace whose variance is rounding noise is constant.
-  const bool constant = vx <= 1e-24 * std::max(1.0, vx + mx * mx) || vy <= 1e-24 * std::max(1.0, mean_sq_sw);
+  const bool constant =
+      vx <= 1e-24 * std::max(1.0, vx + mx * mx) || vy <= 1e-24 * std::max(1.0, mean_sq_sw);
   m.correlation = constant ? nan : (sxy / n) / std::sqrt(vx * vy);
   return m;
 }
 
 Comparator::Comparator(const Network& net, Index sequences)
-    : logits_(static_cast<size_t>(sequences), std::vector<Moments>(static_cast<size_t>(net.n_out()))),
+    : logits_(static_cast<size_t>(sequences),
+              std::vector<Moments>(static_cast<size_t>(net.n_out()))),
       seq_agree_(static_cast<size_t>(sequences), 0),
       seq_frames_(static_cast<size_t>(sequences), 0),
       first_divergence_(static_cast<size_t>(sequences), -1),
@@ -67,7 +69,8 @@ Comparator::Comparator(const Network& net, Index sequences)
     cells_.emplace_back(static_cast<size_t>(net.d()));
   }
   moments_.assign(static_cast<size_t>(sequences),
-                  std::vector<std::vector<CellMoments>>(cells_.size(), std::vector<CellMoments>(static_cast<size_t>(net.d()))));
+                  std::vector<std::vector<CellMoments>>(
+                      cells_.size(), std::vector<CellMoments>(static_cast<size_t>(net.d()))));
   // Before frame 0 the software states are the initial states.
   std::vector<std::vector<double>> init;
   for (const auto& k : k_) init.emplace_back(k.h_init.data(), k.h_init.data() + k.h_init.size());
@@ -120,12 +123,15 @@ void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
       this_sw_[static_cast<size_t>(s)][l][i] = sw.layers[l].state(0, ii);
     }
   auto& y = logits_[static_cast<size_t>(s)];
-  for (size_t j = 0; j < y.size(); ++j) y[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
+  for (size_t j = 0; j < y.size(); ++j)
+    y[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
   Index& first = first_divergence_[static_cast<size_t>(s)];
   if (differs && (first < 0 || k < first)) first = k;
 }
 
-void Comparator::set_incomplete(Index s) { incomplete_.at(static_cast<size_t>(s)) = true; }
+void Comparator::set_incomplete(Index s) {
+  incomplete_.at(static_cast<size_t>(s)) = true;
+}
 
 void Comparator::set_decisions(Index s, const Decision& hw, const Decision& sw) {
   hw_decision_.at(static_cast<size_t>(s)) = hw;
@@ -141,7 +147,8 @@ Metrics Comparator::result() const {
       const Cell& c = cells_[l][i];
       const auto ii = static_cast<Index>(i);
       CellMoments all;
-      for (const auto& seq : moments_) {  // in sequence order: the same figures whatever the arrival order
+      for (const auto& seq :
+           moments_) {  // in sequence order: the same figures whatever the arrival order
         all.candidate.merge(seq[l][i].candidate);
         all.state.merge(seq[l][i].state);
         all.output.merge(seq[l][i].output);
@@ -187,7 +194,8 @@ Metrics Comparator::result() const {
       decisions += sq.hw.decision == sq.sw.decision;
       complete += 1;
     }
-    if (sq.first_divergence >= 0 && (m.first_divergence < 0 || sq.first_divergence < m.first_divergence))
+    if (sq.first_divergence >= 0 &&
+        (m.first_divergence < 0 || sq.first_divergence < m.first_divergence))
       m.first_divergence = sq.first_divergence;
     m.sequences.push_back(sq);
   }

@@ -32,15 +32,16 @@ FileLock::FileLock(std::filesystem::path lock_file, const std::string& what, boo
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
-      throw FileError(path_.string(), "", std::string("could not create the lock file: ") +
-                                              std::strerror(errno));
+      throw FileError(path_.string(), "",
+                      std::string("could not create the lock file: ") + std::strerror(errno));
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const std::string holder = holder_of(fd);
       ::close(fd);
       throw InputError(what + " is in use by " + holder + " (lock " + path_.string() +
                        "); wait for it to finish, or stop it, before running this again.");
     }
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
         held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
       fd_ = fd;

@@ -25,7 +25,8 @@ class Writer {
   }
   void put_frame(const Frame& f) {
     for (const auto& l : f.layers)
-      for (const Matrix* m : {&l.candidate, &l.state, &l.output}) put_all(m->data(), static_cast<size_t>(m->size()));
+      for (const Matrix* m : {&l.candidate, &l.state, &l.output})
+        put_all(m->data(), static_cast<size_t>(m->size()));
     put_all(f.logits.data(), static_cast<size_t>(f.logits.size()));
   }
   void put_crossings(const std::vector<Crossings>& c) {
@@ -43,8 +44,10 @@ class Reader {
   template <typename T>
   T get(const char* what) {
     if (at_ + sizeof(T) > b_.size())
-      throw Error(std::string("A frame record ended inside its ") + what + " (" + std::to_string(b_.size()) +
-                  " bytes): the worker's and the parent's record versions differ, or the stream is damaged");
+      throw Error(std::string("A frame record ended inside its ") + what + " (" +
+                  std::to_string(b_.size()) +
+                  " bytes): the worker's and the parent's record versions differ, or the stream is "
+                  "damaged");
     T v;
     std::memcpy(&v, b_.data() + at_, sizeof(T));
     at_ += sizeof(T);
@@ -94,12 +97,14 @@ std::string encode(const FrameRecord& r) {
   w.put<std::uint32_t>(kMagic);
   w.put<std::uint32_t>(kFrameRecordVersion);
   w.put<std::int64_t>(r.k);
-  const auto d = static_cast<std::uint64_t>(r.sw.layers.empty() ? 0 : r.sw.layers.front().candidate.size());
+  const auto d =
+      static_cast<std::uint64_t>(r.sw.layers.empty() ? 0 : r.sw.layers.front().candidate.size());
   for (const std::uint64_t n :
-       {static_cast<std::uint64_t>(r.probes.size()), static_cast<std::uint64_t>(r.sw.layers.size()), d,
-        static_cast<std::uint64_t>(r.sw.logits.size()), static_cast<std::uint64_t>(r.supply_charge.size()),
-        static_cast<std::uint64_t>(r.crossings.size()), static_cast<std::uint64_t>(r.waveform.size()),
-        static_cast<std::uint64_t>(r.ct ? 1 : 0)})
+       {static_cast<std::uint64_t>(r.probes.size()), static_cast<std::uint64_t>(r.sw.layers.size()),
+        d, static_cast<std::uint64_t>(r.sw.logits.size()),
+        static_cast<std::uint64_t>(r.supply_charge.size()),
+        static_cast<std::uint64_t>(r.crossings.size()),
+        static_cast<std::uint64_t>(r.waveform.size()), static_cast<std::uint64_t>(r.ct ? 1 : 0)})
     w.put(n);
   w.put_all(r.probes.data(), r.probes.size());
   w.put_frame(r.sw);
@@ -117,17 +122,20 @@ std::string encode(const FrameRecord& r) {
 
 FrameRecord decode_frame_record(std::string_view bytes) {
   Reader in(bytes);
-  if (in.get<std::uint32_t>("magic") != kMagic) throw Error("A worker message is not a frame record (bad magic)");
+  if (in.get<std::uint32_t>("magic") != kMagic)
+    throw Error("A worker message is not a frame record (bad magic)");
   const auto version = in.get<std::uint32_t>("version");
   if (version != kFrameRecordVersion)
-    throw Error("A frame record has version " + std::to_string(version) + "; this build reads version " +
-                std::to_string(kFrameRecordVersion) + " (the worker binary is of another build)");
+    throw Error("A frame record has version " + std::to_string(version) +
+                "; this build reads version " + std::to_string(kFrameRecordVersion) +
+                " (the worker binary is of another build)");
   FrameRecord r;
   r.k = static_cast<Index>(in.get<std::int64_t>("frame index"));
   std::uint64_t n[8];
   for (auto& c : n) c = in.get<std::uint64_t>("counts");
   for (const auto c : n)
-    if (c > (std::uint64_t{1} << 32)) throw Error("A frame record announces an impossible count (" + std::to_string(c) + ")");
+    if (c > (std::uint64_t{1} << 32))
+      throw Error("A frame record announces an impossible count (" + std::to_string(c) + ")");
   const auto layers = static_cast<size_t>(n[1]);
   const auto d = static_cast<Index>(n[2]), n_out = static_cast<Index>(n[3]);
   r.probes = in.get_all(static_cast<size_t>(n[0]), "probes");

@@ -27,7 +27,8 @@ void quiet() {
   (void)done;
 }
 
-[[noreturn]] void fail(const std::string& path, const std::string& object, const std::string& what) {
+[[noreturn]] void fail(const std::string& path, const std::string& object,
+                       const std::string& what) {
   throw FileError(path, object, what);
 }
 
@@ -46,7 +47,9 @@ Id simple_space(const std::vector<hsize_t>& dims) {
                          : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
 }
 
-hid_t native(Type t) { return t == Type::f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64; }
+hid_t native(Type t) {
+  return t == Type::f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+}
 
 std::string read_string(hid_t obj, hid_t type, bool attribute, const std::string& path,
                         const std::string& object) {
@@ -55,8 +58,8 @@ std::string read_string(hid_t obj, hid_t type, bool attribute, const std::string
     H5Tset_size(mem.get(), H5T_VARIABLE);
     H5Tset_cset(mem.get(), H5Tget_cset(type));
     char* s = nullptr;
-    const herr_t st = attribute ? H5Aread(obj, mem.get(), &s) : H5Dread(obj, mem.get(), H5S_ALL,
-                                                                         H5S_ALL, H5P_DEFAULT, &s);
+    const herr_t st = attribute ? H5Aread(obj, mem.get(), &s)
+                                : H5Dread(obj, mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &s);
     check(st, path, object, "could not read the string");
     std::string out = s ? s : "";
     H5free_memory(s);
@@ -77,13 +80,20 @@ std::string read_string(hid_t obj, hid_t type, bool attribute, const std::string
 
 std::string class_name(H5T_class_t c) {
   switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    case H5T_ENUM: return "enum";
-    case H5T_ARRAY: return "array";
-    default: return "non-numeric";
+    case H5T_INTEGER:
+      return "integer";
+    case H5T_FLOAT:
+      return "float";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_ARRAY:
+      return "array";
+    default:
+      return "non-numeric";
   }
 }
 
@@ -107,14 +117,22 @@ Id utf8_vlen_string() {
 
 herr_t close_object(hid_t id) {
   switch (H5Iget_type(id)) {
-    case H5I_FILE: return H5Fclose(id);
-    case H5I_GROUP: return H5Gclose(id);
-    case H5I_DATASET: return H5Dclose(id);
-    case H5I_DATASPACE: return H5Sclose(id);
-    case H5I_DATATYPE: return H5Tclose(id);
-    case H5I_ATTR: return H5Aclose(id);
-    case H5I_GENPROP_LST: return H5Pclose(id);
-    default: return 0;  // closed already (e.g. by close_checked) or never valid
+    case H5I_FILE:
+      return H5Fclose(id);
+    case H5I_GROUP:
+      return H5Gclose(id);
+    case H5I_DATASET:
+      return H5Dclose(id);
+    case H5I_DATASPACE:
+      return H5Sclose(id);
+    case H5I_DATATYPE:
+      return H5Tclose(id);
+    case H5I_ATTR:
+      return H5Aclose(id);
+    case H5I_GENPROP_LST:
+      return H5Pclose(id);
+    default:
+      return 0;  // closed already (e.g. by close_checked) or never valid
   }
 }
 
@@ -147,7 +165,8 @@ Id create_file(const std::string& path) {
   H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_LATEST);
   (void)kNoAtexit;
   Id f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
-  if (!f.valid()) fail(path, "", "could not create the HDF5 file (check the folder and permissions)");
+  if (!f.valid())
+    fail(path, "", "could not create the HDF5 file (check the folder and permissions)");
   return f;
 }
 
@@ -158,7 +177,8 @@ void close_checked(Id& file, const std::string& path) {
     fail(path, "", "could not be written to the end (disk full?)");
   // Objects writers still hold are closed here, each checked, so that the file really closes now
   // and its status is known. A closed id stays closed: its owner's Id then finds it invalid.
-  const unsigned types = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
+  const unsigned types =
+      H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL;
   const ssize_t n = H5Fget_obj_count(file.get(), types);
   std::vector<hid_t> open(static_cast<size_t>(std::max<ssize_t>(n, 0)));
   if (n > 0) H5Fget_obj_ids(file.get(), types, static_cast<size_t>(n), open.data());
@@ -188,8 +208,8 @@ Id open_group(const Loc& loc, const std::string& name) {
 }
 
 Id create_group(const Loc& loc, const std::string& name) {
-  return Id(check(H5Gcreate2(loc.id, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  loc.path, loc.child(name), "could not create the group"));
+  return Id(check(H5Gcreate2(loc.id, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), loc.path,
+                  loc.child(name), "could not create the group"));
 }
 
 namespace {
@@ -300,8 +320,8 @@ Id create_chunked(const Loc& loc, const std::string& name, Type type,
     }
   }
   const hid_t file_type = type == Type::f64 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
-  return Id(check(H5Dcreate2(loc.id, name.c_str(), file_type, space.get(), H5P_DEFAULT,
-                             dcpl.get(), H5P_DEFAULT),
+  return Id(check(H5Dcreate2(loc.id, name.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                             H5P_DEFAULT),
                   loc.path, loc.child(name), "could not create the dataset"));
 }
 
@@ -313,8 +333,8 @@ void write_slab(hid_t dataset, const std::string& path, const std::string& name,
                             nullptr),
         path, name, "the block to write lies outside the dataset");
   Id mem = simple_space(count);
-  check(H5Dwrite(dataset, native(type), mem.get(), file_space.get(), H5P_DEFAULT, data), path,
-        name, "could not write the block (disk full?)");
+  check(H5Dwrite(dataset, native(type), mem.get(), file_space.get(), H5P_DEFAULT, data), path, name,
+        "could not write the block (disk full?)");
 }
 
 bool has_attr(const Loc& loc, const std::string& name) {
@@ -380,7 +400,8 @@ void write_object_attr(hid_t obj, const std::string& path, const std::string& ob
   write_attr_raw(obj, path, object, name, type.get(), type.get(), &p);
 }
 
-void write_strings(const Loc& loc, const std::string& name, const std::vector<std::string>& values) {
+void write_strings(const Loc& loc, const std::string& name,
+                   const std::vector<std::string>& values) {
   Id type = utf8_vlen_string();
   std::vector<const char*> p;
   p.reserve(values.size());
@@ -391,8 +412,7 @@ void write_strings(const Loc& loc, const std::string& name, const std::vector<st
 std::vector<std::string> read_strings(const Loc& loc, const std::string& name) {
   const std::string obj = loc.child(name);
   if (!exists(loc, name)) fail(loc.path, obj, "is missing");
-  Id ds(check(H5Dopen2(loc.id, name.c_str(), H5P_DEFAULT), loc.path, obj,
-              "is not a dataset"));
+  Id ds(check(H5Dopen2(loc.id, name.c_str(), H5P_DEFAULT), loc.path, obj, "is not a dataset"));
   Id type(H5Dget_type(ds.get()));
   if (H5Tget_class(type.get()) != H5T_STRING)
     fail(loc.path, obj, "is " + class_name(H5Tget_class(type.get())) + ", expected strings");

@@ -1,6 +1,6 @@
 #pragma once
-// A thin RAII layer over the HDF5 C library, private to core. Every failure becomes a FileError that
-// names the file and the object (group, dataset or attribute).
+// A thin RAII layer over the HDF5 C library, private to core. Every failure becomes a FileError
+// that names the file and the object (group, dataset or attribute).
 #include <hdf5.h>
 
 #include <cstdint>
@@ -43,8 +43,8 @@ class Id {
 // A location (file or group) together with the file path, for messages.
 struct Loc {
   hid_t id;
-  std::string path;    // file path
-  std::string where;   // HDF5 path of this location, "/" for the root
+  std::string path;   // file path
+  std::string where;  // HDF5 path of this location, "/" for the root
   std::string child(const std::string& name) const {
     return where == "/" ? "/" + name : where + "/" + name;
   }

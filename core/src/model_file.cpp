@@ -61,8 +61,8 @@ void check_count_attr(const h5::Loc& g, const std::string& name, Index actual) {
   const auto v = h5::read_number_attr(g, name);
   if (v && *v != static_cast<double>(actual))
     throw FileError(g.path, g.where + "@" + name,
-                    "says " + std::to_string(static_cast<long long>(*v)) + " but the datasets give " +
-                        std::to_string(actual));
+                    "says " + std::to_string(static_cast<long long>(*v)) +
+                        " but the datasets give " + std::to_string(actual));
 }
 
 }  // namespace
@@ -140,14 +140,13 @@ using nlohmann::json;
 
 const json& member(const json& j, const std::string& key, const std::string& path,
                    const std::string& where) {
-  if (!j.is_object() || !j.contains(key))
-    throw FileError(path, where + "/" + key, "is missing");
+  if (!j.is_object() || !j.contains(key)) throw FileError(path, where + "/" + key, "is missing");
   return j.at(key);
 }
 
 double number(const json& j, const std::string& path, const std::string& where) {
-  if (!j.is_number()) throw FileError(path, where, "is " + std::string(j.type_name()) +
-                                                       ", expected a number");
+  if (!j.is_number())
+    throw FileError(path, where, "is " + std::string(j.type_name()) + ", expected a number");
   return j.get<double>();
 }
 
@@ -167,8 +166,8 @@ Matrix json_matrix(const json& j, const std::string& path, const std::string& wh
   for (size_t r = 0; r < rows; ++r) {
     const std::string row = where + "[" + std::to_string(r) + "]";
     if (!j[r].is_array() || j[r].size() != cols)
-      throw FileError(path, row, "must be a row of " + std::to_string(cols) +
-                                     " numbers like the first row");
+      throw FileError(path, row,
+                      "must be a row of " + std::to_string(cols) + " numbers like the first row");
     for (size_t c = 0; c < cols; ++c)
       m(static_cast<Index>(r), static_cast<Index>(c)) =
           number(j[r][c], path, row + "[" + std::to_string(c) + "]");
@@ -176,7 +175,9 @@ Matrix json_matrix(const json& j, const std::string& path, const std::string& wh
   return m;
 }
 
-json to_json(const Vector& v) { return json(std::vector<double>(v.data(), v.data() + v.size())); }
+json to_json(const Vector& v) {
+  return json(std::vector<double>(v.data(), v.data() + v.size()));
+}
 
 json to_json(const Matrix& m) {
   json rows = json::array();
@@ -207,15 +208,16 @@ Network read_json(const std::string& path) {
 
 // Keys a model file does not define are refused (a misspelt "unit_curent" would otherwise fall
 // back to the default silently), naming the key and what is allowed there.
-void refuse_unknown_keys(const json& j, const std::vector<std::string>& allowed, const std::string& path,
-                         const std::string& where) {
+void refuse_unknown_keys(const json& j, const std::vector<std::string>& allowed,
+                         const std::string& path, const std::string& where) {
   if (!j.is_object()) return;
   for (const auto& [key, value] : j.items()) {
     (void)value;
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    throw FileError(path, where + "/" + key, "is not a field of a model file (allowed here: " + list + ")");
+    throw FileError(path, where + "/" + key,
+                    "is not a field of a model file (allowed here: " + list + ")");
   }
 }
 
@@ -224,23 +226,26 @@ Network network_from_json(const json& doc, const std::string& path) {
   const json& m = member(doc, "model", path, "");
   const std::string w = "/model";
   {
-    std::vector<std::string> allowed{"format", "n_in", "d", "n_layers", "n_out", "unit_current", "pre_proj", "fc"};
-    for (int l = 1; m.contains("layer" + std::to_string(l)); ++l) allowed.push_back("layer" + std::to_string(l));
+    std::vector<std::string> allowed{"format", "n_in",         "d",        "n_layers",
+                                     "n_out",  "unit_current", "pre_proj", "fc"};
+    for (int l = 1; m.contains("layer" + std::to_string(l)); ++l)
+      allowed.push_back("layer" + std::to_string(l));
     refuse_unknown_keys(m, allowed, path, w);
     for (const char* g : {"pre_proj", "fc"})
       if (m.contains(g)) refuse_unknown_keys(m[g], {"kernel", "bias"}, path, w + "/" + g);
     for (int l = 1; m.contains("layer" + std::to_string(l)); ++l)
       refuse_unknown_keys(m["layer" + std::to_string(l)],
-                          {"alphas", "beta1", "delta", "initial_state", "cand_kernel", "cand_bias", "post_kernel",
-                           "post_bias"},
+                          {"alphas", "beta1", "delta", "initial_state", "cand_kernel", "cand_bias",
+                           "post_kernel", "post_bias"},
                           path, w + "/layer" + std::to_string(l));
   }
   if (m.contains("format") && (!m["format"].is_string() || m["format"] != kModelFormat))
-    throw FileError(path, w + "/format",
-                    std::string("is ") + m["format"].dump() + "; this version reads '" +
-                        kModelFormat + "'");
+    throw FileError(
+        path, w + "/format",
+        std::string("is ") + m["format"].dump() + "; this version reads '" + kModelFormat + "'");
   Network net;
-  if (m.contains("unit_current")) net.unit_current_a = number(m["unit_current"], path, w + "/unit_current");
+  if (m.contains("unit_current"))
+    net.unit_current_a = number(m["unit_current"], path, w + "/unit_current");
   const auto projection = [&](const json& g, const std::string& where, const char* kernel,
                               const char* bias) {
     return Projection{json_matrix(member(g, kernel, path, where), path, where + "/" + kernel),
@@ -284,15 +289,14 @@ void write_json(const Network& net, std::ostream& out) {
   m["pre_proj"] = {{"kernel", to_json(net.pre_proj.kernel)}, {"bias", to_json(net.pre_proj.bias)}};
   for (Index l = 0; l < net.n_layers(); ++l) {
     const Layer& layer = net.layers[static_cast<size_t>(l)];
-    m["layer" + std::to_string(l + 1)] = {
-        {"alphas", to_json(layer.alphas)},
-        {"beta1", to_json(layer.beta1)},
-        {"delta", to_json(layer.delta)},
-        {"initial_state", to_json(layer.initial_state)},
-        {"cand_kernel", to_json(layer.candidate.kernel)},
-        {"cand_bias", to_json(layer.candidate.bias)},
-        {"post_kernel", to_json(layer.post.kernel)},
-        {"post_bias", to_json(layer.post.bias)}};
+    m["layer" + std::to_string(l + 1)] = {{"alphas", to_json(layer.alphas)},
+                                          {"beta1", to_json(layer.beta1)},
+                                          {"delta", to_json(layer.delta)},
+                                          {"initial_state", to_json(layer.initial_state)},
+                                          {"cand_kernel", to_json(layer.candidate.kernel)},
+                                          {"cand_bias", to_json(layer.candidate.bias)},
+                                          {"post_kernel", to_json(layer.post.kernel)},
+                                          {"post_bias", to_json(layer.post.bias)}};
   }
   m["fc"] = {{"kernel", to_json(net.fc.kernel)}, {"bias", to_json(net.fc.bias)}};
   out << json{{"model", m}}.dump(1) << "\n";

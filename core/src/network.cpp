@@ -35,7 +35,8 @@ class Checker {
       for (Index j = 0; j < m.cols(); ++j)
         if (!std::isfinite(m(i, j))) {
           std::ostringstream s;
-          s << field << "[" << i << "," << j << "] is " << (std::isnan(m(i, j)) ? "NaN" : "infinite");
+          s << field << "[" << i << "," << j << "] is "
+            << (std::isnan(m(i, j)) ? "NaN" : "infinite");
           out.push_back(s.str());
         }
   }

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <string_view>
 
 #include "core/atomic_file.hpp"
@@ -75,11 +75,11 @@ void write_frames(const Dataset& d, const std::string& path, Index s0, Index k0,
       for (Index i = 0; i < d.width; ++i)
         buf[static_cast<size_t>((b * n + j) * d.width + i)] = m(b, i);
   }
-  h5::write_slab(d.id.get(), path, d.name, h5::Type::f64,
-                 {static_cast<hsize_t>(s0), static_cast<hsize_t>(k0), 0},
-                 {static_cast<hsize_t>(batch), static_cast<hsize_t>(n),
-                  static_cast<hsize_t>(d.width)},
-                 buf.data());
+  h5::write_slab(
+      d.id.get(), path, d.name, h5::Type::f64,
+      {static_cast<hsize_t>(s0), static_cast<hsize_t>(k0), 0},
+      {static_cast<hsize_t>(batch), static_cast<hsize_t>(n), static_cast<hsize_t>(d.width)},
+      buf.data());
 }
 
 }  // namespace
@@ -87,7 +87,8 @@ void write_frames(const Dataset& d, const std::string& path, Index s0, Index k0,
 double estimate_run_bytes(const TraceShape& s, int engines, int waveform_points) {
   const double frames = static_cast<double>(s.sequences) * static_cast<double>(s.frames);
   const double cells = static_cast<double>(s.d) * static_cast<double>(s.n_layers);
-  const double per_frame = static_cast<double>(s.n_in) + engines * (3 * cells + static_cast<double>(s.n_out)) +
+  const double per_frame = static_cast<double>(s.n_in) +
+                           engines * (3 * cells + static_cast<double>(s.n_out)) +
                            (engines > 1 ? 4 + (engines - 1) * cells : 0) +
                            0.5 * waveform_points * cells;  // waveforms compress to about half
   return 1e6 + 8 * frames * per_frame;
@@ -102,9 +103,10 @@ struct InputsWriter::Impl {
 void InputsWriter::write_block(Index s0, Index k0, const std::vector<Matrix>& x) {
   if (x.empty()) return;
   impl_->file->root();
-  write_frames(impl_->inputs, impl_->file->out.string(), s0, k0, x.front().rows(),
-               static_cast<Index>(x.size()),
-               [&](Index j) -> const Matrix& { return x[static_cast<size_t>(j)]; }, impl_->buf);
+  write_frames(
+      impl_->inputs, impl_->file->out.string(), s0, k0, x.front().rows(),
+      static_cast<Index>(x.size()),
+      [&](Index j) -> const Matrix& { return x[static_cast<size_t>(j)]; }, impl_->buf);
 }
 
 struct TraceWriter::Impl {
@@ -125,19 +127,24 @@ void TraceWriter::write_block(Index s0, Index k0, const std::vector<Frame>& fram
   const Index batch = frames.front().batch();
   const Index n = static_cast<Index>(frames.size());
   for (size_t l = 0; l < t.layers.size(); ++l) {
-    write_frames(t.layers[l][0], path, s0, k0, batch, n,
-                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].candidate; },
-                 t.buf);
-    write_frames(t.layers[l][1], path, s0, k0, batch, n,
-                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].state; },
-                 t.buf);
-    write_frames(t.layers[l][2], path, s0, k0, batch, n,
-                 [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].output; },
-                 t.buf);
+    write_frames(
+        t.layers[l][0], path, s0, k0, batch, n,
+        [&](Index j) -> const Matrix& {
+          return frames[static_cast<size_t>(j)].layers[l].candidate;
+        },
+        t.buf);
+    write_frames(
+        t.layers[l][1], path, s0, k0, batch, n,
+        [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].state; },
+        t.buf);
+    write_frames(
+        t.layers[l][2], path, s0, k0, batch, n,
+        [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].layers[l].output; },
+        t.buf);
   }
-  write_frames(t.logits, path, s0, k0, batch, n,
-               [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].logits; },
-               t.buf);
+  write_frames(
+      t.logits, path, s0, k0, batch, n,
+      [&](Index j) -> const Matrix& { return frames[static_cast<size_t>(j)].logits; }, t.buf);
 }
 
 void TraceWriter::write_decisions(const std::vector<Decision>& decisions) {
@@ -160,7 +167,9 @@ void TraceWriter::write_decisions(const std::vector<Decision>& decisions) {
                         "fraction of frames: top class share minus runner-up share");
 }
 
-Index TraceWriter::preferred_block() const { return impl_->chunk; }
+Index TraceWriter::preferred_block() const {
+  return impl_->chunk;
+}
 
 RunFile::RunFile(const std::filesystem::path& out, const RunInfo& info)
     : impl_(std::make_shared<detail::RunFileState>()) {
@@ -182,7 +191,9 @@ RunFile::~RunFile() {
   if (impl_ && impl_->file.valid()) H5Fflush(impl_->file.get(), H5F_SCOPE_GLOBAL);
 }
 
-const std::filesystem::path& RunFile::path() const { return impl_->out; }
+const std::filesystem::path& RunFile::path() const {
+  return impl_->out;
+}
 
 void RunFile::write_config(const std::vector<Attr>& attrs) {
   const h5::Loc r = impl_->root();
@@ -192,14 +203,17 @@ void RunFile::write_config(const std::vector<Attr>& attrs) {
     std::visit([&](const auto& v) { h5::write_attr(c, a.name, v); }, a.value);
 }
 
-void RunFile::write_model(const Network& net) { write_model_group(impl_->root(), net); }
+void RunFile::write_model(const Network& net) {
+  write_model_group(impl_->root(), net);
+}
 
 void RunFile::write_netlist(const std::string& lockstep, const std::string& standalone) {
   const h5::Loc r = impl_->root();
   h5::Id g = h5::create_group(r, "netlist");
   const h5::Loc n{g.get(), r.path, "/netlist"};
-  for (const auto& [name, text] : {std::pair<const char*, const std::string*>{"lockstep", &lockstep},
-                                   {"standalone", &standalone}}) {
+  for (const auto& [name, text] :
+       {std::pair<const char*, const std::string*>{"lockstep", &lockstep},
+        {"standalone", &standalone}}) {
     h5::write_string_dataset(n, name, *text);
     h5::Id ds(H5Dopen2(g.get(), name, H5P_DEFAULT));
     h5::write_object_attr(ds.get(), r.path, n.child(name), "sha256", sha256_hex(*text));
@@ -218,7 +232,8 @@ void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
   };
   std::vector<Row> data;
   for (const auto& e : rows)
-    data.push_back({e.instance.c_str(), e.kind.c_str(), e.parameter.c_str(), e.value, e.unit.c_str()});
+    data.push_back(
+        {e.instance.c_str(), e.kind.c_str(), e.parameter.c_str(), e.value, e.unit.c_str()});
   h5::Id str = h5::utf8_vlen_string();
   h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
   H5Tinsert(type.get(), "instance", HOFFSET(Row, instance), str.get());
@@ -228,8 +243,10 @@ void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
   H5Tinsert(type.get(), "unit", HOFFSET(Row, unit), str.get());
   const hsize_t n = data.size();
   h5::Id space(H5Screate_simple(1, &n, nullptr));
-  h5::Id ds(H5Dcreate2(r.id, "netlist_map", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
+  h5::Id ds(H5Dcreate2(r.id, "netlist_map", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT));
+  if (!ds.valid() ||
+      (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
     throw FileError(r.path, "/netlist_map", "could not be written");
 }
 
@@ -246,10 +263,11 @@ void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
   };
   std::vector<Row> data;
   for (const auto& e : rows)
-    data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample, e.mismatch_seed,
-                    e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement, e.decision_agreement,
-                    e.candidate_nrmse, e.logit_nrmse, e.first_divergence, e.failed_sequences, e.mean_power_w,
-                    e.hw_ct_state_agreement, e.ct_sw_state_agreement});
+    data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample,
+                    e.mismatch_seed, e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement,
+                    e.decision_agreement, e.candidate_nrmse, e.logit_nrmse, e.first_divergence,
+                    e.failed_sequences, e.mean_power_w, e.hw_ct_state_agreement,
+                    e.ct_sw_state_agreement});
   h5::Id str = h5::utf8_vlen_string();
   h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
 #define BMRU_FIELD(name, t) H5Tinsert(type.get(), #name, HOFFSET(Row, name), t)
@@ -274,31 +292,35 @@ void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
 #undef BMRU_FIELD
   const hsize_t n = data.size();
   h5::Id space(H5Screate_simple(1, &n, nullptr));
-  h5::Id ds(H5Dcreate2(r.id, "summary", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
+  h5::Id ds(
+      H5Dcreate2(r.id, "summary", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  if (!ds.valid() ||
+      (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
     throw FileError(r.path, "/summary", "could not be written");
 }
 
 namespace {
 // Every attribute of `src` created on `dst` with the same type, shape and value.
 bool copy_attributes(hid_t src, hid_t dst) {
-  return H5Aiterate2(src, H5_INDEX_NAME, H5_ITER_INC, nullptr,
-              [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
-                h5::Id a(H5Aopen(loc, name, H5P_DEFAULT));
-                h5::Id type(H5Aget_type(a.get()));
-                h5::Id space(H5Aget_space(a.get()));
-                const auto n = static_cast<size_t>(std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space.get())));
-                std::vector<unsigned char> buf(H5Tget_size(type.get()) * n);
-                bool good = H5Aread(a.get(), type.get(), buf.data()) >= 0;
-                if (good) {
-                  h5::Id b(H5Acreate2(*static_cast<hid_t*>(data), name, type.get(), space.get(), H5P_DEFAULT,
-                                      H5P_DEFAULT));
-                  good = b.valid() && H5Awrite(b.get(), type.get(), buf.data()) >= 0;
-                  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buf.data());
-                }
-                return good ? 0 : -1;
-              },
-              &dst) >= 0;
+  return H5Aiterate2(
+             src, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+             [](hid_t loc, const char* name, const H5A_info_t*, void* data) -> herr_t {
+               h5::Id a(H5Aopen(loc, name, H5P_DEFAULT));
+               h5::Id type(H5Aget_type(a.get()));
+               h5::Id space(H5Aget_space(a.get()));
+               const auto n = static_cast<size_t>(
+                   std::max<hssize_t>(1, H5Sget_simple_extent_npoints(space.get())));
+               std::vector<unsigned char> buf(H5Tget_size(type.get()) * n);
+               bool good = H5Aread(a.get(), type.get(), buf.data()) >= 0;
+               if (good) {
+                 h5::Id b(H5Acreate2(*static_cast<hid_t*>(data), name, type.get(), space.get(),
+                                     H5P_DEFAULT, H5P_DEFAULT));
+                 good = b.valid() && H5Awrite(b.get(), type.get(), buf.data()) >= 0;
+                 H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, buf.data());
+               }
+               return good ? 0 : -1;
+             },
+             &dst) >= 0;
 }
 }  // namespace
 
@@ -318,33 +340,35 @@ void RunFile::copy_run(const std::string& id, const std::filesystem::path& run_f
     hid_t ocpy;
     bool ok = true;
   } ctx{g.get(), ocpy.get()};
-  H5Literate(src.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-             [](hid_t loc, const char* name, const H5L_info_t*, void* data) -> herr_t {
-               auto* c = static_cast<Ctx*>(data);
-               if (H5Ocopy(loc, name, c->dst, name, c->ocpy, H5P_DEFAULT) < 0) c->ok = false;
-               return 0;
-             },
-             &ctx);
+  H5Literate(
+      src.get(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t loc, const char* name, const H5L_info_t*, void* data) -> herr_t {
+        auto* c = static_cast<Ctx*>(data);
+        if (H5Ocopy(loc, name, c->dst, name, c->ocpy, H5P_DEFAULT) < 0) c->ok = false;
+        return 0;
+      },
+      &ctx);
   if (ctx.ok) ctx.ok = copy_attributes(src.get(), g.get());
-  H5Ovisit(src.get(), H5_INDEX_NAME, H5_ITER_INC,
-           [](hid_t root, const char* name, const H5O_info_t*, void* data) -> herr_t {
-             auto* c = static_cast<Ctx*>(data);
-             if (std::string_view(name) == ".") return 0;
-             h5::Id from(H5Oopen(root, name, H5P_DEFAULT));
-             h5::Id to(H5Oopen(c->dst, name, H5P_DEFAULT));
-             if (!from.valid() || !to.valid() || !copy_attributes(from.get(), to.get())) c->ok = false;
-             return 0;
-           },
-           &ctx);
-  if (!ctx.ok) throw FileError(r.path, dst.where, "could not copy the run file '" + run_file.string() + "'");
+  H5Ovisit(
+      src.get(), H5_INDEX_NAME, H5_ITER_INC,
+      [](hid_t root, const char* name, const H5O_info_t*, void* data) -> herr_t {
+        auto* c = static_cast<Ctx*>(data);
+        if (std::string_view(name) == ".") return 0;
+        h5::Id from(H5Oopen(root, name, H5P_DEFAULT));
+        h5::Id to(H5Oopen(c->dst, name, H5P_DEFAULT));
+        if (!from.valid() || !to.valid() || !copy_attributes(from.get(), to.get())) c->ok = false;
+        return 0;
+      },
+      &ctx);
+  if (!ctx.ok)
+    throw FileError(r.path, dst.where, "could not copy the run file '" + run_file.string() + "'");
 }
 
 InputsWriter RunFile::add_inputs(const TraceShape& shape) {
   auto w = std::make_shared<InputsWriter::Impl>();
   w->file = impl_;
   const h5::Loc r = impl_->root();
-  w->inputs = make_trace(r, "inputs", shape, shape.n_in, chunk_frames(shape),
-                         "model units");
+  w->inputs = make_trace(r, "inputs", shape, shape.n_in, chunk_frames(shape), "model units");
   return InputsWriter(std::move(w));
 }
 
@@ -380,16 +404,17 @@ void SeriesWriter::write(Index s, Index k0, const std::vector<double>& values) {
   impl_->file->root();
   if (!impl_->rows) {
     h5::write_slab(impl_->data.id.get(), impl_->file->out.string(), impl_->data.name, h5::Type::f64,
-                   {static_cast<hsize_t>(s), static_cast<hsize_t>(k0)}, {1, values.size()}, values.data());
+                   {static_cast<hsize_t>(s), static_cast<hsize_t>(k0)}, {1, values.size()},
+                   values.data());
     return;
   }
   const auto width = static_cast<size_t>(impl_->data.width);
   if (values.size() % width != 0)
-    throw Error("Writing " + impl_->data.name + ": " + std::to_string(values.size()) + " values are not whole rows of " +
-                std::to_string(width));
+    throw Error("Writing " + impl_->data.name + ": " + std::to_string(values.size()) +
+                " values are not whole rows of " + std::to_string(width));
   h5::write_slab(impl_->data.id.get(), impl_->file->out.string(), impl_->data.name, h5::Type::f64,
-                 {static_cast<hsize_t>(s), static_cast<hsize_t>(k0), 0}, {1, values.size() / width, width},
-                 values.data());
+                 {static_cast<hsize_t>(s), static_cast<hsize_t>(k0), 0},
+                 {1, values.size() / width, width}, values.data());
 }
 
 namespace {
@@ -418,10 +443,9 @@ SeriesWriter RunFile::add_series(const std::string& path, Index sequences, Index
   const std::string name = path.substr(path.rfind('/') + 1);
   w->data.name = loc.child(name);
   w->data.width = 1;
-  w->data.id = h5::create_chunked(loc, name, h5::Type::f64,
-                                  {static_cast<hsize_t>(sequences), static_cast<hsize_t>(frames)},
-                                  {1, static_cast<hsize_t>(std::max<Index>(1, std::min<Index>(frames, 4096)))},
-                                  false);
+  w->data.id = h5::create_chunked(
+      loc, name, h5::Type::f64, {static_cast<hsize_t>(sequences), static_cast<hsize_t>(frames)},
+      {1, static_cast<hsize_t>(std::max<Index>(1, std::min<Index>(frames, 4096)))}, false);
   h5::write_object_attr(w->data.id.get(), loc.path, w->data.name, "units", units);
   return SeriesWriter(std::move(w));
 }
@@ -438,10 +462,12 @@ SeriesWriter RunFile::add_rows(const std::string& path, Index sequences, Index r
   w->data.width = width;
   // Chunks of 64 kB: smooth waveforms compress well (shuffle + deflate), and one partly written
   // chunk per sequence stays in HDF5's 1 MB chunk cache for 16 sequences written side by side.
-  const Index chunk = std::clamp<Index>(8192 / std::max<Index>(1, width), 1, std::max<Index>(1, rows));
-  w->data.id = h5::create_chunked(loc, name, h5::Type::f64,
-                                  {static_cast<hsize_t>(sequences), static_cast<hsize_t>(rows), static_cast<hsize_t>(width)},
-                                  {1, static_cast<hsize_t>(chunk), static_cast<hsize_t>(width)}, true);
+  const Index chunk =
+      std::clamp<Index>(8192 / std::max<Index>(1, width), 1, std::max<Index>(1, rows));
+  w->data.id = h5::create_chunked(
+      loc, name, h5::Type::f64,
+      {static_cast<hsize_t>(sequences), static_cast<hsize_t>(rows), static_cast<hsize_t>(width)},
+      {1, static_cast<hsize_t>(chunk), static_cast<hsize_t>(width)}, true);
   h5::write_object_attr(w->data.id.get(), loc.path, w->data.name, "units", units);
   return SeriesWriter(std::move(w));
 }
@@ -454,7 +480,8 @@ void RunFile::set_attr(const std::string& path, const Attr& attr) {
   std::visit([&](const auto& v) { h5::write_attr(loc, attr.name, v); }, attr.value);
 }
 
-void RunFile::write_metrics(const std::string& group, const Metrics& m, const std::vector<Attr>& extra) {
+void RunFile::write_metrics(const std::string& group, const Metrics& m,
+                            const std::vector<Attr>& extra) {
   std::vector<h5::Id> keep;
   const h5::Loc root = impl_->root();
   const h5::Loc g = groups_of(root, group + "/", keep);
@@ -471,16 +498,24 @@ void RunFile::write_metrics(const std::string& group, const Metrics& m, const st
   h5::write_attr(g, "latency_matched", static_cast<std::int64_t>(m.latency.matched));
   h5::write_attr(g, "latency_unmatched", static_cast<std::int64_t>(m.latency.unmatched));
   h5::write_attr(g, "extra_crossings", static_cast<std::int64_t>(m.latency.extra_crossings));
-  h5::write_attr(g, "formulas", std::string(
-      "DESIGN.md section 5: state agreement = share of (sequence, frame, cell) with "
-      "[hw > alpha/2] == [sw > 0]; candidate NRMSE = RMS(hw - sw)/beta_hi; state NRMSE = "
-      "RMS(hw - sw)/alpha; output and logit NRMSE = RMS(hw - sw)/RMS(sw); pooled = RMS over cells; "
-      "correlation = Pearson (NaN for a constant trace); decision agreement = share of sequences "
-      "with equal majority-vote decisions (tie = -1); first divergence = earliest frame where any "
-      "state differs (-1 if none); switching latency = first hardware crossing of alpha/2 within the "
-      "frame of a software transition minus the frame start (median, max; unmatched transitions and "
-      "extra crossings counted). Model units; shares are fractions in [0, 1]."));
-  for (const Attr& a : extra) std::visit([&](const auto& v) { h5::write_attr(g, a.name, v); }, a.value);
+  h5::write_attr(
+      g, "formulas",
+      std::string(
+          "DESIGN.md section 5: state agreement = share of (sequence, frame, cell) with "
+          "[hw > alpha/2] == [sw > 0]; candidate NRMSE = RMS(hw - sw)/beta_hi; state NRMSE = "
+          "RMS(hw - sw)/alpha; output and logit NRMSE = RMS(hw - sw)/RMS(sw); pooled = RMS over "
+          "cells; "
+          "correlation = Pearson (NaN for a constant trace); decision agreement = share of "
+          "sequences "
+          "with equal majority-vote decisions (tie = -1); first divergence = earliest frame where "
+          "any "
+          "state differs (-1 if none); switching latency = first hardware crossing of alpha/2 "
+          "within the "
+          "frame of a software transition minus the frame start (median, max; unmatched "
+          "transitions and "
+          "extra crossings counted). Model units; shares are fractions in [0, 1]."));
+  for (const Attr& a : extra)
+    std::visit([&](const auto& v) { h5::write_attr(g, a.name, v); }, a.value);
   const auto L = m.cells.size(), d = L ? m.cells[0].size() : 0;
   const auto per_cell = [&](const char* name, auto get) {
     std::vector<double> v;
@@ -490,7 +525,8 @@ void RunFile::write_metrics(const std::string& group, const Metrics& m, const st
   };
   per_cell("cell_state_agreement", [](const CellMetrics& c) { return c.state_agreement; });
   per_cell("cell_candidate_nrmse", [](const CellMetrics& c) { return c.candidate.nrmse; });
-  per_cell("cell_candidate_correlation", [](const CellMetrics& c) { return c.candidate.correlation; });
+  per_cell("cell_candidate_correlation",
+           [](const CellMetrics& c) { return c.candidate.correlation; });
   per_cell("cell_state_nrmse", [](const CellMetrics& c) { return c.state.nrmse; });
   per_cell("cell_output_nrmse", [](const CellMetrics& c) { return c.output.nrmse; });
   std::vector<double> agree;

@@ -108,14 +108,15 @@ class RandomStimuli final : public StimulusSource {
 
 class H5Stimuli final : public StimulusSource {
  public:
-  H5Stimuli(std::string path, Index n_in) : path_(std::move(path)), file_(h5::open_file(path_, false)) {
+  H5Stimuli(std::string path, Index n_in)
+      : path_(std::move(path)), file_(h5::open_file(path_, false)) {
     const h5::Loc root{file_.get(), path_, "/"};
     const auto dims = h5::dataset_dims(root, "inputs");
     if (dims.size() != 3 || static_cast<Index>(dims[2]) != n_in)
       throw FileError(path_, "/inputs",
                       "has shape " + shape_text(dims) + ", expected [sequences, frames, " +
-                          std::to_string(n_in) + "] for a network with n_in = " +
-                          std::to_string(n_in));
+                          std::to_string(n_in) +
+                          "] for a network with n_in = " + std::to_string(n_in));
     if (dims[0] == 0 || dims[1] == 0) throw FileError(path_, "/inputs", "holds no frames");
     s_ = static_cast<Index>(dims[0]);
     n_ = static_cast<Index>(dims[1]);
@@ -154,10 +155,9 @@ class H5Stimuli final : public StimulusSource {
   }
   std::vector<double> slab(Index s0, Index ns, Index k0, Index count) {
     const h5::Loc root{file_.get(), path_, "/"};
-    auto data = h5::read_slab(root, "inputs",
-                              {static_cast<hsize_t>(s0), static_cast<hsize_t>(k0), 0},
-                              {static_cast<hsize_t>(ns), static_cast<hsize_t>(count),
-                               static_cast<hsize_t>(n_in_)});
+    auto data = h5::read_slab(
+        root, "inputs", {static_cast<hsize_t>(s0), static_cast<hsize_t>(k0), 0},
+        {static_cast<hsize_t>(ns), static_cast<hsize_t>(count), static_cast<hsize_t>(n_in_)});
     for (size_t p = 0; p < data.size(); ++p)
       if (!std::isfinite(data[p])) {
         const auto i = static_cast<Index>(p) % n_in_;
@@ -215,14 +215,15 @@ class CsvStimuli final : public StimulusSource {
       }
       if (static_cast<Index>(row.size()) != n_in)
         throw FileError(path, "line " + std::to_string(number),
-                        "has " + std::to_string(row.size()) + " columns, expected n_in = " +
-                            std::to_string(n_in));
+                        "has " + std::to_string(row.size()) +
+                            " columns, expected n_in = " + std::to_string(n_in));
       rows.push_back(std::move(row));
     }
     if (rows.empty()) throw FileError(path, "", "holds no frames");
     data_.resize(static_cast<Index>(rows.size()), n_in);
     for (size_t r = 0; r < rows.size(); ++r)
-      for (Index i = 0; i < n_in; ++i) data_(static_cast<Index>(r), i) = rows[r][static_cast<size_t>(i)];
+      for (Index i = 0; i < n_in; ++i)
+        data_(static_cast<Index>(r), i) = rows[r][static_cast<size_t>(i)];
   }
   Index sequences() const override { return 1; }
   Index frames() const override { return data_.rows(); }

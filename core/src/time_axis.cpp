@@ -22,7 +22,8 @@ double FrameAxis::ramp_weight(double t) const {
 void FrameAxis::check() const {
   // A circuit of pA-level lines settles in tens of microseconds; an hour-long frame is a typo.
   if (!(period_s >= 1e-6 && period_s <= 3600))
-    throw InputError("--frame-period must lie between 1 us and 3600 s (got " + format_number(period_s) + " s)");
+    throw InputError("--frame-period must lie between 1 us and 3600 s (got " +
+                     format_number(period_s) + " s)");
   if (!(ramp_s > 0))
     throw InputError("--ramp must be a positive time (got " + std::to_string(ramp_s) + ")");
   if (!(sample_phase > 0 && sample_phase < 1))

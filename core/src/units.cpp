@@ -35,14 +35,14 @@ double parse_quantity(std::string_view text, std::string_view what) {
   if (ec != std::errc() || ptr == begin) throw bad("it does not start with a number");
   std::string rest = lower(std::string_view(ptr, static_cast<size_t>(end - ptr)));
   static const std::array<std::pair<const char*, double>, 9> scales{{{"meg", 1e6},
-                                                                      {"f", 1e-15},
-                                                                      {"p", 1e-12},
-                                                                      {"n", 1e-9},
-                                                                      {"u", 1e-6},
-                                                                      {"m", 1e-3},
-                                                                      {"k", 1e3},
-                                                                      {"g", 1e9},
-                                                                      {"t", 1e12}}};
+                                                                     {"f", 1e-15},
+                                                                     {"p", 1e-12},
+                                                                     {"n", 1e-9},
+                                                                     {"u", 1e-6},
+                                                                     {"m", 1e-3},
+                                                                     {"k", 1e3},
+                                                                     {"g", 1e9},
+                                                                     {"t", 1e12}}};
   double scale = 1;
   for (const auto& [suffix, factor] : scales) {
     const std::string_view s(suffix);

@@ -21,13 +21,15 @@ void add_bench_command(CLI::App& app, const std::string& command_line, const cha
     std::printf("fixture: %d MOSFETs, %lld frames of %g s, %lld accepted points per run\n",
                 r.mosfets, static_cast<long long>(o->frames), o->frame_period_s, r.accepted_points);
     for (size_t i = 0; i < r.free_s.size(); ++i)
-      std::printf("pair %zu: free %.3f s (cpu %.3f), lockstep %.3f s (cpu %.3f), ratio %.4f (cpu %.4f)\n",
-                  i + 1, r.free_s[i], r.free_cpu_s[i], r.lockstep_s[i], r.lockstep_cpu_s[i],
-                  r.lockstep_s[i] / r.free_s[i], r.lockstep_cpu_s[i] / r.free_cpu_s[i]);
+      std::printf(
+          "pair %zu: free %.3f s (cpu %.3f), lockstep %.3f s (cpu %.3f), ratio %.4f (cpu %.4f)\n",
+          i + 1, r.free_s[i], r.free_cpu_s[i], r.lockstep_s[i], r.lockstep_cpu_s[i],
+          r.lockstep_s[i] / r.free_s[i], r.lockstep_cpu_s[i] / r.free_cpu_s[i]);
     std::printf("ngspice -b (PWL sources): %.3f s\n", r.batch_s);
     std::printf("chain gain (output / input current, 50 mirrors): %.3g\n", r.chain_gain);
-    std::printf("lockstep_overhead_ratio=%.6g\nlockstep_overhead_cpu_ratio=%.6g\nbatch_ratio=%.6g\n",
-                r.overhead_ratio, r.overhead_cpu_ratio, r.batch_ratio);
+    std::printf(
+        "lockstep_overhead_ratio=%.6g\nlockstep_overhead_cpu_ratio=%.6g\nbatch_ratio=%.6g\n",
+        r.overhead_ratio, r.overhead_cpu_ratio, r.batch_ratio);
   });
   add_bench_accuracy(cmd, command_line, argv0);
 }

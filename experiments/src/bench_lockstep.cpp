@@ -33,7 +33,9 @@ double cpu_seconds() {
 using core::format_number;
 
 // The input current of frame k: 1 nA + 0.3 nA x_k(0), from the demo's random inputs.
-double input_current(const core::Matrix& x, core::Index k) { return 1e-9 + 0.3e-9 * x(k, 0); }
+double input_current(const core::Matrix& x, core::Index k) {
+  return 1e-9 + 0.3e-9 * x(k, 0);
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -58,7 +60,9 @@ struct Lockstep final : spice::LockstepHandler {
     gain = std::abs(probes.back()) / input_current(x, k);
     return spice::Action::proceed;
   }
-  void on_frame_end(core::Index, std::span<const double> integrals) override { charge += integrals[0]; }
+  void on_frame_end(core::Index, std::span<const double> integrals) override {
+    charge += integrals[0];
+  }
   const core::Matrix& x;
   models::ReferenceEngine engine;
   core::Frame frame;
@@ -143,24 +147,26 @@ BenchLockstepResult run_bench_lockstep(const BenchLockstepOptions& o) {
   // The same circuit and input as PWL corners, run by ngspice's own executable in batch mode.
   std::string pwl = "Iin vdd a0 pwl(0 " + format_number(input_current(x, 0));
   for (core::Index k = 1; k < o.frames; ++k)
-    for (const double v : {axis.frame_start(k), input_current(x, k - 1), axis.ramp_end(k),
-                           input_current(x, k)}) {
+    for (const double v :
+         {axis.frame_start(k), input_current(x, k - 1), axis.ramp_end(k), input_current(x, k)}) {
       pwl += ' ';
       pwl += format_number(v);
     }
   pwl += ")";
   std::string deck = mirror_chain(o.stages, pwl);
   deck.erase(deck.rfind(".end"));
-  const auto dir = std::filesystem::temp_directory_path() / ("bmru-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("bmru-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  deck += ".control\nset num_threads=1\nsave vout#branch\ntran " + format_number(tran.step_s) + " " +
-          format_number(tran.stop_s) + " 0 " + format_number(tran.max_step_s) + "\nwrdata " +
+  deck += ".control\nset num_threads=1\nsave vout#branch\ntran " + format_number(tran.step_s) +
+          " " + format_number(tran.stop_s) + " 0 " + format_number(tran.max_step_s) + "\nwrdata " +
           (dir / "out.txt").string() + " vout#branch\nquit\n.endc\n.end\n";
   std::ofstream(dir / "deck.sp") << deck;
   const auto t0 = Clock::now();
   const int rc = run_program({{o.ngspice, "-b", "deck.sp"}, dir, dir / "batch.log"});
   r.batch_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  const bool wrote = std::filesystem::exists(dir / "out.txt") && std::filesystem::file_size(dir / "out.txt") > 0;
+  const bool wrote =
+      std::filesystem::exists(dir / "out.txt") && std::filesystem::file_size(dir / "out.txt") > 0;
   std::filesystem::remove_all(dir);
   if (rc != 0 || !wrote)
     throw Error("The batch run '" + o.ngspice + " -b' did not simulate the fixture (exit " +

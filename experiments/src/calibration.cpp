@@ -39,14 +39,13 @@ std::string key_of(const pdk::Technology& t, const pdk::Conditions& c, const std
   std::string grid;
   for (double v : current_grid()) grid += format_number(v) + ",";
   for (double v : kFractions) grid += format_number(v) + ",";
-  return "cell|" + core::sha256_hex(bench + grid) + "|" + t.name() +
-         "|" + t.location() + "|" + c.corner + "|" +
-         format_number(c.temperature_c) + "|" + format_number(c.vdd_v) + "|ngspice " + ngspice +
-         "|bmru " + kToolVersion;
+  return "cell|" + core::sha256_hex(bench + grid) + "|" + t.name() + "|" + t.location() + "|" +
+         c.corner + "|" + format_number(c.temperature_c) + "|" + format_number(c.vdd_v) +
+         "|ngspice " + ngspice + "|bmru " + kToolVersion;
 }
 
 json to_json(const models::CellCalibration& c) {
-  return {{"ithresh", c.ithresh_a}, {"up", c.up_a},   {"fraction", c.fraction},
+  return {{"ithresh", c.ithresh_a}, {"up", c.up_a},       {"fraction", c.fraction},
           {"width", c.width_a},     {"igain", c.igain_a}, {"on", c.on_a}};
 }
 
@@ -64,14 +63,19 @@ models::CellCalibration from_json(const json& j) {
 
 }  // namespace
 
-std::string tables_to_json(const models::CellCalibration& cell, const models::MirrorCalibration& m) {
+std::string tables_to_json(const models::CellCalibration& cell,
+                           const models::MirrorCalibration& m) {
   return json{{"cell", to_json(cell)},
-              {"mirror", {{"ratio", m.ratio}, {"gain_n", m.gain_n}, {"gain_p", m.gain_p},
-                          {"pline_copy_gain", m.pline_copy_gain}}}}
+              {"mirror",
+               {{"ratio", m.ratio},
+                {"gain_n", m.gain_n},
+                {"gain_p", m.gain_p},
+                {"pline_copy_gain", m.pline_copy_gain}}}}
       .dump();
 }
 
-void tables_from_json(const std::string& text, models::CellCalibration& cell, models::MirrorCalibration& m) {
+void tables_from_json(const std::string& text, models::CellCalibration& cell,
+                      models::MirrorCalibration& m) {
   const json j = json::parse(text);
   cell = from_json(j.at("cell"));
   const json& mj = j.at("mirror");
@@ -102,7 +106,8 @@ models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Techn
     double up = 0, on = 0;
     for (const double f : c.fraction) {
       const models::CellBias bias{ith, f * ith, ith};
-      const CellMeasurement m = measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000);
+      const CellMeasurement m =
+          measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000);
       widths.push_back(m.switch_up_a - m.switch_down_a);
       up = m.switch_up_a;
       on = m.on_level_a;
@@ -133,8 +138,8 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
         return out;
       }
     } catch (const std::exception& e) {
-      out.notes.push_back("the calibration cache " + out.file.string() + " was unreadable (" + e.what() +
-                          "); it was rebuilt");
+      out.notes.push_back("the calibration cache " + out.file.string() + " was unreadable (" +
+                          e.what() + "); it was rebuilt");
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -159,7 +164,8 @@ MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech
   std::vector<models::MirrorPoint> points;
   for (double r : ratios)
     for (double i : inputs) points.push_back({r, i});
-  spice::Circuit c = session.load(models::mirror_bench(tech, conditions, polarity, points, {}, dest));
+  spice::Circuit c =
+      session.load(models::mirror_bench(tech, conditions, polarity, points, {}, dest));
   c.analysis("op");
   MirrorTable t{ratios, inputs, {}};
   size_t k = 0;
@@ -194,8 +200,8 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
       gain.push_back(sum / static_cast<double>(row.size()));
     }
   }
-  const MirrorTable copy = measure_mirrors(session, tech, conditions, pdk::Polarity::n, {1.0}, inputs,
-                                           models::Destination::pmos_diode);
+  const MirrorTable copy = measure_mirrors(session, tech, conditions, pdk::Polarity::n, {1.0},
+                                           inputs, models::Destination::pmos_diode);
   double sum = 0;
   for (double g : copy.gain[0]) sum += g;
   cal.pline_copy_gain = sum / static_cast<double>(inputs.size());

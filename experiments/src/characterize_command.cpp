@@ -11,7 +11,8 @@
 namespace bmru::experiments {
 
 void add_characterize_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("characterize", "Characterize devices and circuits with ngspice");
+  CLI::App* cmd =
+      app.add_subcommand("characterize", "Characterize devices and circuits with ngspice");
   cmd->require_subcommand(1);
   auto o = std::make_shared<DeviceOptions>();
   auto type = std::make_shared<std::string>("n");
@@ -36,8 +37,10 @@ void add_characterize_command(CLI::App& app) {
   auto* ith = add_quantity(cell, "--ithresh", bias->ithresh_a, "Bias current of M2, I_thresh (A)");
   auto* iw = add_quantity(cell, "--iwidth", bias->iwidth_a, "Bias current of M8, I_width (A)");
   auto* ig = add_quantity(cell, "--igain", bias->igain_a, "Bias current of M5, I_gain (A)");
-  auto* lo = add_quantity(cell, "--beta-lo", targets->beta_lo_a, "Target switch-down point (A), calibrated");
-  auto* hi = add_quantity(cell, "--beta-hi", targets->beta_hi_a, "Target switch-up point (A), calibrated");
+  auto* lo = add_quantity(cell, "--beta-lo", targets->beta_lo_a,
+                          "Target switch-down point (A), calibrated");
+  auto* hi =
+      add_quantity(cell, "--beta-hi", targets->beta_hi_a, "Target switch-up point (A), calibrated");
   auto* al = add_quantity(cell, "--alpha", targets->alpha_a, "Target on-level (A), calibrated");
   cell->add_option("-o,--out", co->out, "Write the swept loop to this HDF5 file");
   for (auto* raw : {ith, iw, ig})
@@ -76,11 +79,14 @@ void add_characterize_command(CLI::App& app) {
     for (const auto& n : r.notes) std::printf("note: %s\n", n.c_str());
     if (co->targets)
       std::printf("calibration: %s\nbiases: I_thresh %.2f pA, I_width %.2f pA, I_gain %.2f pA\n",
-                  r.calibration_from_cache ? "from cache" : ("built in " + std::to_string(r.calibration_s) + " s").c_str(),
+                  r.calibration_from_cache
+                      ? "from cache"
+                      : ("built in " + std::to_string(r.calibration_s) + " s").c_str(),
                   r.bias.ithresh_a * 1e12, r.bias.iwidth_a * 1e12, r.bias.igain_a * 1e12);
     const CellMeasurement& m = r.measured;
-    std::printf("switch up   %8.2f pA\nswitch down %8.2f pA\non-level    %8.2f pA\noff floor   %8.3f pA\n",
-                m.switch_up_a * 1e12, m.switch_down_a * 1e12, m.on_level_a * 1e12, m.off_floor_a * 1e12);
+    std::printf(
+        "switch up   %8.2f pA\nswitch down %8.2f pA\non-level    %8.2f pA\noff floor   %8.3f pA\n",
+        m.switch_up_a * 1e12, m.switch_down_a * 1e12, m.on_level_a * 1e12, m.off_floor_a * 1e12);
     using core::format_number;
     std::printf("switch_up=%s switch_down=%s on_level=%s off_floor=%s\n",
                 format_number(m.switch_up_a).c_str(), format_number(m.switch_down_a).c_str(),

@@ -58,8 +58,9 @@ int run_cli(int argc, char** argv) {
     std::fprintf(stderr, "bmru: error: %s\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "bmru: error: out of memory: the network, the inputs or the run is too large for "
-                         "this machine (check d, --frames and --random-sequences)\n");
+    std::fprintf(stderr,
+                 "bmru: error: out of memory: the network, the inputs or the run is too large for "
+                 "this machine (check d, --frames and --random-sequences)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bmru: internal error: %s\n", e.what());

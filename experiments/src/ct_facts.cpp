@@ -20,7 +20,8 @@ namespace {
 using core::format_number;
 
 // First time after `from` at which `v` crosses `level` (linear between points); NaN if never.
-double crossing(const std::vector<double>& t, const std::vector<double>& v, double from, double level) {
+double crossing(const std::vector<double>& t, const std::vector<double>& v, double from,
+                double level) {
   for (size_t i = 1; i < t.size(); ++i) {
     if (t[i] <= from) continue;
     const double a = v[i - 1] - level, b = v[i] - level;
@@ -39,8 +40,8 @@ double crossing(const std::vector<double>& t, const std::vector<double>& v, doub
 // made ct switch 0.1-0.14 ms late at small overdrives in a network. With the charges alone fitted
 // here, Q_up came out at 0.8 fC and ct switched cells on candidates a few pA past the threshold
 // that SPICE's cells did not follow within a frame; without the 0.02 nA steps, 3 fC.)
-void fit_in_context(spice::Session& session, const pdk::Technology& tech, const models::CircuitOptions& options,
-                    models::CtFacts& f) {
+void fit_in_context(spice::Session& session, const pdk::Technology& tech,
+                    const models::CircuitOptions& options, models::CtFacts& f) {
   core::Network net;
   net.unit_current_a = 1e-9;
   const auto one = [](double v) { return core::Matrix::Constant(1, 1, v); };
@@ -54,15 +55,18 @@ void fit_in_context(spice::Session& session, const pdk::Technology& tech, const 
   layer.post = {one(1.0), core::Vector::Zero(1)};
   net.layers.push_back(layer);
   net.fc = {one(1.0), core::Vector::Zero(1)};
-  const std::vector<double> levels{0.3, 0.3, 0.77, 0.77, 0.45, 0.45, 0.98, 0.98, 0.3, 0.3, 0.72, 0.72, 0.48, 0.48};
+  const std::vector<double> levels{0.3,  0.3, 0.77, 0.77, 0.45, 0.45, 0.98,
+                                   0.98, 0.3, 0.3,  0.72, 0.72, 0.48, 0.48};
   core::Matrix x(static_cast<core::Index>(levels.size()), 1);
   for (size_t i = 0; i < levels.size(); ++i) x(static_cast<core::Index>(i), 0) = levels[i];
-  const std::vector<core::Index> up{2, 6, 10}, down{4, 8, 12}, all{2, 4, 6, 8, 10, 12};  // the frames whose step switches it
+  const std::vector<core::Index> up{2, 6, 10}, down{4, 8, 12},
+      all{2, 4, 6, 8, 10, 12};  // the frames whose step switches it
   const auto axis = core::FrameAxis::with_period(10e-3);
   const double T = axis.period_s, half = 0.35e-9;
 
   const models::CircuitModel circuit = models::build_circuit(net, tech, options);
-  spice::Circuit c = session.load(driven_netlist(circuit, tech, options.conditions, x, axis) + ".end\n");
+  spice::Circuit c =
+      session.load(driven_netlist(circuit, tech, options.conditions, x, axis) + ".end\n");
   const std::string probe = circuit.ports.layers.at(0).state.at(0);
   c.transient({10e-6, axis.stop_time(x.rows()), 5e-6}, {probe});
   const auto t = c.vector("time");
@@ -71,7 +75,8 @@ void fit_in_context(spice::Session& session, const pdk::Technology& tech, const 
   for (core::Index k : all) {
     const double at = crossing(t, v, static_cast<double>(k) * T, half);
     if (!(at < static_cast<double>(k + 1) * T))
-      throw Error("ct characterization: the one-cell network did not switch in frame " + std::to_string(k));
+      throw Error("ct characterization: the one-cell network did not switch in frame " +
+                  std::to_string(k));
     hw[static_cast<size_t>(k)] = at - static_cast<double>(k) * T;
   }
   // The ct model's latency minus SPICE's in each of `frames`.
@@ -96,8 +101,9 @@ void fit_in_context(spice::Session& session, const pdk::Technology& tech, const 
   // The charges for a capacitance scale (bisection in ln Q over 1e-18 .. 1e-12 C, up then down
   // then up again: they barely interact); returns the sum of squared latency errors.
   const auto fit_charges = [&](models::CtFacts& g) {
-    for (double models::CtFacts::*q : {&models::CtFacts::cell_q_up_c, &models::CtFacts::cell_q_down_c,
-                                       &models::CtFacts::cell_q_up_c}) {
+    for (double models::CtFacts::*q :
+         {&models::CtFacts::cell_q_up_c, &models::CtFacts::cell_q_down_c,
+          &models::CtFacts::cell_q_up_c}) {
       const auto& frames = q == &models::CtFacts::cell_q_up_c ? up : down;
       double lo = std::log(1e-18), hi = std::log(1e-12);
       for (int it = 0; it < 30; ++it) {
@@ -150,25 +156,28 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
     const std::string rail = n ? "0" : "vdd";
     // A reference line: diode d on node n, one unity copy into `out` held at v_out, and `source`.
     const auto line_deck = [&](const std::string& title, const std::string& source, double v_out) {
-      return "* " + title + "\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" + source +
-             tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
-             tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 " + format_number(v_out) + "\n.end\n";
+      return "* " + title + "\n" + tech.header(k) + "Vdd vdd 0 " + format_number(k.vdd_v) + "\n" +
+             source + tech.device_line("d", "n", "n", rail, rail, ref) + "\n" +
+             tech.device_line("c", "out", "n", rail, rail, ref) + "\nVo out 0 " +
+             format_number(v_out) + "\n.end\n";
     };
     {
       // A 10 % current step: the line relaxes with time constant n U_T C / I; C = (effective
       // capacitance per area) x (two device areas).
       const double i1 = 0.9e-9, i2 = 1e-9, t_step = 1e-3;
-      spice::Circuit c = session.load(line_deck(
-          "ct line bench", std::string(n ? "Iin 0 n" : "Iin n 0") + " pwl(0 " + format_number(i1) + " " +
-                               format_number(t_step) + " " + format_number(i1) + " " + format_number(t_step + 1e-6) +
-                               " " + format_number(i2) + ")\n",
-          0.9));
+      spice::Circuit c = session.load(
+          line_deck("ct line bench",
+                    std::string(n ? "Iin 0 n" : "Iin n 0") + " pwl(0 " + format_number(i1) + " " +
+                        format_number(t_step) + " " + format_number(i1) + " " +
+                        format_number(t_step + 1e-6) + " " + format_number(i2) + ")\n",
+                    0.9));
       c.transient({10e-6, 6e-3, 2e-6}, {"vo#branch"});
       const auto t = c.vector("time");
       auto v = c.vector("vo#branch");
       for (auto& x : v) x = std::abs(x);
       const double t63 = crossing(t, v, t_step, v.front() + 0.632 * (v.back() - v.front()));
-      if (!(t63 > t_step)) throw Error("ct characterization: the mirror line did not settle in the line bench");
+      if (!(t63 > t_step))
+        throw Error("ct characterization: the mirror line did not settle in the line bench");
       (n ? f.cap_per_area_f_m2 : f.cap_per_area_p_f_m2) =
           (t63 - t_step) * i2 / (f.slope_v * 2 * sizes.w_ref_m * sizes.l_m);
     }
@@ -179,8 +188,9 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
       c.transient({1e-6, 10e-6, 1e-6}, {"vo#branch"});
       const double floor = std::abs(c.vector("vo#branch").back());
       if (!(floor > 0 && floor < 1e-9))
-        throw Error("ct characterization: the floor of an idle " + std::string(n ? "NMOS" : "PMOS") + " line is " +
-                    format_number(floor) + " A, outside (0, 1 nA)");
+        throw Error("ct characterization: the floor of an idle " +
+                    std::string(n ? "NMOS" : "PMOS") + " line is " + format_number(floor) +
+                    " A, outside (0, 1 nA)");
       (n ? f.floor_a : f.floor_p_a) = floor;
     }
   }

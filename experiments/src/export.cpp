@@ -22,7 +22,8 @@ struct Trace {
 };
 
 bool is_frame_trace(const std::string& name, const core::NamedArray& a, size_t S, size_t N) {
-  const bool engine = name.rfind("sw/", 0) == 0 || name.rfind("hw/", 0) == 0 || name.rfind("ct/", 0) == 0;
+  const bool engine =
+      name.rfind("sw/", 0) == 0 || name.rfind("hw/", 0) == 0 || name.rfind("ct/", 0) == 0;
   if (!engine || name.find("waveforms") != std::string::npos) return false;
   return (a.dims.size() == 2 || a.dims.size() == 3) && a.dims[0] == S && a.dims[1] == N;
 }
@@ -38,13 +39,16 @@ std::string vector_name(const std::string& trace, size_t column, size_t width) {
 
 std::string vector_type(const std::string& trace) {
   if (trace.rfind("hw/power", 0) == 0) return "power";
-  if (trace.rfind("hw/", 0) == 0 && trace.find("first_crossing") == std::string::npos) return "current";
-  return trace.find("first_crossing") != std::string::npos ? "time" : "voltage";  // unitless: "voltage"
+  if (trace.rfind("hw/", 0) == 0 && trace.find("first_crossing") == std::string::npos)
+    return "current";
+  return trace.find("first_crossing") != std::string::npos ? "time"
+                                                           : "voltage";  // unitless: "voltage"
 }
 
-void write_plot(std::ofstream& f, const std::string& title, const std::string& date, const std::string& plot,
-                const std::vector<std::pair<std::string, std::string>>& vars, const std::vector<double>& rows,
-                size_t points) {
+void write_plot(std::ofstream& f, const std::string& title, const std::string& date,
+                const std::string& plot,
+                const std::vector<std::pair<std::string, std::string>>& vars,
+                const std::vector<double>& rows, size_t points) {
   f << "Title: " << title << "\n"
     << "Date: " << date << "\n"
     << "Plotname: " << plot << "\n"
@@ -52,9 +56,11 @@ void write_plot(std::ofstream& f, const std::string& title, const std::string& d
     << "No. Variables: " << vars.size() << "\n"
     << "No. Points: " << points << "\n"
     << "Variables:\n";
-  for (size_t v = 0; v < vars.size(); ++v) f << "\t" << v << "\t" << vars[v].first << "\t" << vars[v].second << "\n";
+  for (size_t v = 0; v < vars.size(); ++v)
+    f << "\t" << v << "\t" << vars[v].first << "\t" << vars[v].second << "\n";
   f << "Binary:\n";
-  f.write(reinterpret_cast<const char*>(rows.data()), static_cast<std::streamsize>(rows.size() * sizeof(double)));
+  f.write(reinterpret_cast<const char*>(rows.data()),
+          static_cast<std::streamsize>(rows.size() * sizeof(double)));
 }
 
 }  // namespace
@@ -68,7 +74,8 @@ ExportResult run_export(const ExportOptions& o) {
     throw FileError(o.run.string(), "", "is not a run file of bmru (no /inputs or /sw/logits)");
   const core::NamedArray inputs = core::read_array(o.run, "inputs");
   const size_t S = inputs.dims[0], N = inputs.dims[1];
-  const double T = core::read_number_attribute(o.run, "config", "frame_period").value_or(std::nan(""));
+  const double T =
+      core::read_number_attribute(o.run, "config", "frame_period").value_or(std::nan(""));
   const double phase = core::read_number_attribute(o.run, "config", "sample_phase").value_or(0.9);
   std::vector<Trace> traces;
   for (const auto& n : names) {
@@ -80,16 +87,18 @@ ExportResult run_export(const ExportOptions& o) {
   ExportResult r;
   if (o.format == "csv") {
     std::filesystem::create_directories(o.out);
-    const auto write_csv = [&](const std::string& file, const std::string& axis, const core::NamedArray& a,
-                               double dt) {
+    const auto write_csv = [&](const std::string& file, const std::string& axis,
+                               const core::NamedArray& a, double dt) {
       const size_t rows = a.dims[1], width = a.dims.size() == 3 ? a.dims[2] : 1;
       std::string text = "sequence," + axis;
       for (size_t c = 0; c < width; ++c) text += width > 1 ? ",c" + std::to_string(c) : ",value";
       text += "\n";
       for (size_t s = 0; s < S; ++s)
         for (size_t k = 0; k < rows; ++k) {
-          text += std::to_string(s) + "," + (dt > 0 ? core::format_number(k * dt) : std::to_string(k));
-          for (size_t c = 0; c < width; ++c) text += "," + core::format_number(a.data[(s * rows + k) * width + c]);
+          text +=
+              std::to_string(s) + "," + (dt > 0 ? core::format_number(k * dt) : std::to_string(k));
+          for (size_t c = 0; c < width; ++c)
+            text += "," + core::format_number(a.data[(s * rows + k) * width + c]);
           text += "\n";
         }
       core::write_text_atomically(o.out / file, text);
@@ -99,26 +108,32 @@ ExportResult run_export(const ExportOptions& o) {
     for (const auto& t : traces) write_csv(vector_name(t.path, 0, 1) + ".csv", "frame", t.data, 0);
     write_csv("inputs.csv", "frame", inputs, 0);
     if (has_waves) {
-      const double dt = core::read_number_attribute(o.run, "hw/waveforms/state", "dt").value_or(std::nan(""));
-      write_csv("hw_waveforms_state.csv", "time_s", core::read_array(o.run, "hw/waveforms/state"), dt);
+      const double dt =
+          core::read_number_attribute(o.run, "hw/waveforms/state", "dt").value_or(std::nan(""));
+      write_csv("hw_waveforms_state.csv", "time_s", core::read_array(o.run, "hw/waveforms/state"),
+                dt);
     }
     return r;
   }
-  if (!std::isfinite(T)) throw FileError(o.run.string(), "/config@frame_period", "is missing: the time axis is unknown");
+  if (!std::isfinite(T))
+    throw FileError(o.run.string(), "/config@frame_period", "is missing: the time axis is unknown");
   const std::filesystem::path part = o.out.string() + ".part";
   {
     std::ofstream f(part, std::ios::binary | std::ios::trunc);
-    if (!f) throw FileError(part.string(), "", "could not be created (check the folder and permissions)");
+    if (!f)
+      throw FileError(part.string(), "", "could not be created (check the folder and permissions)");
     const std::string title = "bmru-cosim run " + o.run.filename().string();
     const std::time_t now = std::time(nullptr);
     char date[64];
     std::strftime(date, sizeof date, "%a %b %d %H:%M:%S %Y", std::gmtime(&now));
     if (has_waves) {
       const core::NamedArray w = core::read_array(o.run, "hw/waveforms/state");
-      const double dt = core::read_number_attribute(o.run, "hw/waveforms/state", "dt").value_or(T / 50);
+      const double dt =
+          core::read_number_attribute(o.run, "hw/waveforms/state", "dt").value_or(T / 50);
       const size_t rows = w.dims[1], cells = w.dims[2];
       std::vector<std::pair<std::string, std::string>> vars{{"time", "time"}};
-      for (size_t c = 0; c < cells; ++c) vars.push_back({"i(cell" + std::to_string(c) + ")", "current"});
+      for (size_t c = 0; c < cells; ++c)
+        vars.push_back({"i(cell" + std::to_string(c) + ")", "current"});
       for (size_t s = 0; s < S; ++s) {
         std::vector<double> data;
         data.reserve(rows * (cells + 1));
@@ -126,7 +141,9 @@ ExportResult run_export(const ExportOptions& o) {
           data.push_back(static_cast<double>(k) * dt);
           for (size_t c = 0; c < cells; ++c) data.push_back(w.data[(s * rows + k) * cells + c]);
         }
-        write_plot(f, title, date, "Transient Analysis: hw waveforms, sequence " + std::to_string(s), vars, data, rows);
+        write_plot(f, title, date,
+                   "Transient Analysis: hw waveforms, sequence " + std::to_string(s), vars, data,
+                   rows);
         ++r.plots;
         r.vectors += static_cast<long long>(vars.size());
         r.points += static_cast<long long>(rows);
@@ -134,16 +151,19 @@ ExportResult run_export(const ExportOptions& o) {
     }
     std::vector<std::pair<std::string, std::string>> vars{{"time", "time"}};
     for (const auto& t : traces)
-      for (size_t c = 0; c < t.width(); ++c) vars.push_back({vector_name(t.path, c, t.width()), vector_type(t.path)});
+      for (size_t c = 0; c < t.width(); ++c)
+        vars.push_back({vector_name(t.path, c, t.width()), vector_type(t.path)});
     for (size_t s = 0; s < S; ++s) {
       std::vector<double> data;
       data.reserve(N * vars.size());
       for (size_t k = 0; k < N; ++k) {
         data.push_back((static_cast<double>(k) + phase) * T);
         for (const auto& t : traces)
-          for (size_t c = 0; c < t.width(); ++c) data.push_back(t.data.data[(s * N + k) * t.width() + c]);
+          for (size_t c = 0; c < t.width(); ++c)
+            data.push_back(t.data.data[(s * N + k) * t.width() + c]);
       }
-      write_plot(f, title, date, "Transient Analysis: frames, sequence " + std::to_string(s), vars, data, N);
+      write_plot(f, title, date, "Transient Analysis: frames, sequence " + std::to_string(s), vars,
+                 data, N);
       ++r.plots;
       r.vectors += static_cast<long long>(vars.size());
       r.points += static_cast<long long>(N);

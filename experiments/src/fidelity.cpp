@@ -4,9 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "core/driver.hpp"
 #include "core/errors.hpp"
 #include "core/frame_record.hpp"
 #include "core/model_file.hpp"
@@ -15,11 +16,10 @@
 #include "core/units.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/netlist.hpp"
-#include "core/driver.hpp"
 #include "experiments/simulate.hpp"
 #include "experiments/validate.hpp"
-#include "models/reference_engine.hpp"
 #include "models/circuit_model.hpp"
+#include "models/reference_engine.hpp"
 #include "pdk/registry.hpp"
 #include "spice/pool.hpp"
 #include "version.hpp"
@@ -83,18 +83,22 @@ struct Target {
   models::PortMap ports;
   std::vector<std::string> sources;  // input sources, (pos, neg) per network input
   bool has_logits = true;
-  std::vector<std::pair<int, std::string>> supplies;  // (block: 0 cells, 1 feedforward, 2 bias; source)
-  std::vector<std::string> cell_supplies;             // per cell (layer-major), when the netlist has them
+  std::vector<std::pair<int, std::string>>
+      supplies;                            // (block: 0 cells, 1 feedforward, 2 bias; source)
+  std::vector<std::string> cell_supplies;  // per cell (layer-major), when the netlist has them
   std::vector<core::Attr> config;
 };
 
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
-Target generated_target(const FidelityOptions& o, const core::Network& net, const pdk::Technology& tech,
-                        const pdk::Conditions& k, const core::Matrix& x0, spice::WorkerPool& pool,
+Target generated_target(const FidelityOptions& o, const core::Network& net,
+                        const pdk::Technology& tech, const pdk::Conditions& k,
+                        const core::Matrix& x0, spice::WorkerPool& pool,
                         std::optional<models::CtFacts>& ct_facts, const StageFn& stage) {
-  const pdk::Conditions cal_k = o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
+  const pdk::Conditions cal_k =
+      o.calibration_conditions.value_or(pdk::Conditions{k.corner, k.temperature_c, k.vdd_v, false});
   if (stage)
-    stage("calibrating the circuit on " + tech.name() + " " + k.corner + " (about 8-20 s the first time, then cached" +
+    stage("calibrating the circuit on " + tech.name() + " " + k.corner +
+          " (about 8-20 s the first time, then cached" +
           std::string(o.ct ? "; the ct model's characterization a few seconds more" : "") + ")");
   CalibrationReply cal = request_calibration(pool, o, k, o.ct);
   ct_facts = cal.ct;
@@ -123,8 +127,8 @@ Target generated_target(const FidelityOptions& o, const core::Network& net, cons
 
 // A user's netlist and port map (bmru validate): prepared, and checked against the network and
 // against an operating point in a worker; every problem is reported at once.
-Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Network& net, spice::WorkerPool& pool,
-                   const StageFn& stage) {
+Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Network& net,
+                   spice::WorkerPool& pool, const StageFn& stage) {
   const auto file = o.user_netlist->string();
   std::ifstream in(*o.user_netlist);
   if (!in) throw FileError(file, "", "cannot be read");
@@ -134,8 +138,8 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
   PreparedNetlist prepared = prepare_netlist(text.str(), file, u.ports);
   if (!prepared.refused.empty())
     throw InputError("The netlist '" + file + "' is refused before any simulation (" +
-                     std::to_string(prepared.refused.size()) + " problems):" +
-                     problem_list(prepared.refused));
+                     std::to_string(prepared.refused.size()) +
+                     " problems):" + problem_list(prepared.refused));
   problems.insert(problems.end(), prepared.problems.begin(), prepared.problems.end());
   Target t;
   t.ports = u.ports;
@@ -143,11 +147,15 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
   {
     std::vector<std::string> vectors;
     if (stage) stage("checking the netlist with an operating point");
-    const auto r = pool.run({{"validate.vectors", prepared.text, 300}}, [&](size_t, const std::string& m) {
-      vectors = json::parse(m).get<std::vector<std::string>>();
-    });
-    if (!r[0].ok) throw InputError("The netlist '" + file + "' does not simulate (an operating point with the inputs at zero): " +
-                                   r[0].error + (problems.empty() ? "" : "\nand against its port map:" + problem_list(problems)));
+    const auto r =
+        pool.run({{"validate.vectors", prepared.text, 300}}, [&](size_t, const std::string& m) {
+          vectors = json::parse(m).get<std::vector<std::string>>();
+        });
+    if (!r[0].ok)
+      throw InputError(
+          "The netlist '" + file +
+          "' does not simulate (an operating point with the inputs at zero): " + r[0].error +
+          (problems.empty() ? "" : "\nand against its port map:" + problem_list(problems)));
     const auto resolve = [&](std::string& probe, const std::string& port) {
       const ProbeLookup q = resolve_probe(probe, vectors);
       if (q.resolved)
@@ -158,8 +166,10 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
     for (size_t l = 0; l < t.ports.layers.size(); ++l) {
       auto& lp = t.ports.layers[l];
       const std::string w = "layers[" + std::to_string(l) + "]";
-      for (size_t i = 0; i < lp.candidate.size(); ++i) resolve(lp.candidate[i], w + ".candidate[" + std::to_string(i) + "]");
-      for (size_t i = 0; i < lp.state.size(); ++i) resolve(lp.state[i], w + ".state[" + std::to_string(i) + "]");
+      for (size_t i = 0; i < lp.candidate.size(); ++i)
+        resolve(lp.candidate[i], w + ".candidate[" + std::to_string(i) + "]");
+      for (size_t i = 0; i < lp.state.size(); ++i)
+        resolve(lp.state[i], w + ".state[" + std::to_string(i) + "]");
       for (size_t i = 0; i < lp.output.size(); ++i) {
         resolve(lp.output[i].pos, w + ".output[" + std::to_string(i) + "].pos");
         resolve(lp.output[i].neg, w + ".output[" + std::to_string(i) + "].neg");
@@ -169,7 +179,8 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
       resolve(t.ports.logits[j].pos, "logits[" + std::to_string(j) + "].pos");
       resolve(t.ports.logits[j].neg, "logits[" + std::to_string(j) + "].neg");
     }
-    std::string* supply[3] = {&t.ports.supply_cells, &t.ports.supply_feedforward, &t.ports.supply_bias};
+    std::string* supply[3] = {&t.ports.supply_cells, &t.ports.supply_feedforward,
+                              &t.ports.supply_bias};
     const char* key[3] = {"cells", "feedforward", "bias"};
     for (int b = 0; b < 3; ++b)
       if (u.has_supply[static_cast<size_t>(b)]) {
@@ -178,8 +189,9 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
       }
   }
   if (!problems.empty()) {
-    throw InputError("The netlist '" + file + "' does not match its port map '" + o.user_ports->string() + "' (" +
-                     std::to_string(problems.size()) + " problems):" + problem_list(problems));
+    throw InputError("The netlist '" + file + "' does not match its port map '" +
+                     o.user_ports->string() + "' (" + std::to_string(problems.size()) +
+                     " problems):" + problem_list(problems));
   }
   for (const auto& q : t.ports.inputs) {
     t.sources.push_back(q.pos);
@@ -194,23 +206,27 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
 }  // namespace
 
 const char* const kFirstCrossingText =
-    "when each cell's output current first crossed alpha/2 in each frame: seconds from the frame start "
+    "when each cell's output current first crossed alpha/2 in each frame: seconds from the frame "
+    "start "
     "(columns: layer-major, cell); NaN where it did not cross";
 
 std::vector<double> first_crossing_row(const std::vector<std::vector<core::Crossings>>& crossings) {
   std::vector<double> row;
   for (const auto& layer : crossings)
-    for (const core::Crossings& c : layer) row.push_back(c.count > 0 ? c.first_offset_s : std::nan(""));
+    for (const core::Crossings& c : layer)
+      row.push_back(c.count > 0 ? c.first_offset_s : std::nan(""));
   return row;
 }
 
-FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(long long, long long)>& progress,
+FidelityResult run_fidelity(const FidelityOptions& o,
+                            const std::function<void(long long, long long)>& progress,
                             const StageFn& stage) {
   if (o.out.empty()) throw InputError("fidelity needs an output file (--out FILE.h5)");
   o.axis.check();
   if (o.user_netlist && (!o.hw || o.ct))
-    throw InputError("validate compares the netlist (hw) with the discrete model (sw): --engines sw,hw only; "
-                     "the ct model follows the generated circuit, not a netlist of yours");
+    throw InputError(
+        "validate compares the netlist (hw) with the discrete model (sw): --engines sw,hw only; "
+        "the ct model follows the generated circuit, not a netlist of yours");
   if (!o.hw) return run_sw_ct(o, progress);
   const auto t_start = Clock::now();
   std::optional<UserPorts> user;
@@ -222,12 +238,16 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     text << in.rdbuf();
     user = read_port_map(text.str(), o.user_ports->string());
     if (!o.model && !user->parameters)
-      throw InputError("validate needs the model to compare with: --model FILE, or 'parameters' in the port map '" +
-                       o.user_ports->string() + "'");
+      throw InputError(
+          "validate needs the model to compare with: --model FILE, or 'parameters' in the port map "
+          "'" +
+          o.user_ports->string() + "'");
   }
-  core::Network net = o.model || !user ? load_network(o.model, o.unit_current_a) : *user->parameters;
+  core::Network net =
+      o.model || !user ? load_network(o.model, o.unit_current_a) : *user->parameters;
   if (!o.model && user && o.unit_current_a) {
-    if (!(*o.unit_current_a > 0)) throw InputError("--unit-current must be a positive current in amperes");
+    if (!(*o.unit_current_a > 0))
+      throw InputError("--unit-current must be a positive current in amperes");
     net.unit_current_a = *o.unit_current_a;
   }
   const double unit = net.unit_current_a;
@@ -238,13 +258,15 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     throw InputError("--waveforms: " + std::to_string(o.waveform_points) +
                      " points per frame is more than the 10000 a frame can use");
   if (!(k.temperature_c > -273.15))
-    throw InputError("--temp: " + core::format_number(k.temperature_c) + " C is below absolute zero");
+    throw InputError("--temp: " + core::format_number(k.temperature_c) +
+                     " C is below absolute zero");
   k.mismatch = o.mismatch_seed.has_value() && !tech->program_mismatch();
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();
   const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
-  check_output_size(o.out, core::estimate_run_bytes(shape, o.ct ? 3 : 2, o.waveform_points), o.max_output_gb);
+  check_output_size(o.out, core::estimate_run_bytes(shape, o.ct ? 3 : 2, o.waveform_points),
+                    o.max_output_gb);
   const auto x = core::read_all(*source);
   check_input_currents(x, unit, o.inputs ? o.inputs->string() : "the random inputs");
 
@@ -252,7 +274,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   std::optional<models::CtFacts> measured_ct;
   Target target = user ? user_target(o, *user, net, pool, stage)
                        : generated_target(o, net, *tech, k, x.front(), pool, measured_ct, stage);
-  if (stage) stage("simulating " + std::to_string(S) + " sequences of " + std::to_string(N) + " frames");
+  if (stage)
+    stage("simulating " + std::to_string(S) + " sequences of " + std::to_string(N) + " frames");
   if (o.reltol || o.abstol || o.trtol) {
     // After every other .option line, so these win.
     std::string line = ".option";
@@ -268,30 +291,33 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   const std::uint64_t ngspice_seed = o.mismatch_seed.value_or(1);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N), o.tran_max_step_s.value_or(o.axis.max_step())};
-  std::vector<core::Attr> config{{"engines", std::string("sw,hw")},
-                     {"pdk", tech->name()},
-                     {"pdk_location", tech->location()},
-                     {"corner", k.corner},
-                     {"temperature", k.temperature_c},
-                     {"vdd", k.vdd_v},
-                     {"frame_period", o.axis.period_s},
-                     {"ramp", o.axis.ramp_s},
-                     {"sample_phase", o.axis.sample_phase},
-                     {"unit_current", unit},
-                     {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
-                     {"tran_step", tran.step_s},
-                     {"tran_tmax", tran.max_step_s},
-                     {"tran_method", std::string("gear")},
-                     {"tran_reltol", o.reltol.value_or(1e-3)},
-                     {"tran_abstol", o.abstol.value_or(1e-14)},
-                     {"tran_trtol", o.trtol.value_or(7.0)},
-                     {"inputs", source->describe()},
-                     {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
-                     {"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
-                     {"ngspice_seed", static_cast<std::int64_t>(ngspice_seed)},
-                     {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
-                     {"mc_sample", o.mc_sample}};
+  const spice::Transient tran{o.axis.print_step(), o.axis.stop_time(N),
+                              o.tran_max_step_s.value_or(o.axis.max_step())};
+  std::vector<core::Attr> config{
+      {"engines", std::string("sw,hw")},
+      {"pdk", tech->name()},
+      {"pdk_location", tech->location()},
+      {"corner", k.corner},
+      {"temperature", k.temperature_c},
+      {"vdd", k.vdd_v},
+      {"frame_period", o.axis.period_s},
+      {"ramp", o.axis.ramp_s},
+      {"sample_phase", o.axis.sample_phase},
+      {"unit_current", unit},
+      {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
+      {"tran_step", tran.step_s},
+      {"tran_tmax", tran.max_step_s},
+      {"tran_method", std::string("gear")},
+      {"tran_reltol", o.reltol.value_or(1e-3)},
+      {"tran_abstol", o.abstol.value_or(1e-14)},
+      {"tran_trtol", o.trtol.value_or(7.0)},
+      {"inputs", source->describe()},
+      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
+      {"mismatch_seed",
+       o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
+      {"ngspice_seed", static_cast<std::int64_t>(ngspice_seed)},
+      {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
+      {"mc_sample", o.mc_sample}};
   config.insert(config.end(), target.config.begin(), target.config.end());
   if (o.ct) {
     config.front() = {"engines", std::string("sw,ct,hw")};
@@ -313,11 +339,14 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   if (o.ct) ctw = file.add_traces("ct", shape, "model units");
   const char* blocks[4] = {"cells", "feedforward", "bias", "total"};
   std::vector<core::SeriesWriter> power;
-  for (const char* b : blocks) power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
+  for (const char* b : blocks)
+    power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
   // When each cell's output first crossed alpha/2 in each frame, for hw (and ct).
   const auto add_first_crossings = [&](const std::string& engine) {
-    core::SeriesWriter w = file.add_rows(engine + "/first_crossing", S, N, net.n_layers() * net.d(), "s");
-    file.set_attr("/" + engine + "/first_crossing", {"description", std::string(kFirstCrossingText)});
+    core::SeriesWriter w =
+        file.add_rows(engine + "/first_crossing", S, N, net.n_layers() * net.d(), "s");
+    file.set_attr("/" + engine + "/first_crossing",
+                  {"description", std::string(kFirstCrossingText)});
     return w;
   };
   core::SeriesWriter hw_first = add_first_crossings("hw");
@@ -325,11 +354,13 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   if (o.ct) ct_first = add_first_crossings("ct");
   std::optional<core::SeriesWriter> waves;
   if (o.waveform_points > 0) {
-    waves = file.add_rows("hw/waveforms/state", S, N * o.waveform_points, net.n_layers() * net.d(), "A");
+    waves = file.add_rows("hw/waveforms/state", S, N * o.waveform_points, net.n_layers() * net.d(),
+                          "A");
     file.set_attr("/hw/waveforms/state", {"dt", o.axis.period_s / o.waveform_points});
-    file.set_attr("/hw/waveforms/state", {"description", std::string(
-        "every cell's output current I_out (columns: layer-major, cell), sampled at t = i * dt, "
-        "linear between SPICE's accepted points")});
+    file.set_attr("/hw/waveforms/state",
+                  {"description", std::string("every cell's output current I_out (columns: "
+                                              "layer-major, cell), sampled at t = i * dt, "
+                                              "linear between SPICE's accepted points")});
   }
 
   // One job per sequence.
@@ -340,15 +371,21 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   std::vector<spice::Job> jobs;
   const std::string model_json = core::model_to_json(net);
   std::vector<std::string> states;
-  for (const auto& l : target.ports.layers) states.insert(states.end(), l.state.begin(), l.state.end());
+  for (const auto& l : target.ports.layers)
+    states.insert(states.end(), l.state.begin(), l.state.end());
   for (core::Index s = 0; s < S; ++s) {
     const auto& xs = x[static_cast<size_t>(s)];
     std::vector<double> flat;
     for (core::Index f = 0; f < N; ++f)
       for (core::Index i = 0; i < net.n_in(); ++i) flat.push_back(xs(f, i));
-    const json req{{"netlist", target.lockstep}, {"seed", ngspice_seed}, {"model", model_json}, {"frames", N},
-                   {"inputs", flat}, {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
-                   {"sources", target.sources}, {"probes", probes},
+    const json req{{"netlist", target.lockstep},
+                   {"seed", ngspice_seed},
+                   {"model", model_json},
+                   {"frames", N},
+                   {"inputs", flat},
+                   {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
+                   {"sources", target.sources},
+                   {"probes", probes},
                    {"supplies", supplies},
                    {"tran", {tran.step_s, tran.stop_s, tran.max_step_s}},
                    {"states", states},
@@ -376,9 +413,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
   std::optional<core::SeriesWriter> cell_power;
   if (!target.cell_supplies.empty()) {
     cell_power = file.add_rows("hw/power/cell", S, N, net.n_layers() * net.d(), "W");
-    file.set_attr("/hw/power/cell", {"description", std::string(
-        "average power of each cell's own supply lead per frame (columns: layer-major, cell); their sum "
-        "is /hw/power/cells")});
+    file.set_attr("/hw/power/cell",
+                  {"description", std::string("average power of each cell's own supply lead per "
+                                              "frame (columns: layer-major, cell); their sum "
+                                              "is /hw/power/cells")});
   }
   const auto d = static_cast<size_t>(net.d());
   const double k_vdd = k.vdd_v;
@@ -403,10 +441,12 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     const size_t cells = static_cast<size_t>(net.n_layers()) * d;
     const size_t wave = static_cast<size_t>(o.waveform_points) * cells;
     if (rec.probes.size() != P || rec.sw.layers.size() != static_cast<size_t>(net.n_layers()) ||
-        rec.supply_charge.size() != n_sup || rec.crossings.size() != cells || rec.waveform.size() != wave ||
-        rec.ct.has_value() != o.ct)
-      throw Error("A worker sent a frame record of another shape than this run's (probes, layers, supplies, "
-                  "cells, waveform or ct)");
+        rec.supply_charge.size() != n_sup || rec.crossings.size() != cells ||
+        rec.waveform.size() != wave || rec.ct.has_value() != o.ct)
+      throw Error(
+          "A worker sent a frame record of another shape than this run's (probes, layers, "
+          "supplies, "
+          "cells, waveform or ct)");
     const auto s = static_cast<core::Index>(job);
     const core::Index k = rec.k;
     SequenceState& q = state[job];
@@ -423,8 +463,10 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (auto l = 0u; l < h.layers.size(); ++l) {
       for (size_t i = 0; i < d; ++i) h.layers[l].candidate(0, static_cast<core::Index>(i)) = r[p++];
       for (size_t i = 0; i < d; ++i) h.layers[l].state(0, static_cast<core::Index>(i)) = r[p++];
-      for (size_t i = 0; i < d; ++i, p += 2) h.layers[l].output(0, static_cast<core::Index>(i)) = r[p] - r[p + 1];
-      for (const auto m : {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
+      for (size_t i = 0; i < d; ++i, p += 2)
+        h.layers[l].output(0, static_cast<core::Index>(i)) = r[p] - r[p + 1];
+      for (const auto m :
+           {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
         hm.layers[l].*m = (h.layers[l].*m) / unit;
     }
     for (core::Index j = 0; j < net.n_out(); ++j, p += 2)
@@ -449,7 +491,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     if (cell_power) {
       std::vector<double> per_cell;
       // A sense source carries the cell's current into its + node: power = +integral x vdd / T.
-      for (size_t j = n_blocks; j < n_sup; ++j) per_cell.push_back(rec.supply_charge[j] * k_vdd / o.axis.period_s);
+      for (size_t j = n_blocks; j < n_sup; ++j)
+        per_cell.push_back(rec.supply_charge[j] * k_vdd / o.axis.period_s);
       cell_power->write(s, k, per_cell);
     }
     for (int b = 0; b < 3; ++b) {
@@ -473,7 +516,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
       core::Frame cd = ct.frame;
       for (size_t l = 0; l < cd.layers.size(); ++l)
         for (core::Index i = 0; i < net.d(); ++i)
-          cd.layers[l].state(0, i) = cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
+          cd.layers[l].state(0, i) =
+              cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
       hw_ct->add(s, k, hm, cd);
       hw_ct->add_crossings(s, k, crossings);
       q.ct_votes.add(ct.frame.logits.row(0));
@@ -501,17 +545,18 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     seq_frames.push_back(q.received);
     std::string error = outcome.ok ? "" : outcome.error;
     if (outcome.ok && !ok)
-      error = "the simulation ended after " + std::to_string(q.received) + " of " + std::to_string(N) + " frames";
+      error = "the simulation ended after " + std::to_string(q.received) + " of " +
+              std::to_string(N) + " frames";
     seq_error.push_back(error);
     if (!ok) {
       comparator.set_incomplete(s);
       if (ct_sw) ct_sw->set_incomplete(s);
       if (hw_ct) hw_ct->set_incomplete(s);
-      result.failed.push_back("sequence " + std::to_string(s) + " (" + std::to_string(q.received) + " of " +
-                              std::to_string(N) + " frames): " + error);
+      result.failed.push_back("sequence " + std::to_string(s) + " (" + std::to_string(q.received) +
+                              " of " + std::to_string(N) + " frames): " + error);
     } else if (!outcome.retried_after.empty()) {
-      result.retried.push_back("sequence " + std::to_string(s) + ": rerun on a fresh worker after " +
-                               outcome.retried_after);
+      result.retried.push_back("sequence " + std::to_string(s) +
+                               ": rerun on a fresh worker after " + outcome.retried_after);
     }
   }
   file.write_sequence_status(seq_status, seq_error, seq_frames);
@@ -531,7 +576,8 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     result.ct_wall_s = ct_s;
     result.spice_s = spice_s;
     file.write_metrics("metrics/ct_vs_sw", *result.ct_vs_sw, {{"ct_s", ct_s}});
-    file.write_metrics("metrics/hw_vs_ct", *result.hw_vs_ct, {{"spice_s", spice_s}, {"ct_s", ct_s}});
+    file.write_metrics("metrics/hw_vs_ct", *result.hw_vs_ct,
+                       {{"spice_s", spice_s}, {"ct_s", ct_s}});
   }
   result.metrics = comparator.result();
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
@@ -542,26 +588,31 @@ FidelityResult run_fidelity(const FidelityOptions& o, const std::function<void(l
     for (int b = 0; b < 4; ++b) power_sum[b] += q.power_sum[b];
     power_frames += q.power_frames;
   }
-  for (int b = 0; b < 4; ++b) result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;
+  for (int b = 0; b < 4; ++b)
+    result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;
   result.simulated_s = tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();
   // The software side alone, for the speed ratio: the same engine over the same inputs in batch.
   {
     const auto t0 = Clock::now();
     models::ReferenceEngine engine(net);
-    auto again = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
-                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
+    auto again = o.inputs
+                     ? core::file_stimuli(*o.inputs, net.n_in())
+                     : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
     core::run_batch(engine, *again, 256, {});
     result.sw_wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   }
   std::string failures;
   for (const auto& f : result.failed) failures += f + "\n";
   file.write_metrics("metrics", result.metrics,
-                     {{"mean_power_w", result.power_w[3]}, {"power_cells_w", result.power_w[0]},
-                      {"power_feedforward_w", result.power_w[1]}, {"power_bias_w", result.power_w[2]},
+                     {{"mean_power_w", result.power_w[3]},
+                      {"power_cells_w", result.power_w[0]},
+                      {"power_feedforward_w", result.power_w[1]},
+                      {"power_bias_w", result.power_w[2]},
                       {"failed_sequences", static_cast<std::int64_t>(result.failed.size())},
                       {"errors", failures},
-                      {"sw_wall_s", result.sw_wall_s}, {"hw_wall_s", result.hw_wall_s},
+                      {"sw_wall_s", result.sw_wall_s},
+                      {"hw_wall_s", result.hw_wall_s},
                       {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
   file.commit();
   result.wall_s = std::chrono::duration<double>(Clock::now() - t_start).count();

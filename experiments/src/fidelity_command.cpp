@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 
 #include "commands.hpp"
 #include "experiments/fidelity.hpp"
@@ -28,71 +28,94 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   std::printf("per cell: state agreement, candidate NRMSE\n");
   for (size_t l = 0; l < m.cells.size(); ++l)
     for (size_t i = 0; i < m.cells[l].size(); ++i)
-      std::printf("  layer%zu cell %zu: %8.4f %% %9.5f\n", l + 1, i, 100 * m.cells[l][i].state_agreement,
-                  m.cells[l][i].candidate.nrmse);
-  std::printf("per sequence: decision sw / %s (vote margins), state agreement, first divergence\n", other);
+      std::printf("  layer%zu cell %zu: %8.4f %% %9.5f\n", l + 1, i,
+                  100 * m.cells[l][i].state_agreement, m.cells[l][i].candidate.nrmse);
+  std::printf("per sequence: decision sw / %s (vote margins), state agreement, first divergence\n",
+              other);
   for (size_t s = 0; s < m.sequences.size(); ++s) {
     const auto& q = m.sequences[s];
     std::printf("  %2zu: %2d / %2d (%.3f / %.3f) %8.4f %% %lld\n", s, q.sw.decision, q.hw.decision,
-                q.sw.margin, q.hw.margin, 100 * q.state_agreement, static_cast<long long>(q.first_divergence));
+                q.sw.margin, q.hw.margin, 100 * q.state_agreement,
+                static_cast<long long>(q.first_divergence));
   }
   if (o.hw) {
-    std::printf("switching latency: median %.4g s, max %.4g s (%lld matched, %lld unmatched transitions, "
-                "%lld extra crossings)\n", m.latency.median_s, m.latency.max_s,
-                static_cast<long long>(m.latency.matched), static_cast<long long>(m.latency.unmatched),
-                static_cast<long long>(m.latency.extra_crossings));
-    std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n", r.power_w[0],
-                r.power_w[1], r.power_w[2], r.power_w[3]);
-    std::printf("wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second per worker\n",
-                r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
-                r.hw_wall_s / std::max(r.simulated_s, 1e-12) * std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
+    std::printf(
+        "switching latency: median %.4g s, max %.4g s (%lld matched, %lld unmatched transitions, "
+        "%lld extra crossings)\n",
+        m.latency.median_s, m.latency.max_s, static_cast<long long>(m.latency.matched),
+        static_cast<long long>(m.latency.unmatched),
+        static_cast<long long>(m.latency.extra_crossings));
+    std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n",
+                r.power_w[0], r.power_w[1], r.power_w[2], r.power_w[3]);
+    std::printf(
+        "wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second "
+        "per worker\n",
+        r.sw_wall_s, r.hw_wall_s, r.hw_wall_s / std::max(r.sw_wall_s, 1e-9),
+        r.hw_wall_s / std::max(r.simulated_s, 1e-12) *
+            std::min<double>(r.workers, static_cast<double>(r.metrics.sequences.size())));
   }
   if (r.ct_vs_sw) {
     const auto& c = *r.ct_vs_sw;
-    std::printf("ct (continuous-time model): state agreement with sw %.4f %%", 100 * c.state_agreement);
+    std::printf("ct (continuous-time model): state agreement with sw %.4f %%",
+                100 * c.state_agreement);
     if (r.hw_vs_ct)
-      std::printf(", with hw %.4f %% (sw with hw %.4f %%)", 100 * r.hw_vs_ct->state_agreement, 100 * m.state_agreement);
-    std::printf("\n  ct switching latency: median %.4g s, max %.4g s", c.latency.median_s, c.latency.max_s);
+      std::printf(", with hw %.4f %% (sw with hw %.4f %%)", 100 * r.hw_vs_ct->state_agreement,
+                  100 * m.state_agreement);
+    std::printf("\n  ct switching latency: median %.4g s, max %.4g s", c.latency.median_s,
+                c.latency.max_s);
     if (o.hw) std::printf("; hw: median %.4g s, max %.4g s", m.latency.median_s, m.latency.max_s);
     std::printf("\n");
     if (r.spice_s > 0)
-      std::printf("  speed: SPICE %.4g s, ct %.4g s over the same frames (ct %.4g times faster)\n", r.spice_s,
-                  r.ct_wall_s, r.spice_s / std::max(r.ct_wall_s, 1e-12));
+      std::printf("  speed: SPICE %.4g s, ct %.4g s over the same frames (ct %.4g times faster)\n",
+                  r.spice_s, r.ct_wall_s, r.spice_s / std::max(r.ct_wall_s, 1e-12));
     else
       std::printf("  ct %.4g s for %.4g simulated seconds\n", r.ct_wall_s, r.simulated_s);
   }
   for (const auto& f : r.retried) std::printf("retried %s\n", f.c_str());
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
-  std::printf("state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
-              "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
-              m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
-              static_cast<long long>(m.first_divergence), o.hw ? r.power_w[3] : std::nan(""), r.failed.size());
+  std::printf(
+      "state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
+      "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
+      m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
+      static_cast<long long>(m.first_divergence), o.hw ? r.power_w[3] : std::nan(""),
+      r.failed.size());
   std::fflush(stdout);
   if (!r.failed.empty())
-    throw PartialFailure(std::to_string(r.failed.size()) + " of " + std::to_string(r.metrics.sequences.size()) +
-                         " sequences failed (the FAILED lines above; /sequences in " + o.out.string() +
-                         "); the figures cover the frames that were simulated.");
+    throw PartialFailure(std::to_string(r.failed.size()) + " of " +
+                         std::to_string(r.metrics.sequences.size()) +
+                         " sequences failed (the FAILED lines above; /sequences in " +
+                         o.out.string() + "); the figures cover the frames that were simulated.");
 }
 
 void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
-  cmd->add_option("--model", o.model, "Model file (HDF5 or JSON); default: the demo network")->check(CLI::ExistingFile);
-  auto* inputs = cmd->add_option("--inputs", o.inputs, "Input file: HDF5 /inputs [S,N,n_in] or CSV [N,n_in]")
-                     ->check(CLI::ExistingFile);
-  add_count(cmd, "--random-sequences", o.random_sequences, "Random input sequences (default 8)")->excludes(inputs);
-  add_count(cmd, "--frames", o.frames, "Frames per random sequence (default 101)")->excludes(inputs);
+  cmd->add_option("--model", o.model, "Model file (HDF5 or JSON); default: the demo network")
+      ->check(CLI::ExistingFile);
+  auto* inputs =
+      cmd->add_option("--inputs", o.inputs, "Input file: HDF5 /inputs [S,N,n_in] or CSV [N,n_in]")
+          ->check(CLI::ExistingFile);
+  add_count(cmd, "--random-sequences", o.random_sequences, "Random input sequences (default 8)")
+      ->excludes(inputs);
+  add_count(cmd, "--frames", o.frames, "Frames per random sequence (default 101)")
+      ->excludes(inputs);
   add_count(cmd, "--seed", o.seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
   add_technology_options(cmd, o.tech);
   add_count(cmd, "--mismatch-seed", o.mismatch_seed, "Device mismatch drawn with this seed", 0);
-  add_quantity(cmd, "--unit-current", o.unit_current_a, "Amperes per model unit (overrides the model)");
+  add_quantity(cmd, "--unit-current", o.unit_current_a,
+               "Amperes per model unit (overrides the model)");
   add_quantity(cmd, "--frame-period", o.axis.period_s, "Frame period (default 10m)");
-  add_quantity(cmd, "--ramp", cli.ramp_s, "Input ramp at each frame start (default 1 % of the period)");
-  add_quantity(cmd, "--sample-phase", o.axis.sample_phase, "Sample instant within a frame (default 0.9)");
-  cmd->add_option("--mode", cli.mode, "free (default) or resync")->check(CLI::IsMember({"free", "resync"}));
+  add_quantity(cmd, "--ramp", cli.ramp_s,
+               "Input ramp at each frame start (default 1 % of the period)");
+  add_quantity(cmd, "--sample-phase", o.axis.sample_phase,
+               "Sample instant within a frame (default 0.9)");
+  cmd->add_option("--mode", cli.mode, "free (default) or resync")
+      ->check(CLI::IsMember({"free", "resync"}));
   add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");
-  cmd->add_option("--ct-facts", cli.ct_facts, "JSON object of ct model values replacing measured ones")
+  cmd->add_option("--ct-facts", cli.ct_facts,
+                  "JSON object of ct model values replacing measured ones")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--engines", cli.engines, "Engines to compare: sw,hw (default), sw,ct,hw or sw,ct (no SPICE)")
+  cmd->add_option("--engines", cli.engines,
+                  "Engines to compare: sw,hw (default), sw,ct,hw or sw,ct (no SPICE)")
       ->type_name("sw,hw|sw,ct,hw|sw,ct")
       ->check(CLI::Validator(
           [](const std::string& v) {
@@ -101,8 +124,9 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
                        : "'" + v + "' is not one of: sw,hw | sw,ct,hw | sw,ct";
           },
           "", "engines"));
-  add_count(cmd, "--waveforms", o.waveform_points,
-            "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
+  add_count(
+      cmd, "--waveforms", o.waveform_points,
+      "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
   cmd->add_option("--max-output-gb", o.max_output_gb,
                   "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
@@ -127,7 +151,8 @@ void add_fidelity_command(CLI::App& app, const std::string& command_line, const 
   o->binary = self_binary(argv0);
   auto cli = std::make_shared<FidelityCli>();
   CLI::App* cmd = app.add_subcommand(
-      "fidelity", "Run the behavioural model and the transistor-level circuit in lockstep and compare");
+      "fidelity",
+      "Run the behavioural model and the transistor-level circuit in lockstep and compare");
   add_fidelity_options(cmd, *o, *cli);
   cmd->callback([o, cli] {
     apply_fidelity_cli(*cli, *o);

@@ -78,17 +78,22 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
   if (!j.is_object()) throw InputError("ct facts '" + file + "' must be a JSON object");
   for (const auto& [key, value] : j.items()) {
     const auto& fields = ct_fields();
-    const auto at = std::find_if(fields.begin(), fields.end(), [&](const CtField& c) { return key == c.name; });
+    const auto at =
+        std::find_if(fields.begin(), fields.end(), [&](const CtField& c) { return key == c.name; });
     if (at == fields.end()) {
       std::string known;
       for (const CtField& c : fields) known += std::string(" ") + c.name;
-      throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known + ")");
+      throw InputError("ct facts '" + file + "': unknown field '" + key + "' (fields:" + known +
+                       ")");
     }
     const double v = value.is_number() ? value.get<double>() : std::nan("");
-    const bool ok = std::isfinite(v) && (at->range == Range::any || (at->range == Range::positive ? v > 0 : v >= 0));
+    const bool ok = std::isfinite(v) &&
+                    (at->range == Range::any || (at->range == Range::positive ? v > 0 : v >= 0));
     if (!ok)
       throw InputError("ct facts '" + file + "': " + key + " must be a " +
-                       (at->range == Range::any ? "finite" : at->range == Range::positive ? "positive" : "non-negative") +
+                       (at->range == Range::any        ? "finite"
+                        : at->range == Range::positive ? "positive"
+                                                       : "non-negative") +
                        " number");
     f.*at->value = value.get<double>();
   }
@@ -101,7 +106,8 @@ std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& f) {
   return out;
 }
 
-FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long long, long long)>& progress) {
+FidelityResult run_sw_ct(const FidelityOptions& o,
+                         const std::function<void(long long, long long)>& progress) {
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   const core::Network net = load_network(o.model, o.unit_current_a);
@@ -119,25 +125,27 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   if (o.ct_overrides) update_ct_facts(facts, o.ct_overrides->second, o.ct_overrides->first);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  std::vector<core::Attr> config{{"engines", std::string("sw,ct")},
-                                 {"pdk", o.tech.pdk},
-                                 {"corner", o.tech.conditions.corner},
-                                 {"temperature", o.tech.conditions.temperature_c},
-                                 {"vdd", o.tech.conditions.vdd_v},
-                                 {"frame_period", o.axis.period_s},
-                                 {"ramp", o.axis.ramp_s},
-                                 {"sample_phase", o.axis.sample_phase},
-                                 {"unit_current", net.unit_current_a},
-                                 {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
-                                 {"inputs", source->describe()},
-                                 {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)}};
+  std::vector<core::Attr> config{
+      {"engines", std::string("sw,ct")},
+      {"pdk", o.tech.pdk},
+      {"corner", o.tech.conditions.corner},
+      {"temperature", o.tech.conditions.temperature_c},
+      {"vdd", o.tech.conditions.vdd_v},
+      {"frame_period", o.axis.period_s},
+      {"ramp", o.axis.ramp_s},
+      {"sample_phase", o.axis.sample_phase},
+      {"unit_current", net.unit_current_a},
+      {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
+      {"inputs", source->describe()},
+      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)}};
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
   core::InputsWriter inputs = file.add_inputs(shape);
   core::TraceWriter sw = file.add_traces("sw", shape, "model units");
   core::TraceWriter ct = file.add_traces("ct", shape, "model units");
-  core::SeriesWriter ct_first = file.add_rows("ct/first_crossing", S, N, net.n_layers() * net.d(), "s");
+  core::SeriesWriter ct_first =
+      file.add_rows("ct/first_crossing", S, N, net.n_layers() * net.d(), "s");
   file.set_attr("/ct/first_crossing", {"description", std::string(kFirstCrossingText)});
   core::Comparator comparator(net, S);
   FidelityResult result;
@@ -166,14 +174,16 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
           const auto alpha = core::cell_constants(net.layers[static_cast<size_t>(l)]).alpha;
           core::Matrix h(1, net.d());
           for (core::Index i = 0; i < net.d(); ++i)
-            h(0, i) = prev.layers[static_cast<size_t>(l)].state(0, i) > alpha(i) / 2 ? alpha(i) : 0.0;
+            h(0, i) =
+                prev.layers[static_cast<size_t>(l)].state(0, i) > alpha(i) / 2 ? alpha(i) : 0.0;
           ref.set_state(l, h);
         }
       ref.step(xs.row(k), w);
       comparator.add(s, k, c, w);
       std::vector<std::vector<core::Crossings>> cr(static_cast<size_t>(net.n_layers()));
       for (size_t l = 0; l < cr.size(); ++l)
-        for (const auto& q : engine.crossings()[l]) cr[l].push_back({static_cast<core::Index>(q.count), q.first_s});
+        for (const auto& q : engine.crossings()[l])
+          cr[l].push_back({static_cast<core::Index>(q.count), q.first_s});
       comparator.add_crossings(s, k, cr);
       ct_first.write(s, k, first_crossing_row(cr));
       cv.add(c.logits.row(0));
@@ -204,7 +214,8 @@ FidelityResult run_sw_ct(const FidelityOptions& o, const std::function<void(long
   result.ct_wall_s = ct_s;
   result.simulated_s = o.axis.stop_time(N) * static_cast<double>(S);
   file.write_metrics("metrics", result.metrics,
-                     {{"pair", std::string("ct_vs_sw")}, {"ct_wall_s", ct_s},
+                     {{"pair", std::string("ct_vs_sw")},
+                      {"ct_wall_s", ct_s},
                       {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
   file.commit();
   result.wall_s = std::chrono::duration<double>(Clock::now() - t_start).count();

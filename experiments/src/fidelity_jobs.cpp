@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/frame_record.hpp"
 #include "core/model_file.hpp"
@@ -36,20 +36,26 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
   }
 }
 
-CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& o, const pdk::Conditions& run,
-                                     bool ct) {
-  const pdk::Conditions cal = o.calibration_conditions.value_or(pdk::Conditions{run.corner, run.temperature_c, run.vdd_v, false});
-  json req{{"pdk", o.tech.pdk}, {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
-           {"corner", cal.corner}, {"temperature", cal.temperature_c}, {"vdd", cal.vdd_v}};
-  if (ct) req["ct_at"] = {{"corner", run.corner}, {"temperature", run.temperature_c}, {"vdd", run.vdd_v}};
+CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& o,
+                                     const pdk::Conditions& run, bool ct) {
+  const pdk::Conditions cal = o.calibration_conditions.value_or(
+      pdk::Conditions{run.corner, run.temperature_c, run.vdd_v, false});
+  json req{{"pdk", o.tech.pdk},
+           {"pdk_path", o.tech.pdk_path ? o.tech.pdk_path->string() : ""},
+           {"corner", cal.corner},
+           {"temperature", cal.temperature_c},
+           {"vdd", cal.vdd_v}};
+  if (ct)
+    req["ct_at"] = {{"corner", run.corner}, {"temperature", run.temperature_c}, {"vdd", run.vdd_v}};
   CalibrationReply reply;
   int message = 0;
-  const auto r = pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
-    if (message++ == 0)
-      tables_from_json(m, reply.cell, reply.mirror);
-    else
-      reply.ct = ct_facts_from_json(m);
-  });
+  const auto r =
+      pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
+        if (message++ == 0)
+          tables_from_json(m, reply.cell, reply.mirror);
+        else
+          reply.ct = ct_facts_from_json(m);
+      });
   if (!r[0].ok) throw Error("The calibration failed: " + r[0].error);
   if (ct && !reply.ct) throw Error("The calibration worker sent no ct characterization");
   return reply;
@@ -69,9 +75,16 @@ namespace {
 // sends none), and with the ct engine its frame, crossings and the seconds SPICE and ct spent.
 class SequenceHandler final : public spice::LockstepHandler {
  public:
-  SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x, bool resync,
-                  const core::FrameAxis& axis, int wave_points, const std::optional<models::CtFacts>& ct)
-      : ctx_(ctx), net_(net), x_(x), resync_(resync), engine_(net), axis_(axis), wave_points_(wave_points) {
+  SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
+                  bool resync, const core::FrameAxis& axis, int wave_points,
+                  const std::optional<models::CtFacts>& ct)
+      : ctx_(ctx),
+        net_(net),
+        x_(x),
+        resync_(resync),
+        engine_(net),
+        axis_(axis),
+        wave_points_(wave_points) {
     if (ct) {
       ct_.emplace(net, *ct, axis);
       ct_->reset(x.row(0));
@@ -96,7 +109,9 @@ class SequenceHandler final : public spice::LockstepHandler {
         core::Matrix h(1, net_.d());
         for (size_t i = 0; i < d; ++i) {
           const double measured = last_hw_[l * 4 * d + d + i] / unit;
-          h(0, static_cast<core::Index>(i)) = measured > alpha_[l](static_cast<core::Index>(i)) / 2 ? alpha_[l](static_cast<core::Index>(i)) : 0.0;
+          h(0, static_cast<core::Index>(i)) = measured > alpha_[l](static_cast<core::Index>(i)) / 2
+                                                  ? alpha_[l](static_cast<core::Index>(i))
+                                                  : 0.0;
         }
         engine_.set_state(static_cast<core::Index>(l), h);
       }
@@ -129,11 +144,13 @@ class SequenceHandler final : public spice::LockstepHandler {
   void on_point(double t, std::span<const double> states) override {
     // Waveform instants of the current frame up to t.
     for (; wave_next_ < wave_points_; ++wave_next_) {
-      const double tg = axis_.frame_start(record_frame_) + wave_next_ * axis_.period_s / wave_points_;
+      const double tg =
+          axis_.frame_start(record_frame_) + wave_next_ * axis_.period_s / wave_points_;
       if (tg > t) break;
       const double f = prev_t_ >= 0 && t > prev_t_ ? (tg - prev_t_) / (t - prev_t_) : 1.0;
       for (size_t c = 0; c < states.size(); ++c)
-        wave_.push_back(prev_t_ >= 0 ? prev_[c] + (states[c] - prev_[c]) * std::clamp(f, 0.0, 1.0) : states[c]);
+        wave_.push_back(prev_t_ >= 0 ? prev_[c] + (states[c] - prev_[c]) * std::clamp(f, 0.0, 1.0)
+                                     : states[c]);
     }
     if (prev_t_ >= 0)
       for (size_t c = 0; c < states.size(); ++c) {
@@ -153,14 +170,16 @@ class SequenceHandler final : public spice::LockstepHandler {
     for (size_t c = 0; c < count_.size(); ++c) record_.crossings.push_back({count_[c], first_[c]});
     std::fill(count_.begin(), count_.end(), 0);
     std::fill(first_.begin(), first_.end(), -1.0);
-    for (; wave_next_ < wave_points_; ++wave_next_) wave_.insert(wave_.end(), prev_.begin(), prev_.end());
+    for (; wave_next_ < wave_points_; ++wave_next_)
+      wave_.insert(wave_.end(), prev_.begin(), prev_.end());
     record_.waveform = std::move(wave_);
     wave_.clear();
     wave_next_ = 0;
     if (ct_) {
       core::CtFrameRecord ct{ct_frame_, {}, 0, ct_s_};
       for (const auto& l : ct_->crossings())
-        for (const auto& q : l) ct.crossings.push_back({static_cast<core::Index>(q.count), q.first_s});
+        for (const auto& q : l)
+          ct.crossings.push_back({static_cast<core::Index>(q.count), q.first_s});
       const auto now = Clock::now();
       ct.spice_s = std::chrono::duration<double>(now - last_record_).count() - ct_s_;
       last_record_ = now;
@@ -201,8 +220,9 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   const core::Network net = core::model_from_json(r.at("model").get<std::string>(), "job model");
   const auto frames = r.at("frames").get<core::Index>();
   const auto flat = r.at("inputs").get<std::vector<double>>();
-  const core::Matrix x = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      flat.data(), frames, net.n_in());
+  const core::Matrix x =
+      Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+          flat.data(), frames, net.n_in());
   spice::LockstepSpec spec;
   const auto axis = r.at("axis").get<std::vector<double>>();
   spec.axis = {axis.at(0), axis.at(1), axis.at(2)};
@@ -223,10 +243,12 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   spec.keep_vectors = false;
   ctx.retire();
   const auto t = r.at("tran").get<std::vector<double>>();
-  spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
+  spice::Circuit c =
+      ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   std::optional<models::CtFacts> ct;
   if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct").dump());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis, r.value("waveform_points", 0), ct);
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis,
+                    r.value("waveform_points", 0), ct);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

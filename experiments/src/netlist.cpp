@@ -26,10 +26,12 @@ Calibrated calibrated_options(spice::Session& session, const pdk::Technology& te
 
 namespace {
 
-std::string head(const models::CircuitModel& c, const pdk::Technology& tech, const pdk::Conditions& k) {
+std::string head(const models::CircuitModel& c, const pdk::Technology& tech,
+                 const pdk::Conditions& k) {
   // Transient settings of DESIGN.md section 4: gear, and an abstol far below the pA signals.
   return "* bmru-cosim generated circuit (" + std::to_string(c.map.size()) + " map rows), " +
-         tech.name() + " " + k.corner + "\n" + tech.header(k) + ".option method=gear abstol=1e-14\n" + c.body;
+         tech.name() + " " + k.corner + "\n" + tech.header(k) +
+         ".option method=gear abstol=1e-14\n" + c.body;
 }
 
 std::string tail(const models::CircuitModel& c) {
@@ -47,8 +49,9 @@ std::string lockstep_netlist(const models::CircuitModel& c, const pdk::Technolog
   return s + tail(c) + ".end\n";
 }
 
-std::string driven_netlist(const models::CircuitModel& c, const pdk::Technology& tech, const pdk::Conditions& k,
-                           const core::Matrix& x, const core::FrameAxis& axis) {
+std::string driven_netlist(const models::CircuitModel& c, const pdk::Technology& tech,
+                           const pdk::Conditions& k, const core::Matrix& x,
+                           const core::FrameAxis& axis) {
   std::string s = head(c, tech, k);
   const core::Index n = x.rows();
   for (size_t i = 0; i < c.inputs.size(); ++i) {
@@ -58,7 +61,8 @@ std::string driven_netlist(const models::CircuitModel& c, const pdk::Technology&
       const double v = x(f, col) * c.unit_current_a;
       return pos ? std::max(v, 0.0) : std::max(-v, 0.0);
     };
-    std::string pwl = "I" + c.inputs[i].name.substr(1) + " 0 " + c.inputs[i].node + " pwl(0 " + format_number(part(0));
+    std::string pwl = "I" + c.inputs[i].name.substr(1) + " 0 " + c.inputs[i].node + " pwl(0 " +
+                      format_number(part(0));
     for (core::Index f = 1; f < n; ++f)
       for (const double v : {axis.frame_start(f), part(f - 1), axis.ramp_end(f), part(f)}) {
         pwl += ' ';
@@ -81,9 +85,9 @@ std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technol
     for (const auto& p : l.output) probes += " " + p.pos + " " + p.neg;
   }
   for (const auto& p : c.ports.logits) probes += " " + p.pos + " " + p.neg;
-  s += ".control\nset num_threads=1\nsave" + probes + "\ntran " +
-       format_number(axis.print_step()) + " " + format_number(axis.stop_time(n)) + " 0 " +
-       format_number(axis.max_step()) + "\nwrdata " + data_file + probes + "\nquit\n.endc\n";
+  s += ".control\nset num_threads=1\nsave" + probes + "\ntran " + format_number(axis.print_step()) +
+       " " + format_number(axis.stop_time(n)) + " 0 " + format_number(axis.max_step()) +
+       "\nwrdata " + data_file + probes + "\nquit\n.endc\n";
   return s + ".end\n";
 }
 
@@ -99,7 +103,9 @@ std::string port_map_json(const models::PortMap& p, const core::Network* paramet
     for (const auto& n : v) out.push_back(source(n));
     return out;
   };
-  const auto pair = [&](const models::PortPair& q) { return json{{"pos", source(q.pos)}, {"neg", source(q.neg)}}; };
+  const auto pair = [&](const models::PortPair& q) {
+    return json{{"pos", source(q.pos)}, {"neg", source(q.neg)}};
+  };
   json j;
   j["inputs"] = json::array();
   for (const auto& q : p.inputs) j["inputs"].push_back(pair(q));
@@ -107,11 +113,13 @@ std::string port_map_json(const models::PortMap& p, const core::Network* paramet
   for (const auto& l : p.layers) {
     json out = json::array();
     for (const auto& q : l.output) out.push_back(pair(q));
-    j["layers"].push_back({{"candidate", sources(l.candidate)}, {"state", sources(l.state)}, {"output", out}});
+    j["layers"].push_back(
+        {{"candidate", sources(l.candidate)}, {"state", sources(l.state)}, {"output", out}});
   }
   j["logits"] = json::array();
   for (const auto& q : p.logits) j["logits"].push_back(pair(q));
-  j["supplies"] = {{"cells", p.supply_cells}, {"feedforward", p.supply_feedforward}, {"bias", p.supply_bias}};
+  j["supplies"] = {
+      {"cells", p.supply_cells}, {"feedforward", p.supply_feedforward}, {"bias", p.supply_bias}};
   if (parameters) j["parameters"] = json::parse(core::model_to_json(*parameters));
   return j.dump(1) + "\n";
 }

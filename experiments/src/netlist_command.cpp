@@ -27,11 +27,15 @@ void add_netlist_command(CLI::App& app) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "netlist", "Write the transistor-level circuit of a network as a standalone ngspice netlist");
-  cmd->add_option("--model", o->model, "Model file (HDF5 or JSON); default: the demo network")->check(CLI::ExistingFile);
+  cmd->add_option("--model", o->model, "Model file (HDF5 or JSON); default: the demo network")
+      ->check(CLI::ExistingFile);
   add_technology_options(cmd, o->tech);
-  add_quantity(cmd, "--unit-current", o->unit_current_a, "Amperes per model unit (overrides the model file)");
+  add_quantity(cmd, "--unit-current", o->unit_current_a,
+               "Amperes per model unit (overrides the model file)");
   add_count(cmd, "--mismatch-seed", o->mismatch_seed, "Draw device mismatch with this seed", 0);
-  cmd->add_option("--inputs", o->inputs, "Input sequence (first sequence of an HDF5 /inputs, or CSV)")->check(CLI::ExistingFile);
+  cmd->add_option("--inputs", o->inputs,
+                  "Input sequence (first sequence of an HDF5 /inputs, or CSV)")
+      ->check(CLI::ExistingFile);
   add_count(cmd, "--frames", o->frames, "Frames of the random input sequence (default 101)");
   add_count(cmd, "--seed", o->seed, "Seed of the random input sequence (default 1)", 0);
   add_quantity(cmd, "--frame-period", o->frame_period_s, "Frame period (default 10m)");
@@ -63,7 +67,8 @@ void add_netlist_command(CLI::App& app) {
     if (o->ports) {
       // The parameters the netlist realises: after --clamp, the clamped ones.
       std::vector<std::string> ignored;
-      const core::Network realised = o->clamp ? models::clamp_to_range(net, copt.range, ignored) : net;
+      const core::Network realised =
+          o->clamp ? models::clamp_to_range(net, copt.range, ignored) : net;
       std::ofstream(*o->ports) << port_map_json(c.ports, &realised);
     }
     if (o->print_map) std::printf("%s", map_table(c.map).c_str());

@@ -43,8 +43,9 @@ void check_included(const std::string& path, const std::filesystem::path& base_d
                     const std::string& where, int depth, Scan& scan) {
   const std::filesystem::path p = resolve(path, base_dir);
   if (!std::filesystem::exists(p) || std::filesystem::is_directory(p)) {
-    scan.problems.push_back(where + ": the included file '" + path + "' was not found (looked for " +
-                            p.string() + "; a relative path is read from the including file's folder)");
+    scan.problems.push_back(where + ": the included file '" + path +
+                            "' was not found (looked for " + p.string() +
+                            "; a relative path is read from the including file's folder)");
     return;
   }
   if (depth >= kMaxDepth) {
@@ -70,7 +71,8 @@ void scan_file(const std::filesystem::path& file, int depth, Scan& scan) {
     if (t.empty()) continue;
     const std::string head = lower_case(t[0]);
     if (n == 1 && head.rfind("*ng_script", 0) == 0) {
-      scan.problems.push_back(where + ": an ngspice script, not a netlist; included files must be data");
+      scan.problems.push_back(where +
+                              ": an ngspice script, not a netlist; included files must be data");
       return;
     }
     if (head == ".control" || head == ".endc")

@@ -44,7 +44,8 @@ CLI::Option* add_count(CLI::App* app, const std::string& name, T& target, const 
               throw CLI::ValidationError(name, e.what());
             }
             if (v != std::floor(v) || v < min || v > 9.0e15)
-              throw CLI::ValidationError(name, "'" + text + "' must be a whole number of at least " +
+              throw CLI::ValidationError(name, "'" + text +
+                                                   "' must be a whole number of at least " +
                                                    std::to_string(static_cast<long long>(min)));
             target = static_cast<T>(v);
           },

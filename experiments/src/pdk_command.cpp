@@ -19,7 +19,8 @@ void add_technology_options(CLI::App* cmd, TechnologyOptions& t) {
 }
 
 void add_pdk_command(CLI::App& app) {
-  CLI::App* cmd = app.add_subcommand("pdk", "List the technologies bmru can find, their corners and devices");
+  CLI::App* cmd =
+      app.add_subcommand("pdk", "List the technologies bmru can find, their corners and devices");
   cmd->callback([] {
     for (const auto& a : pdk::list_technologies()) {
       if (!a.found) {

@@ -22,7 +22,8 @@ int run_program(const ProgramRun& run) {
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
   if (run.output) {
-    posix_spawn_file_actions_addopen(&files, 1, run.output->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&files, 1, run.output->c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     posix_spawn_file_actions_adddup2(&files, 1, 2);
   }
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))

@@ -9,7 +9,7 @@
 namespace bmru::experiments {
 
 struct ProgramRun {
-  std::vector<std::string> argv;            // argv[0] is the program (a path, or a name on PATH)
+  std::vector<std::string> argv;             // argv[0] is the program (a path, or a name on PATH)
   std::optional<std::filesystem::path> cwd;  // working folder of the child
   std::optional<std::filesystem::path> output;  // stdout and stderr to this file (else inherited)
 };

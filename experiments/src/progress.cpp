@@ -12,7 +12,9 @@ Progress::Progress(std::string what)
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
-Progress::~Progress() { clear(); }
+Progress::~Progress() {
+  clear();
+}
 
 void Progress::clear() {
   if (shown_) std::fprintf(stderr, "\r\033[K");
@@ -39,7 +41,8 @@ void Progress::update(long long done, long long total) {
   if (done < total && now - last_ < std::chrono::milliseconds(200)) return;
   last_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double eta = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+  const double eta =
+      done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0;
   std::fprintf(stderr, "\r\033[K%s: %lld/%lld (%.0f %%), ETA %.0f s", what_.c_str(), done, total,
                100.0 * static_cast<double>(done) / static_cast<double>(total), eta);
   std::fflush(stderr);

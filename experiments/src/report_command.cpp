@@ -19,7 +19,8 @@ void add_report_command(CLI::App& app) {
     std::string window;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("report", "Draw PNG figures of a fidelity, validate or sweep file (matplotlib)");
+  CLI::App* cmd = app.add_subcommand(
+      "report", "Draw PNG figures of a fidelity, validate or sweep file (matplotlib)");
   cmd->add_option("run", o->run, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Folder for the figures (default ./report)");
   cmd->add_option("--sequence", o->sequence, "Sequence to draw (default 0)");
@@ -29,15 +30,18 @@ void add_report_command(CLI::App& app) {
     std::filesystem::create_directories(o->out, ec);
     if (ec || ::access(o->out.c_str(), W_OK) != 0)
       throw FileError(o->out.string(), "", "cannot be written to (choose another --out folder)");
-    const auto script = std::filesystem::temp_directory_path() / ("bmru-report-" + std::to_string(getpid()) + ".py");
+    const auto script = std::filesystem::temp_directory_path() /
+                        ("bmru-report-" + std::to_string(getpid()) + ".py");
     std::ofstream(script) << kReportScript;
     // Debian's interpreter, where scripts/setup.sh installs h5py and matplotlib. The script reports
     // its own errors as one line naming the file (never a traceback) and exits 1.
-    const int rc = run_program({{"/usr/bin/python3", script.string(), o->run.string(), o->out.string(),
-                                 std::to_string(o->sequence), o->window},
-                                std::nullopt, std::nullopt});
+    const int rc = run_program({{"/usr/bin/python3", script.string(), o->run.string(),
+                                 o->out.string(), std::to_string(o->sequence), o->window},
+                                std::nullopt,
+                                std::nullopt});
     std::filesystem::remove(script);
-    if (rc != 0) throw Error("The report of '" + o->run.string() + "' was not drawn (see the message above)");
+    if (rc != 0)
+      throw Error("The report of '" + o->run.string() + "' was not drawn (see the message above)");
   });
 }
 

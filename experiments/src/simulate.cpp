@@ -34,19 +34,20 @@ SimulateResult run_simulate(const SimulateOptions& o, const ProgressFn& progress
   const core::Network& net = r.network;
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
-  const core::TraceShape shape{source->sequences(), source->frames(), net.n_in(),
-                               net.d(),             net.n_layers(),   net.n_out()};
+  const core::TraceShape shape{source->sequences(), source->frames(), net.n_in(), net.d(),
+                               net.n_layers(),      net.n_out()};
   r.sequences = shape.sequences;
   r.frames = shape.frames;
   check_output_size(o.out, core::estimate_run_bytes(shape, 1, 0), o.max_output_gb);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  file.write_config({{"engines", std::string("sw")},
-                     {"unit_current", net.unit_current_a},
-                     {"inputs", source->describe()},
-                     {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
-                     {"sequences", static_cast<std::int64_t>(shape.sequences)},
-                     {"frames", static_cast<std::int64_t>(shape.frames)}});
+  file.write_config(
+      {{"engines", std::string("sw")},
+       {"unit_current", net.unit_current_a},
+       {"inputs", source->describe()},
+       {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
+       {"sequences", static_cast<std::int64_t>(shape.sequences)},
+       {"frames", static_cast<std::int64_t>(shape.frames)}});
   file.write_model(net);
   core::InputsWriter inputs = file.add_inputs(shape);
   core::TraceWriter sw = file.add_traces("sw", shape, "model units");

@@ -46,7 +46,8 @@ void add_simulate_command(CLI::App& app, const std::string& command_line) {
       ->excludes(inputs);
   add_count(cmd, "--frames", opts->frames, "Frames per random sequence (default 101)")
       ->excludes(inputs);
-  add_count(cmd, "--seed", opts->seed, "Seed of the random inputs (default 1)", 0)->excludes(inputs);
+  add_count(cmd, "--seed", opts->seed, "Seed of the random inputs (default 1)", 0)
+      ->excludes(inputs);
   add_quantity(cmd, "--unit-current", opts->unit_current_a,
                "Amperes per model unit; overrides the model file (e.g. 1n)");
   cmd->add_option("--max-output-gb", opts->max_output_gb,
@@ -54,9 +55,8 @@ void add_simulate_command(CLI::App& app, const std::string& command_line) {
   cmd->add_option("-o,--out", opts->out, "Run file to write (HDF5)")->required();
   cmd->callback([opts] {
     Progress progress("simulate frames");
-    const SimulateResult r = run_simulate(*opts, [&](core::Index done, core::Index total) {
-      progress.update(done, total);
-    });
+    const SimulateResult r = run_simulate(
+        *opts, [&](core::Index done, core::Index total) { progress.update(done, total); });
     print(*opts, r);
   });
 }

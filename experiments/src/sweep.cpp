@@ -49,10 +49,12 @@ bool same_corner(const std::string& a, const std::string& b) {
 
 // Everything that decides what a run computes, except its grid point: a journal made with other
 // values is refused. Content hashes stand in for the model and the inputs.
-json fingerprint(const SweepOptions& o, const core::Network& net, const std::vector<core::Matrix>& x) {
+json fingerprint(const SweepOptions& o, const core::Network& net,
+                 const std::vector<core::Matrix>& x) {
   std::ostringstream in;
   in.precision(17);
-  for (const auto& m : x) in << m.rows() << 'x' << m.cols() << ':' << m.reshaped().transpose() << ';';
+  for (const auto& m : x)
+    in << m.rows() << 'x' << m.cols() << ':' << m.reshaped().transpose() << ';';
   const FidelityOptions& b = o.base;
   return {{"tool_version", kToolVersion},
           {"model_sha256", core::sha256_hex(core::model_to_json(net))},
@@ -67,13 +69,24 @@ json fingerprint(const SweepOptions& o, const core::Network& net, const std::vec
 }
 
 json row_to_json(const core::SummaryRow& r) {
-  return {{"id", r.id}, {"corner", r.corner}, {"temperature", r.temperature}, {"vdd", r.vdd},
-          {"mc_sample", r.mc_sample}, {"mismatch_seed", r.mismatch_seed}, {"status", r.status},
-          {"error", r.error}, {"wall_s", r.wall_s}, {"state_agreement", r.state_agreement},
-          {"decision_agreement", r.decision_agreement}, {"candidate_nrmse", r.candidate_nrmse},
-          {"logit_nrmse", r.logit_nrmse}, {"first_divergence", r.first_divergence},
-          {"failed_sequences", r.failed_sequences}, {"mean_power_w", r.mean_power_w},
-          {"hw_ct_state_agreement", r.hw_ct_state_agreement}, {"ct_sw_state_agreement", r.ct_sw_state_agreement}};
+  return {{"id", r.id},
+          {"corner", r.corner},
+          {"temperature", r.temperature},
+          {"vdd", r.vdd},
+          {"mc_sample", r.mc_sample},
+          {"mismatch_seed", r.mismatch_seed},
+          {"status", r.status},
+          {"error", r.error},
+          {"wall_s", r.wall_s},
+          {"state_agreement", r.state_agreement},
+          {"decision_agreement", r.decision_agreement},
+          {"candidate_nrmse", r.candidate_nrmse},
+          {"logit_nrmse", r.logit_nrmse},
+          {"first_divergence", r.first_divergence},
+          {"failed_sequences", r.failed_sequences},
+          {"mean_power_w", r.mean_power_w},
+          {"hw_ct_state_agreement", r.hw_ct_state_agreement},
+          {"ct_sw_state_agreement", r.ct_sw_state_agreement}};
 }
 
 // JSON has no NaN: a metric that could not be computed is stored as null and read back as NaN.
@@ -116,11 +129,11 @@ std::optional<json> read_json(const fs::path& path) {
   try {
     return json::parse(f);
   } catch (const json::exception& e) {
-    throw FileError(path.string(), "", std::string("is not valid JSON (") + e.what() +
-                                           "); delete it to rerun that run");
+    throw FileError(
+        path.string(), "",
+        std::string("is not valid JSON (") + e.what() + "); delete it to rerun that run");
   }
 }
-
 
 core::SummaryRow empty_row(const SweepPoint& p) {
   core::SummaryRow r;
@@ -131,13 +144,17 @@ core::SummaryRow empty_row(const SweepPoint& p) {
   r.mc_sample = p.mc_sample;
   r.mismatch_seed = p.mismatch_seed ? static_cast<std::int64_t>(*p.mismatch_seed) : -1;
   const double nan = std::nan("");
-  r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w = nan;
+  r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w =
+      nan;
   r.hw_ct_state_agreement = r.ct_sw_state_agreement = nan;
   return r;
 }
 
 json point_to_json(const SweepPoint& p) {
-  return {{"id", p.id}, {"corner", p.corner}, {"temperature", p.temperature_c}, {"vdd", p.vdd_v},
+  return {{"id", p.id},
+          {"corner", p.corner},
+          {"temperature", p.temperature_c},
+          {"vdd", p.vdd_v},
           {"mc_sample", p.mc_sample},
           {"mismatch_seed", p.mismatch_seed ? json(*p.mismatch_seed) : json()}};
 }
@@ -149,7 +166,8 @@ SweepPoint point_from_json(const json& j) {
   p.temperature_c = j.at("temperature");
   p.vdd_v = j.at("vdd");
   p.mc_sample = j.at("mc_sample");
-  if (!j.at("mismatch_seed").is_null()) p.mismatch_seed = j.at("mismatch_seed").get<std::uint64_t>();
+  if (!j.at("mismatch_seed").is_null())
+    p.mismatch_seed = j.at("mismatch_seed").get<std::uint64_t>();
   return p;
 }
 
@@ -167,23 +185,45 @@ json fidelity_options_to_json(const FidelityOptions& o) {
   const auto path = [](const std::optional<fs::path>& p) { return p ? json(p->string()) : json(); };
   json cal;
   if (o.calibration_conditions)
-    cal = {o.calibration_conditions->corner, o.calibration_conditions->temperature_c, o.calibration_conditions->vdd_v};
-  return {{"model", path(o.model)}, {"inputs", path(o.inputs)}, {"random_sequences", o.random_sequences},
-          {"frames", o.frames}, {"seed", o.seed}, {"pdk", o.tech.pdk}, {"pdk_path", path(o.tech.pdk_path)},
-          {"corner", o.tech.conditions.corner}, {"temperature", o.tech.conditions.temperature_c},
-          {"vdd", o.tech.conditions.vdd_v}, {"mismatch_seed", opt(o.mismatch_seed)}, {"calibration", cal},
-          {"mc_seed", opt(o.mc_seed)}, {"mc_sample", o.mc_sample}, {"unit_current", opt(o.unit_current_a)},
-          {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}}, {"resync", o.mode == Mode::resync},
-          {"hw", o.hw}, {"ct", o.ct},
-          {"ct_overrides", o.ct_overrides ? json{o.ct_overrides->first, o.ct_overrides->second} : json()},
-          {"waveform_points", o.waveform_points}, {"tmax", opt(o.tran_max_step_s)}, {"reltol", opt(o.reltol)},
-          {"abstol", opt(o.abstol)}, {"trtol", opt(o.trtol)}, {"jobs", o.jobs}, {"out", o.out.string()}, {"binary", o.binary.string()},
+    cal = {o.calibration_conditions->corner, o.calibration_conditions->temperature_c,
+           o.calibration_conditions->vdd_v};
+  return {{"model", path(o.model)},
+          {"inputs", path(o.inputs)},
+          {"random_sequences", o.random_sequences},
+          {"frames", o.frames},
+          {"seed", o.seed},
+          {"pdk", o.tech.pdk},
+          {"pdk_path", path(o.tech.pdk_path)},
+          {"corner", o.tech.conditions.corner},
+          {"temperature", o.tech.conditions.temperature_c},
+          {"vdd", o.tech.conditions.vdd_v},
+          {"mismatch_seed", opt(o.mismatch_seed)},
+          {"calibration", cal},
+          {"mc_seed", opt(o.mc_seed)},
+          {"mc_sample", o.mc_sample},
+          {"unit_current", opt(o.unit_current_a)},
+          {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
+          {"resync", o.mode == Mode::resync},
+          {"hw", o.hw},
+          {"ct", o.ct},
+          {"ct_overrides",
+           o.ct_overrides ? json{o.ct_overrides->first, o.ct_overrides->second} : json()},
+          {"waveform_points", o.waveform_points},
+          {"tmax", opt(o.tran_max_step_s)},
+          {"reltol", opt(o.reltol)},
+          {"abstol", opt(o.abstol)},
+          {"trtol", opt(o.trtol)},
+          {"jobs", o.jobs},
+          {"out", o.out.string()},
+          {"binary", o.binary.string()},
           {"command_line", o.command_line}};
 }
 
 FidelityOptions fidelity_options_from_json(const json& j) {
   FidelityOptions o;
-  const auto path = [](const json& v) { return v.is_null() ? std::nullopt : std::optional<fs::path>(v.get<std::string>()); };
+  const auto path = [](const json& v) {
+    return v.is_null() ? std::nullopt : std::optional<fs::path>(v.get<std::string>());
+  };
   o.model = path(j.at("model"));
   o.inputs = path(j.at("inputs"));
   o.random_sequences = j.at("random_sequences");
@@ -193,7 +233,8 @@ FidelityOptions fidelity_options_from_json(const json& j) {
   o.tech.pdk_path = path(j.at("pdk_path"));
   o.tech.conditions = {j.at("corner"), j.at("temperature"), j.at("vdd"), false};
   o.mismatch_seed = opt_from<std::uint64_t>(j.at("mismatch_seed"));
-  if (const json& c = j.at("calibration"); !c.is_null()) o.calibration_conditions = pdk::Conditions{c.at(0), c.at(1), c.at(2), false};
+  if (const json& c = j.at("calibration"); !c.is_null())
+    o.calibration_conditions = pdk::Conditions{c.at(0), c.at(1), c.at(2), false};
   o.mc_seed = opt_from<std::uint64_t>(j.at("mc_seed"));
   o.mc_sample = j.at("mc_sample");
   o.unit_current_a = opt_from<double>(j.at("unit_current"));
@@ -258,7 +299,8 @@ pid_t spawn_run(const fs::path& binary, const fs::path& job) {
   pid_t pid = -1;
   const int rc = posix_spawn(&pid, binary.c_str(), &files, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&files);
-  if (rc != 0) throw Error("sweep: could not start '" + binary.string() + " sweep-run': " + std::strerror(rc));
+  if (rc != 0)
+    throw Error("sweep: could not start '" + binary.string() + " sweep-run': " + std::strerror(rc));
   return pid;
 }
 }  // namespace
@@ -270,14 +312,17 @@ std::string run_line(const core::SummaryRow& r, int done, size_t of) {
   std::snprintf(head, sizeof head, "run %d/%zu %s %s", done, of, r.id.c_str(), r.status.c_str());
   char tail[120];
   if (r.status == "ok")
-    std::snprintf(tail, sizeof tail, ": state agreement %.2f %%, %.1f s", 100 * r.state_agreement, r.wall_s);
+    std::snprintf(tail, sizeof tail, ": state agreement %.2f %%, %.1f s", 100 * r.state_agreement,
+                  r.wall_s);
   else
     std::snprintf(tail, sizeof tail, " after %.1f s: ", r.wall_s);
   return std::string(head) + tail + (r.status == "ok" ? "" : r.error.substr(0, r.error.find('\n')));
 }
 }  // namespace
 
-fs::path sweep_journal(const fs::path& out) { return fs::path(out.string() + ".runs"); }
+fs::path sweep_journal(const fs::path& out) {
+  return fs::path(out.string() + ".runs");
+}
 
 int run_sweep_job(const fs::path& job) {
   const auto j = read_json(job);
@@ -293,13 +338,21 @@ std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
   const auto vdds = o.vdds_v.empty() ? std::vector<double>{k.vdd_v} : o.vdds_v;
   std::vector<SweepPoint> out;
   for (double t : temps)
-    if (!(t > -273.15)) throw InputError("--temps: " + core::format_number(t) + " C is below absolute zero");
+    if (!(t > -273.15))
+      throw InputError("--temps: " + core::format_number(t) + " C is below absolute zero");
   for (double v : vdds)
-    if (!(v > 0)) throw InputError("--vdds: the supply must be positive (got " + core::format_number(v) + " V)");
+    if (!(v > 0))
+      throw InputError("--vdds: the supply must be positive (got " + core::format_number(v) +
+                       " V)");
   for (const auto& c : corners)
     for (double t : temps)
       for (double v : vdds) {
-        SweepPoint p{c + "_" + id_number(t, "C") + "_" + id_number(v, "V"), c, t, v, -1, o.base.mismatch_seed};
+        SweepPoint p{c + "_" + id_number(t, "C") + "_" + id_number(v, "V"),
+                     c,
+                     t,
+                     v,
+                     -1,
+                     o.base.mismatch_seed};
         if (!o.mc) {
           if (p.mismatch_seed) p.id += "_mm" + std::to_string(*p.mismatch_seed);
           out.push_back(p);
@@ -321,7 +374,8 @@ std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
   return out;
 }
 
-SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress,
+SweepResult run_sweep(const SweepOptions& o,
+                      const std::function<void(long long, long long)>& progress,
                       const std::function<void(const std::string&)>& finished) {
   if (o.base.out.empty()) throw InputError("sweep needs an output file (--out FILE.h5)");
   o.base.axis.check();
@@ -329,16 +383,21 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   const auto points = sweep_points(o);
   const auto corners = tech->corners();
   for (const auto& p : points)
-    if (std::none_of(corners.begin(), corners.end(), [&](const std::string& c) { return same_corner(c, p.corner); })) {
+    if (std::none_of(corners.begin(), corners.end(),
+                     [&](const std::string& c) { return same_corner(c, p.corner); })) {
       std::string list;
       for (const auto& c : corners) list += " " + c;
-      throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech->name() + " (corners:" + list + ")");
+      throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech->name() +
+                       " (corners:" + list + ")");
     }
   for (const auto& p : points) check_supply(*tech, p.vdd_v, "--vdds");
-  // The inputs and the model are read once here only to fingerprint them; every run reads them again.
+  // The inputs and the model are read once here only to fingerprint them; every run reads them
+  // again.
   const core::Network net = load_network(o.base.model, o.base.unit_current_a);
-  auto source = o.base.inputs ? core::file_stimuli(*o.base.inputs, net.n_in())
-                              : core::random_stimuli({o.base.random_sequences, o.base.frames, net.n_in(), o.base.seed});
+  auto source =
+      o.base.inputs
+          ? core::file_stimuli(*o.base.inputs, net.n_in())
+          : core::random_stimuli({o.base.random_sequences, o.base.frames, net.n_in(), o.base.seed});
   const auto x = core::read_all(*source);
   const long long frames_per_run = static_cast<long long>(source->sequences() * source->frames());
 
@@ -354,10 +413,13 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
     std::string diff;
     for (const auto& [key, value] : print.items())
       if (!old->contains(key) || (*old)[key] != value)
-        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") + ", now " + value.dump();
+        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") +
+                ", now " + value.dump();
     if (!diff.empty())
-      throw InputError("The journal '" + result.journal.string() + "' holds runs made with other options; resume "
-                       "with the same options, or write to another --out:" + diff);
+      throw InputError("The journal '" + result.journal.string() +
+                       "' holds runs made with other options; resume "
+                       "with the same options, or write to another --out:" +
+                       diff);
   } else {
     write_atomically(stamp, print.dump(2));
   }
@@ -391,8 +453,11 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   }
   // With fewer sequences than workers, runs go side by side, each in its own process (HDF5 and
   // ngspice are per process), sharing the workers; otherwise one run at a time uses them all.
-  const int workers = o.base.jobs > 0 ? o.base.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int side_by_side = std::max(1, workers / static_cast<int>(std::max<core::Index>(1, source->sequences())));
+  const int workers = o.base.jobs > 0
+                          ? o.base.jobs
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int side_by_side =
+      std::max(1, workers / static_cast<int>(std::max<core::Index>(1, source->sequences())));
   if (side_by_side == 1 || runs.size() < 2) {
     long long before = 0;
     for (auto& [i, run] : runs) {
@@ -413,7 +478,9 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
         auto& [i, run] = runs[next];
         run.jobs = per_run;
         const fs::path job = result.journal / (points[i].id + ".job.json");
-        write_atomically(job, json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}.dump());
+        write_atomically(job, json{{"options", fidelity_options_to_json(run)},
+                                   {"point", point_to_json(points[i])}}
+                                  .dump());
         running[spawn_run(o.base.binary, job)] = next++;
       }
       // Only our own run processes are waited for (waitpid(-1) would reap any child of this
@@ -423,7 +490,9 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
       while (it == running.end()) {
         for (auto r = running.begin(); r != running.end(); ++r) {
           const pid_t got = ::waitpid(r->first, &status, WNOHANG);
-          if (got < 0) throw Error("sweep: waiting for a run's process failed: " + std::string(std::strerror(errno)));
+          if (got < 0)
+            throw Error("sweep: waiting for a run's process failed: " +
+                        std::string(std::strerror(errno)));
           if (got == r->first) {
             it = r;
             break;
@@ -440,8 +509,10 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
         // The run's process died before it could record anything: record that.
         core::SummaryRow r = empty_row(points[i]);
         r.status = "failed";
-        r.error = WIFSIGNALED(status) ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
-                                      : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
+        r.error =
+            WIFSIGNALED(status)
+                ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
+                : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
         write_atomically(result.journal / (points[i].id + ".json"), row_to_json(r).dump(2));
         rows[i] = r;
       }
@@ -465,20 +536,23 @@ SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long,
   }
   core::RunFile file(o.base.out, {kToolVersion, o.base.command_line});
   std::string cs, ts, vs;
-  for (const auto& c : o.corners.empty() ? std::vector<std::string>{o.base.tech.conditions.corner} : o.corners)
+  for (const auto& c :
+       o.corners.empty() ? std::vector<std::string>{o.base.tech.conditions.corner} : o.corners)
     cs += (cs.empty() ? "" : ",") + c;
-  for (double t : o.temps_c.empty() ? std::vector<double>{o.base.tech.conditions.temperature_c} : o.temps_c)
+  for (double t :
+       o.temps_c.empty() ? std::vector<double>{o.base.tech.conditions.temperature_c} : o.temps_c)
     ts += (ts.empty() ? "" : ",") + core::format_number(t);
   for (double v : o.vdds_v.empty() ? std::vector<double>{o.base.tech.conditions.vdd_v} : o.vdds_v)
     vs += (vs.empty() ? "" : ",") + core::format_number(v);
-  std::vector<core::Attr> config{{"kind", std::string("sweep")},
-                                 {"pdk", tech->name()},
-                                 {"corners", cs},
-                                 {"temperatures", ts},
-                                 {"vdds", vs},
-                                 {"mc", static_cast<std::int64_t>(o.mc.value_or(0))},
-                                 {"mc_seed", o.mc ? static_cast<std::int64_t>(o.mc_seed) : std::int64_t{-1}},
-                                 {"journal", result.journal.string()}};
+  std::vector<core::Attr> config{
+      {"kind", std::string("sweep")},
+      {"pdk", tech->name()},
+      {"corners", cs},
+      {"temperatures", ts},
+      {"vdds", vs},
+      {"mc", static_cast<std::int64_t>(o.mc.value_or(0))},
+      {"mc_seed", o.mc ? static_cast<std::int64_t>(o.mc_seed) : std::int64_t{-1}},
+      {"journal", result.journal.string()}};
   for (const auto& [key, value] : print.items())
     config.push_back({key, value.is_string() ? core::AttrValue(value.get<std::string>())
                                              : core::AttrValue(value.get<double>())});

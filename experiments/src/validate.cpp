@@ -16,35 +16,44 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) { return lower_case(std::move(s)); }
-std::vector<std::string> tokens(const std::string& line) { return split_words(line); }
+std::string lower(std::string s) {
+  return lower_case(std::move(s));
+}
+std::vector<std::string> tokens(const std::string& line) {
+  return split_words(line);
+}
 
-std::string field_string(const json& j, const std::string& key, const std::string& where, const std::string& file) {
+std::string field_string(const json& j, const std::string& key, const std::string& where,
+                         const std::string& file) {
   if (!j.contains(key) || !j.at(key).is_string() || j.at(key).get<std::string>().empty())
-    throw InputError("Port map '" + file + "': " + where + "." + key + " must be a non-empty string (a source name)");
+    throw InputError("Port map '" + file + "': " + where + "." + key +
+                     " must be a non-empty string (a source name)");
   return lower(j.at(key).get<std::string>());
 }
 
 models::PortPair pair(const json& j, const std::string& where, const std::string& file) {
-  if (!j.is_object()) throw InputError("Port map '" + file + "': " + where + " must be an object {pos, neg}");
+  if (!j.is_object())
+    throw InputError("Port map '" + file + "': " + where + " must be an object {pos, neg}");
   return {field_string(j, "pos", where, file), field_string(j, "neg", where, file)};
 }
 
 std::vector<std::string> names(const json& j, const std::string& where, const std::string& file) {
-  if (!j.is_array()) throw InputError("Port map '" + file + "': " + where + " must be a list of probe names");
+  if (!j.is_array())
+    throw InputError("Port map '" + file + "': " + where + " must be a list of probe names");
   std::vector<std::string> out;
   for (size_t i = 0; i < j.size(); ++i) {
     if (!j[i].is_string() || j[i].get<std::string>().empty())
-      throw InputError("Port map '" + file + "': " + where + "[" + std::to_string(i) + "] must be a probe name");
+      throw InputError("Port map '" + file + "': " + where + "[" + std::to_string(i) +
+                       "] must be a probe name");
     out.push_back(lower(j[i].get<std::string>()));
   }
   return out;
 }
 
 // Dot commands that analyse or print: the lockstep runs its own transient and reads its own probes.
-const std::set<std::string> kDropped{".tran", ".op", ".dc", ".ac", ".noise", ".tf", ".pz", ".sens", ".disto",
-                                     ".print", ".plot", ".save", ".meas", ".measure", ".probe", ".four",
-                                     ".width", ".end"};
+const std::set<std::string> kDropped{".tran", ".op",      ".dc",    ".ac",    ".noise", ".tf",
+                                     ".pz",   ".sens",    ".disto", ".print", ".plot",  ".save",
+                                     ".meas", ".measure", ".probe", ".four",  ".width", ".end"};
 
 }  // namespace
 
@@ -68,10 +77,12 @@ UserPorts read_port_map(const std::string& text, const std::string& file) {
     if (!jl.is_object()) throw InputError("Port map '" + file + "': " + w + " must be an object");
     models::LayerPorts lp;
     for (const char* key : {"candidate", "state", "output"})
-      if (!jl.contains(key)) throw InputError("Port map '" + file + "': " + w + "." + key + " is missing");
+      if (!jl.contains(key))
+        throw InputError("Port map '" + file + "': " + w + "." + key + " is missing");
     lp.candidate = names(jl["candidate"], w + ".candidate", file);
     lp.state = names(jl["state"], w + ".state", file);
-    if (!jl["output"].is_array()) throw InputError("Port map '" + file + "': " + w + ".output must be a list");
+    if (!jl["output"].is_array())
+      throw InputError("Port map '" + file + "': " + w + ".output must be a list");
     for (size_t i = 0; i < jl["output"].size(); ++i)
       lp.output.push_back(pair(jl["output"][i], w + ".output[" + std::to_string(i) + "]", file));
     u.ports.layers.push_back(lp);
@@ -82,18 +93,21 @@ UserPorts read_port_map(const std::string& text, const std::string& file) {
       u.ports.logits.push_back(pair(j["logits"][k], "logits[" + std::to_string(k) + "]", file));
   }
   u.has_logits = !u.ports.logits.empty();
-  std::string* supply[3] = {&u.ports.supply_cells, &u.ports.supply_feedforward, &u.ports.supply_bias};
+  std::string* supply[3] = {&u.ports.supply_cells, &u.ports.supply_feedforward,
+                            &u.ports.supply_bias};
   const char* supply_key[3] = {"cells", "feedforward", "bias"};
   for (int b = 0; b < 3; ++b) supply[b]->clear();
   if (j.contains("supplies")) {
-    if (!j["supplies"].is_object()) throw InputError("Port map '" + file + "': supplies must be an object");
+    if (!j["supplies"].is_object())
+      throw InputError("Port map '" + file + "': supplies must be an object");
     for (int b = 0; b < 3; ++b)
       if (j["supplies"].contains(supply_key[b])) {
         *supply[b] = field_string(j["supplies"], supply_key[b], "supplies", file);
         u.has_supply[static_cast<size_t>(b)] = true;
       }
   }
-  if (j.contains("parameters")) u.parameters = core::model_from_json(j["parameters"].dump(), file + " (parameters)");
+  if (j.contains("parameters"))
+    u.parameters = core::model_from_json(j["parameters"].dump(), file + " (parameters)");
   return u;
 }
 
@@ -101,7 +115,8 @@ std::vector<std::string> port_count_problems(const UserPorts& u, const core::Net
   std::vector<std::string> out;
   const auto count = [&](const std::string& what, size_t have, core::Index want) {
     if (have != static_cast<size_t>(want))
-      out.push_back(what + ": " + std::to_string(have) + " entries, the model needs " + std::to_string(want));
+      out.push_back(what + ": " + std::to_string(have) + " entries, the model needs " +
+                    std::to_string(want));
   };
   count("inputs", u.ports.inputs.size(), net.n_in());
   count("layers", u.ports.layers.size(), net.n_layers());
@@ -115,7 +130,8 @@ std::vector<std::string> port_count_problems(const UserPorts& u, const core::Net
   return out;
 }
 
-PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& file, const models::PortMap& ports) {
+PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& file,
+                                const models::PortMap& ports) {
   std::vector<std::string> raw;
   {
     std::istringstream in(netlist);
@@ -152,7 +168,8 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
   bool control = false;
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
   for (size_t n = 0; n < lines.size(); ++n) {
-    const std::string line = follow_include(lines[n], base_dir, file + ":" + std::to_string(line_number[n]), p.refused);
+    const std::string line =
+        follow_include(lines[n], base_dir, file + ":" + std::to_string(line_number[n]), p.refused);
     const auto t = tokens(line);
     if (t.empty() || t[0][0] == '*') {
       body += line + "\n";
@@ -173,7 +190,8 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
     if (depth == 0 && wanted.count(head)) {
       found.insert(head);
       if (head[0] != 'i' || t.size() < 3) {
-        p.problems.push_back(wanted[head] + " '" + head + "': an input must be a current source (I...) with two nodes");
+        p.problems.push_back(wanted[head] + " '" + head +
+                             "': an input must be a current source (I...) with two nodes");
         continue;
       }
       body += t[0] + " " + t[1] + " " + t[2] + " external\n";
@@ -182,7 +200,8 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
     body += line + "\n";
   }
   for (const auto& [name, port] : wanted)
-    if (!found.count(name)) p.problems.push_back(port + " '" + name + "': no such source at the top level of " + file);
+    if (!found.count(name))
+      p.problems.push_back(port + " '" + name + "': no such source at the top level of " + file);
   // Our transient options first, so that the netlist's own .option lines override them.
   p.text = raw[0] + "\n.option method=gear abstol=1e-14 gmin=1e-15\n" + body + ".end\n";
   return p;
@@ -191,8 +210,11 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
 ProbeLookup resolve_probe(const std::string& probe, const std::vector<std::string>& vectors) {
   std::string name = lower(probe);
   // The vector name of a source's current ("vs#branch") names the same source.
-  if (name.size() > 7 && name.compare(name.size() - 7, 7, "#branch") == 0) name.resize(name.size() - 7);
-  const auto has = [&](const std::string& v) { return std::find(vectors.begin(), vectors.end(), v) != vectors.end(); };
+  if (name.size() > 7 && name.compare(name.size() - 7, 7, "#branch") == 0)
+    name.resize(name.size() - 7);
+  const auto has = [&](const std::string& v) {
+    return std::find(vectors.begin(), vectors.end(), v) != vectors.end();
+  };
   std::vector<std::string> tries{name};
   // "x1.vs" is ngspice's "v.x1.vs" (a source inside instance x1).
   if (name.find('.') != std::string::npos && name.rfind("v.", 0) != 0) {
@@ -202,7 +224,8 @@ ProbeLookup resolve_probe(const std::string& probe, const std::vector<std::strin
   for (const auto& t : tries)
     if (has(t + "#branch")) return {t + "#branch", ""};
   for (const auto& t : tries)
-    if (has(t)) return {std::nullopt, "is a node voltage, not a current (name a zero-volt source in series)"};
+    if (has(t))
+      return {std::nullopt, "is a node voltage, not a current (name a zero-volt source in series)"};
   return {std::nullopt, "no such source in the netlist"};
 }
 

@@ -14,12 +14,16 @@ void add_validate_command(CLI::App& app, const std::string& command_line, const 
   o->command_line = command_line;
   o->binary = self_binary(argv0);
   auto cli = std::make_shared<FidelityCli>();
-  CLI::App* cmd = app.add_subcommand(
-      "validate", "Run a netlist someone else wrote (with its JSON port map) in lockstep with the model and compare");
-  cmd->add_option("--netlist", o->user_netlist, "The netlist (its analyses and .control blocks are removed)")
+  CLI::App* cmd = app.add_subcommand("validate",
+                                     "Run a netlist someone else wrote (with its JSON port map) in "
+                                     "lockstep with the model and compare");
+  cmd->add_option("--netlist", o->user_netlist,
+                  "The netlist (its analyses and .control blocks are removed)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--ports", o->user_ports, "Port map (JSON, DESIGN.md section 6)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--ports", o->user_ports, "Port map (JSON, DESIGN.md section 6)")
+      ->required()
+      ->check(CLI::ExistingFile);
   add_fidelity_options(cmd, *o, *cli);
   cmd->callback([o, cli] {
     apply_fidelity_cli(*cli, *o);

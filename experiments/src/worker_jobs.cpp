@@ -16,7 +16,8 @@ void run_transient(const std::string& payload, spice::JobContext& ctx) {
   spice::Transient tran{r.at("step").get<double>(), r.at("stop").get<double>(),
                         r.at("tmax").get<double>()};
   const auto names = r.at("vectors").get<std::vector<std::string>>();
-  spice::Circuit c = ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
+  spice::Circuit c =
+      ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   const auto analysis = r.value("analysis", std::string());
   json reply = json::object();
   if (analysis.empty()) {
@@ -32,8 +33,9 @@ void run_transient(const std::string& payload, spice::JobContext& ctx) {
 }  // namespace
 
 spice::Job make_job(const TransientRequest& q) {
-  const json r{{"netlist", q.netlist},  {"seed", q.seed},       {"step", q.tran.step_s},
-               {"stop", q.tran.stop_s}, {"tmax", q.tran.max_step_s}, {"vectors", q.vectors},
+  const json r{{"netlist", q.netlist},      {"seed", q.seed},
+               {"step", q.tran.step_s},     {"stop", q.tran.stop_s},
+               {"tmax", q.tran.max_step_s}, {"vectors", q.vectors},
                {"analysis", q.analysis}};
   return {kTransient, r.dump(), spice::default_timeout_s(q.tran.stop_s)};
 }

@@ -15,12 +15,15 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using core::Index;
 using State = Eigen::VectorXd;
-using Stepper = odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
+using Stepper =
+    odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
 
 // The switch characteristic of a cell's comparator node around its switching point (normalised
 // charge): steep, so the feedback is regenerative, smooth for the integrator.
 constexpr double kSwitchWidth = 0.01;
-double switched(double q, double q_s) { return 1.0 / (1.0 + std::exp(-(q - q_s) / kSwitchWidth)); }
+double switched(double q, double q_s) {
+  return 1.0 / (1.0 + std::exp(-(q - q_s) / kSwitchWidth));
+}
 
 struct Term {
   int node;
@@ -32,11 +35,11 @@ struct Term {
 struct Node {
   std::vector<Term> in;
   double bias_a = 0;
-  int input = -1;  // input part 2k (pos) or 2k+1 (neg) drives it
-  int cell = -1;   // a cell's output line: I_in = I_gain s(q)
-  double area_m2 = 0;  // gate area on the line (diode and the copies it drives)
-  bool pmos = false;   // a PMOS line (its diode and copies are PMOS)
-  double inv_sc = 0;   // 1 / (n U_T C)
+  int input = -1;       // input part 2k (pos) or 2k+1 (neg) drives it
+  int cell = -1;        // a cell's output line: I_in = I_gain s(q)
+  double area_m2 = 0;   // gate area on the line (diode and the copies it drives)
+  bool pmos = false;    // a PMOS line (its diode and copies are PMOS)
+  double inv_sc = 0;    // 1 / (n U_T C)
   double ln_floor = 0;  // ln I_0 of its polarity (CtFacts::floor_a, floor_p_a)
 };
 
@@ -59,8 +62,8 @@ struct ContinuousEngine::Impl {
   CtFacts facts;
   core::FrameAxis axis;
   std::vector<Node> nodes;
-  std::vector<Cell> cells;  // layer-major
-  std::vector<std::vector<int>> candidate_node, state_node;  // [layer][cell] nodes of the probes
+  std::vector<Cell> cells;                                     // layer-major
+  std::vector<std::vector<int>> candidate_node, state_node;    // [layer][cell] nodes of the probes
   std::vector<std::vector<std::pair<Signal, Signal>>> output;  // [layer][cell] (pos, neg) signals
   std::vector<std::pair<std::vector<Term>, std::vector<Term>>> logit;  // per output: pos, neg terms
   std::vector<double> logit_bias_pos, logit_bias_neg;
@@ -79,20 +82,24 @@ struct ContinuousEngine::Impl {
   // candidate line.
   std::vector<int> term_start, term_node, jac_start, jac_col;
   std::vector<double> term_gain, term_slope;
-  double ln_ref = 0;  // ln CtFacts::mirror_ref_a
+  double ln_ref = 0;     // ln CtFacts::mirror_ref_a
   double diode_n = 1.4;  // n = n U_T / U_T, the exponent of the diode's drain term
 
   // (I_0 / I)^n of a line at y = ln I: its diode carries I (1 - r), with derivative in y
   // I (1 + (n - 1) r).
   double floor_ratio(const Node& n, double y) const { return std::exp(diode_n * (n.ln_floor - y)); }
-  double h_last = 0;         // the last accepted step of the Rosenbrock integrator
+  double h_last = 0;  // the last accepted step of the Rosenbrock integrator
   // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
   // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
   double ct_atol = 1e-2;
 
   // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
-  double copied(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref)); }
-  double copied_dy(double g, double k, double y, double I) const { return g * I * (1 + k * (y - ln_ref + 1)); }
+  double copied(double g, double k, double y, double I) const {
+    return g * I * (1 + k * (y - ln_ref));
+  }
+  double copied_dy(double g, double k, double y, double I) const {
+    return g * I * (1 + k * (y - ln_ref + 1));
+  }
 
   int add_node(double area) {
     nodes.push_back({});
@@ -122,7 +129,8 @@ struct ContinuousEngine::Impl {
     if (w == 0) return;
     const int line = w > 0 ? pline(s) : nline(s);
     nodes[static_cast<size_t>(line)].area_m2 += std::abs(w) * ref_area;
-    nodes[static_cast<size_t>(dest)].in.push_back({line, w, w > 0 ? facts.mirror_slope_p : facts.mirror_slope_n});
+    nodes[static_cast<size_t>(dest)].in.push_back(
+        {line, w, w > 0 ? facts.mirror_slope_p : facts.mirror_slope_n});
   }
   Signal diode(int node) {
     Signal s;
@@ -169,7 +177,8 @@ struct ContinuousEngine::Impl {
       std::vector<Signal> h;
       for (Index i = 0; i < net.d(); ++i) {
         const int n = add_node(ref_area);
-        for (Index j = 0; j < net.d(); ++j) copy(a[static_cast<size_t>(j)], L.candidate.kernel(j, i), n);
+        for (Index j = 0; j < net.d(); ++j)
+          copy(a[static_cast<size_t>(j)], L.candidate.kernel(j, i), n);
         nodes[static_cast<size_t>(n)].bias_a += L.candidate.bias(i) * u;  // sourced (> 0) or sunk
         Signal c = diode(n);
         cand.push_back(n);
@@ -232,13 +241,16 @@ struct ContinuousEngine::Impl {
     diode_n = facts.slope_v / facts.thermal_v;
     for (auto& n : nodes) n.ln_floor = std::log(n.pmos ? facts.floor_p_a : facts.floor_a);
     const auto cap = [&](const Node& n) {
-      return facts.line_cap_scale * (n.pmos ? facts.cap_per_area_p_f_m2 : facts.cap_per_area_f_m2) * n.area_m2;
+      return facts.line_cap_scale * (n.pmos ? facts.cap_per_area_p_f_m2 : facts.cap_per_area_f_m2) *
+             n.area_m2;
     };
     for (auto& n : nodes) n.inv_sc = 1.0 / (facts.slope_v * cap(n));
     for (auto& c : cells)  // the output line also carries the cell's own devices
       nodes[static_cast<size_t>(c.out_node)].inv_sc =
-          1.0 / (facts.slope_v * (cap(nodes[static_cast<size_t>(c.out_node)]) + facts.cell_out_cap_f));
-    cross.assign(static_cast<size_t>(net.n_layers()), std::vector<CtCrossings>(static_cast<size_t>(net.d())));
+          1.0 /
+          (facts.slope_v * (cap(nodes[static_cast<size_t>(c.out_node)]) + facts.cell_out_cap_f));
+    cross.assign(static_cast<size_t>(net.n_layers()),
+                 std::vector<CtCrossings>(static_cast<size_t>(net.d())));
     term_start.assign(1, 0);
     jac_start.assign(1, 0);
     for (const Node& n : nodes) {
@@ -265,7 +277,8 @@ struct ContinuousEngine::Impl {
       if (mark[vi] == 2) return;
       if (mark[vi] == 1) throw Error("ct engine: the signal graph has a cycle");
       mark[vi] = 1;
-      for (int e = jac_start[vi]; e < jac_start[vi + 1]; ++e) visit(jac_col[static_cast<size_t>(e)]);
+      for (int e = jac_start[vi]; e < jac_start[vi + 1]; ++e)
+        visit(jac_col[static_cast<size_t>(e)]);
       mark[vi] = 2;
       order.push_back(v);
     };
@@ -274,7 +287,8 @@ struct ContinuousEngine::Impl {
 
   double input_at(int part, double t) const {
     const double r = axis.ramp_s > 0 ? std::clamp((t - frame_start) / axis.ramp_s, 0.0, 1.0) : 1.0;
-    return x_prev[static_cast<size_t>(part)] + (x_now[static_cast<size_t>(part)] - x_prev[static_cast<size_t>(part)]) * r;
+    return x_prev[static_cast<size_t>(part)] +
+           (x_now[static_cast<size_t>(part)] - x_prev[static_cast<size_t>(part)]) * r;
   }
 
   // The current into a node; `I` holds the lines' currents (exp of the first states of s).
@@ -282,9 +296,11 @@ struct ContinuousEngine::Impl {
     const Node& n = nodes[static_cast<size_t>(i)];
     double in = n.bias_a;
     if (n.input >= 0) in += input_at(n.input, t);
-    for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1]; ++e) {
+    for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1];
+         ++e) {
       const int j = term_node[static_cast<size_t>(e)];
-      in += copied(term_gain[static_cast<size_t>(e)], term_slope[static_cast<size_t>(e)], s(j), I(j));
+      in +=
+          copied(term_gain[static_cast<size_t>(e)], term_slope[static_cast<size_t>(e)], s(j), I(j));
     }
     if (n.cell >= 0) {
       const Cell& c = cells[static_cast<size_t>(n.cell)];
@@ -318,11 +334,14 @@ struct ContinuousEngine::Impl {
       j->diag[static_cast<size_t>(i)] = -I_(i) * (1 + (diode_n - 1) * r) * n.inv_sc;
       auto e = static_cast<size_t>(jac_start[static_cast<size_t>(i)]);
       const bool cut = in <= 0;  // cut off: the inputs do not move it
-      for (int k = term_start[static_cast<size_t>(i)]; k < term_start[static_cast<size_t>(i) + 1]; ++k, ++e)
-        j->off[e] = cut ? 0.0
-                        : copied_dy(term_gain[static_cast<size_t>(k)], term_slope[static_cast<size_t>(k)],
-                                    s(term_node[static_cast<size_t>(k)]), I_(term_node[static_cast<size_t>(k)])) *
-                              n.inv_sc;
+      for (int k = term_start[static_cast<size_t>(i)]; k < term_start[static_cast<size_t>(i) + 1];
+           ++k, ++e)
+        j->off[e] =
+            cut ? 0.0
+                : copied_dy(term_gain[static_cast<size_t>(k)], term_slope[static_cast<size_t>(k)],
+                            s(term_node[static_cast<size_t>(k)]),
+                            I_(term_node[static_cast<size_t>(k)])) *
+                      n.inv_sc;
       if (n.cell >= 0) {
         const Cell& c = cells[static_cast<size_t>(n.cell)];
         const double sw = switched(s(M + n.cell), c.q_s);
@@ -339,9 +358,12 @@ struct ContinuousEngine::Impl {
       const double g = up ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
       ds(qi) = net_a * cell.inv_q * g;
       if (!j) continue;
-      const double dg = up ? ((1.0 - q) / 0.01 < 1 && q < 1 ? -100.0 : 0.0) : (q / 0.01 < 1 && q > 0 ? 100.0 : 0.0);
-      j->diag[static_cast<size_t>(qi)] = cell.inv_q * (cell.iw_a * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
-      j->off[static_cast<size_t>(jac_start[static_cast<size_t>(qi)])] = I_(cell.in_node) * cell.inv_q * g;
+      const double dg = up ? ((1.0 - q) / 0.01 < 1 && q < 1 ? -100.0 : 0.0)
+                           : (q / 0.01 < 1 && q > 0 ? 100.0 : 0.0);
+      j->diag[static_cast<size_t>(qi)] =
+          cell.inv_q * (cell.iw_a * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
+      j->off[static_cast<size_t>(jac_start[static_cast<size_t>(qi)])] =
+          I_(cell.in_node) * cell.inv_q * g;
     }
   }
   void rhs(const State& s, State& ds, double t) const { eval(s, t, ds, nullptr); }
@@ -356,7 +378,8 @@ struct ContinuousEngine::Impl {
       double change = 0;
       I_ = y.head(M).array().exp();
       for (Index i = 0; i < M; ++i) {
-        const double v = rest(nodes[static_cast<size_t>(i)], std::max(node_input(i, I_, y, t), 0.0));
+        const double v =
+            rest(nodes[static_cast<size_t>(i)], std::max(node_input(i, I_, y, t), 0.0));
         change = std::max(change, std::abs(v - y(i)));
         y(i) = v;
         I_(i) = std::exp(v);
@@ -365,12 +388,13 @@ struct ContinuousEngine::Impl {
     }
   }
 
-  // ln I of a line at rest with input `in` >= 0 (its diode's current I (1 - r) = in), by Newton's method from
-  // ln(in + I_0), which lies above the root of this increasing convex function.
+  // ln I of a line at rest with input `in` >= 0 (its diode's current I (1 - r) = in), by Newton's
+  // method from ln(in + I_0), which lies above the root of this increasing convex function.
   double rest(const Node& n, double in) const {
     double v = std::log(in + std::exp(n.ln_floor));
     for (int it = 0; it < 50; ++it) {
-      const double I = std::exp(v), r = floor_ratio(n, v), step = (I * (1 - r) - in) / (I * (1 + (diode_n - 1) * r));
+      const double I = std::exp(v), r = floor_ratio(n, v),
+                   step = (I * (1 - r) - in) / (I * (1 + (diode_n - 1) * r));
       v -= step;
       if (std::abs(step) < 1e-13) break;
     }
@@ -381,7 +405,8 @@ struct ContinuousEngine::Impl {
   void crossings_between(const State& a_state, double ta, const State& b_state, double tb) {
     for (size_t c = 0; c < cells.size(); ++c) {
       const Cell& cell = cells[c];
-      const double a = std::exp(a_state(cell.out_node)) - cell.half_a, b = std::exp(b_state(cell.out_node)) - cell.half_a;
+      const double a = std::exp(a_state(cell.out_node)) - cell.half_a,
+                   b = std::exp(b_state(cell.out_node)) - cell.half_a;
       if ((a < 0) == (b < 0)) continue;
       const double at = ta + (tb - ta) * a / (a - b);
       auto& x = cross[c / static_cast<size_t>(net.d())][c % static_cast<size_t>(net.d())];
@@ -402,7 +427,8 @@ struct ContinuousEngine::Impl {
   bool solve(const Jacobian& j, double gh, State& x) const {
     for (Index r : order) {
       double v = x(r);
-      for (int e = jac_start[static_cast<size_t>(r)]; e < jac_start[static_cast<size_t>(r) + 1]; ++e)
+      for (int e = jac_start[static_cast<size_t>(r)]; e < jac_start[static_cast<size_t>(r) + 1];
+           ++e)
         v += gh * j.off[static_cast<size_t>(e)] * x(jac_col[static_cast<size_t>(e)]);
       const double pivot = 1.0 - gh * j.diag[static_cast<size_t>(r)];
       if (!(pivot > 0.2)) return false;
@@ -490,8 +516,8 @@ struct ContinuousEngine::Impl {
   }
 };
 
-ContinuousEngine::ContinuousEngine(const core::Network& net, const CtFacts& facts, const core::FrameAxis& axis,
-                                   Integrator integrator)
+ContinuousEngine::ContinuousEngine(const core::Network& net, const CtFacts& facts,
+                                   const core::FrameAxis& axis, Integrator integrator)
     : impl_(std::make_unique<Impl>()) {
   impl_->integrator = integrator;
   core::validate(net);
@@ -508,8 +534,8 @@ ContinuousEngine::ContinuousEngine(ContinuousEngine&&) noexcept = default;
 void ContinuousEngine::reset(const core::Matrix& x0) {
   Impl& m = *impl_;
   if (x0.cols() != m.net.n_in())
-    throw InputError("ct engine: an input frame has " + std::to_string(x0.cols()) + " values, the network takes " +
-                     std::to_string(m.net.n_in()));
+    throw InputError("ct engine: an input frame has " + std::to_string(x0.cols()) +
+                     " values, the network takes " + std::to_string(m.net.n_in()));
   m.x_now.assign(static_cast<size_t>(2 * m.net.n_in()), 0.0);
   for (Index i = 0; i < m.net.n_in(); ++i) {
     const double v = x0(0, i) * m.net.unit_current_a;
@@ -547,7 +573,8 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
   }
   for (auto& layer : m.cross) std::fill(layer.begin(), layer.end(), CtCrossings{});
   m.frame_start = m.axis.frame_start(m.k);
-  const double ramp_end = m.axis.ramp_end(m.k), sample = m.axis.sample_time(m.k), end = m.axis.frame_start(m.k + 1);
+  const double ramp_end = m.axis.ramp_end(m.k), sample = m.axis.sample_time(m.k),
+               end = m.axis.frame_start(m.k + 1);
   m.integrate(m.frame_start, ramp_end);
   m.integrate(ramp_end, sample);
   const double u = m.net.unit_current_a;
@@ -567,16 +594,23 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
   }
   out.logits.resize(1, m.net.n_out());
   for (Index j = 0; j < m.net.n_out(); ++j) {
-    double pos = m.logit_bias_pos[static_cast<size_t>(j)], neg = m.logit_bias_neg[static_cast<size_t>(j)];
-    for (const Term& t : m.logit[static_cast<size_t>(j)].first) pos += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
-    for (const Term& t : m.logit[static_cast<size_t>(j)].second) neg += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
+    double pos = m.logit_bias_pos[static_cast<size_t>(j)],
+           neg = m.logit_bias_neg[static_cast<size_t>(j)];
+    for (const Term& t : m.logit[static_cast<size_t>(j)].first)
+      pos += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
+    for (const Term& t : m.logit[static_cast<size_t>(j)].second)
+      neg += m.copied(t.gain, t.slope, m.y(t.node), I(t.node));
     out.logits(0, j) = (pos - neg) / u;
   }
   m.integrate(sample, end);
   ++m.k;
 }
 
-const std::vector<std::vector<CtCrossings>>& ContinuousEngine::crossings() const { return impl_->cross; }
-long long ContinuousEngine::steps() const { return impl_->n_steps; }
+const std::vector<std::vector<CtCrossings>>& ContinuousEngine::crossings() const {
+  return impl_->cross;
+}
+long long ContinuousEngine::steps() const {
+  return impl_->n_steps;
+}
 
 }  // namespace bmru::models

@@ -1,11 +1,11 @@
 #include "models/demo_network.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <boost/random/uniform_real_distribution.hpp>
+#include <cmath>
 
 #include "core/driver.hpp"
 #include "core/errors.hpp"
@@ -23,7 +23,9 @@ using Rng = boost::random::mt19937_64;
 double uniform(Rng& rng, double lo, double hi) {
   return boost::random::uniform_real_distribution<double>(lo, hi)(rng);
 }
-bool coin(Rng& rng, double p) { return boost::random::bernoulli_distribution<double>(p)(rng); }
+bool coin(Rng& rng, double p) {
+  return boost::random::bernoulli_distribution<double>(p)(rng);
+}
 
 // Each output takes `fan_in` random inputs with |w| in [lo, hi]; a positive sign with probability
 // p_pos. Magnitudes are rounded to 0.01 so the file reads like a hand-written network.
@@ -34,8 +36,8 @@ Matrix sparse_kernel(Rng& rng, Index in, Index out, Index fan_in, double lo, dou
     std::vector<Index> rows(static_cast<size_t>(in));
     for (Index i = 0; i < in; ++i) rows[static_cast<size_t>(i)] = i;
     for (Index n = 0; n < std::min(fan_in, in); ++n) {
-      const auto pick = boost::random::uniform_int_distribution<size_t>(
-          static_cast<size_t>(n), rows.size() - 1)(rng);
+      const auto pick = boost::random::uniform_int_distribution<size_t>(static_cast<size_t>(n),
+                                                                        rows.size() - 1)(rng);
       std::swap(rows[static_cast<size_t>(n)], rows[pick]);
       const double w = std::round(uniform(rng, lo, hi) * 100) / 100;
       k(rows[static_cast<size_t>(n)], j) = coin(rng, p_pos) ? w : -w;
@@ -79,7 +81,8 @@ double clear_threshold(const std::vector<double>& c, double around, double floor
     const double v = std::round((around + 0.01 * k) * 100) / 100;
     if (v < floor - 1e-12) continue;
     const double share = near_share(c, v);
-    if (share < best_share - 1e-12 || (std::abs(share - best_share) <= 1e-12 && std::abs(v - around) < std::abs(best - around))) {
+    if (share < best_share - 1e-12 ||
+        (std::abs(share - best_share) <= 1e-12 && std::abs(v - around) < std::abs(best - around))) {
       best = v;
       best_share = share;
     }
@@ -110,7 +113,8 @@ Network draw(Rng& rng, core::StimulusSource& inputs) {
                   bias_vector(rng, d, 0.1, 0.3, 0.5, 0.25)};
   for (Index l = 0; l < n_layers; ++l) {
     core::Layer layer;
-    layer.alphas = Vector::NullaryExpr(d, [&] { return std::round(uniform(rng, 0.6, 1.2) * 100) / 100; });
+    layer.alphas =
+        Vector::NullaryExpr(d, [&] { return std::round(uniform(rng, 0.6, 1.2) * 100) / 100; });
     layer.initial_state = Vector::NullaryExpr(d, [&] { return coin(rng, 0.5) ? 1.0 : 0.0; });
     layer.candidate = {sparse_kernel(rng, d, d, 3, 0.3, 1.2, 0.7),
                        bias_vector(rng, d, 0.2, 0.6, 1.0, 0.0)};
@@ -133,7 +137,8 @@ Network draw(Rng& rng, core::StimulusSource& inputs) {
     for (Index i = 0; i < d; ++i) {
       const auto& ci = c[static_cast<size_t>(i)];
       const double lo = clear_threshold(ci, std::round(quantile(ci, 0.35) * 100) / 100, 0.1);
-      const double hi = clear_threshold(ci, std::round(quantile(ci, 0.70) * 100) / 100, lo * 1.03 + 0.02);
+      const double hi =
+          clear_threshold(ci, std::round(quantile(ci, 0.70) * 100) / 100, lo * 1.03 + 0.02);
       layer.beta1(i) = lo;
       layer.delta(i) = std::round((hi - lo) * 100) / 100;
     }
@@ -145,15 +150,19 @@ bool meets(const Network& net, core::StimulusSource& inputs, const DemoTargets& 
   if (!core::problems(net).empty() || !range_problems(net).empty()) return false;
   for (const auto& layer : exercise(net, inputs))
     for (const auto& cell : layer)
-      if (cell.band_share < t.band_share_min || cell.lo_crossings_per_100 < t.crossings_min_per_100 ||
-          cell.hi_crossings_per_100 < t.crossings_min_per_100 || cell.near_threshold_share > t.near_threshold_max)
+      if (cell.band_share < t.band_share_min ||
+          cell.lo_crossings_per_100 < t.crossings_min_per_100 ||
+          cell.hi_crossings_per_100 < t.crossings_min_per_100 ||
+          cell.near_threshold_share > t.near_threshold_max)
         return false;
   return true;
 }
 
 }  // namespace
 
-core::RandomStimulusSpec demo_inputs() { return {8, 101, 13, 1}; }
+core::RandomStimulusSpec demo_inputs() {
+  return {8, 101, 13, 1};
+}
 
 std::vector<std::vector<CellExercise>> exercise(const Network& net, core::StimulusSource& source) {
   const auto L = static_cast<size_t>(net.n_layers());

@@ -14,8 +14,8 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
                          const std::vector<MirrorPoint>& points, const MirrorSizes& s,
                          Destination dest) {
   const bool p = pol == pdk::Polarity::p;
-  std::string out = "* bmru weight mirror characterization bench\n" + t.header(c) +
-                    "Vdd vdd 0 " + format_number(c.vdd_v) + "\n";
+  std::string out = "* bmru weight mirror characterization bench\n" + t.header(c) + "Vdd vdd 0 " +
+                    format_number(c.vdd_v) + "\n";
   const std::string rail = p ? "vdd" : "0";
   const pdk::Device relu{pdk::Polarity::n, s.w_ref_m, s.l_m, 1, {}};
   for (size_t k = 0; k < points.size(); ++k) {
@@ -23,7 +23,8 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
     const pdk::Device ref{pol, s.w_ref_m, s.l_m, 1, {}};
     const pdk::Device outd{pol, s.w_ref_m * points[k].ratio, s.l_m, 1, {}};
     // Input current into the reference diode (out of it for PMOS, into it for NMOS).
-    out += "Iin" + i + (p ? " g" + i + " 0 " : " vdd g" + i + " ") + format_number(points[k].input_a) + "\n";
+    out += "Iin" + i + (p ? " g" + i + " 0 " : " vdd g" + i + " ") +
+           format_number(points[k].input_a) + "\n";
     out += t.device_line("r" + i, "g" + i, "g" + i, rail, rail, ref) + "\n";
     out += t.device_line("o" + i, "o" + i, "g" + i, rail, rail, outd) + "\n";
     // The destination: an NMOS ReLU diode sets the voltage. It carries the node's net current,
@@ -48,8 +49,9 @@ double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const Mirr
   if (ratio.size() < 2 || gain.size() != ratio.size())
     throw Error("Mirror calibration tables are inconsistent");
   if (w < gain.front() || w > gain.back())
-    throw InputError("Weight " + format_number(weight) + " lies outside the calibrated mirror range " +
-                     format_number(gain.front()) + " - " + format_number(gain.back()));
+    throw InputError("Weight " + format_number(weight) +
+                     " lies outside the calibrated mirror range " + format_number(gain.front()) +
+                     " - " + format_number(gain.back()));
   // gain(ratio) is increasing: solve gain(r) = w by interpolation in log-log.
   const auto hi = static_cast<size_t>(std::upper_bound(gain.begin(), gain.end(), w) - gain.begin());
   const size_t b = std::min(hi, gain.size() - 1), a = b - 1;

@@ -23,9 +23,9 @@ struct Checker {
       for (core::Index j = 0; j < k.cols(); ++j) {
         const double w = std::abs(k(i, j));
         if (w != 0 && (w < r.weight_min || w > r.weight_max))
-          out.push_back(field + "[" + std::to_string(i) + "," + std::to_string(j) + "] = " +
-                        fmt(k(i, j)) + ": |w| must be 0 or within [" + fmt(r.weight_min) + ", " +
-                        fmt(r.weight_max) + "]");
+          out.push_back(field + "[" + std::to_string(i) + "," + std::to_string(j) +
+                        "] = " + fmt(k(i, j)) + ": |w| must be 0 or within [" + fmt(r.weight_min) +
+                        ", " + fmt(r.weight_max) + "]");
       }
   }
   void current(const std::string& field, core::Index i, double model_value, bool zero_ok) {
@@ -55,8 +55,8 @@ std::vector<std::string> range_problems(const core::Network& net, const Realisab
       c.current(name + ".alphas", i, k.alpha(i), false);
       c.current(name + ".beta_hi", i, k.beta_hi(i), false);
       const double width_a = (k.beta_hi(i) - k.beta_lo(i)) * net.unit_current_a;
-      const double need_a = range.width_rel_min * k.beta_hi(i) * net.unit_current_a +
-                            range.width_abs_min_a;
+      const double need_a =
+          range.width_rel_min * k.beta_hi(i) * net.unit_current_a + range.width_abs_min_a;
       if (width_a < need_a)
         c.out.push_back(name + ".delta[" + std::to_string(i) + "] = " + fmt(layer.delta(i)) +
                         ": the hysteresis width " + fmt(width_a) + " A is below the smallest " +

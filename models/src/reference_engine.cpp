@@ -28,9 +28,9 @@ void ReferenceEngine::set_state(Index layer, const Matrix& h) {
 void ReferenceEngine::step(const Matrix& x, core::Frame& out) {
   const Index batch = x.rows();
   if (x.cols() != net_.n_in())
-    throw bmru::InputError("Input frame has " + std::to_string(x.cols()) +
-                           " values per sequence, the network takes n_in = " +
-                           std::to_string(net_.n_in()));
+    throw bmru::InputError(
+        "Input frame has " + std::to_string(x.cols()) +
+        " values per sequence, the network takes n_in = " + std::to_string(net_.n_in()));
   if (batch != h_.front().rows()) reset(batch);
   out.layers.resize(h_.size());
 

@@ -36,7 +36,8 @@ Matrix step(const SignedCellLayer& layer, const Matrix& x, Matrix& s) {
   if (layer.candidate.out() != d || layer.beta.out() != d || x.cols() != layer.candidate.in() ||
       x.cols() != layer.beta.in())
     throw bmru::InputError("Signed cell layer: kernels, alpha and input widths do not agree");
-  if (s.rows() != x.rows() || s.cols() != d) s = layer.initial_state.transpose().replicate(x.rows(), 1);
+  if (s.rows() != x.rows() || s.cols() != d)
+    s = layer.initial_state.transpose().replicate(x.rows(), 1);
   Matrix c = x * layer.candidate.kernel;
   c.rowwise() += layer.candidate.bias.transpose();
   Matrix beta = x * layer.beta.kernel;

@@ -87,7 +87,8 @@ class Generic180 final : public Technology {
     if (d.m != 1) line += " m=" + std::to_string(d.m);
     // delvto adds to vth0 (signed): raising |Vth| means + for NMOS and - for PMOS.
     if (d.mismatch.dvth_v != 0)
-      line += " delvto=" + format_number(d.type == Polarity::n ? d.mismatch.dvth_v : -d.mismatch.dvth_v);
+      line += " delvto=" +
+              format_number(d.type == Polarity::n ? d.mismatch.dvth_v : -d.mismatch.dvth_v);
     if (d.mismatch.dbeta != 0) line += " mulu0=" + format_number(1 + d.mismatch.dbeta);
     return line;
   }
@@ -95,6 +96,8 @@ class Generic180 final : public Technology {
 
 }  // namespace
 
-std::unique_ptr<Technology> generic180() { return std::make_unique<Generic180>(); }
+std::unique_ptr<Technology> generic180() {
+  return std::make_unique<Generic180>();
+}
 
 }  // namespace bmru::pdk

@@ -42,8 +42,9 @@ class Gf180 final : public Technology {
     std::string corner = c.corner == "tt" ? "typical" : c.corner;
     const auto all = corners();
     if (std::find(all.begin(), all.end(), corner) == all.end())
-      throw InputError("Corner '" + c.corner +
-                       "' is not one of GF180MCU's corners: typical (or tt) ff ss fs sf statistical");
+      throw InputError(
+          "Corner '" + c.corner +
+          "' is not one of GF180MCU's corners: typical (or tt) ff ss fs sf statistical");
     // The statistical switches are always set explicitly, never left to the file's default:
     // global variation only in the 'statistical' section, mismatch only when asked.
     const bool global = corner == "statistical";

@@ -45,8 +45,9 @@ std::filesystem::path find_gf180(const std::optional<std::filesystem::path>& exp
       if (std::filesystem::exists(dir / "sm141064.ngspice")) return dir;
       looked.push_back((dir / "sm141064.ngspice").string());
     }
-  std::string msg = "GF180MCU was not found. Set PDK_ROOT (and PDK) to an installed PDK, or pass "
-                    "its path. Looked for:";
+  std::string msg =
+      "GF180MCU was not found. Set PDK_ROOT (and PDK) to an installed PDK, or pass "
+      "its path. Looked for:";
   for (const auto& l : looked) msg += "\n  " + l;
   throw InputError(msg);
 }

@@ -58,7 +58,9 @@ double LockstepRun::source_value(const char* name, double t) {
   return x_prev + w * (x - x_prev);
 }
 
-void LockstepRun::on_plot() { mapped_ = false; }
+void LockstepRun::on_plot() {
+  mapped_ = false;
+}
 
 void LockstepRun::map_vectors(pvecvaluesall values) {
   std::unordered_map<std::string, int> index;
@@ -86,7 +88,9 @@ void LockstepRun::map_vectors(pvecvaluesall values) {
   mapped_ = true;
 }
 
-void LockstepRun::queue_initial_breakpoints() { schedule_breakpoints(0.0); }
+void LockstepRun::queue_initial_breakpoints() {
+  schedule_breakpoints(0.0);
+}
 
 void LockstepRun::schedule_breakpoints(double t) {
   // Keep the breakpoints of the next one and a half frames set: ngSpice_SetBkpt inserts in O(n),
@@ -130,7 +134,8 @@ void LockstepRun::integrate(double t, const std::vector<double>& now) {
     const double tb = at_end ? t : te;
     std::vector<double> vb = now;
     if (!at_end)
-      for (size_t i = 0; i < now.size(); ++i) vb[i] = va[i] + (now[i] - va[i]) * (te - ta) / (t - ta);
+      for (size_t i = 0; i < now.size(); ++i)
+        vb[i] = va[i] + (now[i] - va[i]) * (te - ta) / (t - ta);
     for (size_t i = 0; i < now.size(); ++i) acc_int_[i] += 0.5 * (va[i] + vb[i]) * (tb - ta);
     handler_.on_frame_end(integral_frame_, std::span<const double>(acc_int_));
     std::fill(acc_int_.begin(), acc_int_.end(), 0.0);

@@ -49,7 +49,8 @@ std::string describe_status(int status) {
     return "the worker process was killed by signal " + std::to_string(sig) + " (" +
            (strsignal(sig) ? strsignal(sig) : "?") + ")";
   }
-  if (WIFEXITED(status)) return "the worker process exited with code " + std::to_string(WEXITSTATUS(status));
+  if (WIFEXITED(status))
+    return "the worker process exited with code " + std::to_string(WEXITSTATUS(status));
   return "the worker process ended";
 }
 
@@ -146,7 +147,8 @@ struct WorkerPool::Impl {
   }
 };
 
-WorkerPool::WorkerPool(std::filesystem::path binary, int workers) : impl_(std::make_unique<Impl>()) {
+WorkerPool::WorkerPool(std::filesystem::path binary, int workers)
+    : impl_(std::make_unique<Impl>()) {
   // A worker that dies while we write its job must not kill us with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
   impl_->binary = std::move(binary);
@@ -156,9 +158,13 @@ WorkerPool::WorkerPool(std::filesystem::path binary, int workers) : impl_(std::m
       workers > 0 ? workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-WorkerPool::~WorkerPool() { impl_->shutdown(); }
+WorkerPool::~WorkerPool() {
+  impl_->shutdown();
+}
 
-int WorkerPool::workers() const { return impl_->max_workers; }
+int WorkerPool::workers() const {
+  return impl_->max_workers;
+}
 
 std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const MessageFn& on_message) {
   Impl& p = *impl_;
@@ -229,7 +235,8 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
         owners.emplace_back(w.get(), false);
       }
       if (w->job >= 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(w->deadline - now).count();
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(w->deadline - now).count();
         wait_ms = static_cast<int>(std::clamp<long long>(left, 0, wait_ms));
       }
     }
@@ -280,11 +287,12 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
             pending.push_front(j);
             w.job = -1;
           } else {
-            finish(w, false, "The job's worker died: " + why + tail(w) +
-                                 (out[j].retried_after.empty()
-                                      ? ""
-                                      : " (a second time; the first run was lost because " +
-                                            out[j].retried_after + ")"));
+            finish(w, false,
+                   "The job's worker died: " + why + tail(w) +
+                       (out[j].retried_after.empty()
+                            ? ""
+                            : " (a second time; the first run was lost because " +
+                                  out[j].retried_after + ")"));
           }
         }
       }
@@ -293,9 +301,10 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
     for (auto& w : p.workers)
       if (w->pid > 0 && w->job >= 0 && Clock::now() >= w->deadline) {
         p.reap(*w, true);
-        finish(*w, false, "The job timed out after " +
-                              core::format_number(jobs[static_cast<size_t>(w->job)].timeout_s) +
-                              " s and its worker was killed");
+        finish(*w, false,
+               "The job timed out after " +
+                   core::format_number(jobs[static_cast<size_t>(w->job)].timeout_s) +
+                   " s and its worker was killed");
       }
     remove_dead();
   }

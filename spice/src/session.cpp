@@ -45,13 +45,17 @@ class CLocale {
   std::optional<std::string> saved_;
 };
 
-Session::Impl* impl_of(void* user) { return static_cast<Session::Impl*>(user); }
+Session::Impl* impl_of(void* user) {
+  return static_cast<Session::Impl*>(user);
+}
 
 int on_char(char* text, int, void* user) {
   if (text) impl_of(user)->lines.emplace_back(text);
   return 0;
 }
-int on_stat(char*, int, void*) { return 0; }
+int on_stat(char*, int, void*) {
+  return 0;
+}
 int on_exit(int status, NG_BOOL, NG_BOOL quit, int, void* user) {
   auto* impl = impl_of(user);
   impl->dead = true;
@@ -75,7 +79,9 @@ int on_init_data(pvecinfoall, int, void* user) {
   if (auto* run = impl_of(user)->run) run->on_plot();
   return 0;
 }
-int on_bg(NG_BOOL, int, void*) { return 0; }
+int on_bg(NG_BOOL, int, void*) {
+  return 0;
+}
 int on_source(double* value, double t, char* name, int, void* user) {
   auto* impl = impl_of(user);
   if (!impl->run) {
@@ -97,9 +103,8 @@ int on_source(double* value, double t, char* name, int, void* user) {
 bool is_failure(const std::string& line) {
   const std::string l = lower(line);
   static const char* const patterns[] = {
-      "error",           "can't find",         "cannot find",        "singular",
-      "timestep too small", "aborted",         "not parsed",         "unknown subckt",
-      "no such",         "could not",          "fatal",              "controlledexit",
+      "error", "can't find", "cannot find", "singular", "timestep too small", "aborted",
+      "not parsed", "unknown subckt", "no such", "could not", "fatal", "controlledexit",
       "there aren't any circuits", "unknown model", "no circuit loaded", "undefined parameter",
       "too many iterations without convergence",
       // "Dynamic/True gmin stepping failed" alone is not fatal: ngspice goes on to source stepping.
@@ -118,8 +123,8 @@ std::filesystem::path library_dir() {
 }
 
 std::filesystem::path write_spinit() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("bmru-ngspice-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("bmru-ngspice-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream out(dir / "spinit");
   out << "* bmru-cosim's own spinit: the library never reads the system or user init files\n"
@@ -236,10 +241,18 @@ Session::~Session() {
   }
 }
 
-const std::string& Session::version() const { return impl_->version; }
-bool Session::usable() const { return !impl_->dead; }
-std::uint64_t Session::seed() const { return impl_->seed; }
-std::vector<std::string> Session::log() const { return impl_->lines; }
+const std::string& Session::version() const {
+  return impl_->version;
+}
+bool Session::usable() const {
+  return !impl_->dead;
+}
+std::uint64_t Session::seed() const {
+  return impl_->seed;
+}
+std::vector<std::string> Session::log() const {
+  return impl_->lines;
+}
 
 Circuit Session::load(const std::string& netlist, std::uint64_t seed) {
   impl_->require_usable();
@@ -259,15 +272,15 @@ Circuit Session::load(const std::string& netlist, std::uint64_t seed) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     std::string l = lower(line);
     l.erase(0, l.find_first_not_of(" \t"));
-    if (l.rfind(".end", 0) == 0 && (l.size() == 4 || std::isspace(static_cast<unsigned char>(l[4])))) {
+    if (l.rfind(".end", 0) == 0 &&
+        (l.size() == 4 || std::isspace(static_cast<unsigned char>(l[4])))) {
       ended = true;
       break;
     }
     lines.push_back(line);
     start = end + 1;
   }
-  if (!ended)
-    throw SimulationError("The netlist has no .end line; ngspice would not load it", {});
+  if (!ended) throw SimulationError("The netlist has no .end line; ngspice would not load it", {});
   if (lines.empty()) lines.push_back("* empty");
   lines.push_back("Vbmru_abort bmru_abort 0 external");
   lines.push_back("Rbmru_abort bmru_abort 0 1meg");
@@ -300,8 +313,9 @@ Session::Impl& Circuit::live() const {
   if (!session_) throw Error("This circuit was moved from; use the circuit it was moved to");
   auto& impl = *session_->impl_;
   if (impl.generation != generation_)
-    throw Error("This circuit was replaced by a later Session::load: ngspice holds one circuit at a time; "
-                "use the circuit that load returned");
+    throw Error(
+        "This circuit was replaced by a later Session::load: ngspice holds one circuit at a time; "
+        "use the circuit that load returned");
   impl.require_usable();
   return impl;
 }
@@ -336,7 +350,9 @@ double last_time() {
   return v->v_realdata[v->v_length - 1];
 }
 
-std::string seconds(double t) { return core::format_number(t) + " s"; }
+std::string seconds(double t) {
+  return core::format_number(t) + " s";
+}
 
 void check_transient(Session::Impl& impl, size_t from, double reached, double stop,
                      bool stopped_early) {
@@ -345,10 +361,12 @@ void check_transient(Session::Impl& impl, size_t from, double reached, double st
   const std::string where = reached < 0 ? "before its first time point (the operating point)"
                                         : "at t = " + seconds(reached) + " of " + seconds(stop);
   if (!bad.empty())
-    throw SimulationError("ngspice reported failures in the transient: it stopped " + where, bad, reached, stop);
+    throw SimulationError("ngspice reported failures in the transient: it stopped " + where, bad,
+                          reached, stop);
   if (!stopped_early && !(reached >= stop * (1 - 1e-9)))
-    throw SimulationError("The transient ended " + where + ", short of its stop time " + seconds(stop),
-                          impl.warnings(from), reached, stop);
+    throw SimulationError(
+        "The transient ended " + where + ", short of its stop time " + seconds(stop),
+        impl.warnings(from), reached, stop);
 }
 
 }  // namespace
@@ -409,7 +427,8 @@ void Circuit::analysis(const std::string& command) {
   auto& impl = live();
   const size_t from = impl.lines.size();
   impl.command(command);
-  if (impl.dead) throw SessionLost("ngspice could not recover during '" + command + "'", impl.failures(from));
+  if (impl.dead)
+    throw SessionLost("ngspice could not recover during '" + command + "'", impl.failures(from));
   if (auto bad = impl.failures(from); !bad.empty())
     throw SimulationError("The analysis '" + command + "' failed", bad);
 }
@@ -422,8 +441,9 @@ std::vector<double> Circuit::vector(const std::string& name) const {
   const pvector_info v = ngGet_Vec_Info(n.data());
   impl.lines.resize(from);
   // Unknown names fall back to ngspice's constants plot ("c" is the speed of light): refuse those.
-  if (!v || !v->v_realdata || (v->v_name && lower(v->v_name) != lower(name) &&
-                               lower(v->v_name).find(lower(name)) == std::string::npos))
+  if (!v || !v->v_realdata ||
+      (v->v_name && lower(v->v_name) != lower(name) &&
+       lower(v->v_name).find(lower(name)) == std::string::npos))
     throw SimulationError("No vector '" + name + "' in the last analysis", {});
   return std::vector<double>(v->v_realdata, v->v_realdata + v->v_length);
 }

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
-// Private state of the Session and the callbacks ngspice calls. Only this folder sees sharedspice.h.
+// Private state of the Session and the callbacks ngspice calls. Only this folder sees
+// sharedspice.h.
 #include <ngspice/sharedspice.h>
 
 #include <atomic>
@@ -24,7 +25,7 @@ struct Session::Impl {
   bool circuit_loaded = false;
   std::uint64_t generation = 0;  // of the loaded circuit: a Circuit of an earlier load is stale
   std::uint64_t seed = 1;
-  LockstepRun* run = nullptr;      // the lockstep transient under way, if any
+  LockstepRun* run = nullptr;  // the lockstep transient under way, if any
   // An exception thrown in a callback (a handler's); it cannot unwind through ngspice's C frames,
   // so it is kept here and rethrown after the run.
   std::exception_ptr pending;

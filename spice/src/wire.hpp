@@ -10,12 +10,12 @@ inline constexpr int kJobsFd = 3;      // in the worker: jobs from the parent
 inline constexpr int kMessagesFd = 4;  // in the worker: messages to the parent
 
 enum Type : char {
-  job = 'J',       // parent -> worker: payload = [kind length:8][kind][payload]
-  message = 'M',   // worker -> parent: one message of the running job
-  done = 'D',      // the job succeeded
-  failed = 'F',    // the job failed; payload = error text
-  lost = 'L',      // the job failed and the worker exits (its ngspice is unusable, or it retires)
-  retired = 'R',   // the job succeeded and the worker exits (it retires)
+  job = 'J',      // parent -> worker: payload = [kind length:8][kind][payload]
+  message = 'M',  // worker -> parent: one message of the running job
+  done = 'D',     // the job succeeded
+  failed = 'F',   // the job failed; payload = error text
+  lost = 'L',     // the job failed and the worker exits (its ngspice is unusable, or it retires)
+  retired = 'R',  // the job succeeded and the worker exits (it retires)
 };
 
 // Blocking writes and reads of whole frames; false on EOF or error.

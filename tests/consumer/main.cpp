@@ -10,7 +10,7 @@ int main() {
   const bmru::core::Network net = bmru::models::demo_network();
   auto inputs = bmru::core::random_stimuli({1, 20, net.n_in(), 1});
   const auto frames = bmru::models::run_sequence(net, inputs->read_sequence(0, 0, 20));
-  std::printf("consumer: d=%lld frames=%zu logit0=%.6g\n", static_cast<long long>(net.d()), frames.size(),
-              frames.back().logits(0, 0));
+  std::printf("consumer: d=%lld frames=%zu logit0=%.6g\n", static_cast<long long>(net.d()),
+              frames.size(), frames.back().logits(0, 0));
   return 0;
 }

@@ -22,7 +22,8 @@ struct Traces {
 Traces traces(Index S, Index N) {
   Traces t{test::random_network(5, 3, 2, 2, 31), {}};
   auto src = random_stimuli({S, N, 5, 3});
-  for (Index s = 0; s < S; ++s) t.frames.push_back(models::run_sequence(t.net, src->read_sequence(s, 0, N)));
+  for (Index s = 0; s < S; ++s)
+    t.frames.push_back(models::run_sequence(t.net, src->read_sequence(s, 0, N)));
   return t;
 }
 
@@ -77,7 +78,8 @@ TEST(Comparator, OneFlippedStateCountsOnceAndSetsTheFirstDivergence) {
   // A hardware level just above alpha/2 counts as high.
   const Metrics half = compare(t, [&](Index, Index, Frame& f) {
     for (Index i = 0; i < 3; ++i)
-      if (f.layers[1].state(0, i) > 0) f.layers[1].state(0, i) = 0.51 * std::abs(t.net.layers[1].alphas(i));
+      if (f.layers[1].state(0, i) > 0)
+        f.layers[1].state(0, i) = 0.51 * std::abs(t.net.layers[1].alphas(i));
   });
   EXPECT_EQ(half.state_agreement, 1.0);
 }
@@ -139,8 +141,10 @@ TEST(Comparator, DecisionsAgreeOnEqualClassesAndTieAgainstTie) {
 TEST(Comparator, IncompleteSequencesAreLeftOutOfDecisionAgreement) {
   const Traces t = traces(2, 4);
   Comparator c(t.net, 2);
-  for (Index k = 0; k < 4; ++k) c.add(0, k, t.frames[0][static_cast<size_t>(k)], t.frames[0][static_cast<size_t>(k)]);
-  for (Index k = 0; k < 2; ++k) c.add(1, k, t.frames[1][static_cast<size_t>(k)], t.frames[1][static_cast<size_t>(k)]);
+  for (Index k = 0; k < 4; ++k)
+    c.add(0, k, t.frames[0][static_cast<size_t>(k)], t.frames[0][static_cast<size_t>(k)]);
+  for (Index k = 0; k < 2; ++k)
+    c.add(1, k, t.frames[1][static_cast<size_t>(k)], t.frames[1][static_cast<size_t>(k)]);
   c.set_decisions(0, {1, 0.2}, {1, 0.2});
   c.set_decisions(1, {0, 0.2}, {1, 0.2});  // a partial vote that would disagree
   c.set_incomplete(1);
@@ -183,7 +187,8 @@ TEST(Comparator, FiguresAreTheSameInAnyArrivalOrderAndStableFarFromZero) {
     for (size_t i = 0; i < a.cells[l].size(); ++i)
       for (const auto& [x, y] : {std::pair{a.cells[l][i].candidate, b.cells[l][i].candidate},
                                  {a.cells[l][i].output, b.cells[l][i].output}}) {
-        EXPECT_EQ(std::memcmp(&x.nrmse, &y.nrmse, sizeof(double)), 0) << l << " " << i;  // NaN == NaN too
+        EXPECT_EQ(std::memcmp(&x.nrmse, &y.nrmse, sizeof(double)), 0)
+            << l << " " << i;  // NaN == NaN too
         EXPECT_EQ(std::memcmp(&x.correlation, &y.correlation, sizeof(double)), 0) << l << " " << i;
       }
   // A signal of 1e8 +- 1 against itself + 1e-3: a naive sum of squares loses every digit of the
@@ -195,7 +200,8 @@ TEST(Comparator, FiguresAreTheSameInAnyArrivalOrderAndStableFarFromZero) {
       Frame sw, hw;
       sw.layers.resize(1);
       const double v = 1e8 + std::sin(0.1 * static_cast<double>(k) + static_cast<double>(s));
-      for (Matrix* m : {&sw.layers[0].candidate, &sw.layers[0].state, &sw.layers[0].output}) *m = Matrix::Constant(1, 1, v);
+      for (Matrix* m : {&sw.layers[0].candidate, &sw.layers[0].state, &sw.layers[0].output})
+        *m = Matrix::Constant(1, 1, v);
       sw.logits = Matrix::Constant(1, 1, v);
       hw = sw;
       hw.layers[0].candidate(0, 0) += 1e-3;

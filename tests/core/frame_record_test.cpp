@@ -17,7 +17,8 @@ Frame frame(Index layers, Index d, Index n_out, double base) {
     LayerFrame lf;
     for (Matrix* m : {&lf.candidate, &lf.state, &lf.output}) {
       m->resize(1, d);
-      for (Index i = 0; i < d; ++i) (*m)(0, i) = base + 0.1 * static_cast<double>(i) + static_cast<double>(l);
+      for (Index i = 0; i < d; ++i)
+        (*m)(0, i) = base + 0.1 * static_cast<double>(i) + static_cast<double>(l);
     }
     f.layers.push_back(lf);
   }
@@ -33,7 +34,9 @@ FrameRecord sample(bool with_ct) {
   r.supply_charge = {-1.25e-12, 7e-15};
   r.crossings = {{0, -1}, {2, 1.5e-4}, {1, 9e-3}, {0, -1}, {0, -1}, {3, 2e-6}};
   r.waveform = {0.5, 0.25, std::numeric_limits<double>::denorm_min()};
-  if (with_ct) r.ct = CtFrameRecord{frame(2, 3, 2, 0.7), {{1, 1e-3}, {0, -1}, {0, -1}, {0, -1}, {0, -1}, {0, -1}}, 0.02, 3e-4};
+  if (with_ct)
+    r.ct = CtFrameRecord{
+        frame(2, 3, 2, 0.7), {{1, 1e-3}, {0, -1}, {0, -1}, {0, -1}, {0, -1}, {0, -1}}, 0.02, 3e-4};
   return r;
 }
 

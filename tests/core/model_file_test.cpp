@@ -58,12 +58,14 @@ TEST(ModelFile, JsonErrorsNameTheKey) {
                "cand_kernel": [[1]], "cand_bias": [0], "post_kernel": [[1]], "post_bias": [0]},
     "fc": {"kernel": [[1]], "bias": [0]}}})";
   expect_file_error([&] { read_model(dir / "bad.json"); }, {"bad.json", "/model/layer1/beta1[0]"});
-  std::ofstream(dir / "rows.json") << R"({"model": {"pre_proj": {"kernel": [[1, 2], [3]], "bias": [0, 0]}}})";
+  std::ofstream(dir / "rows.json")
+      << R"({"model": {"pre_proj": {"kernel": [[1, 2], [3]], "bias": [0, 0]}}})";
   expect_file_error([&] { read_model(dir / "rows.json"); }, {"/model/pre_proj/kernel[1]"});
   std::ofstream(dir / "nofc.json") << R"({"model": {"pre_proj": {"kernel": [[1]], "bias": [0]}}})";
   expect_file_error([&] { read_model(dir / "nofc.json"); }, {"/model/fc", "missing"});
   std::ofstream(dir / "garbage.json") << "this is not a model";
-  expect_file_error([&] { read_model(dir / "garbage.json"); }, {"garbage.json", "neither HDF5 nor"});
+  expect_file_error([&] { read_model(dir / "garbage.json"); },
+                    {"garbage.json", "neither HDF5 nor"});
   // Issue 15: a misspelt key fell back to a default silently; a number JSON cannot hold was an
   // "internal error".
   const std::string good = R"("pre_proj": {"kernel": [[1.0]], "bias": [0]},
@@ -71,7 +73,8 @@ TEST(ModelFile, JsonErrorsNameTheKey) {
                "cand_kernel": [[1]], "cand_bias": [0], "post_kernel": [[1]], "post_bias": [0]},
     "fc": {"kernel": [[1]], "bias": [0]})";
   std::ofstream(dir / "typo.json") << R"({"model": {"unit_curent": 2e-9, )" << good << "}}";
-  expect_file_error([&] { read_model(dir / "typo.json"); }, {"typo.json", "/model/unit_curent", "unit_current"});
+  expect_file_error([&] { read_model(dir / "typo.json"); },
+                    {"typo.json", "/model/unit_curent", "unit_current"});
   std::ofstream(dir / "deep.json") << R"({"model": {"layer1_extra": 1, )" << good << "}}";
   expect_file_error([&] { read_model(dir / "deep.json"); }, {"/model/layer1_extra"});
   std::string inner = good;
@@ -104,15 +107,18 @@ void write_foreign(const std::filesystem::path& path, const Network& net, bool i
   H5Aclose(a);
   auto put = [&](hid_t g, const char* name, const Matrix& v, hid_t type) {
     const hsize_t dims[2] = {static_cast<hsize_t>(v.rows()), static_cast<hsize_t>(v.cols())};
-    hid_t s = H5Screate_simple(v.cols() == 1 && std::string(name).find("kernel") == std::string::npos ? 1 : 2,
-                               dims, nullptr);
+    hid_t s = H5Screate_simple(
+        v.cols() == 1 && std::string(name).find("kernel") == std::string::npos ? 1 : 2, dims,
+        nullptr);
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> r = v;
     hid_t d = H5Dcreate2(g, name, type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, r.data());
     H5Dclose(d);
     H5Sclose(s);
   };
-  auto group = [&](const char* name) { return H5Gcreate2(m, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT); };
+  auto group = [&](const char* name) {
+    return H5Gcreate2(m, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  };
   hid_t g = group("pre_proj");
   put(g, "kernel", net.pre_proj.kernel, H5T_IEEE_F32LE);
   put(g, "bias", net.pre_proj.bias, int_bias ? H5T_STD_I16LE : H5T_IEEE_F32LE);
@@ -182,7 +188,8 @@ TEST(ModelFile, MissingDatasetAndWrongRankAreNamed) {
   H5Ldelete(f, "/model/fc/kernel", H5P_DEFAULT);
   const hsize_t n = 4;
   hid_t s = H5Screate_simple(1, &n, nullptr);
-  hid_t d = H5Dcreate2(f, "/model/fc/kernel", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t d =
+      H5Dcreate2(f, "/model/fc/kernel", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   const double zeros[4] = {0, 0, 0, 0};
   H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, zeros);
   H5Dclose(d);

@@ -79,7 +79,8 @@ TEST(RunFile, EveryTraceHasUnits) {
   file.add_traces("hw", {1, 1, 1, 1, 1, 1}, "A");
   file.commit();
   hid_t f = H5Fopen((dir / "run.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  for (const char* name : {"/hw/layer1/candidate", "/hw/layer1/state", "/hw/layer1/output", "/hw/logits"})
+  for (const char* name :
+       {"/hw/layer1/candidate", "/hw/layer1/state", "/hw/layer1/output", "/hw/logits"})
     EXPECT_GT(H5Aexists_by_name(f, name, "units", H5P_DEFAULT), 0) << name;
   H5Fclose(f);
 }

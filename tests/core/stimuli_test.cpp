@@ -117,8 +117,8 @@ TEST(FileStimuli, Hdf5InputsAreReadAsSequencesFramesInputs) {
   EXPECT_EQ(src->frames(), 3);
   std::vector<Matrix> block;
   src->read(1, 2, block);
-  EXPECT_EQ(block[0](1, 0), 8.0f);   // sequence 1, frame 1, input 0 = (1*3 + 1)*2 + 0
-  EXPECT_EQ(block[1](0, 1), 5.0f);   // sequence 0, frame 2, input 1
+  EXPECT_EQ(block[0](1, 0), 8.0f);  // sequence 1, frame 1, input 0 = (1*3 + 1)*2 + 0
+  EXPECT_EQ(block[1](0, 1), 5.0f);  // sequence 0, frame 2, input 1
   EXPECT_EQ(src->read_sequence(1, 0, 3)(2, 1), 11.0);
 }
 

@@ -46,7 +46,9 @@ TEST(Vote, RunnerUpIsTheSecondLargestCount) {
   EXPECT_DOUBLE_EQ(d.margin, 0.2);
 }
 
-TEST(Vote, NoFramesIsATie) { EXPECT_EQ(VoteCounter(2).result().decision, kTie); }
+TEST(Vote, NoFramesIsATie) {
+  EXPECT_EQ(VoteCounter(2).result().decision, kTie);
+}
 
 }  // namespace
 }  // namespace bmru::core

@@ -21,7 +21,7 @@ TEST(CtFacts, RoundTripAndOverridesNameTheFileAndField) {
   models::CtFacts g = f;
   update_ct_facts(g, R"({"cell_q_down_c": 2e-14})", "my.json");
   EXPECT_EQ(g.cell_q_down_c, 2e-14);
-  EXPECT_EQ(g.cell_q_up_c, f.cell_q_up_c);  // the others stay
+  EXPECT_EQ(g.cell_q_up_c, f.cell_q_up_c);                         // the others stay
   update_ct_facts(g, R"({"mirror_slope_p": -0.005})", "my.json");  // gain errors have either sign
   EXPECT_EQ(g.mirror_slope_p, -0.005);
   for (const auto& [text, part] : std::vector<std::pair<std::string, std::string>>{

@@ -18,7 +18,9 @@ models::PortMap two_inputs() {
   return p;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(PrepareNetlist, RewritesInputsAndDropsAnalysesControlAndEnd) {
   const std::string deck =
@@ -38,12 +40,15 @@ TEST(PrepareNetlist, RewritesInputsAndDropsAnalysesControlAndEnd) {
   EXPECT_EQ(p.text.substr(0, p.text.find('\n')), "my cell variant");  // the title stays first
   EXPECT_TRUE(contains(p.text, "Iin0p 0 a external\n"));
   EXPECT_TRUE(contains(p.text, "IIN0N 0 b external\n"));
-  EXPECT_TRUE(contains(p.text, "iin1p 0 c external\n"));  // continuation lines joined, then rewritten
-  EXPECT_TRUE(contains(p.text, "iin0p x 0 1n\n"));  // a same-named source inside a subcircuit is not an input
+  EXPECT_TRUE(
+      contains(p.text, "iin1p 0 c external\n"));  // continuation lines joined, then rewritten
+  EXPECT_TRUE(contains(
+      p.text, "iin0p x 0 1n\n"));  // a same-named source inside a subcircuit is not an input
   EXPECT_TRUE(p.refused.empty()) << p.refused.front();
   EXPECT_TRUE(contains(p.text, ".include \"/dev/null\"\n"));
   EXPECT_TRUE(contains(p.text, ".ic v(a)=0\n"));
-  for (const char* gone : {".tran", ".TRAN", ".op\n", ".save", ".print", ".control", "wrdata", "quit", ".END"})
+  for (const char* gone :
+       {".tran", ".TRAN", ".op\n", ".save", ".print", ".control", "wrdata", "quit", ".END"})
     EXPECT_FALSE(contains(p.text, gone)) << gone;
   EXPECT_TRUE(p.text.size() > 5 && p.text.substr(p.text.size() - 5) == ".end\n");
 }
@@ -54,7 +59,8 @@ TEST(PrepareNetlist, NamesEveryMissingOrWrongInputSource) {
   ASSERT_EQ(p.problems.size(), 2u);
   std::string all;
   for (const auto& q : p.problems) all += q + "\n";
-  EXPECT_TRUE(contains(all, "inputs[0].pos 'iin0p': no such source at the top level of deck.sp")) << all;
+  EXPECT_TRUE(contains(all, "inputs[0].pos 'iin0p': no such source at the top level of deck.sp"))
+      << all;
   EXPECT_TRUE(contains(all, "inputs[0].neg 'iin0n'")) << all;
 }
 
@@ -64,8 +70,10 @@ TEST(PrepareNetlist, NamesEveryMissingOrWrongInputSource) {
 TEST(PrepareNetlist, RefusesScriptsInIncludedFilesAndResolvesRelativePaths) {
   test::TempDir dir;
   std::filesystem::create_directories(dir / "lib" / "sub");
-  std::ofstream(dir / "lib" / "models.lib") << "* models\n.lib tt\n.include sub/inner.sp\n.endl tt\n";
-  std::ofstream(dir / "lib" / "sub" / "inner.sp") << "* inner\nR1 a 0 1k\n.CONTROL\nshell rm -f victim\n.endc\n";
+  std::ofstream(dir / "lib" / "models.lib")
+      << "* models\n.lib tt\n.include sub/inner.sp\n.endl tt\n";
+  std::ofstream(dir / "lib" / "sub" / "inner.sp")
+      << "* inner\nR1 a 0 1k\n.CONTROL\nshell rm -f victim\n.endc\n";
   std::ofstream(dir / "lib" / "plain.sp") << "* plain\nR2 b 0 1k\n";
   std::ofstream(dir / "lib" / "sys.sp") << "* sys\n  System touch x\n";
   std::ofstream(dir / "lib" / "script.sp") << "*ng_script\necho hi\n";
@@ -84,10 +92,13 @@ TEST(PrepareNetlist, RefusesScriptsInIncludedFilesAndResolvesRelativePaths) {
   EXPECT_TRUE(contains(all, inner + ":5: a .endc block")) << all;
   EXPECT_TRUE(contains(all, (dir / "lib" / "sys.sp").string() + ":2: the 'system' command")) << all;
   EXPECT_TRUE(contains(all, (dir / "lib" / "script.sp").string() + ":1: an ngspice script")) << all;
-  EXPECT_TRUE(contains(all, deck_path + ":6: the included file 'lib/missing.sp' was not found")) << all;
+  EXPECT_TRUE(contains(all, deck_path + ":6: the included file 'lib/missing.sp' was not found"))
+      << all;
   // The plain include is written with its absolute path, so ngspice reads the same file.
-  EXPECT_TRUE(contains(p.text, ".include \"" + (dir / "lib" / "plain.sp").string() + "\"\n")) << p.text;
-  EXPECT_TRUE(contains(p.text, ".lib \"" + (dir / "lib" / "models.lib").string() + "\" tt\n")) << p.text;
+  EXPECT_TRUE(contains(p.text, ".include \"" + (dir / "lib" / "plain.sp").string() + "\"\n"))
+      << p.text;
+  EXPECT_TRUE(contains(p.text, ".lib \"" + (dir / "lib" / "models.lib").string() + "\" tt\n"))
+      << p.text;
 }
 
 TEST(ResolveProbe, FindsSourcesAndRefusesNodeVoltages) {
@@ -114,7 +125,8 @@ TEST(PortMap, ReadsAndCountsAgainstTheModel) {
   const UserPorts u = read_port_map(
       R"({"inputs": [{"pos": "IA", "neg": "ib"}],
           "layers": [{"candidate": ["c0"], "state": ["s0", "s1"], "output": []}],
-          "supplies": {"cells": "vdd_cells"}})", "p.json");
+          "supplies": {"cells": "vdd_cells"}})",
+      "p.json");
   EXPECT_EQ(u.ports.inputs[0].pos, "ia");
   EXPECT_FALSE(u.has_logits);
   EXPECT_TRUE(u.has_supply[0]);

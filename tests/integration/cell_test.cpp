@@ -35,9 +35,7 @@ Loop parse(const std::string& text) {
 }
 
 // A cache folder shared by the tests of this file (each builds it at most once per CTest run).
-std::string cache_env() {
-  return "XDG_CACHE_HOME=" + (std::filesystem::temp_directory_path() / "bmru-test-cache").string();
-}
+using test::cache_env;
 
 TEST(Cell, CalibratedSwitchPointsAndOnLevelHitTheirTargetsFrom100pATo5nA) {
   struct Target {
@@ -83,7 +81,8 @@ TEST(Cell, RawBiasesShowTheUncalibratedCell) {
 TEST(Cell, CorruptCacheIsRebuiltNotTrusted) {
   test::TempDir dir;
   const std::string env = "XDG_CACHE_HOME=" + dir.path().string();
-  const std::string cmd = std::string(BMRU_BINARY) + " characterize cell --beta-lo 150p --beta-hi 350p --alpha 500p";
+  const std::string cmd =
+      std::string(BMRU_BINARY) + " characterize cell --beta-lo 150p --beta-hi 350p --alpha 500p";
   const auto first = test::run(env + " " + cmd);
   ASSERT_EQ(first.status, 0) << first.text;
   EXPECT_NE(first.text.find("calibration: built in"), std::string::npos) << first.text;

@@ -28,7 +28,18 @@ inline Output run(const std::string& command) {
   return out;
 }
 
-inline Output bmru(const std::string& args) { return run(std::string(BMRU_BINARY) + " " + args); }
+inline Output bmru(const std::string& args) {
+  return run(std::string(BMRU_BINARY) + " " + args);
+}
+
+// The calibration cache of the tests: a folder of this build (never the user's cache, never one
+// fixed folder shared between checkouts), kept between tests so that each calibrates once.
+inline std::filesystem::path cache_dir() {
+  return std::filesystem::path(BMRU_BUILD_DIR) / "test-cache";
+}
+inline std::string cache_env() {
+  return "XDG_CACHE_HOME=" + cache_dir().string();
+}
 
 // Debian's interpreter, where scripts/setup.sh installs python3-h5py.
 inline Output python(const std::string& script_path, const std::string& args) {
@@ -39,9 +50,12 @@ inline Output python(const std::string& script_path, const std::string& args) {
 inline std::pair<int, int> png_size(const std::filesystem::path& path) {
   std::ifstream png(path, std::ios::binary);
   unsigned char head[24] = {};
-  if (!png.read(reinterpret_cast<char*>(head), 24) || std::string(reinterpret_cast<char*>(head + 1), 3) != "PNG")
+  if (!png.read(reinterpret_cast<char*>(head), 24) ||
+      std::string(reinterpret_cast<char*>(head + 1), 3) != "PNG")
     return {0, 0};
-  const auto be32 = [&](int at) { return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3]; };
+  const auto be32 = [&](int at) {
+    return (head[at] << 24) | (head[at + 1] << 16) | (head[at + 2] << 8) | head[at + 3];
+  };
   return {be32(16), be32(20)};
 }
 

@@ -18,12 +18,15 @@ TEST(Install, ADownstreamProjectFindsAndLinksTheInstalledPackage) {
   const std::string prefix = (dir / "prefix").string();
   auto r = test::run("cmake --install " + std::string(BMRU_BUILD_DIR) + " --prefix " + prefix);
   ASSERT_EQ(r.status, 0) << r.text;
-  EXPECT_TRUE(std::filesystem::exists(dir / "prefix" / "lib" / "cmake" / "bmru-cosim" / "bmru-cosim-config.cmake"));
-  EXPECT_TRUE(std::filesystem::exists(dir / "prefix" / "include" / "models" / "reference_engine.hpp"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "prefix" / "lib" / "cmake" / "bmru-cosim" /
+                                      "bmru-cosim-config.cmake"));
+  EXPECT_TRUE(
+      std::filesystem::exists(dir / "prefix" / "include" / "models" / "reference_engine.hpp"));
   EXPECT_TRUE(std::filesystem::exists(dir / "prefix" / "bin" / "bmru"));
   const std::string consumer = std::string(BMRU_SOURCE_DIR) + "/tests/consumer";
-  r = test::run("cmake -S " + consumer + " -B " + (dir / "build").string() + " -DCMAKE_PREFIX_PATH=" + prefix +
-                " -DCMAKE_BUILD_TYPE=Release && cmake --build " + (dir / "build").string());
+  r = test::run("cmake -S " + consumer + " -B " + (dir / "build").string() +
+                " -DCMAKE_PREFIX_PATH=" + prefix + " -DCMAKE_BUILD_TYPE=Release && cmake --build " +
+                (dir / "build").string());
   ASSERT_EQ(r.status, 0) << r.text;
   r = test::run((dir / "build" / "consumer").string());
   ASSERT_EQ(r.status, 0) << r.text;
@@ -32,7 +35,8 @@ TEST(Install, ADownstreamProjectFindsAndLinksTheInstalledPackage) {
   auto inputs = core::random_stimuli({1, 20, net.n_in(), 1});
   const auto frames = models::run_sequence(net, inputs->read_sequence(0, 0, 20));
   char expected[96];
-  std::snprintf(expected, sizeof expected, "consumer: d=4 frames=20 logit0=%.6g", frames.back().logits(0, 0));
+  std::snprintf(expected, sizeof expected, "consumer: d=4 frames=20 logit0=%.6g",
+                frames.back().logits(0, 0));
   EXPECT_NE(r.text.find(expected), std::string::npos) << r.text << " (expected " << expected << ")";
 }
 

@@ -33,8 +33,8 @@ TEST(Mirror, CalibratedWidthsRealiseTheirWeightsWithin2Percent) {
 TEST(Mirror, UncalibratedPmosMirrorsReadHighAtTheirDestination) {
   // The reason for the calibration (DESIGN.md section 2): at a real destination's voltage a PMOS
   // mirror copies a few per cent high.
-  const auto t = experiments::measure_mirrors(test::session(), *pdk::generic180(), {}, pdk::Polarity::p,
-                                              {1.0}, {1e-9});
+  const auto t = experiments::measure_mirrors(test::session(), *pdk::generic180(), {},
+                                              pdk::Polarity::p, {1.0}, {1e-9});
   EXPECT_GT(t.gain[0][0], 1.02);
 }
 

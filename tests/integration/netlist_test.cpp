@@ -19,15 +19,13 @@
 namespace bmru {
 namespace {
 
-std::string cache_env() {
-  return "XDG_CACHE_HOME=" + (std::filesystem::temp_directory_path() / "bmru-test-cache").string();
-}
+using test::cache_env;
 
 TEST(Netlist, StandaloneDeckRunsUnderNgspiceBatchAndFollowsTheReferenceEngine) {
   test::TempDir dir;
   const auto sp = dir / "demo.sp";
-  const auto gen = test::run(cache_env() + " " + BMRU_BINARY + " netlist --frames 12 -o " + sp.string() +
-                             " --ports " + (dir / "ports.json").string());
+  const auto gen = test::run(cache_env() + " " + BMRU_BINARY + " netlist --frames 12 -o " +
+                             sp.string() + " --ports " + (dir / "ports.json").string());
   ASSERT_EQ(gen.status, 0) << gen.text;
   const auto run = test::run("cd " + dir.path().string() + " && ngspice -b demo.sp");
   ASSERT_EQ(run.status, 0) << run.text;
@@ -69,12 +67,15 @@ TEST(Netlist, StandaloneDeckRunsUnderNgspiceBatchAndFollowsTheReferenceEngine) {
       }
   }
   EXPECT_LT(std::sqrt(sq / n), 0.05) << "candidate RMS error in model units";
-  EXPECT_GE(static_cast<double>(agree) / cells, 0.9) << agree << " of " << cells << " cell-frames agree";
+  EXPECT_GE(static_cast<double>(agree) / cells, 0.9)
+      << agree << " of " << cells << " cell-frames agree";
 }
 
-void operating_point_in_every_corner(const pdk::Technology& tech, const std::vector<std::string>& corners) {
-  setenv("XDG_CACHE_HOME", (std::filesystem::temp_directory_path() / "bmru-test-cache").c_str(), 1);
-  const models::CircuitOptions o = experiments::calibrated_options(test::session(), tech, {}).options;
+void operating_point_in_every_corner(const pdk::Technology& tech,
+                                     const std::vector<std::string>& corners) {
+  setenv("XDG_CACHE_HOME", test::cache_dir().c_str(), 1);
+  const models::CircuitOptions o =
+      experiments::calibrated_options(test::session(), tech, {}).options;
   const models::CircuitModel c = models::build_circuit(models::demo_network(), tech, o);
   for (const auto& corner : corners) {
     pdk::Conditions k;

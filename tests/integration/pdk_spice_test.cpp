@@ -21,15 +21,19 @@ double id(const std::string& args, const std::string& env = "") {
   EXPECT_EQ(out.status, 0) << out.text;
   const auto at = out.text.find("id=");
   EXPECT_NE(at, std::string::npos) << out.text;
-  return at == std::string::npos ? 0 : core::parse_quantity(out.text.substr(at + 3, out.text.find('\n', at) - at - 3));
+  return at == std::string::npos
+             ? 0
+             : core::parse_quantity(out.text.substr(at + 3, out.text.find('\n', at) - at - 3));
 }
 
 // Runs an "op" of a netlist in a worker and returns the named vectors' values.
-std::map<std::string, std::vector<double>> op(const std::string& netlist, const std::vector<std::string>& vectors) {
+std::map<std::string, std::vector<double>> op(const std::string& netlist,
+                                              const std::vector<std::string>& vectors) {
   spice::WorkerPool pool(BMRU_BINARY, 1);
   std::map<std::string, std::vector<double>> reply;
-  const auto r = pool.run({experiments::make_job({netlist, 1, {}, vectors, "op"})},
-                          [&](size_t, const std::string& m) { reply = experiments::parse_transient_reply(m); });
+  const auto r = pool.run(
+      {experiments::make_job({netlist, 1, {}, vectors, "op"})},
+      [&](size_t, const std::string& m) { reply = experiments::parse_transient_reply(m); });
   EXPECT_TRUE(r[0].ok) << r[0].error;
   return reply;
 }
@@ -37,7 +41,8 @@ std::map<std::string, std::vector<double>> op(const std::string& netlist, const 
 TEST(Generic180Spice, CornersOrderFastTypicalSlowForBothPolarities) {
   for (const char* type : {"n", "p"}) {
     const std::string dev = std::string("--type ") + type + " --w 1u --l 1u --vds 0.9 --vgs 0.35";
-    const double ff = id(dev + " --corner ff"), tt = id(dev + " --corner tt"), ss = id(dev + " --corner ss");
+    const double ff = id(dev + " --corner ff"), tt = id(dev + " --corner tt"),
+                 ss = id(dev + " --corner ss");
     EXPECT_GT(ff, 2 * tt) << type;
     EXPECT_GT(tt, 2 * ss) << type;
   }
@@ -50,10 +55,11 @@ TEST(Generic180Spice, TenMillivoltsMoreThresholdLowersSubthresholdCurrentByAFift
     pdk::Device plain{type, 1e-6, 1e-6, 1, {}};
     pdk::Device shifted = plain;
     shifted.mismatch.dvth_v = 0.010;
-    const std::string netlist = "offset\n" + t->header({}) + t->device_line("a", "da", "g", "0", "0", plain) +
-                                "\n" + t->device_line("b", "db", "g", "0", "0", shifted) + "\nVa da 0 " +
-                                core::format_number(0.9 * s) + "\nVb db 0 " + core::format_number(0.9 * s) +
-                                "\nVg g 0 " + core::format_number(0.3 * s) + "\n.end\n";
+    const std::string netlist =
+        "offset\n" + t->header({}) + t->device_line("a", "da", "g", "0", "0", plain) + "\n" +
+        t->device_line("b", "db", "g", "0", "0", shifted) + "\nVa da 0 " +
+        core::format_number(0.9 * s) + "\nVb db 0 " + core::format_number(0.9 * s) + "\nVg g 0 " +
+        core::format_number(0.3 * s) + "\n.end\n";
     const auto v = op(netlist, {"va#branch", "vb#branch"});
     const double drop = 1 - v.at("vb#branch").at(0) / v.at("va#branch").at(0);
     EXPECT_GE(drop, 0.20) << (type == Polarity::n ? "n" : "p");
@@ -76,8 +82,10 @@ TEST(Generic180Spice, MirrorMismatchOver200SeedsMatchesPelgrom) {
     pdk::Device out{Polarity::n, w, l, 1, j < 200 ? draws.draw(pg, w, l) : pdk::MismatchDraw{}};
     if (j == 200) out.mismatch.dvth_v = 0.001;
     const std::string k = std::to_string(j);
-    net += "I" + k + " 0 g" + k + " 1n\n" + t->device_line("r" + k, "g" + k, "g" + k, "0", "0", ref) + "\n" +
-           t->device_line("o" + k, "d" + k, "g" + k, "0", "0", out) + "\nVs" + k + " d" + k + " 0 0.5\n";
+    net += "I" + k + " 0 g" + k + " 1n\n" +
+           t->device_line("r" + k, "g" + k, "g" + k, "0", "0", ref) + "\n" +
+           t->device_line("o" + k, "d" + k, "g" + k, "0", "0", out) + "\nVs" + k + " d" + k +
+           " 0 0.5\n";
     vectors.push_back("vs" + k + "#branch");
   }
   net += ".end\n";
@@ -97,7 +105,9 @@ TEST(Generic180Spice, MirrorMismatchOver200SeedsMatchesPelgrom) {
   EXPECT_NEAR(spread, predicted, 0.2 * predicted) << "gm/Id = " << gm_over_id;
 }
 
-std::string shared_pdk_root() { return std::string(BMRU_SOURCE_DIR) + "/../shared/pdk"; }
+std::string shared_pdk_root() {
+  return std::string(BMRU_SOURCE_DIR) + "/../shared/pdk";
+}
 
 TEST(Gf180Spice, TypicalNfetMatchesThePdkAndFastIsAboveSlow) {
   if (!std::filesystem::exists(shared_pdk_root() + "/gf180mcuD/libs.tech/ngspice/sm141064.ngspice"))
@@ -114,9 +124,11 @@ TEST(PdkCli, ListsTechnologiesAndSaysWhereItLooked) {
   const auto out = test::run("PDK_ROOT=/nonexistent/pdks " + std::string(BMRU_BINARY) + " pdk");
   EXPECT_EQ(out.status, 0);
   EXPECT_NE(out.text.find("generic180: built in"), std::string::npos) << out.text;
-  EXPECT_NE(out.text.find("/nonexistent/pdks/gf180mcuD/libs.tech/ngspice/sm141064.ngspice"), std::string::npos);
-  const auto bad = test::run("PDK_ROOT=/nonexistent/pdks " + std::string(BMRU_BINARY) +
-                             " characterize device --pdk gf180mcu --w 1u --l 1u --vds 0.9 --vgs 0.4");
+  EXPECT_NE(out.text.find("/nonexistent/pdks/gf180mcuD/libs.tech/ngspice/sm141064.ngspice"),
+            std::string::npos);
+  const auto bad =
+      test::run("PDK_ROOT=/nonexistent/pdks " + std::string(BMRU_BINARY) +
+                " characterize device --pdk gf180mcu --w 1u --l 1u --vds 0.9 --vgs 0.4");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.text.find("/nonexistent/pdks"), std::string::npos) << bad.text;
 }

@@ -10,9 +10,9 @@
 #include "core/model_file.hpp"
 #include "core/run_file.hpp"
 #include "core/stimuli.hpp"
+#include "h5_reader.hpp"
 #include "models/demo_network.hpp"
 #include "models/reference_engine.hpp"
-#include "h5_reader.hpp"
 #include "test_support.hpp"
 
 namespace bmru {
@@ -50,7 +50,9 @@ TEST(SimulateCli, DefaultRunWritesSwitchingCellsWithOnlyZeroAndAlpha) {
 TEST(SimulateCli, StoredTracesEqualTheEngineOnTheStoredInputs) {
   test::TempDir dir;
   ASSERT_EQ(test::bmru("simulate --random-sequences 3 --frames 300 --seed 5 -o " +
-                       (dir / "run.h5").string()).status, 0);
+                       (dir / "run.h5").string())
+                .status,
+            0);
   const core::Network net = core::read_model(dir / "run.h5");
   auto inputs = core::file_stimuli(dir / "run.h5", net.n_in());
   ASSERT_EQ(inputs->sequences(), 3);
@@ -73,7 +75,9 @@ TEST(SimulateCli, StoredTracesEqualTheEngineOnTheStoredInputs) {
 
 TEST(SimulateCli, H5pyReadsTheRunFileAndWritesModelsWeRead) {
   test::TempDir dir;
-  ASSERT_EQ(test::bmru("simulate --frames 20 --random-sequences 2 -o " + (dir / "run.h5").string()).status, 0);
+  ASSERT_EQ(test::bmru("simulate --frames 20 --random-sequences 2 -o " + (dir / "run.h5").string())
+                .status,
+            0);
   const std::string script = std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py";
   const auto check = test::python(script, "check-run " + (dir / "run.h5").string());
   EXPECT_EQ(check.status, 0) << check.text;
@@ -95,8 +99,9 @@ TEST(RunFileNetlist, H5pyReadsTheNetlistTextsWithTheirHashAndTheElementMap) {
   {
     core::RunFile file(dir / "run.h5", {"9.9", "test"});
     file.write_netlist("* lockstep\nR1 a 0 1k\n.end\n", "* standalone\n.end\n");
-    file.write_netlist_map({{"Mw_c_l1_c0_1", "weight_mirror", "layer1.cand_kernel[1,0]", 2.4e-6, "m"},
-                            {"", "pruned", "layer1.cand_kernel[2,0]", 0, ""}});
+    file.write_netlist_map(
+        {{"Mw_c_l1_c0_1", "weight_mirror", "layer1.cand_kernel[1,0]", 2.4e-6, "m"},
+         {"", "pruned", "layer1.cand_kernel[2,0]", 0, ""}});
     file.commit();
   }
   const std::string script = std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py";
@@ -113,9 +118,9 @@ TEST(SimulateCli, InputFilesAndUnitCurrentOverride) {
     csv << "\n";
   }
   csv.close();
-  const auto out = test::bmru("simulate --model " + (dir / "demo.json").string() + " --inputs " +
-                              (dir / "x.csv").string() + " --unit-current 500p -o " +
-                              (dir / "run.h5").string());
+  const auto out =
+      test::bmru("simulate --model " + (dir / "demo.json").string() + " --inputs " +
+                 (dir / "x.csv").string() + " --unit-current 500p -o " + (dir / "run.h5").string());
   ASSERT_EQ(out.status, 0) << out.text;
   EXPECT_NE(out.text.find("sequences=1 frames=12"), std::string::npos) << out.text;
   EXPECT_DOUBLE_EQ(core::read_model(dir / "run.h5").unit_current_a, 500e-12);
@@ -158,20 +163,23 @@ TEST(SimulateCli, BenchAccuracyNamesABadSettingBeforeAnyRun) {
 TEST(SimulateCli, HelpListsEverySubcommand) {
   const auto r = test::bmru("--help");
   EXPECT_EQ(r.status, 0);
-  for (const char* cmd : {"simulate", "demo-model"}) EXPECT_NE(r.text.find(cmd), std::string::npos) << cmd;
+  for (const char* cmd : {"simulate", "demo-model"})
+    EXPECT_NE(r.text.find(cmd), std::string::npos) << cmd;
   EXPECT_EQ(test::bmru("simulate --help").status, 0);
   EXPECT_EQ(test::bmru("--version").status, 0);
 }
 
 // Issue 15: CLI11's own codes (105, 106, 109, 114) became exit codes; every usage error is 1.
 TEST(SimulateCli, UsageErrorsExitOneAndHelpListsEnginesReadably) {
-  for (const char* args : {"simulate --bogus", "simulate --frames", "simulate --frames abc -o x.h5",
-                           "simulate extra -o x.h5", "nosuchcommand", "", "fidelity --engines sw,xx -o x.h5"}) {
+  for (const char* args :
+       {"simulate --bogus", "simulate --frames", "simulate --frames abc -o x.h5",
+        "simulate extra -o x.h5", "nosuchcommand", "", "fidelity --engines sw,xx -o x.h5"}) {
     const auto r = test::bmru(args);
     EXPECT_EQ(r.status, 1) << args << "\n" << r.text;
   }
   const auto bad = test::bmru("fidelity --engines hw -o x.h5");
-  EXPECT_NE(bad.text.find("'hw' is not one of: sw,hw | sw,ct,hw | sw,ct"), std::string::npos) << bad.text;
+  EXPECT_NE(bad.text.find("'hw' is not one of: sw,hw | sw,ct,hw | sw,ct"), std::string::npos)
+      << bad.text;
   const auto help = test::bmru("fidelity --help");
   EXPECT_NE(help.text.find("sw,hw|sw,ct,hw|sw,ct"), std::string::npos) << help.text;
   EXPECT_EQ(help.text.find("{sw,hw,sw,ct,hw,sw,ct}"), std::string::npos) << help.text;

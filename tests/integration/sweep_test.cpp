@@ -1,9 +1,9 @@
 // End-to-end `bmru sweep` (generic180, real ngspice in workers): every run recorded, failures
 // recorded without stopping the sweep, a SIGKILL mid-way resumed without redoing finished runs,
 // a journal of other options refused, Monte Carlo samples seeded as documented.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,9 +21,7 @@ extern char** environ;
 namespace bmru {
 namespace {
 
-std::string cache_env() {
-  return "XDG_CACHE_HOME=" + (std::filesystem::temp_directory_path() / "bmru-test-cache").string();
-}
+using test::cache_env;
 
 // Starts `bmru args...` in its own process group (so the group, workers included, can be killed).
 pid_t spawn_group(const std::vector<std::string>& args) {
@@ -58,8 +56,10 @@ TEST(Sweep, SurvivesSigkillResumesAndRecordsFailedRuns) {
   const std::string out = (dir / "sweep.h5").string();
   // tt and ff at 27 C and at 2000 C: the 2000 C runs fail in ngspice (no operating point), the
   // others run; four runs of 2 sequences x 8 frames.
-  const std::vector<std::string> args{"sweep", "--random-sequences", "2", "--frames", "8", "--jobs", "2",
-                                      "--corners", "tt,ff", "--temps", "27,2000", "-o", out};
+  const std::vector<std::string> args{
+      "sweep", "--random-sequences", "2",     "--frames", "8",       "--jobs",
+      "2",     "--corners",          "tt,ff", "--temps",  "27,2000", "-o",
+      out};
   const pid_t pid = spawn_group(args);
   const auto first = std::filesystem::path(out + ".runs") / "tt_27C_1.8V.json";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -91,7 +91,8 @@ TEST(Sweep, SurvivesSigkillResumesAndRecordsFailedRuns) {
 
   // The same parameters reproduce a run exactly: a plain fidelity run at tt 27 C.
   const auto single = test::run(cache_env() + " " + BMRU_BINARY +
-                                " fidelity --random-sequences 2 --frames 8 --jobs 2 -o " + (dir / "one.h5").string());
+                                " fidelity --random-sequences 2 --frames 8 --jobs 2 -o " +
+                                (dir / "one.h5").string());
   ASSERT_EQ(single.status, 0) << single.text;
   EXPECT_EQ(test::read_dataset(dir / "one.h5", "/hw/layer2/candidate"),
             test::read_dataset(out, "/runs/tt_27C_1.8V/hw/layer2/candidate"));
@@ -111,8 +112,10 @@ TEST(Sweep, MonteCarloSamplesUseConsecutiveSeeds) {
   test::TempDir dir;
   const std::string out = (dir / "mc.h5").string();
   // With the ct engine too: its agreements ride in the summary.
-  const auto r = test::run(cache_env() + " " + BMRU_BINARY +
-                           " sweep --random-sequences 1 --frames 4 --jobs 2 --mc 2 --mc-seed 7 --engines sw,ct,hw -o " + out);
+  const auto r = test::run(
+      cache_env() + " " + BMRU_BINARY +
+      " sweep --random-sequences 1 --frames 4 --jobs 2 --mc 2 --mc-seed 7 --engines sw,ct,hw -o " +
+      out);
   ASSERT_EQ(r.status, 0) << r.text;
   const auto a = test::read_dataset(out, "/runs/tt_27C_1.8V_mm7/hw/layer1/candidate");
   const auto b = test::read_dataset(out, "/runs/tt_27C_1.8V_mm8/hw/layer1/candidate");
@@ -122,7 +125,8 @@ TEST(Sweep, MonteCarloSamplesUseConsecutiveSeeds) {
                                   "check-sweep " + out);
   EXPECT_EQ(check.status, 0) << check.text;
   // The report of a sweep file: metrics against corner, and the figures of its worst run.
-  const auto report = test::run(std::string(BMRU_BINARY) + " report " + out + " -o " + (dir / "fig").string());
+  const auto report =
+      test::run(std::string(BMRU_BINARY) + " report " + out + " -o " + (dir / "fig").string());
   ASSERT_EQ(report.status, 0) << report.text;
   for (const char* name : {"sweep.png", "sequence0_cells.png", "agreement.png"})
     EXPECT_EQ(test::png_size(dir / "fig" / name), std::make_pair(1200, 800)) << name;

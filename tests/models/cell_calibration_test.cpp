@@ -9,8 +9,8 @@
 namespace bmru::models {
 namespace {
 
-// A synthetic cell with known responses: up = 0.9 I_th + 5 pA, width = 0.8 I_w (1 + I_w / 1 nA / 50),
-// on = 1.03 I_g. bias_for must invert them.
+// A synthetic cell with known responses: up = 0.9 I_th + 5 pA, width = 0.8 I_w (1 + I_w / 1 nA /
+// 50), on = 1.03 I_g. bias_for must invert them.
 CellCalibration synthetic() {
   CellCalibration c;
   for (int i = 0; i < 10; ++i) {
@@ -46,7 +46,7 @@ TEST(CellCalibration, TargetsOutsideTheTablesAreNamed) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("beta_hi = 2e-08"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(c.bias_for(999e-12, 1e-9, 1e-9), InputError);  // width too small for the table
+  EXPECT_THROW(c.bias_for(999e-12, 1e-9, 1e-9), InputError);   // width too small for the table
   EXPECT_THROW(c.bias_for(500e-12, 1e-9, 10e-9), InputError);  // alpha above the table
 }
 

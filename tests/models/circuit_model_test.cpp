@@ -1,5 +1,6 @@
 // The circuit generator without ngspice: calibrations are synthetic (the ideal circuit: every
-// response equals its bias, every mirror gain its width ratio), so the tests see the generator alone.
+// response equals its bias, every mirror gain its width ratio), so the tests see the generator
+// alone.
 #include "models/circuit_model.hpp"
 
 #include <gtest/gtest.h>
@@ -96,14 +97,16 @@ TEST(CircuitModel, EveryParameterHasExactlyOneElementAndEveryElementOneParameter
     std::istringstream parts(e.instance);
     for (std::string inst; std::getline(parts, inst, ',');) {
       if (inst.rfind(".ic", 0) == 0) continue;  // initial conditions are lines of their own
-      EXPECT_NE(c.body.find("\n" + inst + " "), std::string::npos) << inst << " for " << e.parameter;
+      EXPECT_NE(c.body.find("\n" + inst + " "), std::string::npos)
+          << inst << " for " << e.parameter;
     }
   }
   for (const auto& p : want) EXPECT_EQ(seen[p], 1) << p;
   // Zero weights are pruned and only they.
   for (const MapEntry& e : c.map) {
     if (e.parameter.rfind("pre_proj.kernel", 0) == 0) {
-      const auto i = std::stoi(e.parameter.substr(16)), j = std::stoi(e.parameter.substr(e.parameter.find(',') + 1));
+      const auto i = std::stoi(e.parameter.substr(16)),
+                 j = std::stoi(e.parameter.substr(e.parameter.find(',') + 1));
       EXPECT_EQ(e.kind == "pruned", net.pre_proj.kernel(i, j) == 0) << e.parameter;
     }
   }
@@ -133,7 +136,9 @@ TEST(CircuitModel, GenerationIsDeterministicAndOneParameterChangesOneLine) {
   const CircuitModel a = build_circuit(net, *tech, ideal());
   EXPECT_EQ(a.body, build_circuit(net, *tech, ideal()).body);
   for (const auto& change : std::vector<std::function<void(core::Network&)>>{
-           [](core::Network& n) { n.layers[0].candidate.kernel(1, 2) = n.layers[0].candidate.kernel(1, 2) ? 0.77 : 0; },
+           [](core::Network& n) {
+             n.layers[0].candidate.kernel(1, 2) = n.layers[0].candidate.kernel(1, 2) ? 0.77 : 0;
+           },
            [](core::Network& n) { n.layers[1].candidate.bias(0) = 0.45; },
            [](core::Network& n) { n.layers[1].alphas(2) = 1.11; }}) {
     core::Network other = net;

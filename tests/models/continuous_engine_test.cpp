@@ -31,7 +31,8 @@ CtFacts facts() {
   return f;
 }
 
-std::vector<Frame> run(const Network& net, const CtFacts& f, const core::FrameAxis& axis, const std::vector<double>& xs,
+std::vector<Frame> run(const Network& net, const CtFacts& f, const core::FrameAxis& axis,
+                       const std::vector<double>& xs,
                        std::vector<double>* first_crossing = nullptr) {
   ContinuousEngine e(net, f, axis);
   Matrix x(1, 1);
@@ -56,8 +57,10 @@ TEST(ContinuousEngine, OnSlowFramesItSettlesToTheDiscreteModel) {
   const auto sw = run_sequence(net, x);
   for (size_t k = 0; k < xs.size(); ++k) {
     const double alpha = 0.6;
-    EXPECT_EQ(ct[k].layers[0].state(0, 0) > alpha / 2, sw[k].layers[0].state(0, 0) > 0) << "frame " << k;
-    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0), sw[k].layers[0].candidate(0, 0), 0.01) << "frame " << k;
+    EXPECT_EQ(ct[k].layers[0].state(0, 0) > alpha / 2, sw[k].layers[0].state(0, 0) > 0)
+        << "frame " << k;
+    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0), sw[k].layers[0].candidate(0, 0), 0.01)
+        << "frame " << k;
     EXPECT_NEAR(ct[k].logits(0, 0), sw[k].logits(0, 0), 0.02) << "frame " << k;
   }
 }
@@ -80,7 +83,8 @@ TEST(ContinuousEngine, IdleLinesRestAtTheirFloorAndSwitchOnFromIt) {
   // state scales with the floor), 100 times as large.
   const double ratio = high[0].layers[0].candidate(0, 0) / low[0].layers[0].candidate(0, 0);
   EXPECT_NEAR(ratio, 100, 5);
-  EXPECT_LT(high[0].layers[0].candidate(0, 0), 0.05);  // still a small fraction of the 0.5 unit threshold
+  EXPECT_LT(high[0].layers[0].candidate(0, 0),
+            0.05);  // still a small fraction of the 0.5 unit threshold
   // Then the same step switches the cell on, sooner from the higher floor.
   ASSERT_GT(low_at[1], 0);
   ASSERT_GT(high_at[1], 0);
@@ -103,7 +107,8 @@ TEST(ContinuousEngine, LineCapScaleScalesTheLinesDelay) {
   // Measured from when the ramping input (0.2 ms, 1 % of the period) passes the threshold: the
   // rest is the lines' delay.
   const double t_in = 0.2e-3 * (0.7 - 0.3) / (1.0 - 0.3);
-  EXPECT_NEAR(half[1] - t_in, 0.5 * (full[1] - t_in), 0.2 * (full[1] - t_in)) << half[1] << " " << full[1];
+  EXPECT_NEAR(half[1] - t_in, 0.5 * (full[1] - t_in), 0.2 * (full[1] - t_in))
+      << half[1] << " " << full[1];
 }
 
 // The mirrors' gain error (CtFacts::mirror_slope_*): from the input to the candidate the single
@@ -125,7 +130,8 @@ TEST(ContinuousEngine, MirrorGainErrorCompoundsAlongThePath) {
   const auto gain = [&](double i) { return i * (1 + f.mirror_slope_p * std::log(i)); };
   for (size_t k = 0; k < xs.size(); ++k) {
     const double expected = gain(gain(gain(xs[k])));
-    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0) - ideal[k].layers[0].candidate(0, 0), expected - xs[k], 5e-5)
+    EXPECT_NEAR(ct[k].layers[0].candidate(0, 0) - ideal[k].layers[0].candidate(0, 0),
+                expected - xs[k], 5e-5)
         << "frame " << k;
     EXPECT_GT(std::abs(expected - xs[k]), 3e-3) << "the case must tell the error from none";
   }
@@ -175,7 +181,8 @@ TEST(ContinuousEngine, RosenbrockFollowsOdeintsDormandPrince) {
   const Network net = demo_network();
   const core::Matrix x = core::random_stimuli({1, 12, net.n_in(), 1})->read_sequence(0, 0, 12);
   const auto axis = core::FrameAxis::with_period(2e-3);
-  ContinuousEngine fast(net, facts(), axis, Integrator::rosenbrock), ref(net, facts(), axis, Integrator::dopri5);
+  ContinuousEngine fast(net, facts(), axis, Integrator::rosenbrock),
+      ref(net, facts(), axis, Integrator::dopri5);
   fast.reset(x.row(0));
   ref.reset(x.row(0));
   for (Index k = 0; k < x.rows(); ++k) {
@@ -185,8 +192,10 @@ TEST(ContinuousEngine, RosenbrockFollowsOdeintsDormandPrince) {
     for (size_t l = 0; l < a.layers.size(); ++l)
       for (Index i = 0; i < net.d(); ++i) {
         const double alpha = std::abs(net.layers[l].alphas(i));
-        EXPECT_EQ(a.layers[l].state(0, i) > alpha / 2, b.layers[l].state(0, i) > alpha / 2) << k << " " << l << " " << i;
-        EXPECT_NEAR(a.layers[l].candidate(0, i), b.layers[l].candidate(0, i), 0.02 * std::max(1.0, b.layers[l].candidate(0, i)));
+        EXPECT_EQ(a.layers[l].state(0, i) > alpha / 2, b.layers[l].state(0, i) > alpha / 2)
+            << k << " " << l << " " << i;
+        EXPECT_NEAR(a.layers[l].candidate(0, i), b.layers[l].candidate(0, i),
+                    0.02 * std::max(1.0, b.layers[l].candidate(0, i)));
       }
   }
 }

@@ -53,13 +53,14 @@ TEST(DemoNetwork, NodeCurrentsStayWithinTheCircuitLimit) {
   auto inputs = core::random_stimuli(demo_inputs());
   ReferenceEngine engine(net);
   double peak = 0;
-  core::run_batch(engine, *inputs, 64,
-                  [&](core::Index, const std::vector<core::Matrix>&, const std::vector<core::Frame>& fs) {
-                    for (const auto& f : fs)
-                      for (const auto& l : f.layers)
-                        peak = std::max({peak, l.candidate.cwiseAbs().maxCoeff(),
-                                         l.output.cwiseAbs().maxCoeff()});
-                  });
+  core::run_batch(
+      engine, *inputs, 64,
+      [&](core::Index, const std::vector<core::Matrix>&, const std::vector<core::Frame>& fs) {
+        for (const auto& f : fs)
+          for (const auto& l : f.layers)
+            peak =
+                std::max({peak, l.candidate.cwiseAbs().maxCoeff(), l.output.cwiseAbs().maxCoeff()});
+      });
   EXPECT_LE(peak * net.unit_current_a, RealisableRange{}.node_max_a);
 }
 
@@ -83,13 +84,14 @@ TEST(Exercise, CountsBandAndCrossingsOnAKnownTrace) {
     std::string describe() const override { return "fixed"; }
     void read(core::Index k0, core::Index count, std::vector<core::Matrix>& out) override {
       out.clear();
-      for (core::Index k = k0; k < k0 + count; ++k) out.push_back(core::Matrix::Constant(1, 1, v[k % 4]));
+      for (core::Index k = k0; k < k0 + count; ++k)
+        out.push_back(core::Matrix::Constant(1, 1, v[k % 4]));
     }
     core::Matrix read_sequence(core::Index, core::Index, core::Index) override { return {}; }
     double v[4] = {0.5, 1.5, 2.5, 1.5};
   } src;
   const auto ex = exercise(net, src);
-  EXPECT_DOUBLE_EQ(ex[0][0].band_share, 0.5);               // 1.5 twice in every 4 frames
+  EXPECT_DOUBLE_EQ(ex[0][0].band_share, 0.5);  // 1.5 twice in every 4 frames
   // 7 frame pairs: [c < 1] changes 3 times, [c > 2] 4 times, the state (0 0 1 1 0 0 1 1) 3 times.
   EXPECT_DOUBLE_EQ(ex[0][0].lo_crossings_per_100, 3.0 / 8 * 100);
   EXPECT_DOUBLE_EQ(ex[0][0].hi_crossings_per_100, 4.0 / 8 * 100);

@@ -73,7 +73,8 @@ std::vector<std::vector<double>> oracle_logits(const Network& net, const Matrix&
   std::vector<std::vector<double>> h(net.layers.size());
   for (size_t l = 0; l < net.layers.size(); ++l)
     for (Index i = 0; i < d; ++i)
-      h[l].push_back(std::abs(net.layers[l].initial_state(i)) > 0.5 ? std::abs(net.layers[l].alphas(i)) : 0.0);
+      h[l].push_back(
+          std::abs(net.layers[l].initial_state(i)) > 0.5 ? std::abs(net.layers[l].alphas(i)) : 0.0);
   std::vector<std::vector<double>> out;
   for (Index k = 0; k < x.rows(); ++k) {
     std::vector<double> u(static_cast<size_t>(d));
@@ -86,7 +87,8 @@ std::vector<std::vector<double>> oracle_logits(const Network& net, const Matrix&
       const auto& L = net.layers[l];
       for (Index j = 0; j < d; ++j) {
         double c = L.candidate.bias(j);
-        for (Index i = 0; i < d; ++i) c += std::max(0.0, u[static_cast<size_t>(i)]) * L.candidate.kernel(i, j);
+        for (Index i = 0; i < d; ++i)
+          c += std::max(0.0, u[static_cast<size_t>(i)]) * L.candidate.kernel(i, j);
         c = std::max(0.0, c);
         const double lo = std::abs(L.beta1(j)), hi = lo + std::abs(L.delta(j));
         if (c > hi) h[l][static_cast<size_t>(j)] = std::abs(L.alphas(j));
@@ -151,7 +153,8 @@ TEST(ReferenceEngine, BatchEqualsOneByOne) {
       const Frame& one = single[static_cast<size_t>(s)][static_cast<size_t>(k)];
       // Batched matrix products may round differently from single rows; states must agree exactly.
       EXPECT_LT((f.logits.row(s) - one.logits.row(0)).cwiseAbs().maxCoeff(), 1e-12);
-      for (size_t l = 0; l < f.layers.size(); ++l) EXPECT_EQ(f.layers[l].state.row(s), one.layers[l].state.row(0));
+      for (size_t l = 0; l < f.layers.size(); ++l)
+        EXPECT_EQ(f.layers[l].state.row(s), one.layers[l].state.row(0));
     }
   }
 }

@@ -5,11 +5,14 @@
 namespace bmru::models {
 namespace {
 
-Matrix m(double v) { return Matrix::Constant(1, 1, v); }
+Matrix m(double v) {
+  return Matrix::Constant(1, 1, v);
+}
 
 TEST(SignedBmru, SetsToTheSignWhenFiringAndHoldsOtherwise) {
   Matrix s = m(0);
-  const std::vector<std::pair<double, double>> cb{{0.5, 1}, {1.5, 1}, {0.2, 1}, {-1.0, 1}, {-0.9, 1}, {2.0, -1}};
+  const std::vector<std::pair<double, double>> cb{{0.5, 1},  {1.5, 1},  {0.2, 1},
+                                                  {-1.0, 1}, {-0.9, 1}, {2.0, -1}};
   const std::vector<double> want{0, 1, 1, -1, -1, 1};  // |c| >= |beta| fires (-1.0 vs 1 fires)
   for (size_t k = 0; k < cb.size(); ++k) {
     s = signed_bmru_update(m(cb[k].first), m(cb[k].second), s);

@@ -12,7 +12,9 @@
 namespace bmru::pdk {
 namespace {
 
-bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 TEST(Generic180, HeaderCarriesTheCornerTemperatureAndGmin) {
   const auto t = generic180();
@@ -74,8 +76,10 @@ TEST(Mismatch, SameSeedSameDrawsAndPelgromSpread) {
     sb += d.dbeta * d.dbeta;
   }
   // One device: sigma = A / sqrt(2 W L).
-  EXPECT_NEAR(std::sqrt(sv / n), pg.avt_v_m / std::sqrt(2 * 2e-12), 0.02 * pg.avt_v_m / std::sqrt(4e-12));
-  EXPECT_NEAR(std::sqrt(sb / n), pg.abeta_m / std::sqrt(2 * 2e-12), 0.02 * pg.abeta_m / std::sqrt(4e-12));
+  EXPECT_NEAR(std::sqrt(sv / n), pg.avt_v_m / std::sqrt(2 * 2e-12),
+              0.02 * pg.avt_v_m / std::sqrt(4e-12));
+  EXPECT_NEAR(std::sqrt(sb / n), pg.abeta_m / std::sqrt(2 * 2e-12),
+              0.02 * pg.abeta_m / std::sqrt(4e-12));
 }
 
 // A fake PDK tree with the two model files in the standard layout.
@@ -121,7 +125,8 @@ TEST(Gf180Discovery, FindsTheVariantInPdkRootAndDetectsDeviceNames) {
   EXPECT_TRUE(has(h, "sw_stat_global=0 sw_stat_mismatch=0"));
   setenv("PDK", "gf180mcuA", 1);
   EXPECT_EQ(find_gf180(), dir.path() / "gf180mcuA" / "libs.tech" / "ngspice");
-  EXPECT_EQ(find_gf180(dir.path() / "gf180mcuA"), dir.path() / "gf180mcuA" / "libs.tech" / "ngspice");
+  EXPECT_EQ(find_gf180(dir.path() / "gf180mcuA"),
+            dir.path() / "gf180mcuA" / "libs.tech" / "ngspice");
 }
 
 TEST(Gf180Discovery, MissingPdkSaysWhereItLooked) {
@@ -133,7 +138,9 @@ TEST(Gf180Discovery, MissingPdkSaysWhereItLooked) {
     find_gf180();
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_TRUE(has(e.what(), (dir.path() / "gf180mcuD" / "libs.tech" / "ngspice" / "sm141064.ngspice").string()));
+    EXPECT_TRUE(
+        has(e.what(),
+            (dir.path() / "gf180mcuD" / "libs.tech" / "ngspice" / "sm141064.ngspice").string()));
     EXPECT_TRUE(has(e.what(), "PDK_ROOT"));
   }
 }
@@ -144,7 +151,8 @@ TEST(Gf180, SizesAreCheckedAgainstItsBins) {
   const auto t = gf180mcu(dir.path() / "gf180mcuD" / "libs.tech" / "ngspice");
   EXPECT_EQ(t->device_line("m1", "d", "g", "0", "0", {Polarity::n, 1e-6, 1e-6, 1, {}}),
             "Xm1 d g 0 0 nfet_03v3 w=1e-06 l=1e-06");
-  EXPECT_THROW(t->device_line("m1", "d", "g", "0", "0", {Polarity::n, 1e-6, 0.18e-6, 1, {}}), InputError);
+  EXPECT_THROW(t->device_line("m1", "d", "g", "0", "0", {Polarity::n, 1e-6, 0.18e-6, 1, {}}),
+               InputError);
   EXPECT_THROW(t->header({"xx", 27, 1.8}), InputError);
 }
 

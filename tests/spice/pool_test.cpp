@@ -4,14 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <unistd.h>
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <signal.h>
 #include <sstream>
 #include <thread>
-#include <atomic>
-#include <unistd.h>
 
 #include "experiments/worker_jobs.hpp"
 #include "test_support.hpp"
@@ -26,8 +26,12 @@ using experiments::TransientRequest;
 const Transient kTran{1e-5, 1e-3, 1e-5};
 
 Job rc_job(double volts) {
-  return make_job({"rc\nV1 in 0 dc " + std::to_string(volts) + "\nR1 in out 1k\nC1 out 0 10n\n.end\n",
-                   1, kTran, {"out"}, ""});
+  return make_job(
+      {"rc\nV1 in 0 dc " + std::to_string(volts) + "\nR1 in out 1k\nC1 out 0 10n\n.end\n",
+       1,
+       kTran,
+       {"out"},
+       ""});
 }
 
 struct Results {
@@ -38,7 +42,8 @@ struct Results {
 Results run(WorkerPool& pool, const std::vector<Job>& jobs) {
   Results r;
   r.replies.resize(jobs.size());
-  r.outcomes = pool.run(jobs, [&](size_t j, const std::string& m) { r.replies[j] = parse_transient_reply(m); });
+  r.outcomes = pool.run(
+      jobs, [&](size_t j, const std::string& m) { r.replies[j] = parse_transient_reply(m); });
   return r;
 }
 
@@ -63,7 +68,9 @@ struct BadCase {
 };
 
 // Test names show the case's name, not its bytes.
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class BadNetlist : public ::testing::TestWithParam<BadCase> {};
 
@@ -76,7 +83,8 @@ TEST_P(BadNetlist, FailsAloneWithAClearErrorAndTheNextJobSucceeds) {
   ASSERT_TRUE(r.outcomes[0].ok) << r.outcomes[0].error;
   EXPECT_FALSE(r.outcomes[1].ok);
   std::cout << c.name << " -> " << r.outcomes[1].error << "\n";
-  for (const auto& w : c.words) EXPECT_NE(r.outcomes[1].error.find(w), std::string::npos) << r.outcomes[1].error;
+  for (const auto& w : c.words)
+    EXPECT_NE(r.outcomes[1].error.find(w), std::string::npos) << r.outcomes[1].error;
   ASSERT_TRUE(r.outcomes[2].ok) << r.outcomes[2].error;
   EXPECT_NEAR(r.replies[2].at("out").back(), 0.7, 1e-6);
 }
@@ -84,21 +92,32 @@ TEST_P(BadNetlist, FailsAloneWithAClearErrorAndTheNextJobSucceeds) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadNetlist,
     ::testing::Values(
-        BadCase{"malformed", "bad\nV1 in 0 dc 1\nR1 in out 1k\nX1 out 0 nosuchsubckt\n.end\n",
+        BadCase{"malformed",
+                "bad\nV1 in 0 dc 1\nR1 in out 1k\nX1 out 0 nosuchsubckt\n.end\n",
                 {"nosuchsubckt"}},
         BadCase{"no_end", "bad\nV1 in 0 dc 1\nR1 in out 1k\nC1 out 0 1n\n", {".end"}},
-        BadCase{"unknown_model", "bad\nV1 in 0 dc 1\nR1 in out 1k\nM1 out in 0 0 nosuchmodel w=1u l=1u\n.end\n",
+        BadCase{"unknown_model",
+                "bad\nV1 in 0 dc 1\nR1 in out 1k\nM1 out in 0 0 nosuchmodel w=1u l=1u\n.end\n",
                 {"nosuchmodel"}},
-        BadCase{"floating_node", "bad\nV1 in 0 dc 1\nR1 in out 1k\nC1 out 0 1n\nC2 float out 1n\nR2 float float2 1k\n.end\n",
+        BadCase{"floating_node",
+                "bad\nV1 in 0 dc 1\nR1 in out 1k\nC1 out 0 1n\nC2 float out 1n\nR2 float float2 "
+                "1k\n.end\n",
                 {"float"}},
-        BadCase{"non_converging",
-                "bad\nV1 in 0 pulse(0 5 0 1n 1n 1u 2u)\nD1 in out dbad\nD2 out 0 dbad\nR1 out 0 1e9\n"
-                ".model dbad d is=1e-30 n=0.001\n.end\n",
-                {"Timestep too small"}},
-        BadCase{"controlled_exit", "bad\n.param p={undefinedparam*2}\nV1 in 0 dc {p}\nR1 in out 1k\nC1 out 0 1n\n.end\n",
-                {"undefinedparam"}},
-        BadCase{"crash", "bad\nV1 in 0 dc 0 external\nR1 in out 1k\nC1 out 0 1n\n.end\n", {"signal"}},
-        BadCase{"hang", "slow\nV1 in 0 sin(0 1 1e3)\nR1 in out 1k\nC1 out 0 1p\n.end\n", {"timed out"}, 1.0,
+        BadCase{
+            "non_converging",
+            "bad\nV1 in 0 pulse(0 5 0 1n 1n 1u 2u)\nD1 in out dbad\nD2 out 0 dbad\nR1 out 0 1e9\n"
+            ".model dbad d is=1e-30 n=0.001\n.end\n",
+            {"Timestep too small"}},
+        BadCase{
+            "controlled_exit",
+            "bad\n.param p={undefinedparam*2}\nV1 in 0 dc {p}\nR1 in out 1k\nC1 out 0 1n\n.end\n",
+            {"undefinedparam"}},
+        BadCase{
+            "crash", "bad\nV1 in 0 dc 0 external\nR1 in out 1k\nC1 out 0 1n\n.end\n", {"signal"}},
+        BadCase{"hang",
+                "slow\nV1 in 0 sin(0 1 1e3)\nR1 in out 1k\nC1 out 0 1p\n.end\n",
+                {"timed out"},
+                1.0,
                 Transient{1e-12, 1.0, 1e-12}}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -172,8 +191,11 @@ Results run_and_kill_once(const Job& job, bool& killed) {
 
 // Issue 15: a worker killed mid-job costs a rerun on a fresh worker, not the job.
 TEST(WorkerPool, AJobWhoseWorkerIsKilledRunsOnceMoreOnAFreshWorker) {
-  Job slow = make_job({"rc\nV1 in 0 dc 0.6\nR1 in out 1k\nC1 out 0 10n\n.end\n", 1,
-                       Transient{1e-8, 4e-3, 1e-8}, {"out"}, ""});
+  Job slow = make_job({"rc\nV1 in 0 dc 0.6\nR1 in out 1k\nC1 out 0 10n\n.end\n",
+                       1,
+                       Transient{1e-8, 4e-3, 1e-8},
+                       {"out"},
+                       ""});
   slow.retries_on_worker_death = 1;
   bool killed = false;
   const Results r = run_and_kill_once(slow, killed);
@@ -181,7 +203,8 @@ TEST(WorkerPool, AJobWhoseWorkerIsKilledRunsOnceMoreOnAFreshWorker) {
   if (r.outcomes[0].attempts == 1) GTEST_SKIP() << "the job finished before its worker was killed";
   ASSERT_TRUE(r.outcomes[0].ok) << r.outcomes[0].error;
   EXPECT_EQ(r.outcomes[0].attempts, 2);
-  EXPECT_NE(r.outcomes[0].retried_after.find("signal"), std::string::npos) << r.outcomes[0].retried_after;
+  EXPECT_NE(r.outcomes[0].retried_after.find("signal"), std::string::npos)
+      << r.outcomes[0].retried_after;
   EXPECT_NEAR(r.replies[0].at("out").back(), 0.6, 1e-6);
   // Without a retry the same loss fails the job, naming its cause.
   slow.retries_on_worker_death = 0;
@@ -194,7 +217,8 @@ TEST(WorkerPool, AJobWhoseWorkerIsKilledRunsOnceMoreOnAFreshWorker) {
 
 TEST(WorkerPool, UnknownJobKindFailsAlone) {
   WorkerPool pool(BMRU_BINARY, 1);
-  const auto r = pool.run({Job{"no.such.kind", "", 10}, rc_job(0.3)}, [](size_t, const std::string&) {});
+  const auto r =
+      pool.run({Job{"no.such.kind", "", 10}, rc_job(0.3)}, [](size_t, const std::string&) {});
   EXPECT_FALSE(r[0].ok);
   EXPECT_NE(r[0].error.find("no.such.kind"), std::string::npos);
   EXPECT_TRUE(r[1].ok) << r[1].error;

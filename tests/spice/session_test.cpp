@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <clocale>
 #include <algorithm>
+#include <clocale>
 #include <cmath>
 #include <fstream>
 
-#include "rc_fixture.hpp"
 #include <optional>
+#include "rc_fixture.hpp"
 
 #include "shared_session.hpp"
 #include "test_support.hpp"
@@ -52,7 +52,8 @@ Transient tran_for(const core::FrameAxis& axis, size_t frames) {
 // Issue 16: a second load used to leave the first Circuit running on (and later destroying) the
 // new one. Now the first is stale: its calls are refused and its destructor leaves the new one be.
 TEST(Session, ALaterLoadMakesAnEarlierCircuitStale) {
-  std::optional<Circuit> first(session().load("a\nV1 in 0 dc 1\nR1 in out 1k\nR2 out 0 1k\n.end\n"));
+  std::optional<Circuit> first(
+      session().load("a\nV1 in 0 dc 1\nR1 in out 1k\nR2 out 0 1k\n.end\n"));
   Circuit second = session().load("b\nV1 in 0 dc 1\nR1 in out 1k\nR2 out 0 3k\n.end\n");
   EXPECT_THROW(first->analysis("op"), Error);
   EXPECT_THROW(first->vector("out"), Error);
@@ -61,7 +62,9 @@ TEST(Session, ALaterLoadMakesAnEarlierCircuitStale) {
   EXPECT_NEAR(second.vector("out").back(), 0.75, 1e-9);
 }
 
-TEST(Session, ReportsItsVersion) { EXPECT_EQ(session().version().rfind("39", 0), 0u) << session().version(); }
+TEST(Session, ReportsItsVersion) {
+  EXPECT_EQ(session().version().rfind("39", 0), 0u) << session().version();
+}
 
 TEST(Session, LockstepRcMatchesTheAnalyticResponse) {
   const auto axis = core::FrameAxis::with_period(1e-3);
@@ -163,7 +166,8 @@ TEST(Session, DenseCaptureSeesEveryAcceptedPointInOrder) {
   // Every ramp corner and sample instant is an accepted point (they are breakpoints).
   for (Index k = 1; k < 10; ++k)
     for (double corner : axis.breakpoints(k))
-      EXPECT_TRUE(std::any_of(h.t.begin(), h.t.end(), [&](double t) { return std::abs(t - corner) < 1e-12; }))
+      EXPECT_TRUE(std::any_of(h.t.begin(), h.t.end(),
+                              [&](double t) { return std::abs(t - corner) < 1e-12; }))
           << "no accepted point at " << corner;
   EXPECT_NEAR(h.v.front(), x[0], 1e-6);  // operating point computed with x_0
 }
@@ -245,7 +249,8 @@ TEST(Session, MemoryStaysFlatOver500LoadRunCycles) {
 }
 
 TEST(Session, CommaDecimalLocaleChangesNothing) {
-  const std::string netlist = "rc\n.param rr=1.5k\nV1 in 0 dc 1\nR1 in out {rr}\nR2 out 0 0.5k\n.end\n";
+  const std::string netlist =
+      "rc\n.param rr=1.5k\nV1 in 0 dc 1\nR1 in out {rr}\nR2 out 0 0.5k\n.end\n";
   const auto out = [&] {
     Circuit c = session().load(netlist);
     c.transient({1e-4, 1e-3, 1e-4}, {"out"});

@@ -12,9 +12,9 @@
 namespace bmru::core {
 
 struct NamedArray {
-  std::string name;            // dataset path, e.g. "up/candidate"
+  std::string name;  // dataset path, e.g. "up/candidate"
   std::vector<std::uint64_t> dims;
-  std::vector<double> data;    // row-major
+  std::vector<double> data;  // row-major
   std::string units;
 };
 
@@ -30,7 +30,7 @@ NamedArray read_array(const std::filesystem::path& path, const std::string& name
 std::vector<std::string> list_datasets(const std::filesystem::path& path);
 
 // A numeric attribute of an object ("hw/waveforms/state", "dt"); nullopt when absent.
-std::optional<double> read_number_attribute(const std::filesystem::path& path, const std::string& object,
-                                            const std::string& name);
+std::optional<double> read_number_attribute(const std::filesystem::path& path,
+                                            const std::string& object, const std::string& name);
 
 }  // namespace bmru::core

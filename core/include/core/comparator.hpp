@@ -1,7 +1,7 @@
 #pragma once
 // The metrics of DESIGN.md section 5, defined once: the comparison of a measured engine ("hw", or
-// "ct") against a reference ("sw"), frame by frame, in model units (hardware currents divided by the
-// unit current). Accumulates sums only: memory does not grow with the number of frames.
+// "ct") against a reference ("sw"), frame by frame, in model units (hardware currents divided by
+// the unit current). Accumulates sums only: memory does not grow with the number of frames.
 //
 //   state agreement   share of (sequence, frame, cell) with [hw > alpha/2] == [sw > 0]
 //   candidate NRMSE   RMS(hw - sw) / beta_hi       state NRMSE   RMS(hw - sw) / alpha
@@ -53,7 +53,7 @@ struct Crossings {
 struct Metrics {
   Latency latency;
   std::vector<std::vector<CellMetrics>> cells;  // [layer][cell]
-  std::vector<SignalMetrics> logits;             // [class]
+  std::vector<SignalMetrics> logits;            // [class]
   std::vector<SequenceMetrics> sequences;
   double state_agreement = 0;
   double candidate_nrmse = 0, state_nrmse = 0, output_nrmse = 0, logit_nrmse = 0;
@@ -73,7 +73,8 @@ class Comparator {
   // A sequence that did not run to its end (a failed simulation): its frames count where they
   // were compared, its decisions do not (decision agreement is over complete sequences only).
   void set_incomplete(Index s);
-  // The hardware crossings of frame k of sequence s, [layer][cell]; call after add() for that frame.
+  // The hardware crossings of frame k of sequence s, [layer][cell]; call after add() for that
+  // frame.
   void add_crossings(Index s, Index k, const std::vector<std::vector<Crossings>>& crossings);
   Metrics result() const;
 
@@ -94,9 +95,9 @@ class Comparator {
     double agree = 0, frames = 0;
   };
   std::vector<CellConstants> k_;
-  std::vector<std::vector<Cell>> cells_;                          // [layer][cell]
-  std::vector<std::vector<std::vector<CellMoments>>> moments_;    // [sequence][layer][cell]
-  std::vector<std::vector<Moments>> logits_;                      // [sequence][class]
+  std::vector<std::vector<Cell>> cells_;                        // [layer][cell]
+  std::vector<std::vector<std::vector<CellMoments>>> moments_;  // [sequence][layer][cell]
+  std::vector<std::vector<Moments>> logits_;                    // [sequence][class]
   std::vector<double> seq_agree_, seq_frames_;
   std::vector<Index> first_divergence_;
   std::vector<Decision> hw_decision_, sw_decision_;

@@ -12,8 +12,8 @@
 namespace bmru::core {
 
 // Called once per block: frames [k0, k0 + inputs.size()) of every sequence.
-using BlockHandler =
-    std::function<void(Index k0, const std::vector<Matrix>& inputs, const std::vector<Frame>& frames)>;
+using BlockHandler = std::function<void(Index k0, const std::vector<Matrix>& inputs,
+                                        const std::vector<Frame>& frames)>;
 
 // Runs `engine` from its initial states over all sequences of `source`; returns each sequence's
 // majority-vote decision (DESIGN.md section 1).

@@ -6,8 +6,8 @@
 namespace bmru::core {
 
 struct ElementRow {
-  std::string instance;   // element instance(s), comma-separated; empty when pruned
-  std::string kind;       // "weight_mirror", "bias_source", "cell_ithresh", ..., "structural", "pruned"
+  std::string instance;  // element instance(s), comma-separated; empty when pruned
+  std::string kind;  // "weight_mirror", "bias_source", "cell_ithresh", ..., "structural", "pruned"
   std::string parameter;  // "layer1.cand_kernel[0,2]", or "structural"
   double value = 0;       // width (m), current (A) or voltage (V) of the element; 0 if none
   std::string unit;       // "m", "A", "V" or ""

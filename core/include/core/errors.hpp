@@ -1,6 +1,7 @@
 #pragma once
 // The exception hierarchy of bmru-cosim. Library code throws; only main() maps exceptions to exit
-// codes. Messages are sentences that name the thing (file, dataset, field, index) and say what to do.
+// codes. Messages are sentences that name the thing (file, dataset, field, index) and say what to
+// do.
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,7 +14,8 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The user gave something unusable: a network with a bad field, an option out of range, a bad shape.
+// The user gave something unusable: a network with a bad field, an option out of range, a bad
+// shape.
 class InputError : public Error {
  public:
   using Error::Error;

@@ -10,9 +10,9 @@
 //   f64 probes[probes]                 hardware probe currents in amperes, in the probe order
 //   f64 sw frame                       per layer candidate[d], state[d], output[d]; logits[n_out]
 //   f64 supply_charge[supplies]        each supply current integrated over the frame (A s)
-//   per cell: f64 count, f64 first     crossings of alpha/2 in the frame, first offset (s; -1: none)
-//   f64 waveform[waveform values]      [R, cells] output currents at R instants of the frame (A)
-//   if has_ct: ct frame (like sw), per cell (count, first), f64 spice_s, f64 ct_s
+//   per cell: f64 count, f64 first     crossings of alpha/2 in the frame, first offset (s; -1:
+//   none) f64 waveform[waveform values]      [R, cells] output currents at R instants of the frame
+//   (A) if has_ct: ct frame (like sw), per cell (count, first), f64 spice_s, f64 ct_s
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,7 +34,7 @@ struct CtFrameRecord {
 struct FrameRecord {
   Index k = 0;
   std::vector<double> probes;
-  Frame sw;                          // batch 1, model units
+  Frame sw;  // batch 1, model units
   std::vector<double> supply_charge;
   std::vector<Crossings> crossings;  // per cell, layer-major
   std::vector<double> waveform;

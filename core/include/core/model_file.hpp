@@ -1,6 +1,6 @@
 #pragma once
-// Model files: HDF5 with the `/model` layout of DESIGN.md section 6 (the published parameter names),
-// or JSON with the same nesting and names. Both round-trip exactly.
+// Model files: HDF5 with the `/model` layout of DESIGN.md section 6 (the published parameter
+// names), or JSON with the same nesting and names. Both round-trip exactly.
 #include <filesystem>
 #include <string>
 

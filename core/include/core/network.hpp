@@ -39,7 +39,7 @@ struct Layer {
 struct Network {
   Projection pre_proj;  // [n_in, d]
   std::vector<Layer> layers;
-  Projection fc;  // [d, n_out]
+  Projection fc;                 // [d, n_out]
   double unit_current_a = 1e-9;  // amperes per model unit
 
   Index n_in() const { return pre_proj.in(); }

@@ -1,8 +1,9 @@
 #pragma once
 // The run file of DESIGN.md section 6, written incrementally. Nothing here exposes HDF5 types.
 //
-// Atomicity: everything is written to "<out>.part"; commit() renames it to "<out>". A run that fails
-// leaves a readable .part file with what was written so far and never touches an existing <out>.
+// Atomicity: everything is written to "<out>.part"; commit() renames it to "<out>". A run that
+// fails leaves a readable .part file with what was written so far and never touches an existing
+// <out>.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -126,7 +127,8 @@ class RunFile {
   void set_attr(const std::string& path, const Attr& attr);
   // /metrics (or /metrics/<pair>): the run-level figures as attributes (with a `formulas`
   // attribute citing DESIGN.md section 5), per-cell [layer, cell] and per-sequence [S] datasets.
-  void write_metrics(const std::string& group, const Metrics& metrics, const std::vector<Attr>& extra);
+  void write_metrics(const std::string& group, const Metrics& metrics,
+                     const std::vector<Attr>& extra);
   // /summary: a 1-D compound dataset, one row per run, fields named as in SummaryRow.
   void write_summary(const std::vector<SummaryRow>& rows);
   // /sequences/{status ("ok" or "failed"), error (text, "" when ok), frames_completed}, one entry

@@ -37,7 +37,8 @@ struct FrameAxis {
   }
   // The frame that contains time t (t < 0 gives 0).
   Index frame_at(double t) const;
-  // Weight of x_k at time t inside frame k: 0 at kT, 1 from kT + ramp on (x = x_{k-1} + w (x_k - x_{k-1})).
+  // Weight of x_k at time t inside frame k: 0 at kT, 1 from kT + ramp on (x = x_{k-1} + w (x_k -
+  // x_{k-1})).
   double ramp_weight(double t) const;
 
   // Throws InputError naming the field unless 0 < ramp < phase T < T.

@@ -13,20 +13,20 @@ struct BenchLockstepOptions {
   core::Index frames = 1000;
   double frame_period_s = 10e-3;
   int pairs = 5;
-  int stages = 25;  // 4 MOSFETs each
+  int stages = 25;                  // 4 MOSFETs each
   std::string ngspice = "ngspice";  // the batch executable
 };
 
 struct BenchLockstepResult {
   std::vector<double> free_s, lockstep_s;  // wall time per run, in the order they alternated
   std::vector<double> free_cpu_s, lockstep_cpu_s;  // CPU time per run
-  double overhead_ratio = 0;               // median of lockstep / free wall time over the pairs
-  double overhead_cpu_ratio = 0;           // the same with CPU time
+  double overhead_ratio = 0;      // median of lockstep / free wall time over the pairs
+  double overhead_cpu_ratio = 0;  // the same with CPU time
   double batch_s = 0;
-  double batch_ratio = 0;                  // median lockstep / ngspice -b
+  double batch_ratio = 0;  // median lockstep / ngspice -b
   int mosfets = 0;
   long long accepted_points = 0;
-  double chain_gain = 0;                   // output / input current at the last frame (information)
+  double chain_gain = 0;  // output / input current at the last frame (information)
 };
 
 BenchLockstepResult run_bench_lockstep(const BenchLockstepOptions& options);

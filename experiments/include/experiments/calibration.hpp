@@ -28,7 +28,8 @@ struct CachedCalibration {
   std::filesystem::path file;
   bool from_cache = false;
   double build_s = 0;  // wall time of the characterization when it ran
-  std::vector<std::string> notes;  // what the caller should tell the user (a cache rebuilt or not written)
+  std::vector<std::string>
+      notes;  // what the caller should tell the user (a cache rebuilt or not written)
 };
 
 // The cached calibration for these conditions, built (and cached) when missing or stale.
@@ -37,7 +38,8 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
                                    const std::function<void(int, int)>& progress = {});
 
 // The cell and mirror tables as JSON text (cache files, worker replies), and back.
-std::string tables_to_json(const models::CellCalibration& cell, const models::MirrorCalibration& mirror);
+std::string tables_to_json(const models::CellCalibration& cell,
+                           const models::MirrorCalibration& mirror);
 void tables_from_json(const std::string& text, models::CellCalibration& cell,
                       models::MirrorCalibration& mirror);
 

@@ -18,8 +18,8 @@ struct ExportOptions {
 };
 
 struct ExportResult {
-  int plots = 0;      // raw: plots written
-  int files = 0;      // csv: files written
+  int plots = 0;  // raw: plots written
+  int files = 0;  // csv: files written
   long long vectors = 0, points = 0;
 };
 

@@ -13,11 +13,11 @@
 
 #include "core/comparator.hpp"
 #include "core/run_file.hpp"
+#include "core/time_axis.hpp"
+#include "experiments/characterize.hpp"
 #include "models/cell_calibration.hpp"
 #include "models/continuous_engine.hpp"
 #include "models/mirror_circuit.hpp"
-#include "core/time_axis.hpp"
-#include "experiments/characterize.hpp"
 #include "spice/pool.hpp"
 
 namespace bmru::experiments {
@@ -50,7 +50,7 @@ struct FidelityOptions {
   std::optional<double> tran_max_step_s, reltol, abstol, trtol;
   // bmru validate: a user's netlist and its port map replace the generated circuit.
   std::optional<std::filesystem::path> user_netlist, user_ports;
-  int jobs = 0;  // worker processes; 0 = the number of cores
+  int jobs = 0;               // worker processes; 0 = the number of cores
   double max_output_gb = 20;  // a run whose file would be larger is refused before it starts
   std::filesystem::path out;
   std::filesystem::path binary;  // the bmru executable that runs the workers
@@ -63,7 +63,8 @@ struct FidelityResult {
   std::vector<std::string> retried;  // sequences rerun after their worker died, and why
   double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
   double sw_wall_s = 0, hw_wall_s = 0, ct_wall_s = 0, simulated_s = 0;
-  double spice_s = 0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)
+  double spice_s =
+      0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)
   std::optional<core::Metrics> ct_vs_sw, hw_vs_ct;
   int workers = 1;
   double wall_s = 0;
@@ -91,7 +92,8 @@ extern const char* const kFirstCrossingText;
 void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
 
 // sw against ct only, in this process (no SPICE): `--engines sw,ct`.
-FidelityResult run_sw_ct(const FidelityOptions& options, const std::function<void(long long, long long)>& progress);
+FidelityResult run_sw_ct(const FidelityOptions& options,
+                         const std::function<void(long long, long long)>& progress);
 
 // The worker side: the job that runs the lockstep of one sequence.
 void run_sequence_job(const std::string& payload, spice::JobContext& context);

@@ -19,13 +19,13 @@
 namespace bmru::experiments {
 
 struct SweepOptions {
-  FidelityOptions base;  // the run options; base.out is the sweep file
-  std::vector<std::string> corners;  // empty: base's corner
+  FidelityOptions base;                 // the run options; base.out is the sweep file
+  std::vector<std::string> corners;     // empty: base's corner
   std::vector<double> temps_c, vdds_v;  // empty: base's temperature / supply
-  std::optional<core::Index> mc;  // Monte Carlo samples per point
-  std::uint64_t mc_seed = 1;      // sample j uses mismatch seed mc_seed + j
-  bool per_run_calibration = false;  // default: calibrated once at tt, 27 C, nominal supply
-  bool retry_failed = false;         // rerun runs recorded as failed
+  std::optional<core::Index> mc;        // Monte Carlo samples per point
+  std::uint64_t mc_seed = 1;            // sample j uses mismatch seed mc_seed + j
+  bool per_run_calibration = false;     // default: calibrated once at tt, 27 C, nominal supply
+  bool retry_failed = false;            // rerun runs recorded as failed
 };
 
 // One run of the sweep: its parameters and its id (a pure function of them).
@@ -45,7 +45,8 @@ struct SweepResult {
 
 // `progress(done, total)` counts frames over all runs to do; `finished` is told of each run that
 // ends, with a one-line account of it (for logs: a line per run).
-SweepResult run_sweep(const SweepOptions& o, const std::function<void(long long, long long)>& progress = {},
+SweepResult run_sweep(const SweepOptions& o,
+                      const std::function<void(long long, long long)>& progress = {},
                       const std::function<void(const std::string&)>& finished = {});
 
 // `bmru sweep-run JOB.json` (hidden): one run of a sweep in its own process, for runs made side by

@@ -20,9 +20,10 @@ namespace bmru::models {
 // (measured starting point: 1/16 um mirrors, 0.22/10 um switches). M1 and M4 face the network:
 // they mirror the network's reference devices, so they share their size (MirrorSizes).
 struct CellSizes {
-  pdk::Device interface_p{pdk::Polarity::p, 4e-6, 16e-6, 1, {}};  // M1, M4 (and the bench's input diode)
-  pdk::Device mirror_n{pdk::Polarity::n, 1e-6, 16e-6, 1, {}};     // M2, M5, M8 and their bias diodes
-  pdk::Device mirror_p{pdk::Polarity::p, 1e-6, 16e-6, 1, {}};     // M7, M9
+  pdk::Device interface_p{
+      pdk::Polarity::p, 4e-6, 16e-6, 1, {}};  // M1, M4 (and the bench's input diode)
+  pdk::Device mirror_n{pdk::Polarity::n, 1e-6, 16e-6, 1, {}};  // M2, M5, M8 and their bias diodes
+  pdk::Device mirror_p{pdk::Polarity::p, 1e-6, 16e-6, 1, {}};  // M7, M9
   pdk::Device switch_n{pdk::Polarity::n, 0.22e-6, 10e-6, 1, {}};  // M3, M6
 };
 

@@ -71,12 +71,12 @@ struct InputSource {
 };
 
 struct CircuitModel {
-  std::string body;                    // subcircuits, devices, supplies; no header, inputs, .end
-  std::vector<InputSource> inputs;     // 2 per network input (pos, neg), in port-map order
+  std::string body;                 // subcircuits, devices, supplies; no header, inputs, .end
+  std::vector<InputSource> inputs;  // 2 per network input (pos, neg), in port-map order
   std::vector<std::string> initial_conditions;  // ".ic" lines (cell states at t = 0)
   std::vector<MapEntry> map;
   PortMap ports;
-  std::vector<std::string> clamped;    // every change --clamp made, one sentence each
+  std::vector<std::string> clamped;  // every change --clamp made, one sentence each
   double unit_current_a = 1e-9;
 };
 

@@ -13,7 +13,8 @@
 // (per reference width); the diode itself carries I (1 - (I_0 / I)^n), n = n U_T / U_T, because
 // its drain is its gate: a line with no input rests at V = 0 with its copies at I_0 (the
 // reference device's current at V_GS = 0, measured per polarity), and a line switched on from
-// there starts from I_0, not from zero. Mirrors copy a line's current times the weight. A cell's comparator node integrates its net current
+// there starts from I_0, not from zero. Mirrors copy a line's current times the weight. A cell's
+// comparator node integrates its net current
 //     dq/dt = (c + I_fb(q) - I_thresh) / Q,   q in [0, 1], I_fb = I_width s(q), s = switch(q)
 // so it switches up a time Q_up / overdrive after c passes beta_hi (down: Q_down / overdrive);
 // a copy of a line carrying I adds w I (1 + slope ln(I / I_ref)) (the mirrors' gain error);
@@ -31,18 +32,18 @@
 namespace bmru::models {
 
 struct CtFacts {
-  double slope_v = 1.4 * 0.025852;   // n U_T (V)
-  double cap_per_area_f_m2 = 2.5e-3;   // effective capacitance per device area of an NMOS line
-  double cap_per_area_p_f_m2 = 2.5e-3; // the same for a PMOS line (p-lines, cell outputs)
-  double line_cap_scale = 1;           // every line's capacitance in a network over the bench's
-  double w_ref_m = 4e-6, l_m = 16e-6;  // reference mirror device (MirrorSizes)
+  double slope_v = 1.4 * 0.025852;      // n U_T (V)
+  double cap_per_area_f_m2 = 2.5e-3;    // effective capacitance per device area of an NMOS line
+  double cap_per_area_p_f_m2 = 2.5e-3;  // the same for a PMOS line (p-lines, cell outputs)
+  double line_cap_scale = 1;            // every line's capacitance in a network over the bench's
+  double w_ref_m = 4e-6, l_m = 16e-6;   // reference mirror device (MirrorSizes)
   // A line with no input: its copies' current per reference width (the diode at V_GS = 0), for
   // an NMOS and a PMOS line; U_T sets the diode's own current near that floor.
   double floor_a = 1e-12, floor_p_a = 1e-12;
   double thermal_v = 0.025852;
-  double cell_q_up_c = 2e-13;        // charge that switches a cell up: latency x overdrive (A s)
-  double cell_q_down_c = 2e-13;      // the same for switching down
-  double cell_out_cap_f = 0;         // extra capacitance on a cell's output line (its M4), F
+  double cell_q_up_c = 2e-13;    // charge that switches a cell up: latency x overdrive (A s)
+  double cell_q_down_c = 2e-13;  // the same for switching down
+  double cell_out_cap_f = 0;     // extra capacitance on a cell's output line (its M4), F
   // Mirror gain error: a copy's gain is its weight times 1 + slope ln(I / mirror_ref_a), I the
   // current of the line it copies (the weight-to-width calibration removes the mean gain over
   // 0.1-3 nA; what is left grows with the distance from their geometric mean). Per kind of copy:

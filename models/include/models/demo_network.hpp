@@ -18,7 +18,7 @@ inline constexpr std::uint64_t kDemoSeed = 1;
 inline constexpr double kThresholdMargin = 0.015;
 
 struct CellExercise {
-  double band_share = 0;        // share of frames with beta_lo <= c <= beta_hi
+  double band_share = 0;            // share of frames with beta_lo <= c <= beta_hi
   double lo_crossings_per_100 = 0;  // changes of [c < beta_lo] between frames, per 100 frames
   double hi_crossings_per_100 = 0;  // changes of [c > beta_hi] between frames, per 100 frames
   double state_changes_per_100 = 0;

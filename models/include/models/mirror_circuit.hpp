@@ -38,7 +38,9 @@ struct MirrorCalibration {
   // The output width (m) that realises weight |w| with this polarity.
   double width_for(double weight, pdk::Polarity polarity, const MirrorSizes& sizes = {}) const;
   // The width of the NMOS copy that feeds a PMOS diode with exactly its input current.
-  double pline_copy_width(const MirrorSizes& sizes = {}) const { return sizes.w_ref_m / pline_copy_gain; }
+  double pline_copy_width(const MirrorSizes& sizes = {}) const {
+    return sizes.w_ref_m / pline_copy_gain;
+  }
   bool operator==(const MirrorCalibration&) const = default;
 };
 

@@ -11,8 +11,8 @@
 namespace bmru::pdk {
 
 struct Pelgrom {
-  double avt_v_m;    // A_VT in V m (5 mV um = 5e-9 V m)
-  double abeta_m;    // A_beta in m (1 % um = 1e-8 m)
+  double avt_v_m;  // A_VT in V m (5 mV um = 5e-9 V m)
+  double abeta_m;  // A_beta in m (1 % um = 1e-8 m)
 };
 
 // Coefficients for generic180 (4.1 nm oxide; about 1.2 mV um per nm of oxide for NMOS, a little

@@ -36,10 +36,10 @@ struct Device {
 
 // Facts the continuous-time model needs: capacitances per area or width.
 struct DeviceFacts {
-  double cox_f_per_m2 = 0;      // gate oxide capacitance per area
-  double cj_f_per_m2 = 0;       // junction bottom capacitance per area (zero bias)
-  double cjsw_f_per_m = 0;      // junction sidewall capacitance per perimeter
-  double cgdo_f_per_m = 0;      // gate-drain overlap capacitance per width
+  double cox_f_per_m2 = 0;  // gate oxide capacitance per area
+  double cj_f_per_m2 = 0;   // junction bottom capacitance per area (zero bias)
+  double cjsw_f_per_m = 0;  // junction sidewall capacitance per perimeter
+  double cgdo_f_per_m = 0;  // gate-drain overlap capacitance per width
 };
 
 struct SizeLimits {

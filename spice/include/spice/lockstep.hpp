@@ -1,7 +1,7 @@
 #pragma once
 // What the caller hands the SPICE engine for a lockstep transient (DESIGN.md section 4): the frame
-// axis, the caller-driven sources and the vectors to sample, integrate or capture. Names are ngspice
-// plot vector names: a node ("out", "x1.n3"), or a source's current ("vsense#branch",
+// axis, the caller-driven sources and the vectors to sample, integrate or capture. Names are
+// ngspice plot vector names: a node ("out", "x1.n3"), or a source's current ("vsense#branch",
 // "v.x1.vs#branch"). The engine knows nothing of what the signals mean.
 #include <functional>
 #include <span>

@@ -2,9 +2,9 @@
 // Isolation: a pool of worker processes of our own binary (fork+exec of `<binary> worker`). Each
 // worker owns at most one ngspice session. A job is an opaque request (a kind and a payload of
 // bytes) handled by a function the caller registers in the worker; the worker streams messages back
-// and the parent (which alone writes files) receives them in order. A job whose netlist makes ngspice
-// crash, exit, hang past its timeout or report errors fails alone, with the error text, and its
-// worker is replaced.
+// and the parent (which alone writes files) receives them in order. A job whose netlist makes
+// ngspice crash, exit, hang past its timeout or report errors fails alone, with the error text, and
+// its worker is replaced.
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -30,13 +30,15 @@ struct JobOutcome {
   bool ok = false;
   std::string error;  // why it failed: the handler's message, a signal, a timeout
   double wall_s = 0;
-  int attempts = 0;            // runs started (1 unless retried)
-  std::string retried_after;   // why the first run was lost, when the job was retried
+  int attempts = 0;           // runs started (1 unless retried)
+  std::string retried_after;  // why the first run was lost, when the job was retried
 };
 
 // A generous default timeout for a transient of `simulated_s` seconds: 60 s plus 120 s of wall time
 // per simulated second (the keyword-spotting network runs at about 9 s per simulated second).
-inline double default_timeout_s(double simulated_s) { return 60.0 + 120.0 * simulated_s; }
+inline double default_timeout_s(double simulated_s) {
+  return 60.0 + 120.0 * simulated_s;
+}
 
 class WorkerPool {
  public:

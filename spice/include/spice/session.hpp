@@ -1,10 +1,10 @@
 #pragma once
-// The ngspice adapter: the one process-global thing in bmru-cosim. libngspice keeps all its state in
-// globals and cannot be initialised twice, so at most one Session exists per process, ever; parallel
-// work runs in worker processes (pool.hpp). Loading a netlist gives a Circuit; a Circuit runs
-// analyses; its destructor cleans up (destroy all, remcirc) so memory stays flat over many runs.
-// ngspice holds one circuit at a time: a later load makes an earlier Circuit stale (its calls throw
-// Error, its destructor leaves the new circuit alone).
+// The ngspice adapter: the one process-global thing in bmru-cosim. libngspice keeps all its state
+// in globals and cannot be initialised twice, so at most one Session exists per process, ever;
+// parallel work runs in worker processes (pool.hpp). Loading a netlist gives a Circuit; a Circuit
+// runs analyses; its destructor cleans up (destroy all, remcirc) so memory stays flat over many
+// runs. ngspice holds one circuit at a time: a later load makes an earlier Circuit stale (its calls
+// throw Error, its destructor leaves the new circuit alone).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,16 +16,16 @@
 namespace bmru::spice {
 
 struct Transient {
-  double step_s = 0;  // print step (TSTEP)
-  double stop_s = 0;  // TSTOP
+  double step_s = 0;      // print step (TSTEP)
+  double stop_s = 0;      // TSTOP
   double max_step_s = 0;  // largest internal step (TMAX); 0 = ngspice's default
 };
 
 struct RunSummary {
   double time_reached_s = 0;
-  Index samples = 0;             // lockstep frames sampled
+  Index samples = 0;  // lockstep frames sampled
   long long accepted_points = 0;
-  bool stopped_early = false;    // the handler asked to stop
+  bool stopped_early = false;         // the handler asked to stop
   std::vector<std::string> warnings;  // ngspice warning lines (not failures)
 };
 
@@ -45,9 +45,9 @@ class Session {
   // Throws SimulationError quoting ngspice when the netlist does not load cleanly.
   Circuit load(const std::string& netlist, std::uint64_t seed = 1);
 
-  const std::string& version() const;   // e.g. "39.3"
-  bool usable() const;                  // false after ngspice's ControlledExit
-  std::uint64_t seed() const;           // of the last load
+  const std::string& version() const;  // e.g. "39.3"
+  bool usable() const;                 // false after ngspice's ControlledExit
+  std::uint64_t seed() const;          // of the last load
   // Every line ngspice printed since the last load (or since init), prefixed "stdout "/"stderr ".
   std::vector<std::string> log() const;
 
