@@ -4,6 +4,7 @@
 // the model's latencies match SPICE's in a one-cell network) the lines' capacitance in context and
 // the switching charges of a cell.
 #include "experiments/ct_facts.hpp"
+#include "core/physics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -148,7 +149,7 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
   models::CtFacts f;
   f.w_ref_m = sizes.w_ref_m;
   f.l_m = sizes.l_m;
-  f.thermal_v = 8.617333e-5 * (k.temperature_c + 273.15);
+  f.thermal_v = core::physics::thermal_voltage_v(k.temperature_c);
   f.slope_v = 1.4 * f.thermal_v;  // n U_T; only n U_T C enters the model
   for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {
     const pdk::Device ref{type, sizes.w_ref_m, sizes.l_m, 1, {}};

@@ -1,4 +1,6 @@
 #include "experiments/fidelity.hpp"
+#include "core/physics.hpp"
+#include "experiments/worker_jobs.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -54,11 +56,11 @@ std::vector<std::string> probe_list(const models::PortMap& p) {
 // Per-sequence state in the parent: frames waiting to be written as a block, votes.
 struct SequenceState {
   std::vector<core::Frame> hw, sw, ct;
-  std::vector<double> power[4];
+  std::array<std::vector<double>, 4> power;  // by core::PowerBlock, the pending block's frames
   core::VoteCounter ct_votes{1};
-  core::Index next_k = 0;    // first frame of the pending block
-  core::Index received = 0;  // frames received; a retried job's repeats of them are skipped
-  double power_sum[4] = {0, 0, 0, 0};  // this sequence's power by block, summed over its frames
+  core::Index next_k = 0;        // first frame of the pending block
+  core::Index received = 0;      // frames received; a retried job's repeats of them are skipped
+  core::PowerByBlock power_sum;  // this sequence's power by block, summed over its frames
   long long power_frames = 0;
   core::VoteCounter hw_votes, sw_votes;
   explicit SequenceState(core::Index n_out) : ct_votes(n_out), hw_votes(n_out), sw_votes(n_out) {}
@@ -83,8 +85,7 @@ struct Target {
   models::PortMap ports;
   std::vector<std::string> sources;  // input sources, (pos, neg) per network input
   bool has_logits = true;
-  std::vector<std::pair<int, std::string>>
-      supplies;                            // (block: 0 cells, 1 feedforward, 2 bias; source)
+  std::vector<std::pair<core::PowerBlock, std::string>> supplies;  // (block, supply source)
   std::vector<std::string> cell_supplies;  // per cell (layer-major), when the netlist has them
   std::vector<core::Attr> config;
 };
@@ -114,9 +115,9 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   t.map = circuit.map;
   t.ports = circuit.ports;
   for (const auto& in : circuit.inputs) t.sources.push_back(in.name);
-  t.supplies = {{0, circuit.ports.supply_cells + "#branch"},
-                {1, circuit.ports.supply_feedforward + "#branch"},
-                {2, circuit.ports.supply_bias + "#branch"}};
+  t.supplies = {{core::PowerBlock::cells, circuit.ports.supply_cells + "#branch"},
+                {core::PowerBlock::feedforward, circuit.ports.supply_feedforward + "#branch"},
+                {core::PowerBlock::bias, circuit.ports.supply_bias + "#branch"}};
   for (const auto& c : circuit.ports.cell_supplies) t.cell_supplies.push_back(c + "#branch");
   t.config = {{"netlist_source", std::string("generated")},
               {"calibration_corner", cal_k.corner},
@@ -148,7 +149,7 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
     std::vector<std::string> vectors;
     if (stage) stage("checking the netlist with an operating point");
     const auto r =
-        pool.run({{"validate.vectors", prepared.text, 300}}, [&](size_t, const std::string& m) {
+        pool.run({job(JobKind::vectors, prepared.text, 300)}, [&](size_t, const std::string& m) {
           vectors = json::parse(m).get<std::vector<std::string>>();
         });
     if (!r[0].ok)
@@ -185,7 +186,7 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
     for (int b = 0; b < 3; ++b)
       if (u.has_supply[static_cast<size_t>(b)]) {
         resolve(*supply[b], std::string("supplies.") + key[b]);
-        t.supplies.push_back({b, *supply[b]});
+        t.supplies.push_back({core::kSupplyBlocks[static_cast<size_t>(b)], *supply[b]});
       }
   }
   if (!problems.empty()) {
@@ -257,7 +258,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   if (o.waveform_points > 10000)
     throw InputError("--waveforms: " + std::to_string(o.waveform_points) +
                      " points per frame is more than the 10000 a frame can use");
-  if (!(k.temperature_c > -273.15))
+  if (!(k.temperature_c > -core::physics::kZeroCelsius_K))
     throw InputError("--temp: " + core::format_number(k.temperature_c) +
                      " C is below absolute zero");
   k.mismatch = o.mismatch_seed.has_value() && !tech->program_mismatch();
@@ -337,10 +338,10 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   core::TraceWriter hw = file.add_traces("hw", shape, "A");
   std::optional<core::TraceWriter> ctw;
   if (o.ct) ctw = file.add_traces("ct", shape, "model units");
-  const char* blocks[4] = {"cells", "feedforward", "bias", "total"};
+
   std::vector<core::SeriesWriter> power;
-  for (const char* b : blocks)
-    power.push_back(file.add_series(std::string("hw/power/") + b, S, N, "W"));
+  for (const auto b : core::kPowerBlocks)
+    power.push_back(file.add_series(std::string("hw/power/") + core::block_name(b), S, N, "W"));
   // When each cell's output first crossed alpha/2 in each frame, for hw (and ct).
   const auto add_first_crossings = [&](const std::string& engine) {
     core::SeriesWriter w =
@@ -392,7 +393,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
                    {"waveform_points", o.waveform_points},
                    {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
                    {"resync", o.mode == Mode::resync}};
-    jobs.push_back({"fidelity.sequence", req.dump(), spice::default_timeout_s(tran.stop_s)});
+    jobs.push_back(job(JobKind::sequence, req.dump(), spice::default_timeout_s(tran.stop_s)));
     jobs.back().retries_on_worker_death = 1;  // a killed worker costs a rerun, not the sequence
   }
 
@@ -428,7 +429,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     sw.write_block(s, q.next_k, q.sw);
     if (ctw) ctw->write_block(s, q.next_k, q.ct);
     q.ct.clear();
-    for (int b = 0; b < 4; ++b) power[static_cast<size_t>(b)].write(s, q.next_k, q.power[b]);
+    for (size_t b = 0; b < power.size(); ++b) power[b].write(s, q.next_k, q.power[b]);
     q.next_k += static_cast<core::Index>(q.hw.size());
     q.hw.clear();
     q.sw.clear();
@@ -485,7 +486,9 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     q.sw_votes.add(w.logits.row(0));
     // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the
     // netlist does not measure is NaN (and so is the total).
-    double total = 0, watts[3] = {std::nan(""), std::nan(""), std::nan("")};
+    double total = 0;
+    core::PowerByBlock watts;
+    for (const auto b : core::kSupplyBlocks) watts[b] = std::nan("");
     for (size_t j = 0; j < n_blocks; ++j)
       watts[target.supplies[j].first] = -rec.supply_charge[j] * k_vdd / o.axis.period_s;
     if (cell_power) {
@@ -495,13 +498,13 @@ FidelityResult run_fidelity(const FidelityOptions& o,
         per_cell.push_back(rec.supply_charge[j] * k_vdd / o.axis.period_s);
       cell_power->write(s, k, per_cell);
     }
-    for (int b = 0; b < 3; ++b) {
-      q.power[b].push_back(watts[b]);
+    for (const auto b : core::kSupplyBlocks) {
+      q.power[static_cast<size_t>(b)].push_back(watts[b]);
       q.power_sum[b] += watts[b];
       total += watts[b];
     }
-    q.power[3].push_back(total);
-    q.power_sum[3] += total;
+    q.power[static_cast<size_t>(core::PowerBlock::total)].push_back(total);
+    q.power_sum[core::PowerBlock::total] += total;
     ++q.power_frames;
     if (o.ct) {
       core::CtFrameRecord& ct = *rec.ct;
@@ -582,13 +585,13 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   result.metrics = comparator.result();
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   // Summed in sequence order, so the mean does not depend on the order frames arrived in.
-  double power_sum[4] = {0, 0, 0, 0};
+  core::PowerByBlock power_sum;
   long long power_frames = 0;
   for (const auto& q : state) {
-    for (int b = 0; b < 4; ++b) power_sum[b] += q.power_sum[b];
+    for (const auto b : core::kPowerBlocks) power_sum[b] += q.power_sum[b];
     power_frames += q.power_frames;
   }
-  for (int b = 0; b < 4; ++b)
+  for (const auto b : core::kPowerBlocks)
     result.power_w[b] = power_frames ? power_sum[b] / static_cast<double>(power_frames) : 0;
   result.simulated_s = tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();
@@ -605,10 +608,10 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   std::string failures;
   for (const auto& f : result.failed) failures += f + "\n";
   file.write_metrics("metrics", result.metrics,
-                     {{"mean_power_w", result.power_w[3]},
-                      {"power_cells_w", result.power_w[0]},
-                      {"power_feedforward_w", result.power_w[1]},
-                      {"power_bias_w", result.power_w[2]},
+                     {{"mean_power_w", result.power_w[core::PowerBlock::total]},
+                      {"power_cells_w", result.power_w[core::PowerBlock::cells]},
+                      {"power_feedforward_w", result.power_w[core::PowerBlock::feedforward]},
+                      {"power_bias_w", result.power_w[core::PowerBlock::bias]},
                       {"failed_sequences", static_cast<std::int64_t>(result.failed.size())},
                       {"errors", failures},
                       {"sw_wall_s", result.sw_wall_s},

@@ -46,7 +46,8 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
         static_cast<long long>(m.latency.unmatched),
         static_cast<long long>(m.latency.extra_crossings));
     std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n",
-                r.power_w[0], r.power_w[1], r.power_w[2], r.power_w[3]);
+                r.power_w[core::PowerBlock::cells], r.power_w[core::PowerBlock::feedforward],
+                r.power_w[core::PowerBlock::bias], r.power_w[core::PowerBlock::total]);
     std::printf(
         "wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second "
         "per worker\n",
@@ -78,8 +79,8 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
       "state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
       "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
       m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
-      static_cast<long long>(m.first_divergence), o.hw ? r.power_w[3] : std::nan(""),
-      r.failed.size());
+      static_cast<long long>(m.first_divergence),
+      o.hw ? r.power_w[core::PowerBlock::total] : std::nan(""), r.failed.size());
   std::fflush(stdout);
   if (!r.failed.empty())
     throw PartialFailure(std::to_string(r.failed.size()) + " of " +

@@ -11,6 +11,7 @@
 #include "experiments/ct_facts.hpp"
 #include "experiments/fidelity.hpp"
 #include "experiments/netlist.hpp"
+#include "experiments/worker_jobs.hpp"
 #include "models/reference_engine.hpp"
 #include "pdk/registry.hpp"
 
@@ -50,7 +51,7 @@ CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOpti
   CalibrationReply reply;
   int message = 0;
   const auto r =
-      pool.run({{"fidelity.calibration", req.dump(), 900}}, [&](size_t, const std::string& m) {
+      pool.run({job(JobKind::calibration, req.dump(), 900)}, [&](size_t, const std::string& m) {
         if (message++ == 0)
           tables_from_json(m, reply.cell, reply.mirror);
         else

@@ -1,4 +1,5 @@
 #include "experiments/sweep.hpp"
+#include "core/physics.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -269,7 +270,7 @@ core::SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
     r.candidate_nrmse = f.metrics.candidate_nrmse;
     r.logit_nrmse = f.metrics.logit_nrmse;
     r.first_divergence = f.metrics.first_divergence;
-    r.mean_power_w = f.power_w[3];
+    r.mean_power_w = f.power_w[core::PowerBlock::total];
     if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
     if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
     r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
@@ -338,7 +339,7 @@ std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
   const auto vdds = o.vdds_v.empty() ? std::vector<double>{k.vdd_v} : o.vdds_v;
   std::vector<SweepPoint> out;
   for (double t : temps)
-    if (!(t > -273.15))
+    if (!(t > -core::physics::kZeroCelsius_K))
       throw InputError("--temps: " + core::format_number(t) + " C is below absolute zero");
   for (double v : vdds)
     if (!(v > 0))

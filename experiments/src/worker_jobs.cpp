@@ -48,11 +48,29 @@ std::map<std::string, std::vector<double>> parse_transient_reply(const std::stri
   }
 }
 
+const char* job_kind_name(JobKind kind) {
+  switch (kind) {
+    case JobKind::transient:
+      return kTransient;
+    case JobKind::calibration:
+      return "fidelity.calibration";
+    case JobKind::sequence:
+      return "fidelity.sequence";
+    case JobKind::vectors:
+      return "validate.vectors";
+  }
+  return "?";
+}
+
+spice::Job job(JobKind kind, std::string payload, double timeout_s) {
+  return {job_kind_name(kind), std::move(payload), timeout_s};
+}
+
 std::map<std::string, spice::JobHandler> worker_handlers() {
-  return {{kTransient, run_transient},
-          {"fidelity.calibration", run_calibration_job},
-          {"fidelity.sequence", run_sequence_job},
-          {"validate.vectors", run_vectors_job}};
+  return {{job_kind_name(JobKind::transient), run_transient},
+          {job_kind_name(JobKind::calibration), run_calibration_job},
+          {job_kind_name(JobKind::sequence), run_sequence_job},
+          {job_kind_name(JobKind::vectors), run_vectors_job}};
 }
 
 }  // namespace bmru::experiments

@@ -2,6 +2,7 @@
 #include <regex>
 
 #include "core/errors.hpp"
+#include "core/physics.hpp"
 #include "core/units.hpp"
 #include "generic180_card.hpp"
 #include "pdk/registry.hpp"
@@ -59,7 +60,8 @@ class Generic180 final : public Technology {
 
   DeviceFacts facts(Polarity type) const override {
     // From the card: tox = 4.1 nm (Cox = 3.9 eps0 / tox) and its junction and overlap values.
-    const double cox = 3.9 * 8.8541878128e-12 / 4.1e-9;
+    const double cox = core::physics::kSiO2RelativePermittivity *
+                       core::physics::kVacuumPermittivity_F_per_m / 4.1e-9;
     return type == Polarity::n ? DeviceFacts{cox, 9.471097e-4, 1.905901e-10, 8.58e-10}
                                : DeviceFacts{cox, 1.214428e-3, 2.165642e-10, 7.82e-10};
   }

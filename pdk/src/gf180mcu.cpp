@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "core/errors.hpp"
+#include "core/physics.hpp"
 #include "core/units.hpp"
 #include "pdk/registry.hpp"
 
@@ -33,7 +34,8 @@ class Gf180 final : public Technology {
   DeviceFacts facts(Polarity type) const override {
     // Approximate facts for the 3.3 V devices (7.9 nm oxide); junction values of the order the
     // PDK documents. The continuous-time model refines them by characterization.
-    const double cox = 3.9 * 8.8541878128e-12 / 7.9e-9;
+    const double cox = core::physics::kSiO2RelativePermittivity *
+                       core::physics::kVacuumPermittivity_F_per_m / 7.9e-9;
     return type == Polarity::n ? DeviceFacts{cox, 1.0e-3, 2.0e-10, 3.0e-10}
                                : DeviceFacts{cox, 1.1e-3, 2.2e-10, 3.0e-10};
   }

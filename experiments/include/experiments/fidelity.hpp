@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/comparator.hpp"
+#include "core/power.hpp"
 #include "core/run_file.hpp"
 #include "core/time_axis.hpp"
 #include "experiments/characterize.hpp"
@@ -61,7 +62,7 @@ struct FidelityResult {
   core::Metrics metrics;
   std::vector<std::string> failed;   // one error text per failed sequence (empty when all ran)
   std::vector<std::string> retried;  // sequences rerun after their worker died, and why
-  double power_w[4] = {0, 0, 0, 0};  // mean over frames: cells, feedforward, bias, total
+  core::PowerByBlock power_w;        // mean over frames, by block
   double sw_wall_s = 0, hw_wall_s = 0, ct_wall_s = 0, simulated_s = 0;
   double spice_s =
       0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)

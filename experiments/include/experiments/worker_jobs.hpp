@@ -11,6 +11,12 @@
 
 namespace bmru::experiments {
 
+// The kinds of job, named once: their wire names are the only strings.
+enum class JobKind { transient, calibration, sequence, vectors };
+const char* job_kind_name(JobKind kind);  // "netlist.transient", "fidelity.calibration", ...
+// A job of that kind with that payload and timeout.
+spice::Job job(JobKind kind, std::string payload, double timeout_s);
+
 // Load a netlist, run one transient (or, when `analysis` is set, that analysis command, e.g.
 // "op"), reply with the named vectors (a transient's reply also holds "time").
 struct TransientRequest {
