@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
@@ -250,53 +252,48 @@ void RunFile::write_netlist_map(const std::vector<ElementRow>& rows) {
     throw FileError(r.path, "/netlist_map", "could not be written");
 }
 
-void RunFile::write_summary(const std::vector<SummaryRow>& rows) {
+void RunFile::write_table(const std::string& name, const std::vector<TableColumn>& columns) {
   const h5::Loc r = impl_->root();
-  struct Row {
-    const char *id, *corner;
-    double temperature, vdd;
-    std::int64_t mc_sample, mismatch_seed;
-    const char *status, *error;
-    double wall_s, state_agreement, decision_agreement, candidate_nrmse, logit_nrmse;
-    std::int64_t first_divergence, failed_sequences;
-    double mean_power_w, hw_ct_state_agreement, ct_sw_state_agreement;
-  };
-  std::vector<Row> data;
-  for (const auto& e : rows)
-    data.push_back({e.id.c_str(), e.corner.c_str(), e.temperature, e.vdd, e.mc_sample,
-                    e.mismatch_seed, e.status.c_str(), e.error.c_str(), e.wall_s, e.state_agreement,
-                    e.decision_agreement, e.candidate_nrmse, e.logit_nrmse, e.first_divergence,
-                    e.failed_sequences, e.mean_power_w, e.hw_ct_state_agreement,
-                    e.ct_sw_state_agreement});
+  const size_t n_rows = columns.empty() ? 0 : columns.front().values.size();
   h5::Id str = h5::utf8_vlen_string();
-  h5::Id type(H5Tcreate(H5T_COMPOUND, sizeof(Row)));
-#define BMRU_FIELD(name, t) H5Tinsert(type.get(), #name, HOFFSET(Row, name), t)
-  BMRU_FIELD(id, str.get());
-  BMRU_FIELD(corner, str.get());
-  BMRU_FIELD(temperature, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(vdd, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(mc_sample, H5T_NATIVE_INT64);
-  BMRU_FIELD(mismatch_seed, H5T_NATIVE_INT64);
-  BMRU_FIELD(status, str.get());
-  BMRU_FIELD(error, str.get());
-  BMRU_FIELD(wall_s, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(state_agreement, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(decision_agreement, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(candidate_nrmse, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(logit_nrmse, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(first_divergence, H5T_NATIVE_INT64);
-  BMRU_FIELD(failed_sequences, H5T_NATIVE_INT64);
-  BMRU_FIELD(mean_power_w, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(hw_ct_state_agreement, H5T_NATIVE_DOUBLE);
-  BMRU_FIELD(ct_sw_state_agreement, H5T_NATIVE_DOUBLE);
-#undef BMRU_FIELD
-  const hsize_t n = data.size();
+  h5::Id type(H5Tcreate(H5T_COMPOUND, std::max<size_t>(8, 8 * columns.size())));
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const TableColumn& col = columns[c];
+    if (col.values.size() != n_rows)
+      throw InputError("Table '" + name + "': column '" + col.name + "' has " +
+                       std::to_string(col.values.size()) + " rows, the first has " +
+                       std::to_string(n_rows));
+    const size_t kind = n_rows ? col.values.front().index() : 0;
+    for (const auto& v : col.values)
+      if (v.index() != kind)
+        throw InputError("Table '" + name + "': column '" + col.name + "' mixes kinds");
+    const hid_t t = kind == 0 ? H5T_NATIVE_DOUBLE : kind == 1 ? H5T_NATIVE_INT64 : str.get();
+    H5Tinsert(type.get(), col.name.c_str(), 8 * c,
+              t);  // every field is 8 bytes: a double, an int64 or a pointer
+  }
+  std::vector<unsigned char> data(8 * columns.size() * n_rows);
+  for (size_t row = 0; row < n_rows; ++row)
+    for (size_t c = 0; c < columns.size(); ++c) {
+      unsigned char* at = data.data() + 8 * (row * columns.size() + c);
+      std::visit(
+          [&](const auto& v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              const char* p = v.c_str();  // the column keeps the string alive during the write
+              std::memcpy(at, &p, sizeof p);
+            } else {
+              std::memcpy(at, &v, sizeof v);
+            }
+          },
+          columns[c].values[row]);
+    }
+  const hsize_t n = n_rows;
   h5::Id space(H5Screate_simple(1, &n, nullptr));
-  h5::Id ds(
-      H5Dcreate2(r.id, "summary", type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  h5::Id ds(H5Dcreate2(r.id, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT));
   if (!ds.valid() ||
       (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()) < 0))
-    throw FileError(r.path, "/summary", "could not be written");
+    throw FileError(r.path, "/" + name, "could not be written");
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
@@ -69,54 +70,44 @@ json fingerprint(const SweepOptions& o, const core::Network& net,
           {"calibration", o.per_run_calibration ? "per-run" : "nominal"}};
 }
 
-json row_to_json(const core::SummaryRow& r) {
-  return {{"id", r.id},
-          {"corner", r.corner},
-          {"temperature", r.temperature},
-          {"vdd", r.vdd},
-          {"mc_sample", r.mc_sample},
-          {"mismatch_seed", r.mismatch_seed},
-          {"status", r.status},
-          {"error", r.error},
-          {"wall_s", r.wall_s},
-          {"state_agreement", r.state_agreement},
-          {"decision_agreement", r.decision_agreement},
-          {"candidate_nrmse", r.candidate_nrmse},
-          {"logit_nrmse", r.logit_nrmse},
-          {"first_divergence", r.first_divergence},
-          {"failed_sequences", r.failed_sequences},
-          {"mean_power_w", r.mean_power_w},
-          {"hw_ct_state_agreement", r.hw_ct_state_agreement},
-          {"ct_sw_state_agreement", r.ct_sw_state_agreement}};
+json row_to_json(const SummaryRow& r) {
+  json j = json::object();
+  for (const auto& f : summary_fields())
+    std::visit([&](auto member) { j[f.name] = r.*member; }, f.member);
+  return j;
 }
 
-// JSON has no NaN: a metric that could not be computed is stored as null and read back as NaN.
-double number(const json& j, const char* key) {
-  const auto& v = j.at(key);
-  return v.is_null() ? std::nan("") : v.get<double>();
-}
-
-core::SummaryRow row_from_json(const json& j) {
-  core::SummaryRow r;
-  r.id = j.at("id");
-  r.corner = j.at("corner");
-  r.temperature = number(j, "temperature");
-  r.vdd = number(j, "vdd");
-  r.mc_sample = j.at("mc_sample");
-  r.mismatch_seed = j.at("mismatch_seed");
-  r.status = j.at("status");
-  r.error = j.at("error");
-  r.wall_s = number(j, "wall_s");
-  r.state_agreement = number(j, "state_agreement");
-  r.decision_agreement = number(j, "decision_agreement");
-  r.candidate_nrmse = number(j, "candidate_nrmse");
-  r.logit_nrmse = number(j, "logit_nrmse");
-  r.first_divergence = j.at("first_divergence");
-  r.failed_sequences = j.at("failed_sequences");
-  r.mean_power_w = number(j, "mean_power_w");
-  r.hw_ct_state_agreement = number(j, "hw_ct_state_agreement");
-  r.ct_sw_state_agreement = number(j, "ct_sw_state_agreement");
+SummaryRow row_from_json(const json& j) {
+  SummaryRow r;
+  for (const auto& f : summary_fields())
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(r.*member)>;
+          const auto& v = j.at(f.name);
+          // JSON has no NaN: a metric that could not be computed is stored as null, read as NaN.
+          if constexpr (std::is_same_v<T, double>)
+            r.*member = v.is_null() ? std::nan("") : v.get<double>();
+          else
+            r.*member = v.get<T>();
+        },
+        f.member);
   return r;
+}
+
+std::vector<core::TableColumn> summary_columns(const std::vector<SummaryRow>& rows) {
+  std::vector<core::TableColumn> columns;
+  for (const auto& f : summary_fields()) {
+    core::TableColumn c{f.name, {}};
+    // One visit per column, then a loop of one kind (a variant built inside std::visit makes
+    // GCC 12 warn of an uninitialized string).
+    std::visit(
+        [&](auto member) {
+          for (const auto& r : rows) c.values.emplace_back(r.*member);
+        },
+        f.member);
+    columns.push_back(std::move(c));
+  }
+  return columns;
 }
 
 // Written next to the target and renamed over it: a reader sees the old file or the new one.
@@ -136,8 +127,8 @@ std::optional<json> read_json(const fs::path& path) {
   }
 }
 
-core::SummaryRow empty_row(const SweepPoint& p) {
-  core::SummaryRow r;
+SummaryRow empty_row(const SweepPoint& p) {
+  SummaryRow r;
   r.id = p.id;
   r.corner = p.corner;
   r.temperature = p.temperature_c;
@@ -258,10 +249,10 @@ FidelityOptions fidelity_options_from_json(const json& j) {
 
 // One run of the sweep: its file, then its summary row, both by rename. Never throws for a
 // failed run: the failure is the row.
-core::SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
-                           const std::function<void(long long, long long)>& progress) {
+SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
+                     const std::function<void(long long, long long)>& progress) {
   fs::remove(run.out);  // a file of an earlier attempt must not stand for this one
-  core::SummaryRow r = empty_row(p);
+  SummaryRow r = empty_row(p);
   const auto t0 = std::chrono::steady_clock::now();
   try {
     const FidelityResult f = run_fidelity(run, progress);
@@ -308,7 +299,7 @@ pid_t spawn_run(const fs::path& binary, const fs::path& job) {
 
 namespace {
 // "run 3/12 tt_27C_1.8V ok: state agreement 98.21 %, 12.3 s" (or the run's error).
-std::string run_line(const core::SummaryRow& r, int done, size_t of) {
+std::string run_line(const SummaryRow& r, int done, size_t of) {
   char head[160];
   std::snprintf(head, sizeof head, "run %d/%zu %s %s", done, of, r.id.c_str(), r.status.c_str());
   char tail[120];
@@ -320,6 +311,30 @@ std::string run_line(const core::SummaryRow& r, int done, size_t of) {
   return std::string(head) + tail + (r.status == "ok" ? "" : r.error.substr(0, r.error.find('\n')));
 }
 }  // namespace
+
+const std::vector<SummaryField>& summary_fields() {
+  using R = SummaryRow;
+  static const std::vector<SummaryField> fields{
+      {"id", &R::id},
+      {"corner", &R::corner},
+      {"temperature", &R::temperature},
+      {"vdd", &R::vdd},
+      {"mc_sample", &R::mc_sample},
+      {"mismatch_seed", &R::mismatch_seed},
+      {"status", &R::status},
+      {"error", &R::error},
+      {"wall_s", &R::wall_s},
+      {"state_agreement", &R::state_agreement},
+      {"decision_agreement", &R::decision_agreement},
+      {"candidate_nrmse", &R::candidate_nrmse},
+      {"logit_nrmse", &R::logit_nrmse},
+      {"first_divergence", &R::first_divergence},
+      {"failed_sequences", &R::failed_sequences},
+      {"mean_power_w", &R::mean_power_w},
+      {"hw_ct_state_agreement", &R::hw_ct_state_agreement},
+      {"ct_sw_state_agreement", &R::ct_sw_state_agreement}};
+  return fields;
+}
 
 fs::path sweep_journal(const fs::path& out) {
   return fs::path(out.string() + ".runs");
@@ -427,7 +442,7 @@ SweepResult run_sweep(const SweepOptions& o,
 
   pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
   size_t pending = 0;  // runs this invocation makes
-  std::vector<std::optional<core::SummaryRow>> rows(points.size());
+  std::vector<std::optional<SummaryRow>> rows(points.size());
   for (size_t i = 0; i < points.size(); ++i) {
     if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
       rows[i] = row_from_json(*j);
@@ -508,7 +523,7 @@ SweepResult run_sweep(const SweepOptions& o,
         rows[i] = row_from_json(*j);
       } else {
         // The run's process died before it could record anything: record that.
-        core::SummaryRow r = empty_row(points[i]);
+        SummaryRow r = empty_row(points[i]);
         r.status = "failed";
         r.error =
             WIFSIGNALED(status)
@@ -563,7 +578,7 @@ SweepResult run_sweep(const SweepOptions& o,
     const fs::path f = result.journal / (points[i].id + ".h5");
     if (fs::exists(f)) file.copy_run(points[i].id, f);
   }
-  file.write_summary(result.rows);
+  file.write_table("summary", summary_columns(result.rows));
   file.commit();
   return result;
 }

@@ -19,7 +19,7 @@ std::vector<double> quantities(const std::vector<std::string>& items, const std:
 }
 
 void print_summary(const SweepResult& r) {
-  std::vector<const core::SummaryRow*> rows;
+  std::vector<const SummaryRow*> rows;
   for (const auto& row : r.rows) rows.push_back(&row);
   // Lowest state agreement first; failed runs (no figure) before everything.
   std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {

@@ -36,20 +36,11 @@ namespace detail {
 struct RunFileState;  // the open HDF5 file, shared by the file and its writers
 }
 
-// One row of a sweep's /summary (DESIGN.md section 6): the run's parameters, headline metrics,
-// power, status ("ok" or "failed"), error text and wall time. Metrics of a run that produced
-// nothing are NaN.
-struct SummaryRow {
-  std::string id, corner;
-  double temperature = 0, vdd = 0;
-  std::int64_t mc_sample = -1, mismatch_seed = -1;  // -1: no Monte Carlo / no mismatch
-  std::string status, error;
-  double wall_s = 0;
-  double state_agreement = 0, decision_agreement = 0, candidate_nrmse = 0, logit_nrmse = 0;
-  std::int64_t first_divergence = -1, failed_sequences = 0;
-  double mean_power_w = 0;
-  // With the ct engine (NaN otherwise): state agreement of hw with ct and of ct with sw.
-  double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
+// One column of a table (a 1-D compound dataset h5py reads as a structured array): its name and
+// one value per row, all of one kind (double, int64 or string).
+struct TableColumn {
+  std::string name;
+  std::vector<AttrValue> values;
 };
 
 // About how many bytes a run file of this shape takes: /inputs, `engines` trace sets (sw, hw,
@@ -129,8 +120,10 @@ class RunFile {
   // attribute citing DESIGN.md section 5), per-cell [layer, cell] and per-sequence [S] datasets.
   void write_metrics(const std::string& group, const Metrics& metrics,
                      const std::vector<Attr>& extra);
-  // /summary: a 1-D compound dataset, one row per run, fields named as in SummaryRow.
-  void write_summary(const std::vector<SummaryRow>& rows);
+  // A 1-D compound dataset `name` at the root, one field per column in the given order (a sweep's
+  // /summary; its schema lives with the sweep). Throws InputError when columns differ in length or
+  // mix kinds.
+  void write_table(const std::string& name, const std::vector<TableColumn>& columns);
   // /sequences/{status ("ok" or "failed"), error (text, "" when ok), frames_completed}, one entry
   // per sequence: which traces are whole (frames never simulated hold NaN).
   void write_sequence_status(const std::vector<std::string>& status,

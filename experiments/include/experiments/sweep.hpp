@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/run_file.hpp"
@@ -37,8 +38,32 @@ struct SweepPoint {
 };
 std::vector<SweepPoint> sweep_points(const SweepOptions& o);
 
+// One row of a sweep's /summary (DESIGN.md section 6): the run's parameters, headline metrics,
+// power, status ("ok" or "failed"), error text and wall time. Metrics of a run that produced
+// nothing are NaN.
+struct SummaryRow {
+  std::string id, corner;
+  double temperature = 0, vdd = 0;
+  std::int64_t mc_sample = -1, mismatch_seed = -1;  // -1: no Monte Carlo / no mismatch
+  std::string status, error;
+  double wall_s = 0;
+  double state_agreement = 0, decision_agreement = 0, candidate_nrmse = 0, logit_nrmse = 0;
+  std::int64_t first_divergence = -1, failed_sequences = 0;
+  double mean_power_w = 0;
+  // With the ct engine (NaN otherwise): state agreement of hw with ct and of ct with sw.
+  double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
+};
+
+// The one description of the row: its fields in /summary order, each a member. The journal's JSON
+// and the /summary compound dataset are both made from it.
+struct SummaryField {
+  const char* name;
+  std::variant<double SummaryRow::*, std::int64_t SummaryRow::*, std::string SummaryRow::*> member;
+};
+const std::vector<SummaryField>& summary_fields();
+
 struct SweepResult {
-  std::vector<core::SummaryRow> rows;  // in sweep order
+  std::vector<SummaryRow> rows;  // in sweep order
   int ran = 0, skipped = 0;
   std::filesystem::path journal;
 };
