@@ -26,6 +26,7 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
+#include "engine_stream.hpp"
 #include "run_limits.hpp"
 
 namespace bmru::experiments {
@@ -53,17 +54,13 @@ std::vector<std::string> probe_list(const models::PortMap& p) {
   return out;
 }
 
-// Per-sequence state in the parent: frames waiting to be written as a block, votes.
+// Per-sequence state in the parent (the engines' traces and votes are in their EngineStreams).
 struct SequenceState {
-  std::vector<core::Frame> hw, sw, ct;
   std::array<std::vector<double>, 4> power;  // by core::PowerBlock, the pending block's frames
-  core::VoteCounter ct_votes{1};
-  core::Index next_k = 0;        // first frame of the pending block
+  core::Index next_k = 0;                    // first frame of the pending power block
   core::Index received = 0;      // frames received; a retried job's repeats of them are skipped
   core::PowerByBlock power_sum;  // this sequence's power by block, summed over its frames
   long long power_frames = 0;
-  core::VoteCounter hw_votes, sw_votes;
-  explicit SequenceState(core::Index n_out) : ct_votes(n_out), hw_votes(n_out), sw_votes(n_out) {}
 };
 
 core::Frame empty_frame(const core::Network& net) {
@@ -206,19 +203,6 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
 
 }  // namespace
 
-const char* const kFirstCrossingText =
-    "when each cell's output current first crossed alpha/2 in each frame: seconds from the frame "
-    "start "
-    "(columns: layer-major, cell); NaN where it did not cross";
-
-std::vector<double> first_crossing_row(const std::vector<std::vector<core::Crossings>>& crossings) {
-  std::vector<double> row;
-  for (const auto& layer : crossings)
-    for (const core::Crossings& c : layer)
-      row.push_back(c.count > 0 ? c.first_offset_s : std::nan(""));
-  return row;
-}
-
 FidelityResult run_fidelity(const FidelityOptions& o,
                             const std::function<void(long long, long long)>& progress,
                             const StageFn& stage) {
@@ -334,25 +318,14 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     for (core::Index f = 0; f < N; ++f) frames.push_back(x[static_cast<size_t>(s)].row(f));
     inputs.write_block(s, 0, frames);
   }
-  core::TraceWriter sw = file.add_traces("sw", shape, "model units");
-  core::TraceWriter hw = file.add_traces("hw", shape, "A");
-  std::optional<core::TraceWriter> ctw;
-  if (o.ct) ctw = file.add_traces("ct", shape, "model units");
+  EngineStream sw(file, "sw", shape, "model units", false);
+  EngineStream hw(file, "hw", shape, "A", true);
+  std::optional<EngineStream> ctw;
+  if (o.ct) ctw.emplace(file, "ct", shape, "model units", true);
 
   std::vector<core::SeriesWriter> power;
   for (const auto b : core::kPowerBlocks)
     power.push_back(file.add_series(std::string("hw/power/") + core::block_name(b), S, N, "W"));
-  // When each cell's output first crossed alpha/2 in each frame, for hw (and ct).
-  const auto add_first_crossings = [&](const std::string& engine) {
-    core::SeriesWriter w =
-        file.add_rows(engine + "/first_crossing", S, N, net.n_layers() * net.d(), "s");
-    file.set_attr("/" + engine + "/first_crossing",
-                  {"description", std::string(kFirstCrossingText)});
-    return w;
-  };
-  core::SeriesWriter hw_first = add_first_crossings("hw");
-  std::optional<core::SeriesWriter> ct_first;
-  if (o.ct) ct_first = add_first_crossings("ct");
   std::optional<core::SeriesWriter> waves;
   if (o.waveform_points > 0) {
     waves = file.add_rows("hw/waveforms/state", S, N * o.waveform_points, net.n_layers() * net.d(),
@@ -407,7 +380,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   double spice_s = 0, ct_s = 0;
   std::vector<core::Vector> alphas;
   for (const auto& layer : net.layers) alphas.push_back(core::cell_constants(layer).alpha);
-  std::vector<SequenceState> state(static_cast<size_t>(S), SequenceState(net.n_out()));
+  std::vector<SequenceState> state(static_cast<size_t>(S));
   const size_t P = probes.size();
   const size_t n_blocks = target.supplies.size();
   const size_t n_sup = n_blocks + target.cell_supplies.size();
@@ -421,18 +394,12 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   }
   const auto d = static_cast<size_t>(net.d());
   const double k_vdd = k.vdd_v;
-  const core::Index block = hw.preferred_block();
-  const auto flush = [&](core::Index s) {
+  const core::Index block = hw.block();
+  const auto flush_power = [&](core::Index s) {
     SequenceState& q = state[static_cast<size_t>(s)];
-    if (q.hw.empty()) return;
-    hw.write_block(s, q.next_k, q.hw);
-    sw.write_block(s, q.next_k, q.sw);
-    if (ctw) ctw->write_block(s, q.next_k, q.ct);
-    q.ct.clear();
+    if (q.power.front().empty()) return;
     for (size_t b = 0; b < power.size(); ++b) power[b].write(s, q.next_k, q.power[b]);
-    q.next_k += static_cast<core::Index>(q.hw.size());
-    q.hw.clear();
-    q.sw.clear();
+    q.next_k += static_cast<core::Index>(q.power.front().size());
     for (auto& p : q.power) p.clear();
   };
   const auto t_hw = Clock::now();
@@ -477,13 +444,10 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     std::vector<std::vector<core::Crossings>> crossings(static_cast<size_t>(net.n_layers()));
     for (size_t c = 0; c < cells; ++c) crossings[c / d].push_back(rec.crossings[c]);
     comparator.add_crossings(s, k, crossings);
-    hw_first.write(s, k, first_crossing_row(crossings));
     if (wave > 0 && waves)
       // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
       // size of the frame traces and would dominate the pending block's memory.
       waves->write(s, k * o.waveform_points, rec.waveform);
-    if (target.has_logits) q.hw_votes.add(hm.logits.row(0));
-    q.sw_votes.add(w.logits.row(0));
     // Supply branch currents flow out of the + node: power = -integral x vdd / T. A block the
     // netlist does not measure is NaN (and so is the total).
     double total = 0;
@@ -514,7 +478,6 @@ FidelityResult run_fidelity(const FidelityOptions& o,
       ct_s += ct.ct_s;
       ct_sw->add(s, k, ct.frame, w);
       ct_sw->add_crossings(s, k, cc);
-      ct_first->write(s, k, first_crossing_row(cc));
       // ct as the reference of the hardware: its states as the discrete levels they stand for.
       core::Frame cd = ct.frame;
       for (size_t l = 0; l < cd.layers.size(); ++l)
@@ -523,12 +486,13 @@ FidelityResult run_fidelity(const FidelityOptions& o,
               cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
       hw_ct->add(s, k, hm, cd);
       hw_ct->add_crossings(s, k, crossings);
-      q.ct_votes.add(ct.frame.logits.row(0));
-      q.ct.push_back(std::move(ct.frame));
+      const core::Matrix ct_logits = ct.frame.logits;
+      ctw->add(s, k, std::move(ct.frame), &ct_logits, &cc);
     }
-    q.hw.push_back(std::move(h));
-    q.sw.push_back(std::move(w));
-    if (static_cast<core::Index>(q.hw.size()) >= block) flush(s);
+    hw.add(s, k, std::move(h), target.has_logits ? &hm.logits : nullptr, &crossings);
+    const core::Matrix sw_logits = w.logits;
+    sw.add(s, k, std::move(w), &sw_logits);
+    if (static_cast<core::Index>(q.power.front().size()) >= block) flush_power(s);
     if (progress) progress(++frames_done, static_cast<long long>(S * N));
   });
   result.hw_wall_s = std::chrono::duration<double>(Clock::now() - t_hw).count();
@@ -537,12 +501,15 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   std::vector<std::int64_t> seq_frames;
   const core::Decision none{core::kTie, std::nan("")};  // a failed sequence decides nothing
   for (core::Index s = 0; s < S; ++s) {
-    flush(s);
+    flush_power(s);
+    hw.flush(s);
+    sw.flush(s);
+    if (ctw) ctw->flush(s);
     const auto& q = state[static_cast<size_t>(s)];
     const auto& outcome = outcomes[static_cast<size_t>(s)];
     const bool ok = outcome.ok && q.received == N;
-    hw_dec.push_back(!ok ? none : target.has_logits ? q.hw_votes.result() : none);
-    sw_dec.push_back(ok ? q.sw_votes.result() : none);
+    hw_dec.push_back(!ok ? none : target.has_logits ? hw.decision(s) : none);
+    sw_dec.push_back(ok ? sw.decision(s) : none);
     comparator.set_decisions(s, hw_dec.back(), sw_dec.back());
     seq_status.push_back(ok ? "ok" : "failed");
     seq_frames.push_back(q.received);
@@ -568,8 +535,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   if (o.ct) {
     std::vector<core::Decision> ct_dec;
     for (core::Index s = 0; s < S; ++s) {
-      const auto& q = state[static_cast<size_t>(s)];
-      ct_dec.push_back(seq_status[static_cast<size_t>(s)] == "ok" ? q.ct_votes.result() : none);
+      ct_dec.push_back(seq_status[static_cast<size_t>(s)] == "ok" ? ctw->decision(s) : none);
       ct_sw->set_decisions(s, ct_dec.back(), sw_dec[static_cast<size_t>(s)]);
       hw_ct->set_decisions(s, hw_dec[static_cast<size_t>(s)], ct_dec.back());
     }

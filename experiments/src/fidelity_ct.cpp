@@ -15,6 +15,7 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
+#include "engine_stream.hpp"
 #include "pdk/registry.hpp"
 #include "run_limits.hpp"
 
@@ -142,15 +143,12 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   file.write_config(config);
   file.write_model(net);
   core::InputsWriter inputs = file.add_inputs(shape);
-  core::TraceWriter sw = file.add_traces("sw", shape, "model units");
-  core::TraceWriter ct = file.add_traces("ct", shape, "model units");
-  core::SeriesWriter ct_first =
-      file.add_rows("ct/first_crossing", S, N, net.n_layers() * net.d(), "s");
-  file.set_attr("/ct/first_crossing", {"description", std::string(kFirstCrossingText)});
+  EngineStream sw(file, "sw", shape, "model units", false);
+  EngineStream ct(file, "ct", shape, "model units", true);
   core::Comparator comparator(net, S);
   FidelityResult result;
   std::vector<core::Decision> ct_dec, sw_dec;
-  const core::Index block = sw.preferred_block();
+  const core::Index block = sw.block();
   double ct_s = 0;
   for (core::Index s = 0; s < S; ++s) {
     const core::Matrix& xs = x[static_cast<size_t>(s)];
@@ -158,8 +156,6 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     ref.reset(1);
     models::ContinuousEngine engine(net, facts, o.axis);
     engine.reset(xs.row(0));
-    core::VoteCounter cv(net.n_out()), sv(net.n_out());
-    std::vector<core::Frame> bc, bs;
     core::Frame prev;
     std::vector<core::Matrix> bx;
     core::Index k0 = 0;
@@ -185,26 +181,22 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
         for (const auto& q : engine.crossings()[l])
           cr[l].push_back({static_cast<core::Index>(q.count), q.first_s});
       comparator.add_crossings(s, k, cr);
-      ct_first.write(s, k, first_crossing_row(cr));
-      cv.add(c.logits.row(0));
-      sv.add(w.logits.row(0));
       prev = c;
-      bc.push_back(std::move(c));
-      bs.push_back(std::move(w));
+      const core::Matrix ct_logits = c.logits, sw_logits = w.logits;
+      ct.add(s, k, std::move(c), &ct_logits, &cr);
+      sw.add(s, k, std::move(w), &sw_logits);
       bx.push_back(xs.row(k));
-      if (static_cast<core::Index>(bc.size()) >= block || k + 1 == N) {
-        ct.write_block(s, k0, bc);
-        sw.write_block(s, k0, bs);
+      if (static_cast<core::Index>(bx.size()) >= block || k + 1 == N) {
         inputs.write_block(s, k0, bx);
-        k0 += static_cast<core::Index>(bc.size());
-        bc.clear();
-        bs.clear();
+        k0 += static_cast<core::Index>(bx.size());
         bx.clear();
       }
       if (progress) progress(s * N + k + 1, S * N);
     }
-    ct_dec.push_back(cv.result());
-    sw_dec.push_back(sv.result());
+    ct.flush(s);
+    sw.flush(s);
+    ct_dec.push_back(ct.decision(s));
+    sw_dec.push_back(sw.decision(s));
     comparator.set_decisions(s, ct_dec.back(), sw_dec.back());
   }
   ct.write_decisions(ct_dec);

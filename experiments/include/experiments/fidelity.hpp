@@ -85,10 +85,6 @@ std::string ct_facts_to_json(const models::CtFacts& facts);
 models::CtFacts ct_facts_from_json(const std::string& text);
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& facts);
 
-// /<engine>/first_crossing [S, N, cells]: one frame's row (cells layer-major; seconds from the
-// frame start, NaN where the cell's output did not cross alpha/2), and the dataset's description.
-std::vector<double> first_crossing_row(const std::vector<std::vector<core::Crossings>>& crossings);
-extern const char* const kFirstCrossingText;
 // Replaces the fields `j` names (InputError naming the file and the field otherwise).
 void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
 
