@@ -5,8 +5,8 @@
 namespace bmru::experiments {
 
 const char* const kFirstCrossingText =
-    "when each cell's output first crossed alpha/2 in each frame, seconds from the frame start "
-    "(columns: layer-major, cell); NaN where it did not cross";
+    "when each cell's output current first crossed alpha/2 in each frame: seconds from the frame "
+    "start (columns: layer-major, cell); NaN where it did not cross";
 
 std::vector<double> first_crossing_row(const std::vector<std::vector<core::Crossings>>& crossings) {
   std::vector<double> row;
