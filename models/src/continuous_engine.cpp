@@ -531,6 +531,13 @@ ContinuousEngine::ContinuousEngine(const core::Network& net, const CtFacts& fact
 ContinuousEngine::~ContinuousEngine() = default;
 ContinuousEngine::ContinuousEngine(ContinuousEngine&&) noexcept = default;
 
+void ContinuousEngine::reset(Index batch) {
+  if (batch != 1)
+    throw InputError("ct engine: it integrates one sequence at a time (batch 1, got " +
+                     std::to_string(batch) + ")");
+  impl_->x_now.clear();  // the first step computes the operating point at its inputs
+}
+
 void ContinuousEngine::reset(const core::Matrix& x0) {
   Impl& m = *impl_;
   if (x0.cols() != m.net.n_in())

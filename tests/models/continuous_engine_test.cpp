@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/errors.hpp"
+
 #include <cmath>
 
 #include "core/stimuli.hpp"
@@ -46,6 +48,29 @@ std::vector<Frame> run(const Network& net, const CtFacts& f, const core::FrameAx
     if (first_crossing) first_crossing->push_back(e.crossings()[0][0].first_s);
   }
   return out;
+}
+
+// Issue 16: ct is a core::FrameEngine like the reference engine; through the interface it gives
+// the very frames its own reset(x0) gives.
+TEST(ContinuousEngine, IsAFrameEngineGivingTheSameFrames) {
+  const Network net = cell();
+  const std::vector<double> xs{0.2, 0.8, 0.6, 0.3, 0.9};
+  const auto axis = core::FrameAxis::with_period(5e-3);
+  const auto direct = run(net, facts(), axis, xs);
+  ContinuousEngine ct(net, facts(), axis);
+  core::FrameEngine& engine = ct;
+  EXPECT_EQ(engine.name(), "ct");
+  EXPECT_THROW(engine.reset(2), InputError);
+  engine.reset(1);
+  Matrix x(1, 1);
+  for (size_t k = 0; k < xs.size(); ++k) {
+    x(0, 0) = xs[k];
+    Frame f;
+    engine.step(x, f);
+    EXPECT_EQ(f.layers[0].candidate, direct[k].layers[0].candidate) << k;
+    EXPECT_EQ(f.layers[0].state, direct[k].layers[0].state) << k;
+    EXPECT_EQ(f.logits, direct[k].logits) << k;
+  }
 }
 
 TEST(ContinuousEngine, OnSlowFramesItSettlesToTheDiscreteModel) {

@@ -23,6 +23,7 @@
 // n U_T and the floor are measured on the technology through ngspice (experiments) and handed
 // over as plain values (CtFacts).
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/frame.hpp"
@@ -63,7 +64,7 @@ struct CtCrossings {
 // against; its steps are bounded by the fastest line's time constant).
 enum class Integrator { rosenbrock, dopri5 };
 
-class ContinuousEngine {
+class ContinuousEngine final : public core::FrameEngine {
  public:
   ContinuousEngine(const core::Network& net, const CtFacts& facts, const core::FrameAxis& axis,
                    Integrator integrator = Integrator::rosenbrock);
@@ -71,11 +72,15 @@ class ContinuousEngine {
   ContinuousEngine(ContinuousEngine&&) noexcept;
   ContinuousEngine& operator=(ContinuousEngine&&) = delete;
 
+  // core::FrameEngine: "ct"; one sequence at a time (batch 1, else InputError); reset(1) defers the
+  // operating point to the first step, at that frame's inputs (x_{-1} = x_0, DESIGN.md section 4).
+  std::string name() const override { return "ct"; }
+  void reset(core::Index batch) override;
   // The operating point at t = 0 with inputs x0 [1, n_in] and the cells at their initial states.
   void reset(const core::Matrix& x0);
   // Integrates frame k (input ramp from the previous frame's x to x [1, n_in]) up to its sample
   // instant and fills `out` (model units) from the sampled currents; then to the frame's end.
-  void step(const core::Matrix& x, core::Frame& out);
+  void step(const core::Matrix& x, core::Frame& out) override;
   // Resync (DESIGN.md section 4): cell states of `layer` set to h [1, d] (0 or alpha) now.
   void set_state(core::Index layer, const core::Matrix& h);
   // Crossings of alpha/2 by each cell's output in the last frame ([layer][cell]).
