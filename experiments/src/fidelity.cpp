@@ -136,14 +136,17 @@ FidelityResult run_fidelity(const FidelityOptions& o,
                        : generated_target(o, net, *tech, k, x.front(), pool, measured_ct, stage);
   if (stage)
     stage("simulating " + std::to_string(S) + " sequences of " + std::to_string(N) + " frames");
-  if (o.reltol || o.abstol || o.trtol) {
-    // After every other .option line, so these win.
-    std::string line = ".option";
-    if (o.reltol) line += " reltol=" + core::format_number(*o.reltol);
-    if (o.abstol) line += " abstol=" + core::format_number(*o.abstol);
-    if (o.trtol) line += " trtol=" + core::format_number(*o.trtol);
-    const auto end = target.lockstep.rfind(".end");
-    target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
+  {
+    // The run's own settings after every other .option line, so they win.
+    spice::SimOptions run;
+    run.reltol = o.reltol;
+    run.abstol_a = o.abstol;
+    run.trtol = o.trtol;
+    if (const std::string line = run.option_line(); !line.empty()) {
+      const auto end = target.lockstep.rfind(".end");
+      target.lockstep.insert(end == std::string::npos ? target.lockstep.size() : end, line + "\n");
+    }
+    target.sim = target.sim.merged(run);
   }
   models::CtFacts ct_facts = measured_ct.value_or(models::CtFacts{});
   if (o.ct_overrides) update_ct_facts(ct_facts, o.ct_overrides->second, o.ct_overrides->first);
@@ -167,10 +170,6 @@ FidelityResult run_fidelity(const FidelityOptions& o,
       {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
       {"tran_step", tran.step_s},
       {"tran_tmax", tran.max_step_s},
-      {"tran_method", std::string("gear")},
-      {"tran_reltol", o.reltol.value_or(1e-3)},
-      {"tran_abstol", o.abstol.value_or(1e-14)},
-      {"tran_trtol", o.trtol.value_or(7.0)},
       {"inputs", source->describe()},
       {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
       {"mismatch_seed",
@@ -179,6 +178,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
       {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
       {"mc_sample", o.mc_sample}};
   config.insert(config.end(), target.config.begin(), target.config.end());
+  for (const auto& a : target.sim.config_attrs()) config.push_back(a);  // what the simulator uses
   if (o.ct) {
     config.front() = {"engines", std::string("sw,ct,hw")};
     for (const auto& a : ct_facts_attrs(ct_facts)) config.push_back(a);

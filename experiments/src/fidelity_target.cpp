@@ -34,6 +34,10 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
   Target t;
   t.lockstep = lockstep_netlist(circuit, tech, k);
+  // The technology's header sets gmin; the deck's .option line the rest.
+  spice::SimOptions gmin;
+  gmin.gmin_s = tech.gmin_s();
+  t.sim = gmin.merged(spice::SimOptions::lockstep_defaults());
   t.standalone = standalone_netlist(circuit, tech, k, x0, o.axis, "standalone.data");
   t.map = circuit.map;
   t.ports = circuit.ports;
@@ -122,6 +126,7 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
     t.sources.push_back(q.neg);
   }
   t.lockstep = prepared.text;
+  t.sim = prepared.sim;
   t.standalone = text.str();
   t.config = {{"netlist_source", file}, {"port_map", o.user_ports->string()}};
   return t;

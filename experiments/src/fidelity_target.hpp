@@ -16,6 +16,7 @@
 #include "models/continuous_engine.hpp"
 #include "pdk/technology.hpp"
 #include "spice/pool.hpp"
+#include "spice/sim_options.hpp"
 
 namespace bmru::experiments {
 
@@ -29,6 +30,7 @@ struct Target {
   std::vector<std::pair<core::PowerBlock, std::string>> supplies;  // (block, supply source)
   std::vector<std::string> cell_supplies;  // per cell (layer-major), when the netlist has them
   std::vector<core::Attr> config;
+  spice::SimOptions sim;  // the simulator settings in effect (recorded in /config)
 };
 
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).

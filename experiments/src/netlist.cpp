@@ -6,6 +6,7 @@
 #include "core/model_file.hpp"
 #include "core/units.hpp"
 #include "experiments/calibration.hpp"
+#include "spice/sim_options.hpp"
 
 namespace bmru::experiments {
 
@@ -31,7 +32,7 @@ std::string head(const models::CircuitModel& c, const pdk::Technology& tech,
   // Transient settings of DESIGN.md section 4: gear, and an abstol far below the pA signals.
   return "* bmru-cosim generated circuit (" + std::to_string(c.map.size()) + " map rows), " +
          tech.name() + " " + k.corner + "\n" + tech.header(k) +
-         ".option method=gear abstol=1e-14\n" + c.body;
+         spice::SimOptions::lockstep_defaults().option_line() + "\n" + c.body;
 }
 
 std::string tail(const models::CircuitModel& c) {

@@ -130,6 +130,12 @@ std::vector<std::string> port_count_problems(const UserPorts& u, const core::Net
   return out;
 }
 
+spice::SimOptions validate_sim_options() {
+  spice::SimOptions o = spice::SimOptions::lockstep_defaults();
+  o.gmin_s = 1e-15;  // a user's netlist brings its own models: our gmin, as for generated circuits
+  return o;
+}
+
 PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& file,
                                 const models::PortMap& ports) {
   std::vector<std::string> raw;
@@ -141,6 +147,7 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
     }
   }
   PreparedNetlist p;
+  p.sim = validate_sim_options();
   if (raw.empty()) {
     p.problems.push_back("netlist '" + file + "' is empty");
     return p;
@@ -184,6 +191,8 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
       control = true;
       continue;
     }
+    if (depth == 0 && (head == ".option" || head == ".options" || head == ".opt"))
+      p.sim = p.sim.merged(spice::SimOptions::from_option_line(line));  // the netlist's own win
     if (head == ".subckt") ++depth;
     if (head == ".ends") --depth;
     if (depth == 0 && kDropped.count(head)) continue;
@@ -203,7 +212,7 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
     if (!found.count(name))
       p.problems.push_back(port + " '" + name + "': no such source at the top level of " + file);
   // Our transient options first, so that the netlist's own .option lines override them.
-  p.text = raw[0] + "\n.option method=gear abstol=1e-14 gmin=1e-15\n" + body + ".end\n";
+  p.text = raw[0] + "\n" + validate_sim_options().option_line() + "\n" + body + ".end\n";
   return p;
 }
 

@@ -76,7 +76,7 @@ class Generic180 final : public Technology {
     card = edit(card, "pch_g180", "u0", [&](double v) { return v * (1 + s.p * kCornerMobility); });
     return "* technology generic180, corner " + c.corner + ", " + format_number(c.temperature_c) +
            " C, vdd " + format_number(c.vdd_v) + " V\n.temp " + format_number(c.temperature_c) +
-           "\n.option gmin=1e-15\n" + card;
+           "\n.option gmin=" + format_number(gmin_s()) + "\n" + card;
   }
 
   std::string device_line(const std::string& name, const std::string& drain,

@@ -55,7 +55,7 @@ class Gf180 final : public Technology {
            ".include " + (dir_ / "design.ngspice").string() + "\n" + ".lib " + location() + " " +
            corner + "\n" + ".param sw_stat_global=" + (global ? "1" : "0") +
            " sw_stat_mismatch=" + (c.mismatch ? "1" : "0") + "\n" + ".temp " +
-           format_number(c.temperature_c) + "\n.option gmin=1e-15\n";
+           format_number(c.temperature_c) + "\n.option gmin=" + format_number(gmin_s()) + "\n";
   }
 
   std::string device_line(const std::string& name, const std::string& drain,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/errors.hpp"
+#include "core/units.hpp"
 #include "test_support.hpp"
 
 #include <fstream>
@@ -99,6 +100,40 @@ TEST(PrepareNetlist, RefusesScriptsInIncludedFilesAndResolvesRelativePaths) {
       << p.text;
   EXPECT_TRUE(contains(p.text, ".lib \"" + (dir / "lib" / "models.lib").string() + "\" tt\n"))
       << p.text;
+}
+
+// Issue 16: /config said reltol 1e-3 even when the user's own .option line set another value.
+TEST(PrepareNetlist, RecordsTheSimulatorSettingsThatWin) {
+  const std::string deck =
+      "t\niin0p 0 a 0\niin0n 0 a 0\niin1p 0 a 0\niin1n 0 a 0\n.options RELTOL=1e-4 itl4=50\n"
+      ".subckt s a\n.option reltol=0.5\n.ends\n.option gmin 1e-13\n.end\n";
+  const PreparedNetlist p = prepare_netlist(deck, "deck.sp", two_inputs());
+  EXPECT_EQ(p.sim.method, "gear");   // ours, not overridden
+  EXPECT_EQ(p.sim.abstol_a, 1e-14);  // ours
+  EXPECT_EQ(p.sim.reltol, 1e-4);     // the netlist's own (not the one inside a subcircuit)
+  EXPECT_EQ(p.sim.gmin_s, 1e-13);    // "key value" without '=' too
+  EXPECT_FALSE(p.sim.trtol.has_value());
+  // One renderer: our line comes first in the prepared text.
+  EXPECT_TRUE(contains(p.text, "t\n.option method=gear abstol=1e-14 gmin=1e-15\n")) << p.text;
+  std::string attrs;
+  for (const auto& a : p.sim.config_attrs())
+    attrs += a.name + "=" +
+             std::visit(
+                 [](const auto& v) {
+                   if constexpr (std::is_same_v<std::decay_t<decltype(v)>, std::string>)
+                     return v;
+                   else
+                     return core::format_number(static_cast<double>(v));
+                 },
+                 a.value) +
+             " ";
+  EXPECT_EQ(attrs,
+            "tran_method=gear tran_abstol=1e-14 tran_reltol=1e-04 tran_trtol=7 tran_gmin=1e-13 ");
+  spice::SimOptions later;
+  later.abstol_a = 1e-15;
+  EXPECT_EQ(p.sim.merged(later).option_line(),
+            ".option method=gear abstol=1e-15 reltol=1e-04 gmin=1e-13");
+  EXPECT_EQ(spice::SimOptions{}.option_line(), "");
 }
 
 TEST(ResolveProbe, FindsSourcesAndRefusesNodeVoltages) {

@@ -7,6 +7,7 @@
 
 #include "core/network.hpp"
 #include "models/circuit_model.hpp"
+#include "spice/sim_options.hpp"
 
 namespace bmru::experiments {
 
@@ -34,6 +35,7 @@ std::vector<std::string> port_count_problems(const UserPorts& p, const core::Net
 // A user netlist is data, never a script.
 struct PreparedNetlist {
   std::string text;
+  spice::SimOptions sim;  // in effect: ours, then the netlist's own .option lines
   std::vector<std::string> problems;
   std::vector<std::string> refused;
 };
@@ -43,6 +45,9 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
 // Resolves a probe against the vectors of an operating point: "<name>#branch" (or the ngspice
 // form "v.<x>.<name>#branch" of a hierarchical "x.name"). Returns the probe to use, or the
 // problem ("not found", "is a node voltage, not a current").
+// The simulator settings a user's netlist starts from (its own .option lines win).
+spice::SimOptions validate_sim_options();
+
 struct ProbeLookup {
   std::optional<std::string> resolved;
   std::string problem;

@@ -57,6 +57,8 @@ class Technology {
   // The supplies the devices are rated for, in volts: a run outside is refused (a 100 V "ran ok").
   virtual double min_vdd() const = 0;
   virtual double max_vdd() const = 0;
+  // The gmin header() sets, in siemens (ngspice's default puts a ~1 pA floor under every node).
+  double gmin_s() const { return 1e-15; }
   // The device (model or subcircuit) names, n then p.
   virtual std::vector<std::string> device_names() const = 0;
   virtual SizeLimits limits(Polarity type) const = 0;
