@@ -26,12 +26,7 @@ std::string included_path(const std::vector<std::string>& t) {
   return "";
 }
 
-struct Scan {
-  std::vector<std::string>& problems;
-  std::set<std::filesystem::path> seen;
-};
-
-void scan_file(const std::filesystem::path& file, int depth, Scan& scan);
+void scan_file(const std::filesystem::path& file, int depth, IncludeScan& scan);
 
 std::filesystem::path resolve(const std::string& path, const std::filesystem::path& base_dir) {
   std::filesystem::path p(path);
@@ -40,7 +35,7 @@ std::filesystem::path resolve(const std::string& path, const std::filesystem::pa
 }
 
 void check_included(const std::string& path, const std::filesystem::path& base_dir,
-                    const std::string& where, int depth, Scan& scan) {
+                    const std::string& where, int depth, IncludeScan& scan) {
   const std::filesystem::path p = resolve(path, base_dir);
   if (!std::filesystem::exists(p) || std::filesystem::is_directory(p)) {
     scan.problems.push_back(where + ": the included file '" + path +
@@ -56,7 +51,7 @@ void check_included(const std::string& path, const std::filesystem::path& base_d
   scan_file(p, depth + 1, scan);
 }
 
-void scan_file(const std::filesystem::path& file, int depth, Scan& scan) {
+void scan_file(const std::filesystem::path& file, int depth, IncludeScan& scan) {
   const auto canonical = std::filesystem::weakly_canonical(file);
   if (!scan.seen.insert(canonical).second) return;  // read once; a file may be included twice
   std::ifstream in(file);
@@ -102,11 +97,10 @@ std::vector<std::string> split_words(const std::string& line) {
 }
 
 std::string follow_include(const std::string& line, const std::filesystem::path& base_dir,
-                           const std::string& where, std::vector<std::string>& problems) {
+                           const std::string& where, IncludeScan& scan) {
   const auto t = split_words(line);
   const std::string path = included_path(t);
   if (path.empty()) return line;
-  Scan scan{problems, {}};
   check_included(path, base_dir, where, 0, scan);
   const std::string abs = std::filesystem::absolute(resolve(path, base_dir)).string();
   std::string out = t[0] + " \"" + abs + "\"";

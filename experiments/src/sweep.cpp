@@ -113,7 +113,7 @@ SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
     fs::remove(run.out.string() + ".part", ignore);
   }
   r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_atomically(run.out.parent_path() / (p.id + ".json"), row_to_json(r).dump(2));
+  core::write_text_atomically(run.out.parent_path() / (p.id + ".json"), row_to_json(r).dump(2));
   return r;
 }
 
@@ -252,7 +252,7 @@ SweepResult run_sweep(const SweepOptions& o,
                        "with the same options, or write to another --out:" +
                        diff);
   } else {
-    write_atomically(stamp, print.dump(2));
+    core::write_text_atomically(stamp, print.dump(2));
   }
 
   pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
@@ -309,9 +309,9 @@ SweepResult run_sweep(const SweepOptions& o,
         auto& [i, run] = runs[next];
         run.jobs = per_run;
         const fs::path job = result.journal / (points[i].id + ".job.json");
-        write_atomically(job, json{{"options", fidelity_options_to_json(run)},
-                                   {"point", point_to_json(points[i])}}
-                                  .dump());
+        core::write_text_atomically(job, json{{"options", fidelity_options_to_json(run)},
+                                              {"point", point_to_json(points[i])}}
+                                             .dump());
         running[spawn_run(o.base.binary, job)] = next++;
       }
       // Only our own run processes are waited for (waitpid(-1) would reap any child of this
@@ -344,7 +344,8 @@ SweepResult run_sweep(const SweepOptions& o,
             WIFSIGNALED(status)
                 ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
                 : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
-        write_atomically(result.journal / (points[i].id + ".json"), row_to_json(r).dump(2));
+        core::write_text_atomically(result.journal / (points[i].id + ".json"),
+                                    row_to_json(r).dump(2));
         rows[i] = r;
       }
       ++result.ran;

@@ -5,7 +5,6 @@
 #include <type_traits>
 #include <variant>
 
-#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 
 namespace bmru::experiments {
@@ -75,11 +74,6 @@ std::vector<core::TableColumn> summary_columns(const std::vector<SummaryRow>& ro
     columns.push_back(std::move(c));
   }
   return columns;
-}
-
-// Written next to the target and renamed over it: a reader sees the old file or the new one.
-void write_atomically(const fs::path& path, const std::string& text) {
-  core::write_text_atomically(path, text);
 }
 
 std::optional<json> read_json(const fs::path& path) {

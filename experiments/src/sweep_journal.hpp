@@ -26,8 +26,6 @@ SweepPoint point_from_json(const nlohmann::json& j);
 nlohmann::json fidelity_options_to_json(const FidelityOptions& o);
 FidelityOptions fidelity_options_from_json(const nlohmann::json& j);
 
-// Written next to the target and renamed over it: a reader sees the old file or the new one.
-void write_atomically(const std::filesystem::path& path, const std::string& text);
 // The JSON in a file, or nullopt when it is missing or unreadable.
 std::optional<nlohmann::json> read_json(const std::filesystem::path& path);
 

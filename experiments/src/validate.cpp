@@ -16,19 +16,12 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) {
-  return lower_case(std::move(s));
-}
-std::vector<std::string> tokens(const std::string& line) {
-  return split_words(line);
-}
-
 std::string field_string(const json& j, const std::string& key, const std::string& where,
                          const std::string& file) {
   if (!j.contains(key) || !j.at(key).is_string() || j.at(key).get<std::string>().empty())
     throw InputError("Port map '" + file + "': " + where + "." + key +
                      " must be a non-empty string (a source name)");
-  return lower(j.at(key).get<std::string>());
+  return lower_case(j.at(key).get<std::string>());
 }
 
 models::PortPair pair(const json& j, const std::string& where, const std::string& file) {
@@ -45,7 +38,7 @@ std::vector<std::string> names(const json& j, const std::string& where, const st
     if (!j[i].is_string() || j[i].get<std::string>().empty())
       throw InputError("Port map '" + file + "': " + where + "[" + std::to_string(i) +
                        "] must be a probe name");
-    out.push_back(lower(j[i].get<std::string>()));
+    out.push_back(lower_case(j[i].get<std::string>()));
   }
   return out;
 }
@@ -174,15 +167,16 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
   int depth = 0;
   bool control = false;
   const std::filesystem::path base_dir = std::filesystem::absolute(file).parent_path();
+  IncludeScan includes;
   for (size_t n = 0; n < lines.size(); ++n) {
     const std::string line =
-        follow_include(lines[n], base_dir, file + ":" + std::to_string(line_number[n]), p.refused);
-    const auto t = tokens(line);
+        follow_include(lines[n], base_dir, file + ":" + std::to_string(line_number[n]), includes);
+    const auto t = split_words(line);
     if (t.empty() || t[0][0] == '*') {
       body += line + "\n";
       continue;
     }
-    const std::string head = lower(t[0]);
+    const std::string head = lower_case(t[0]);
     if (control) {
       if (head == ".endc") control = false;
       continue;
@@ -212,12 +206,13 @@ PreparedNetlist prepare_netlist(const std::string& netlist, const std::string& f
     if (!found.count(name))
       p.problems.push_back(port + " '" + name + "': no such source at the top level of " + file);
   // Our transient options first, so that the netlist's own .option lines override them.
+  p.refused = std::move(includes.problems);
   p.text = raw[0] + "\n" + validate_sim_options().option_line() + "\n" + body + ".end\n";
   return p;
 }
 
 ProbeLookup resolve_probe(const std::string& probe, const std::vector<std::string>& vectors) {
-  std::string name = lower(probe);
+  std::string name = lower_case(probe);
   // The vector name of a source's current ("vs#branch") names the same source.
   if (name.size() > 7 && name.compare(name.size() - 7, 7, "#branch") == 0)
     name.resize(name.size() - 7);
