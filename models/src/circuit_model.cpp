@@ -1,11 +1,14 @@
 #include "models/circuit_model.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <memory>
 
 #include "core/errors.hpp"
 #include "core/units.hpp"
+#include "models/circuit_graph.hpp"
 #include "pdk/mismatch.hpp"
 
 namespace bmru::models {
@@ -22,26 +25,74 @@ std::string idx(const std::string& field, Index i, Index j) {
   return field + "[" + std::to_string(i) + "," + std::to_string(j) + "]";
 }
 
-// A non-negative current on an n-line (NMOS diode node) and, when needed, a p-line.
-struct Signal {
-  std::string name;
-  std::string nline, pline;
-};
-// A signed signal as (pos, neg).
-struct Pair {
-  std::shared_ptr<Signal> pos, neg;
-};
+// The voltage source of a supply rail: vdd_ff -> Vff_src.
+std::string supply_source(const CircuitGraph::Supply& s) {
+  return "V" + s.node.substr(4) + "_src";
+}
+std::string lower(std::string s) {  // ngspice lower-cases names
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  return s;
+}
 
-class Builder {
+// Writes the netlist of a CircuitGraph: one replay of its elements in order, sizing every device
+// from the calibrations and drawing each one's mismatch in that order.
+class Writer {
  public:
-  Builder(const pdk::Technology& tech, const CircuitOptions& o, double unit)
-      : t_(tech), o_(o), unit_(unit) {
+  Writer(const CircuitGraph& g, const pdk::Technology& tech, const CircuitOptions& o)
+      : g_(g), t_(tech), o_(o), instance_(g.copies.size()) {
     if (o.mismatch_seed && tech.program_mismatch()) sampler_.emplace(*o.mismatch_seed);
   }
 
   std::string text;
   std::vector<MapEntry> map;
+  std::vector<std::string> initial_conditions;
 
+  void write(double vdd) {
+    text += cell_subckt(t_, o_.cell_sizes);
+    for (const auto& s : g_.supplies) {
+      const std::string src = supply_source(s);
+      text += src + " " + s.node + " 0 " + format_number(vdd) + "\n";
+      structural(src);
+    }
+    for (const auto& e : g_.order) {
+      const auto i = static_cast<size_t>(e.index);
+      switch (e.element) {
+        case CircuitGraph::Element::line:
+          line(g_.lines[i]);
+          break;
+        case CircuitGraph::Element::copy:
+          copy(g_.copies[i], i);
+          break;
+        case CircuitGraph::Element::weight:
+          weight(g_.weights[i]);
+          break;
+        case CircuitGraph::Element::bias:
+          bias(g_.biases[i]);
+          break;
+        case CircuitGraph::Element::cell_supply:
+          cell_supply(g_.cells[i]);
+          break;
+        case CircuitGraph::Element::cell:
+          cell(g_.cells[i], vdd);
+          break;
+        case CircuitGraph::Element::pruned:
+          map.push_back({"", "pruned", g_.pruned[i].param, 0, ""});
+          break;
+        case CircuitGraph::Element::input:
+          for (const int l : {g_.inputs[i].pos, g_.inputs[i].neg})
+            structural("I" + input_source(l).substr(1));
+          break;
+      }
+    }
+  }
+
+  // The caller-driven source of an input line: iin<k>p / iin<k>n.
+  std::string input_source(int l) const {
+    const auto& line = g_.lines[static_cast<size_t>(l)];
+    return "iin" + std::to_string(line.input / 2) + (line.input % 2 == 0 ? "p" : "n");
+  }
+
+ private:
   // A transistor; returns its instance name as the netlist writes it.
   std::string device(const std::string& name, Polarity type, double w, double l,
                      const std::string& d, const std::string& g, const std::string& s) {
@@ -55,132 +106,147 @@ class Builder {
   void structural(const std::string& instance) {
     map.push_back({instance, "structural", "structural", 0, ""});
   }
-
-  // An NMOS diode at `node` (the ReLU of a summing node and the n-line of its signal), with an
-  // optional zero-volt sense source in series whose branch current is the signal.
-  std::shared_ptr<Signal> diode_node(const std::string& node, const std::string& sense) {
-    auto s = std::make_shared<Signal>();
-    s->name = node;
-    s->nline = node;
-    if (!sense.empty()) {
-      text += sense + " " + node + " " + node + "_d 0\n";
-      structural(sense);
-      s->nline = node + "_d";
-    }
-    structural(device("d_" + node, Polarity::n, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m,
-                      s->nline, s->nline, "0"));
-    return s;
-  }
-
-  const std::string& pline(Signal& s) {
-    if (s.pline.empty()) {  // unity NMOS copy sinking from a new PMOS diode
-      s.pline = s.name + "_pl";
-      structural(device("dp_" + s.name, Polarity::p, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m,
-                        s.pline, s.pline, "vdd_ff"));
-      structural(device("cp_" + s.name, Polarity::n, o_.mirror.pline_copy_width(o_.mirror_sizes),
-                        o_.mirror_sizes.l_m, s.pline, s.nline, "0"));
-    }
-    return s.pline;
-  }
-  const std::string& nline(Signal& s) {
-    if (s.nline.empty()) {  // unity PMOS copy sourcing into a new NMOS diode
-      s.nline = s.name + "_nl";
-      structural(device("dn_" + s.name, Polarity::n, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m,
-                        s.nline, s.nline, "0"));
-      structural(device("cn_" + s.name, Polarity::p, unity(Polarity::p), o_.mirror_sizes.l_m,
-                        s.nline, pline(s), "vdd_ff"));
-    }
-    return s.nline;
-  }
-
-  // Sources w s into `dest` (PMOS copy of the p-line) for w > 0, or sinks |w| s (NMOS copy of
-  // the n-line) for w < 0. Returns the instance.
-  std::string copy(Signal& s, double w, const std::string& dest, const std::string& name) {
-    if (w > 0)
-      return device(name, Polarity::p, width(w, Polarity::p), o_.mirror_sizes.l_m, dest, pline(s),
-                    "vdd_ff");
-    return device(name, Polarity::n, width(-w, Polarity::n), o_.mirror_sizes.l_m, dest, nline(s),
-                  "0");
-  }
-
-  // Weight w of a non-negative source into a single node: one device.
-  void weight(Signal& s, double w, const std::string& dest, const std::string& name,
-              const std::string& param) {
-    if (w == 0) return pruned(param);
-    map.push_back({copy(s, w, dest, name), "weight_mirror", param,
-                   width(std::abs(w), w > 0 ? Polarity::p : Polarity::n), "m"});
-  }
-  // Weight w of a signed pair into a single node: a mirror pair of opposite polarity.
-  void weight(Pair& s, double w, const std::string& dest, const std::string& name,
-              const std::string& param) {
-    if (w == 0) return pruned(param);
-    const std::string a = copy(*s.pos, w, dest, name + "p");
-    const std::string b = copy(*s.neg, -w, dest, name + "n");
-    map.push_back({a + "," + b, "weight_mirror_pair", param, width(std::abs(w), Polarity::p), "m"});
-  }
-  // Weight w of a signed pair into a pair destination: both parts sourced (PMOS).
-  void weight(Pair& s, double w, const std::string& dpos, const std::string& dneg,
-              const std::string& name, const std::string& param) {
-    if (w == 0) return pruned(param);
-    const double a = std::abs(w);
-    const std::string p = copy(*s.pos, a, w > 0 ? dpos : dneg, name + "p");
-    const std::string n = copy(*s.neg, a, w > 0 ? dneg : dpos, name + "n");
-    map.push_back({p + "," + n, "weight_mirror_pair", param, width(a, Polarity::p), "m"});
-  }
-
-  // A constant current b (model units) into `dest` (b > 0) or out of it (b < 0), from a bias
-  // mirror; the element is the bias reference current.
-  void bias(double b, const std::string& dest, const std::string& name, const std::string& param) {
-    if (b == 0) return pruned(param);
-    const double amps = std::abs(b) * unit_;
-    const Polarity type = b > 0 ? Polarity::p : Polarity::n;
-    const std::string ref = "b_" + name;
-    text += "I" + ref + (b > 0 ? " " + ref + " 0 " : " vdd_bias " + ref + " ") +
-            format_number(amps) + "\n";
-    map.push_back({"I" + ref, "bias_source", param, amps, "A"});
-    const std::string rail = b > 0 ? "vdd_bias" : "0";
-    structural(
-        device("r" + ref, type, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m, ref, ref, rail));
-    structural(device("o" + ref, type, unity(type), o_.mirror_sizes.l_m, dest, ref, rail));
-  }
-  void bias(double b, const std::string& dpos, const std::string& dneg, const std::string& name,
-            const std::string& param) {
-    if (b == 0) return pruned(param);
-    const double amps = std::abs(b) * unit_;
-    const std::string ref = "b_" + name;
-    text += "I" + ref + " " + ref + " 0 " + format_number(amps) + "\n";
-    map.push_back({"I" + ref, "bias_source", param, amps, "A"});
-    structural(device("r" + ref, Polarity::p, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m, ref,
-                      ref, "vdd_bias"));
-    structural(device("o" + ref, Polarity::p, unity(Polarity::p), o_.mirror_sizes.l_m,
-                      b > 0 ? dpos : dneg, ref, "vdd_bias"));
-  }
-
-  // A cell bias line: reference current from the bias supply into an NMOS diode.
-  std::string cell_bias(const std::string& name, double amps, const std::string& kind,
-                        const std::string& param) {
-    text += "I" + name + " vdd_bias " + name + " " + format_number(amps) + "\n";
-    map.push_back({"I" + name, kind, param, amps, "A"});
-    const auto& n = o_.cell_sizes.mirror_n;
-    structural(device("r" + name, Polarity::n, n.w_m, n.l_m, name, name, "0"));
-    return name;
-  }
-
-  void pruned(const std::string& param) { map.push_back({"", "pruned", param, 0, ""}); }
   double width(double w, Polarity type) const {
     return o_.mirror.width_for(w, type, o_.mirror_sizes);
   }
   double unity(Polarity type) const { return width(1.0, type); }
+  const std::string& gate(int l) const { return g_.lines[static_cast<size_t>(l)].gate; }
+  const std::string& node(int l) const { return g_.lines[static_cast<size_t>(l)].node; }
 
- private:
+  void line(const CircuitGraph::Line& l) {
+    const double w = o_.mirror_sizes.w_ref_m, len = o_.mirror_sizes.l_m;
+    switch (l.kind) {
+      case CircuitGraph::LineKind::summing:
+        if (!l.sense.empty()) {
+          text += l.sense + " " + l.node + " " + l.gate + " 0\n";
+          structural(l.sense);
+        }
+        structural(device(l.device, Polarity::n, w, len, l.gate, l.gate, "0"));
+        break;
+      case CircuitGraph::LineKind::pline:
+        structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
+        break;
+      case CircuitGraph::LineKind::nline:
+        structural(device(l.device, Polarity::n, w, len, l.gate, l.gate, "0"));
+        break;
+      case CircuitGraph::LineKind::held:
+        text += l.sense + " " + l.node + " 0 " + format_number(o_.logit_voltage) + "\n";
+        structural(l.sense);
+        break;
+      case CircuitGraph::LineKind::cell_output:
+        break;  // inside the cell
+    }
+  }
+
+  void copy(const CircuitGraph::Copy& c, size_t index) {
+    const double len = o_.mirror_sizes.l_m;
+    const std::string& dest = node(c.to);
+    std::string inst;
+    switch (c.kind) {
+      case CircuitGraph::CopyKind::pline_feed:
+        inst = device(c.name, Polarity::n, o_.mirror.pline_copy_width(o_.mirror_sizes), len, dest,
+                      gate(c.from), "0");
+        break;
+      case CircuitGraph::CopyKind::nline_feed:
+        inst = device(c.name, Polarity::p, unity(Polarity::p), len, dest, gate(c.from), "vdd_ff");
+        break;
+      default:
+        inst = c.gain > 0 ? device(c.name, Polarity::p, width(c.gain, Polarity::p), len, dest,
+                                   gate(c.from), "vdd_ff")
+                          : device(c.name, Polarity::n, width(-c.gain, Polarity::n), len, dest,
+                                   gate(c.from), "0");
+    }
+    instance_[index] = inst;
+    if (c.kind != CircuitGraph::CopyKind::weight) structural(inst);
+  }
+
+  void weight(const CircuitGraph::Weight& w) {
+    if (w.copies.size() == 1) {
+      map.push_back({instance_[static_cast<size_t>(w.copies[0])], "weight_mirror", w.param,
+                     width(std::abs(w.gain), w.gain > 0 ? Polarity::p : Polarity::n), "m"});
+      return;
+    }
+    map.push_back({instance_[static_cast<size_t>(w.copies[0])] + "," +
+                       instance_[static_cast<size_t>(w.copies[1])],
+                   "weight_mirror_pair", w.param, width(std::abs(w.gain), Polarity::p), "m"});
+  }
+
+  // A constant current from a bias mirror; the element is the bias reference current.
+  void bias(const CircuitGraph::Bias& b) {
+    const double amps = std::abs(b.amps);
+    const Polarity type = b.amps > 0 ? Polarity::p : Polarity::n;
+    const std::string ref = "b_" + b.name;
+    text += "I" + ref + (b.amps > 0 ? " " + ref + " 0 " : " vdd_bias " + ref + " ") +
+            format_number(amps) + "\n";
+    map.push_back({"I" + ref, "bias_source", b.param, amps, "A"});
+    const std::string rail = b.amps > 0 ? "vdd_bias" : "0";
+    structural(
+        device("r" + ref, type, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m, ref, ref, rail));
+    structural(device("o" + ref, type, unity(type), o_.mirror_sizes.l_m, node(b.to), ref, rail));
+  }
+
+  // A cell bias line: reference current from the bias supply into an NMOS diode.
+  void cell_bias(const std::string& name, double amps, const std::string& kind,
+                 const std::string& param) {
+    text += "I" + name + " vdd_bias " + name + " " + format_number(amps) + "\n";
+    map.push_back({"I" + name, kind, param, amps, "A"});
+    const auto& n = o_.cell_sizes.mirror_n;
+    structural(device("r" + name, Polarity::n, n.w_m, n.l_m, name, name, "0"));
+  }
+  void cell_supply(const CircuitGraph::Cell& c) {
+    const CellBias cb = o_.cell.bias_for(c.beta_lo_a, c.beta_hi_a, c.alpha_a);
+    const std::string& ci = c.name;
+    cell_bias("gth_" + ci, cb.ithresh_a, "cell_ithresh", idx(c.layer_param + ".beta1", c.index));
+    cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(c.layer_param + ".delta", c.index));
+    cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(c.layer_param + ".alphas", c.index));
+    // The cell's own supply lead, through a zero-volt source: its current is the cell's power.
+    text += "Vpwr_" + ci + " vdd_cells vddc_" + ci + " 0\n";
+    structural("Vpwr_" + ci);
+  }
+  void cell(const CircuitGraph::Cell& c, double vdd) {
+    const std::string& ci = c.name;
+    const std::string inst = "xcell_" + ci;
+    text += inst + " vddc_" + ci + " 0 " + gate(c.candidate) + " gth_" + ci + " gw_" + ci + " gg_" +
+            ci + " " + gate(c.output) + " " + kCellSubckt + "\n";
+    structural(inst);
+    const double v0 = c.init_on ? vdd : 0.0;
+    initial_conditions.push_back(".ic v(" + inst + ".v0)=" + format_number(v0));
+    map.push_back({".ic v(" + inst + ".v0)", "initial_condition",
+                   idx(c.layer_param + ".initial_state", c.index), v0, "V"});
+  }
+
+  const CircuitGraph& g_;
   const pdk::Technology& t_;
   const CircuitOptions& o_;
-  double unit_;
+  std::vector<std::string> instance_;  // per copy, once written
   std::optional<pdk::MismatchSampler> sampler_;
 };
 
-std::string node(const std::string& base, Index a) {
-  return base + std::to_string(a);
+// The port map of DESIGN.md section 6, from the graph's probes.
+PortMap port_map(const CircuitGraph& g, const Writer& w) {
+  PortMap p;
+  for (const auto& s : g.supplies) {
+    const std::string source = lower(supply_source(s));
+    if (s.block == core::PowerBlock::cells) p.supply_cells = source;
+    if (s.block == core::PowerBlock::feedforward) p.supply_feedforward = source;
+    if (s.block == core::PowerBlock::bias) p.supply_bias = source;
+  }
+  const auto branch = [&](int l) {
+    return lower(g.lines[static_cast<size_t>(l)].sense) + "#branch";
+  };
+  for (const auto& in : g.inputs)
+    p.inputs.push_back({w.input_source(in.pos), w.input_source(in.neg)});
+  for (const auto& layer : g.layers) {
+    LayerPorts ports;
+    for (const int l : layer.candidate) ports.candidate.push_back(branch(l));
+    for (const int c : layer.state)
+      ports.state.push_back("v.xcell_" + g.cells[static_cast<size_t>(c)].name + ".vs#branch");
+    for (const auto& [pos, neg] : layer.output) ports.output.push_back({branch(pos), branch(neg)});
+    p.layers.push_back(ports);
+  }
+  for (const auto& c : g.cells) p.cell_supplies.push_back("vpwr_" + c.name);
+  for (const auto& [pos, neg] : g.logits) p.logits.push_back({branch(pos), branch(neg)});
+  return p;
 }
 
 }  // namespace
@@ -261,132 +327,16 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
                      "; use --clamp to clamp and report every change):" + problem_list(bad));
   }
   m.unit_current_a = net.unit_current_a;
-  Builder b(tech, o, net.unit_current_a);
-  const double vdd = o.conditions.vdd_v;
-  b.text += cell_subckt(tech, o.cell_sizes);
-  for (const char* s : {"vdd_cells", "vdd_ff", "vdd_bias"}) {
-    b.text += std::string("V") + (s + 4) + "_src " + s + " 0 " + format_number(vdd) + "\n";
-    b.structural(std::string("V") + (s + 4) + "_src");
-  }
-  m.ports.supply_cells = "v" + std::string("cells_src");
-  m.ports.supply_feedforward = "vff_src";
-  m.ports.supply_bias = "vbias_src";
-
-  // Inputs: a pair of caller-driven sources into NMOS diodes.
-  std::vector<Pair> x;
-  for (Index k = 0; k < net.n_in(); ++k) {
-    Pair p{b.diode_node(node("x", k) + "p", ""), b.diode_node(node("x", k) + "n", "")};
-    m.inputs.push_back({node("iin", k) + "p", p.pos->name});
-    m.inputs.push_back({node("iin", k) + "n", p.neg->name});
-    m.ports.inputs.push_back({m.inputs[m.inputs.size() - 2].name, m.inputs.back().name});
-    b.structural("I" + m.inputs[m.inputs.size() - 2].name.substr(1));
-    b.structural("I" + m.inputs.back().name.substr(1));
-    x.push_back(p);
-  }
-
-  // u_0 = x K_in + b_in, as pairs.
-  std::vector<Pair> u;
-  for (Index j = 0; j < net.d(); ++j) {
-    const std::string pos = node("u0_", j) + "p", neg = node("u0_", j) + "n";
-    for (Index k = 0; k < net.n_in(); ++k)
-      b.weight(x[static_cast<size_t>(k)], net.pre_proj.kernel(k, j), pos, neg,
-               "w_in_" + std::to_string(k) + "_" + std::to_string(j), idx("pre_proj.kernel", k, j));
-    b.bias(net.pre_proj.bias(j), pos, neg, node("in_", j), idx("pre_proj.bias", j));
-    u.push_back({b.diode_node(pos, ""), b.diode_node(neg, "")});
-  }
-
-  for (Index l = 1; l <= net.n_layers(); ++l) {
-    const core::Layer& L = net.layers[static_cast<size_t>(l - 1)];
-    const auto k = cell_constants(L);
-    const std::string tag = "l" + std::to_string(l) + "_c";
-    LayerPorts ports;
-    // a = ReLU(u): u+ sourced, u- sunk into one node whose NMOS diode cuts a negative net off.
-    std::vector<std::shared_ptr<Signal>> a;
-    for (Index i = 0; i < net.d(); ++i) {
-      const std::string n = "a_" + tag + std::to_string(i);
-      b.structural(b.copy(*u[static_cast<size_t>(i)].pos, 1.0, n, "ap_" + tag + std::to_string(i)));
-      b.structural(
-          b.copy(*u[static_cast<size_t>(i)].neg, -1.0, n, "an_" + tag + std::to_string(i)));
-      a.push_back(b.diode_node(n, ""));
-    }
-    // Candidates, cells.
-    std::vector<std::shared_ptr<Signal>> h;
-    for (Index i = 0; i < net.d(); ++i) {
-      const std::string ci = tag + std::to_string(i);
-      const std::string n = "c_" + ci;
-      for (Index j = 0; j < net.d(); ++j)
-        b.weight(*a[static_cast<size_t>(j)], L.candidate.kernel(j, i), n,
-                 "w_c_" + ci + "_" + std::to_string(j),
-                 idx("layer" + std::to_string(l) + ".cand_kernel", j, i));
-      b.bias(L.candidate.bias(i), n, "c_" + ci, idx("layer" + std::to_string(l) + ".cand_bias", i));
-      auto c = b.diode_node(n, "vcand_" + ci);
-      ports.candidate.push_back("vcand_" + ci + "#branch");
-      const CellBias cb =
-          o.cell.bias_for(k.beta_lo(i) * net.unit_current_a, k.beta_hi(i) * net.unit_current_a,
-                          k.alpha(i) * net.unit_current_a);
-      const std::string pl = "layer" + std::to_string(l);
-      const std::string gth =
-          b.cell_bias("gth_" + ci, cb.ithresh_a, "cell_ithresh", idx(pl + ".beta1", i));
-      const std::string gw =
-          b.cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(pl + ".delta", i));
-      const std::string gg =
-          b.cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(pl + ".alphas", i));
-      const std::string cell = "xcell_" + ci;
-      // The cell's own supply lead, through a zero-volt source: its current is the cell's power.
-      b.text += "Vpwr_" + ci + " vdd_cells vddc_" + ci + " 0\n";
-      b.structural("Vpwr_" + ci);
-      m.ports.cell_supplies.push_back("vpwr_" + ci);
-      b.text += cell + " vddc_" + ci + " 0 " + b.pline(*c) + " " + gth + " " + gw + " " + gg +
-                " po_" + ci + " " + kCellSubckt + "\n";
-      b.structural(cell);
-      const bool high = k.h_init(i) > 0;
-      m.initial_conditions.push_back(".ic v(" + cell + ".v0)=" + format_number(high ? vdd : 0.0));
-      b.map.push_back({".ic v(" + cell + ".v0)", "initial_condition", idx(pl + ".initial_state", i),
-                       high ? vdd : 0.0, "V"});
-      ports.state.push_back("v." + cell + ".vs#branch");
-      auto hs = std::make_shared<Signal>();
-      hs->name = "h_" + ci;
-      hs->pline = "po_" + ci;
-      h.push_back(hs);
-    }
-    // Post-projection (ReLU) plus skip.
-    std::vector<Pair> next;
-    for (Index i = 0; i < net.d(); ++i) {
-      const std::string ci = tag + std::to_string(i);
-      const std::string n = "p_" + ci;
-      for (Index j = 0; j < net.d(); ++j)
-        b.weight(*h[static_cast<size_t>(j)], L.post.kernel(j, i), n,
-                 "w_p_" + ci + "_" + std::to_string(j),
-                 idx("layer" + std::to_string(l) + ".post_kernel", j, i));
-      b.bias(L.post.bias(i), n, "p_" + ci, idx("layer" + std::to_string(l) + ".post_bias", i));
-      auto p = b.diode_node(n, "");
-      const std::string pos = "u_" + ci + "p", neg = "u_" + ci + "n";
-      b.structural(b.copy(*p, 1.0, pos, "sp_" + ci));
-      b.structural(b.copy(*u[static_cast<size_t>(i)].pos, 1.0, pos, "kp_" + ci));
-      b.structural(b.copy(*u[static_cast<size_t>(i)].neg, 1.0, neg, "kn_" + ci));
-      next.push_back(
-          {b.diode_node(pos, "vout_" + ci + "p"), b.diode_node(neg, "vout_" + ci + "n")});
-      ports.output.push_back({"vout_" + ci + "p#branch", "vout_" + ci + "n#branch"});
-    }
-    u = next;
-    m.ports.layers.push_back(ports);
-  }
-
-  // Logits: pair nodes held at a fixed voltage by their sense sources.
-  for (Index j = 0; j < net.n_out(); ++j) {
-    const std::string pos = node("y", j) + "p", neg = node("y", j) + "n";
-    for (Index i = 0; i < net.d(); ++i)
-      b.weight(u[static_cast<size_t>(i)], net.fc.kernel(i, j), pos, neg,
-               "w_fc_" + std::to_string(i) + "_" + std::to_string(j), idx("fc.kernel", i, j));
-    b.bias(net.fc.bias(j), pos, neg, node("fc_", j), idx("fc.bias", j));
-    for (const auto& s : {pos, neg}) {
-      b.text += "Vlogit_" + s + " " + s + " 0 " + format_number(o.logit_voltage) + "\n";
-      b.structural("Vlogit_" + s);
-    }
-    m.ports.logits.push_back({"vlogit_" + pos + "#branch", "vlogit_" + neg + "#branch"});
-  }
-  m.body = std::move(b.text);
-  m.map = std::move(b.map);
+  const CircuitGraph g = build_graph(net);
+  Writer w(g, tech, o);
+  w.write(o.conditions.vdd_v);
+  for (const auto& in : g.inputs)
+    for (const int l : {in.pos, in.neg})
+      m.inputs.push_back({w.input_source(l), g.lines[static_cast<size_t>(l)].node});
+  m.ports = port_map(g, w);
+  m.initial_conditions = std::move(w.initial_conditions);
+  m.body = std::move(w.text);
+  m.map = std::move(w.map);
   return m;
 }
 

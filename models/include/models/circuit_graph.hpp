@@ -1,0 +1,125 @@
+#pragma once
+// The one description of the generated circuit (DESIGN.md section 2): which lines carry which
+// currents, which mirror copies which line into which node with which gain, the bias currents, the
+// cells, the probes and the supplies. The netlist writer (circuit_model.cpp) and the
+// continuous-time model (continuous_engine.cpp) are both derived from it, so a change to the
+// topology reaches both.
+//
+// A line is the gate node of a diode-connected device carrying a non-negative current:
+//   summing      an NMOS diode closing a summing node (the ReLU: a negative net current is cut
+//   off); pline/nline  a PMOS (NMOS) diode fed by a unity NMOS (PMOS) copy of the signal's other
+//   line,
+//                made when a copy of that polarity is first needed;
+//   cell_output  the cell's own PMOS output diode (M4), whose input is the cell;
+//   held         not a line: a logit node held at a fixed voltage by its sense source.
+// Elements are kept in the order the generator creates them (`order`), which is the netlist's
+// order; the netlist is a replay of that list.
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/power.hpp"
+#include "pdk/technology.hpp"
+
+namespace bmru::models {
+
+struct CircuitGraph {
+  enum class LineKind { summing, pline, nline, cell_output, held };
+  struct Line {
+    LineKind kind = LineKind::summing;
+    std::string node;    // the summing node (where currents meet)
+    std::string gate;    // the diode's gate and drain (== node unless a sense source sits between)
+    std::string sense;   // zero-volt sense source between node and gate ("" none)
+    std::string device;  // the diode's device name ("" for cell_output and held)
+    int input = -1;      // input part 2k (pos) or 2k + 1 (neg) drives it
+    int cell = -1;       // cell_output: the cell that drives it
+    pdk::Polarity type() const {
+      return kind == LineKind::pline || kind == LineKind::cell_output ? pdk::Polarity::p
+                                                                      : pdk::Polarity::n;
+    }
+  };
+  // A mirror output device copying line `from` into line `to`: gain > 0 sources gain x I(from)
+  // (a PMOS copy of a p-line), gain < 0 sinks |gain| x I(from) (an NMOS copy of an n-line). The
+  // unity copy that makes a p-line sinks from it but is its input: gain +1, device NMOS.
+  enum class CopyKind { weight, structural, pline_feed, nline_feed };
+  struct Copy {
+    int from = -1, to = -1;
+    double gain = 0;
+    CopyKind kind = CopyKind::structural;
+    std::string name;  // device name as the generator gives it
+    pdk::Polarity device() const {
+      if (kind == CopyKind::pline_feed) return pdk::Polarity::n;
+      if (kind == CopyKind::nline_feed) return pdk::Polarity::p;
+      return gain > 0 ? pdk::Polarity::p : pdk::Polarity::n;
+    }
+  };
+  // A parameter realised by one copy (a single-node weight) or two (a pair), or pruned (w == 0).
+  struct Weight {
+    std::vector<int> copies;
+    double gain = 0;
+    std::string param;
+  };
+  // A constant current from a bias mirror: sourced into `to` (amps > 0, PMOS from vdd_bias) or
+  // sunk from it (amps < 0, NMOS).
+  struct Bias {
+    int to = -1;
+    double amps = 0;
+    std::string name, param;
+  };
+  // A cell: candidate p-line into M1, output line M4, and the levels the model defines (A).
+  struct Cell {
+    int candidate = -1;       // the p-line of the candidate signal
+    int output = -1;          // its cell_output line
+    int candidate_sum = -1;   // the candidate's summing line (the probe)
+    std::string name;         // "l<l>_c<i>"
+    std::string layer_param;  // "layer<l>"
+    core::Index index = 0;    // i within the layer
+    double beta_lo_a = 0, beta_hi_a = 0, alpha_a = 0;
+    double width_a = 0;  // (beta_hi - beta_lo) x unit, rounded once
+    bool init_on = false;
+  };
+  struct Pruned {
+    std::string param;
+  };
+  struct Supply {
+    std::string node;
+    core::PowerBlock block;
+  };
+  struct Input {
+    core::Index k = 0;
+    int pos = -1, neg = -1;  // lines
+  };
+  struct LayerProbes {
+    std::vector<int> candidate;               // summing lines
+    std::vector<int> state;                   // cells
+    std::vector<std::pair<int, int>> output;  // (pos, neg) summing lines
+  };
+  // cell_supply: a cell's bias lines and supply lead; cell: the cell itself (its candidate p-line
+  // is made between the two, as the netlist has it).
+  enum class Element { line, copy, weight, bias, cell_supply, cell, pruned, input };
+  struct Step {
+    Element element;
+    int index;
+  };
+
+  std::vector<Line> lines;
+  std::vector<Copy> copies;
+  std::vector<Weight> weights;
+  std::vector<Bias> biases;
+  std::vector<Cell> cells;  // layer-major
+  std::vector<Pruned> pruned;
+  std::vector<Input> inputs;
+  std::vector<Step> order;
+  std::vector<Supply> supplies{{"vdd_cells", core::PowerBlock::cells},
+                               {"vdd_ff", core::PowerBlock::feedforward},
+                               {"vdd_bias", core::PowerBlock::bias}};
+  std::vector<LayerProbes> layers;
+  std::vector<std::pair<int, int>> logits;  // (pos, neg) held lines
+  double unit_current_a = 1e-9;
+};
+
+// The circuit of `net` (which must be valid; the realisable range is the caller's business).
+CircuitGraph build_graph(const core::Network& net);
+
+}  // namespace bmru::models

@@ -1,0 +1,255 @@
+#include "models/circuit_graph.hpp"
+
+#include <cmath>
+
+namespace bmru::models {
+namespace {
+
+using core::Index;
+using Kind = CircuitGraph::LineKind;
+using Element = CircuitGraph::Element;
+
+std::string idx(const std::string& field, Index i) {
+  return field + "[" + std::to_string(i) + "]";
+}
+std::string idx(const std::string& field, Index i, Index j) {
+  return field + "[" + std::to_string(i) + "," + std::to_string(j) + "]";
+}
+std::string node(const std::string& base, Index a) {
+  return base + std::to_string(a);
+}
+
+// A non-negative signal: its n-line and p-line (line indices, -1 until made).
+struct Signal {
+  std::string name;
+  int n = -1, p = -1;
+};
+struct Pair {
+  Signal pos, neg;
+};
+
+// Walks the network once, in the generator's order: inputs -> pre-projection -> per layer ReLU ->
+// candidates -> cells -> post-projection + skip -> logits.
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(CircuitGraph& g) : g_(g) {}
+
+  void step(Element e, size_t index) { g_.order.push_back({e, static_cast<int>(index)}); }
+
+  // A line whose element comes later (a summing node is made when its inputs are known).
+  int reserve(Kind kind, const std::string& n) {
+    CircuitGraph::Line line;
+    line.kind = kind;
+    line.node = n;
+    line.gate = n;
+    g_.lines.push_back(line);
+    return static_cast<int>(g_.lines.size()) - 1;
+  }
+  // Closes a summing line with its NMOS diode and an optional sense source.
+  Signal close(int line, const std::string& sense) {
+    auto& l = g_.lines[static_cast<size_t>(line)];
+    l.sense = sense;
+    if (!sense.empty()) l.gate = l.node + "_d";
+    l.device = "d_" + l.node;
+    step(Element::line, static_cast<size_t>(line));
+    return Signal{l.node, line, -1};
+  }
+  int add_copy(int from, int to, double gain, CircuitGraph::CopyKind kind,
+               const std::string& name) {
+    g_.copies.push_back({from, to, gain, kind, name});
+    step(Element::copy, g_.copies.size() - 1);
+    return static_cast<int>(g_.copies.size()) - 1;
+  }
+
+  int pline(Signal& s) {
+    if (s.p < 0) {
+      s.p = reserve(Kind::pline, s.name + "_pl");
+      g_.lines[static_cast<size_t>(s.p)].device = "dp_" + s.name;
+      step(Element::line, static_cast<size_t>(s.p));
+      add_copy(s.n, s.p, 1.0, CircuitGraph::CopyKind::pline_feed, "cp_" + s.name);
+    }
+    return s.p;
+  }
+  int nline(Signal& s) {
+    if (s.n < 0) {
+      s.n = reserve(Kind::nline, s.name + "_nl");
+      g_.lines[static_cast<size_t>(s.n)].device = "dn_" + s.name;
+      step(Element::line, static_cast<size_t>(s.n));
+      add_copy(pline(s), s.n, 1.0, CircuitGraph::CopyKind::nline_feed, "cn_" + s.name);
+    }
+    return s.n;
+  }
+  // w > 0 sources w s into `to` (PMOS copy of the p-line); w < 0 sinks |w| s (NMOS copy).
+  int copy(Signal& s, double w, int to, const std::string& name, CircuitGraph::CopyKind kind) {
+    const int from = w > 0 ? pline(s) : nline(s);
+    return add_copy(from, to, w, kind, name);
+  }
+  void structural(Signal& s, double w, int to, const std::string& name) {
+    copy(s, w, to, name, CircuitGraph::CopyKind::structural);
+  }
+
+  void pruned(const std::string& param) {
+    g_.pruned.push_back({param});
+    step(Element::pruned, g_.pruned.size() - 1);
+  }
+  // Weight w of a non-negative signal into one node: one device.
+  void weight(Signal& s, double w, int to, const std::string& name, const std::string& param) {
+    if (w == 0) return pruned(param);
+    const int c = copy(s, w, to, name, CircuitGraph::CopyKind::weight);
+    g_.weights.push_back({{c}, w, param});
+    step(Element::weight, g_.weights.size() - 1);
+  }
+  // Weight w of a signed pair into a pair of nodes: both parts sourced.
+  void weight(Pair& s, double w, int pos, int neg, const std::string& name,
+              const std::string& param) {
+    if (w == 0) return pruned(param);
+    const double a = std::abs(w);
+    const int p = copy(s.pos, a, w > 0 ? pos : neg, name + "p", CircuitGraph::CopyKind::weight);
+    const int n = copy(s.neg, a, w > 0 ? neg : pos, name + "n", CircuitGraph::CopyKind::weight);
+    g_.weights.push_back({{p, n}, w, param});
+    step(Element::weight, g_.weights.size() - 1);
+  }
+  // A constant current b (model units) into `to` (b > 0) or out of it (b < 0).
+  void bias(double b, int to, const std::string& name, const std::string& param) {
+    if (b == 0) return pruned(param);
+    const double amps = std::abs(b) * g_.unit_current_a;
+    g_.biases.push_back({to, b > 0 ? amps : -amps, name, param});
+    step(Element::bias, g_.biases.size() - 1);
+  }
+  // The same into a pair: |b| sourced into pos (b > 0) or neg (b < 0).
+  void bias(double b, int pos, int neg, const std::string& name, const std::string& param) {
+    if (b == 0) return pruned(param);
+    g_.biases.push_back({b > 0 ? pos : neg, std::abs(b) * g_.unit_current_a, name, param});
+    step(Element::bias, g_.biases.size() - 1);
+  }
+
+  Pair input(Index k) {
+    const int p = reserve(Kind::summing, node("x", k) + "p");
+    const int n = reserve(Kind::summing, node("x", k) + "n");
+    g_.lines[static_cast<size_t>(p)].input = static_cast<int>(2 * k);
+    g_.lines[static_cast<size_t>(n)].input = static_cast<int>(2 * k + 1);
+    Pair x{close(p, ""), close(n, "")};
+    g_.inputs.push_back({k, p, n});
+    step(Element::input, g_.inputs.size() - 1);
+    return x;
+  }
+
+  void cell(const core::CellConstants& k, Index l, Index i, Signal& c, std::vector<Signal>& h) {
+    const std::string ci = "l" + std::to_string(l) + "_c" + std::to_string(i);
+    const double u = g_.unit_current_a;
+    CircuitGraph::Cell cell;
+    cell.name = ci;
+    cell.layer_param = "layer" + std::to_string(l);
+    cell.index = i;
+    cell.candidate_sum = c.n;
+    cell.beta_lo_a = k.beta_lo(i) * u;
+    cell.beta_hi_a = k.beta_hi(i) * u;
+    cell.alpha_a = k.alpha(i) * u;
+    cell.width_a = (k.beta_hi(i) - k.beta_lo(i)) * u;
+    cell.init_on = k.h_init(i) > 0;
+    g_.cells.push_back(cell);
+    const size_t index = g_.cells.size() - 1;
+    step(Element::cell_supply, index);  // its bias lines and supply lead come first
+    g_.cells[index].candidate = pline(c);
+    const int out = reserve(Kind::cell_output, "po_" + ci);
+    g_.lines[static_cast<size_t>(out)].cell = static_cast<int>(index);
+    g_.cells[index].output = out;
+    step(Element::cell, index);
+    Signal hs{"h_" + ci, -1, out};
+    h.push_back(hs);
+  }
+
+  void layer(const core::Network& net, Index l, std::vector<Pair>& u) {
+    const core::Layer& L = net.layers[static_cast<size_t>(l - 1)];
+    const auto k = core::cell_constants(L);
+    const std::string tag = "l" + std::to_string(l) + "_c", pl = "layer" + std::to_string(l);
+    CircuitGraph::LayerProbes probes;
+    // a = ReLU(u): u+ sourced, u- sunk into one node whose NMOS diode cuts a negative net off.
+    std::vector<Signal> a;
+    for (Index i = 0; i < net.d(); ++i) {
+      const std::string n = "a_" + tag + std::to_string(i);
+      const int line = reserve(Kind::summing, n);
+      structural(u[static_cast<size_t>(i)].pos, 1.0, line, "ap_" + tag + std::to_string(i));
+      structural(u[static_cast<size_t>(i)].neg, -1.0, line, "an_" + tag + std::to_string(i));
+      a.push_back(close(line, ""));
+    }
+    std::vector<Signal> h;
+    for (Index i = 0; i < net.d(); ++i) {
+      const std::string ci = tag + std::to_string(i);
+      const int line = reserve(Kind::summing, "c_" + ci);
+      for (Index j = 0; j < net.d(); ++j)
+        weight(a[static_cast<size_t>(j)], L.candidate.kernel(j, i), line,
+               "w_c_" + ci + "_" + std::to_string(j), idx(pl + ".cand_kernel", j, i));
+      bias(L.candidate.bias(i), line, "c_" + ci, idx(pl + ".cand_bias", i));
+      Signal c = close(line, "vcand_" + ci);
+      probes.candidate.push_back(line);
+      probes.state.push_back(static_cast<int>(g_.cells.size()));
+      cell(k, l, i, c, h);
+    }
+    std::vector<Pair> next;
+    for (Index i = 0; i < net.d(); ++i) {
+      const std::string ci = tag + std::to_string(i);
+      const int line = reserve(Kind::summing, "p_" + ci);
+      for (Index j = 0; j < net.d(); ++j)
+        weight(h[static_cast<size_t>(j)], L.post.kernel(j, i), line,
+               "w_p_" + ci + "_" + std::to_string(j), idx(pl + ".post_kernel", j, i));
+      bias(L.post.bias(i), line, "p_" + ci, idx(pl + ".post_bias", i));
+      Signal p = close(line, "");
+      const int pos = reserve(Kind::summing, "u_" + ci + "p");
+      const int neg = reserve(Kind::summing, "u_" + ci + "n");
+      structural(p, 1.0, pos, "sp_" + ci);
+      structural(u[static_cast<size_t>(i)].pos, 1.0, pos, "kp_" + ci);
+      structural(u[static_cast<size_t>(i)].neg, 1.0, neg, "kn_" + ci);
+      next.push_back({close(pos, "vout_" + ci + "p"), close(neg, "vout_" + ci + "n")});
+      probes.output.push_back({pos, neg});
+    }
+    u = next;
+    g_.layers.push_back(probes);
+  }
+
+  void build(const core::Network& net) {
+    g_.unit_current_a = net.unit_current_a;
+    std::vector<Pair> x;
+    for (Index k = 0; k < net.n_in(); ++k) x.push_back(input(k));
+    // u_0 = x K_in + b_in, as pairs.
+    std::vector<Pair> u;
+    for (Index j = 0; j < net.d(); ++j) {
+      const int pos = reserve(Kind::summing, node("u0_", j) + "p");
+      const int neg = reserve(Kind::summing, node("u0_", j) + "n");
+      for (Index k = 0; k < net.n_in(); ++k)
+        weight(x[static_cast<size_t>(k)], net.pre_proj.kernel(k, j), pos, neg,
+               "w_in_" + std::to_string(k) + "_" + std::to_string(j), idx("pre_proj.kernel", k, j));
+      bias(net.pre_proj.bias(j), pos, neg, node("in_", j), idx("pre_proj.bias", j));
+      u.push_back({close(pos, ""), close(neg, "")});
+    }
+    for (Index l = 1; l <= net.n_layers(); ++l) layer(net, l, u);
+    // Logits: pair nodes held at a fixed voltage by their sense sources.
+    for (Index j = 0; j < net.n_out(); ++j) {
+      const int pos = reserve(Kind::held, node("y", j) + "p");
+      const int neg = reserve(Kind::held, node("y", j) + "n");
+      for (Index i = 0; i < net.d(); ++i)
+        weight(u[static_cast<size_t>(i)], net.fc.kernel(i, j), pos, neg,
+               "w_fc_" + std::to_string(i) + "_" + std::to_string(j), idx("fc.kernel", i, j));
+      bias(net.fc.bias(j), pos, neg, node("fc_", j), idx("fc.bias", j));
+      for (const int line : {pos, neg}) {
+        g_.lines[static_cast<size_t>(line)].sense =
+            "Vlogit_" + g_.lines[static_cast<size_t>(line)].node;
+        step(Element::line, static_cast<size_t>(line));
+      }
+      g_.logits.push_back({pos, neg});
+    }
+  }
+
+ private:
+  CircuitGraph& g_;
+};
+
+}  // namespace
+
+CircuitGraph build_graph(const core::Network& net) {
+  CircuitGraph g;
+  GraphBuilder(g).build(net);
+  return g;
+}
+
+}  // namespace bmru::models
