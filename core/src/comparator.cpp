@@ -78,7 +78,7 @@ Comparator::Comparator(const Network& net, Index sequences)
   this_sw_ = last_sw_;
 }
 
-void Comparator::add_crossings(Index s, Index, const std::vector<std::vector<Crossings>>& x) {
+void Comparator::add_crossings(Index s, const CrossingRows& x) {
   auto& last = last_sw_.at(static_cast<size_t>(s));
   const auto& now = this_sw_.at(static_cast<size_t>(s));
   for (size_t l = 0; l < x.size() && l < now.size(); ++l)
@@ -99,7 +99,8 @@ void Comparator::add_crossings(Index s, Index, const std::vector<std::vector<Cro
   last = now;
 }
 
-void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
+void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw,
+                     const CrossingRows* crossings) {
   if (s < 0 || s >= static_cast<Index>(seq_agree_.size()))
     throw InputError("Comparator: sequence " + std::to_string(s) + " is out of range");
   if (hw.layers.size() != cells_.size() || sw.layers.size() != cells_.size())
@@ -127,6 +128,7 @@ void Comparator::add(Index s, Index k, const Frame& hw, const Frame& sw) {
     y[j].add(hw.logits(0, static_cast<Index>(j)), sw.logits(0, static_cast<Index>(j)));
   Index& first = first_divergence_[static_cast<size_t>(s)];
   if (differs && (first < 0 || k < first)) first = k;
+  if (crossings) add_crossings(s, *crossings);
 }
 
 void Comparator::set_incomplete(Index s) {

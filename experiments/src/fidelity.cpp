@@ -26,8 +26,8 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
-#include "engine_stream.hpp"
 #include "fidelity_target.hpp"
+#include "lockstep.hpp"
 #include "run_limits.hpp"
 
 namespace bmru::experiments {
@@ -193,10 +193,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     for (core::Index f = 0; f < N; ++f) frames.push_back(x[static_cast<size_t>(s)].row(f));
     inputs.write_block(s, 0, frames);
   }
-  EngineStream sw(file, "sw", shape, "model units", false);
-  EngineStream hw(file, "hw", shape, "A", true);
-  std::optional<EngineStream> ctw;
-  if (o.ct) ctw.emplace(file, "ct", shape, "model units", true);
+  LockstepSinks sinks(file, net, shape, true, o.ct, target.has_logits);
 
   std::vector<core::SeriesWriter> power;
   for (const auto b : core::kPowerBlocks)
@@ -246,15 +243,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   }
 
   FidelityResult result;
-  core::Comparator comparator(net, S);
-  std::optional<core::Comparator> ct_sw, hw_ct;
-  if (o.ct) {
-    ct_sw.emplace(net, S);
-    hw_ct.emplace(net, S);
-  }
   double spice_s = 0, ct_s = 0;
-  std::vector<core::Vector> alphas;
-  for (const auto& layer : net.layers) alphas.push_back(core::cell_constants(layer).alpha);
   std::vector<SequenceState> state(static_cast<size_t>(S));
   const size_t P = probes.size();
   const size_t n_blocks = target.supplies.size();
@@ -269,7 +258,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   }
   const auto d = static_cast<size_t>(net.d());
   const double k_vdd = k.vdd_v;
-  const core::Index block = hw.block();
+  const core::Index block = sinks.block();
   const auto flush_power = [&](core::Index s) {
     SequenceState& q = state[static_cast<size_t>(s)];
     if (q.power.front().empty()) return;
@@ -297,11 +286,12 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     if (k < q.received) return;
     q.received = k + 1;
     // The SPICE adapter's one conversion: probe currents (A, signed pairs as pos - neg) to a frame,
-    // and that frame in model units for the comparator.
+    // and that frame in model units for the comparators and votes.
     const std::vector<double>& r = rec.probes;
-    core::Frame h = empty_frame(net);
-    core::Frame w = std::move(rec.sw);
-    core::Frame hm = empty_frame(net);  // hardware in model units
+    LockstepFrame f;
+    f.hw_amps = empty_frame(net);
+    core::Frame& h = f.hw_amps;
+    core::Frame& hm = f.hw.emplace(empty_frame(net));
     size_t p = 0;
     for (auto l = 0u; l < h.layers.size(); ++l) {
       for (size_t i = 0; i < d; ++i) h.layers[l].candidate(0, static_cast<core::Index>(i)) = r[p++];
@@ -315,10 +305,9 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     for (core::Index j = 0; j < net.n_out(); ++j, p += 2)
       h.logits(0, j) = target.has_logits ? r[p] - r[p + 1] : std::nan("");
     hm.logits = h.logits / unit;
-    comparator.add(s, k, hm, w);
-    std::vector<std::vector<core::Crossings>> crossings(static_cast<size_t>(net.n_layers()));
-    for (size_t c = 0; c < cells; ++c) crossings[c / d].push_back(rec.crossings[c]);
-    comparator.add_crossings(s, k, crossings);
+    f.sw = std::move(rec.sw);
+    f.hw_crossings.resize(static_cast<size_t>(net.n_layers()));
+    for (size_t c = 0; c < cells; ++c) f.hw_crossings[c / d].push_back(rec.crossings[c]);
     if (wave > 0 && waves)
       // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
       // size of the frame traces and would dominate the pending block's memory.
@@ -347,45 +336,25 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     ++q.power_frames;
     if (o.ct) {
       core::CtFrameRecord& ct = *rec.ct;
-      std::vector<std::vector<core::Crossings>> cc(static_cast<size_t>(net.n_layers()));
-      for (size_t i = 0; i < cells; ++i) cc[i / d].push_back(ct.crossings[i]);
+      f.ct_crossings.resize(static_cast<size_t>(net.n_layers()));
+      for (size_t i = 0; i < cells; ++i) f.ct_crossings[i / d].push_back(ct.crossings[i]);
       spice_s += ct.spice_s;
       ct_s += ct.ct_s;
-      ct_sw->add(s, k, ct.frame, w);
-      ct_sw->add_crossings(s, k, cc);
-      // ct as the reference of the hardware: its states as the discrete levels they stand for.
-      core::Frame cd = ct.frame;
-      for (size_t l = 0; l < cd.layers.size(); ++l)
-        for (core::Index i = 0; i < net.d(); ++i)
-          cd.layers[l].state(0, i) =
-              cd.layers[l].state(0, i) > alphas[l](i) / 2 ? alphas[l](i) : 0.0;
-      hw_ct->add(s, k, hm, cd);
-      hw_ct->add_crossings(s, k, crossings);
-      const core::Matrix ct_logits = ct.frame.logits;
-      ctw->add(s, k, std::move(ct.frame), &ct_logits, &cc);
+      f.ct = std::move(ct.frame);
     }
-    hw.add(s, k, std::move(h), target.has_logits ? &hm.logits : nullptr, &crossings);
-    const core::Matrix sw_logits = w.logits;
-    sw.add(s, k, std::move(w), &sw_logits);
+    sinks.add(s, k, std::move(f));
     if (static_cast<core::Index>(q.power.front().size()) >= block) flush_power(s);
     if (progress) progress(++frames_done, static_cast<long long>(S * N));
   });
   result.hw_wall_s = std::chrono::duration<double>(Clock::now() - t_hw).count();
-  std::vector<core::Decision> hw_dec, sw_dec;
   std::vector<std::string> seq_status, seq_error;
   std::vector<std::int64_t> seq_frames;
-  const core::Decision none{core::kTie, std::nan("")};  // a failed sequence decides nothing
   for (core::Index s = 0; s < S; ++s) {
     flush_power(s);
-    hw.flush(s);
-    sw.flush(s);
-    if (ctw) ctw->flush(s);
     const auto& q = state[static_cast<size_t>(s)];
     const auto& outcome = outcomes[static_cast<size_t>(s)];
     const bool ok = outcome.ok && q.received == N;
-    hw_dec.push_back(!ok ? none : target.has_logits ? hw.decision(s) : none);
-    sw_dec.push_back(ok ? sw.decision(s) : none);
-    comparator.set_decisions(s, hw_dec.back(), sw_dec.back());
+    sinks.end_sequence(s, ok);  // a failed sequence decides nothing
     seq_status.push_back(ok ? "ok" : "failed");
     seq_frames.push_back(q.received);
     std::string error = outcome.ok ? "" : outcome.error;
@@ -394,9 +363,6 @@ FidelityResult run_fidelity(const FidelityOptions& o,
               std::to_string(N) + " frames";
     seq_error.push_back(error);
     if (!ok) {
-      comparator.set_incomplete(s);
-      if (ct_sw) ct_sw->set_incomplete(s);
-      if (hw_ct) hw_ct->set_incomplete(s);
       result.failed.push_back("sequence " + std::to_string(s) + " (" + std::to_string(q.received) +
                               " of " + std::to_string(N) + " frames): " + error);
     } else if (!outcome.retried_after.empty()) {
@@ -405,25 +371,17 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     }
   }
   file.write_sequence_status(seq_status, seq_error, seq_frames);
-  hw.write_decisions(hw_dec);
-  sw.write_decisions(sw_dec);
+  const LockstepMetrics m = sinks.finish();
   if (o.ct) {
-    std::vector<core::Decision> ct_dec;
-    for (core::Index s = 0; s < S; ++s) {
-      ct_dec.push_back(seq_status[static_cast<size_t>(s)] == "ok" ? ctw->decision(s) : none);
-      ct_sw->set_decisions(s, ct_dec.back(), sw_dec[static_cast<size_t>(s)]);
-      hw_ct->set_decisions(s, hw_dec[static_cast<size_t>(s)], ct_dec.back());
-    }
-    ctw->write_decisions(ct_dec);
-    result.ct_vs_sw = ct_sw->result();
-    result.hw_vs_ct = hw_ct->result();
+    result.ct_vs_sw = m.ct_vs_sw;
+    result.hw_vs_ct = m.hw_vs_ct;
     result.ct_wall_s = ct_s;
     result.spice_s = spice_s;
     file.write_metrics("metrics/ct_vs_sw", *result.ct_vs_sw, {{"ct_s", ct_s}});
     file.write_metrics("metrics/hw_vs_ct", *result.hw_vs_ct,
                        {{"spice_s", spice_s}, {"ct_s", ct_s}});
   }
-  result.metrics = comparator.result();
+  result.metrics = m.metrics;
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   // Summed in sequence order, so the mean does not depend on the order frames arrived in.
   core::PowerByBlock power_sum;

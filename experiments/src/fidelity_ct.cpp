@@ -15,7 +15,7 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
-#include "engine_stream.hpp"
+#include "lockstep.hpp"
 #include "pdk/registry.hpp"
 #include "run_limits.hpp"
 
@@ -143,48 +143,34 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   file.write_config(config);
   file.write_model(net);
   core::InputsWriter inputs = file.add_inputs(shape);
-  EngineStream sw(file, "sw", shape, "model units", false);
-  EngineStream ct(file, "ct", shape, "model units", true);
-  core::Comparator comparator(net, S);
+  LockstepSinks sinks(file, net, shape, false, true);
   FidelityResult result;
-  std::vector<core::Decision> ct_dec, sw_dec;
-  const core::Index block = sw.block();
+  const core::Index block = sinks.block();
   double ct_s = 0;
   for (core::Index s = 0; s < S; ++s) {
     const core::Matrix& xs = x[static_cast<size_t>(s)];
-    models::ReferenceEngine ref(net);
-    ref.reset(1);
+    // ct leads; the discrete model follows it (resync: from ct's sampled states).
+    Followers sw(net, o.mode, std::nullopt, o.axis, xs.row(0));
     models::ContinuousEngine engine(net, facts, o.axis);
     engine.reset(xs.row(0));
-    core::Frame prev;
+    std::vector<core::Matrix> leader(static_cast<size_t>(net.n_layers()));
     std::vector<core::Matrix> bx;
     core::Index k0 = 0;
     for (core::Index k = 0; k < N; ++k) {
-      core::Frame c, w;
+      LockstepFrame f;
+      f.ct.emplace();
       const auto t0 = Clock::now();
-      engine.step(xs.row(k), c);
+      engine.step(xs.row(k), *f.ct);
       ct_s += std::chrono::duration<double>(Clock::now() - t0).count();
-      if (o.mode == Mode::resync && k > 0)
-        for (core::Index l = 0; l < net.n_layers(); ++l) {
-          // Software state h_{k-1} := the ct state sampled at k-1.
-          const auto alpha = core::cell_constants(net.layers[static_cast<size_t>(l)]).alpha;
-          core::Matrix h(1, net.d());
-          for (core::Index i = 0; i < net.d(); ++i)
-            h(0, i) =
-                prev.layers[static_cast<size_t>(l)].state(0, i) > alpha(i) / 2 ? alpha(i) : 0.0;
-          ref.set_state(l, h);
-        }
-      ref.step(xs.row(k), w);
-      comparator.add(s, k, c, w);
-      std::vector<std::vector<core::Crossings>> cr(static_cast<size_t>(net.n_layers()));
-      for (size_t l = 0; l < cr.size(); ++l)
-        for (const auto& q : engine.crossings()[l])
-          cr[l].push_back({static_cast<core::Index>(q.count), q.first_s});
-      comparator.add_crossings(s, k, cr);
-      prev = c;
-      const core::Matrix ct_logits = c.logits, sw_logits = w.logits;
-      ct.add(s, k, std::move(c), &ct_logits, &cr);
-      sw.add(s, k, std::move(w), &sw_logits);
+      sw.step(k, xs.row(k), leader);
+      for (size_t l = 0; l < leader.size(); ++l) leader[l] = f.ct->layers[l].state;
+      f.sw = std::move(sw.sw);
+      for (const auto& layer : engine.crossings()) {
+        f.ct_crossings.emplace_back();
+        for (const auto& q : layer)
+          f.ct_crossings.back().push_back({static_cast<core::Index>(q.count), q.first_s});
+      }
+      sinks.add(s, k, std::move(f));
       bx.push_back(xs.row(k));
       if (static_cast<core::Index>(bx.size()) >= block || k + 1 == N) {
         inputs.write_block(s, k0, bx);
@@ -193,15 +179,10 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
       }
       if (progress) progress(s * N + k + 1, S * N);
     }
-    ct.flush(s);
-    sw.flush(s);
-    ct_dec.push_back(ct.decision(s));
-    sw_dec.push_back(sw.decision(s));
-    comparator.set_decisions(s, ct_dec.back(), sw_dec.back());
+    sinks.end_sequence(s, true);
   }
-  ct.write_decisions(ct_dec);
-  sw.write_decisions(sw_dec);
-  result.metrics = comparator.result();
+  const LockstepMetrics m = sinks.finish();
+  result.metrics = m.metrics;
   result.ct_vs_sw = result.metrics;
   result.ct_wall_s = ct_s;
   result.simulated_s = o.axis.stop_time(N) * static_cast<double>(S);

@@ -15,6 +15,8 @@
 #include "models/reference_engine.hpp"
 #include "pdk/registry.hpp"
 
+#include "lockstep.hpp"
+
 namespace bmru::experiments {
 
 using nlohmann::json;
@@ -77,67 +79,36 @@ namespace {
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
-                  bool resync, const core::FrameAxis& axis, int wave_points,
+                  Mode mode, const core::FrameAxis& axis, int wave_points,
                   const std::optional<models::CtFacts>& ct)
       : ctx_(ctx),
         net_(net),
         x_(x),
-        resync_(resync),
-        engine_(net),
+        followers_(net, mode, ct, axis, x.row(0)),
         axis_(axis),
-        wave_points_(wave_points) {
-    if (ct) {
-      ct_.emplace(net, *ct, axis);
-      ct_->reset(x.row(0));
-    }
+        wave_points_(wave_points),
+        leader_(static_cast<size_t>(net.n_layers()), core::Matrix::Zero(1, net.d())) {
     last_record_ = Clock::now();
-    engine_.reset(1);
     for (const auto& layer : net.layers) {
-      alpha_.push_back(core::cell_constants(layer).alpha);
-      for (core::Index i = 0; i < alpha_.back().size(); ++i)
-        level_.push_back(alpha_.back()(i) * net.unit_current_a / 2);
+      const auto alpha = core::cell_constants(layer).alpha;
+      for (core::Index i = 0; i < alpha.size(); ++i)
+        level_.push_back(alpha(i) * net.unit_current_a / 2);
     }
     count_.assign(level_.size(), 0);
     first_.assign(level_.size(), -1.0);
   }
 
   spice::Action on_sample(core::Index k, std::span<const double> hw) override {
-    const double unit = net_.unit_current_a;
-    if (resync_ && k > 0) {
-      // Before software frame k its state h_{k-1} becomes the hardware state sampled at k-1.
-      const auto d = static_cast<size_t>(net_.d());
-      for (size_t l = 0; l < alpha_.size(); ++l) {
-        core::Matrix h(1, net_.d());
-        for (size_t i = 0; i < d; ++i) {
-          const double measured = last_hw_[l * 4 * d + d + i] / unit;
-          h(0, static_cast<core::Index>(i)) = measured > alpha_[l](static_cast<core::Index>(i)) / 2
-                                                  ? alpha_[l](static_cast<core::Index>(i))
-                                                  : 0.0;
-        }
-        engine_.set_state(static_cast<core::Index>(l), h);
-      }
-    }
-    engine_.step(x_.row(k), frame_);
+    // The followers see the hardware's states of frame k-1 (resync) and step to frame k.
+    followers_.step(k, x_.row(k), leader_);
+    const auto d = static_cast<size_t>(net_.d());
+    for (size_t l = 0; l < leader_.size(); ++l)
+      for (size_t i = 0; i < d; ++i)
+        leader_[l](0, static_cast<core::Index>(i)) = hw[l * 4 * d + d + i] / net_.unit_current_a;
     record_ = core::FrameRecord{};
     record_.k = k;
     record_.probes.assign(hw.begin(), hw.end());
-    record_.sw = frame_;
-    if (ct_) {
-      const auto t0 = Clock::now();
-      if (resync_ && k > 0) {
-        // ct's cell states of frame k-1 become the hardware's sampled at k-1.
-        const auto d = static_cast<size_t>(net_.d());
-        for (size_t l = 0; l < alpha_.size(); ++l) {
-          core::Matrix h(1, net_.d());
-          for (size_t i = 0; i < d; ++i)
-            h(0, static_cast<core::Index>(i)) = last_hw_[l * 4 * d + d + i] / net_.unit_current_a;
-          ct_->set_state(static_cast<core::Index>(l), h);
-        }
-      }
-      ct_->step(x_.row(k), ct_frame_);
-      ct_s_ = std::chrono::duration<double>(Clock::now() - t0).count();
-    }
-    last_hw_.assign(hw.begin(), hw.end());
+    record_.sw = followers_.sw;
     return spice::Action::proceed;
   }
 
@@ -176,13 +147,13 @@ class SequenceHandler final : public spice::LockstepHandler {
     record_.waveform = std::move(wave_);
     wave_.clear();
     wave_next_ = 0;
-    if (ct_) {
-      core::CtFrameRecord ct{ct_frame_, {}, 0, ct_s_};
-      for (const auto& l : ct_->crossings())
-        for (const auto& q : l)
-          ct.crossings.push_back({static_cast<core::Index>(q.count), q.first_s});
+    if (followers_.has_ct()) {
+      core::CtFrameRecord ct{followers_.ct, {}, 0, followers_.ct_seconds};
+      for (const auto& l : followers_.ct_crossings())
+        ct.crossings.insert(ct.crossings.end(), l.begin(), l.end());
       const auto now = Clock::now();
-      ct.spice_s = std::chrono::duration<double>(now - last_record_).count() - ct_s_;
+      ct.spice_s =
+          std::chrono::duration<double>(now - last_record_).count() - followers_.ct_seconds;
       last_record_ = now;
       record_.ct = std::move(ct);
     }
@@ -194,23 +165,17 @@ class SequenceHandler final : public spice::LockstepHandler {
   spice::JobContext& ctx_;
   const core::Network& net_;
   const core::Matrix& x_;
-  bool resync_;
-  models::ReferenceEngine engine_;
+  Followers followers_;
   core::FrameAxis axis_;
-  std::vector<core::Vector> alpha_;
-  core::Frame frame_;
   core::FrameRecord record_;
-  std::vector<double> last_hw_;
   std::vector<double> level_, prev_, first_;
   std::vector<core::Index> count_;
   double prev_t_ = -1;
   core::Index record_frame_ = 0;  // the frame whose record is being built
   int wave_points_ = 0, wave_next_ = 0;
   std::vector<double> wave_;
+  std::vector<core::Matrix> leader_;  // the hardware's sampled cell states (model units)
   using Clock = std::chrono::steady_clock;
-  std::optional<models::ContinuousEngine> ct_;
-  core::Frame ct_frame_;
-  double ct_s_ = 0;
   Clock::time_point last_record_;
 };
 
@@ -248,7 +213,7 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
       ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   std::optional<models::CtFacts> ct;
   if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct").dump());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>(), spec.axis,
+  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>() ? Mode::resync : Mode::free, spec.axis,
                     r.value("waveform_points", 0), ct);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }

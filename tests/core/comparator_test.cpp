@@ -112,9 +112,8 @@ TEST(Comparator, SwitchingLatencyMatchesSoftwareTransitionsWithHardwareCrossings
     f.layers[0].state = Matrix::Constant(1, 1, h[static_cast<size_t>(k)]);
     f.layers[0].output = Matrix::Constant(1, 1, 1.0);
     f.logits = Matrix::Constant(1, 1, 1.0);
-    c.add(0, k, f, f);
     const std::vector<std::vector<Crossings>> frame{{crossings[static_cast<size_t>(k)]}};
-    c.add_crossings(0, k, frame);
+    c.add(0, k, f, f, &frame);
   }
   const Metrics m = c.result();
   // Frame 1: transition matched at 4 ms. Frame 2: no transition, 2 extra crossings (a glitch).

@@ -67,18 +67,19 @@ class Comparator {
   // Scales (beta_hi, alpha) come from the network; `sequences` fixes the per-sequence figures.
   Comparator(const Network& net, Index sequences);
 
-  // Frame k of sequence s; both frames have batch 1 and are in model units.
-  void add(Index s, Index k, const Frame& measured, const Frame& reference);
+  using CrossingRows = std::vector<std::vector<Crossings>>;
+  // Frame k of sequence s; both frames have batch 1 and are in model units. `crossings`: the
+  // measured engine's crossings of alpha/2 in that frame, [layer][cell], for the latencies.
+  void add(Index s, Index k, const Frame& measured, const Frame& reference,
+           const CrossingRows* crossings = nullptr);
   void set_decisions(Index s, const Decision& measured, const Decision& reference);
   // A sequence that did not run to its end (a failed simulation): its frames count where they
   // were compared, its decisions do not (decision agreement is over complete sequences only).
   void set_incomplete(Index s);
-  // The hardware crossings of frame k of sequence s, [layer][cell]; call after add() for that
-  // frame.
-  void add_crossings(Index s, Index k, const std::vector<std::vector<Crossings>>& crossings);
   Metrics result() const;
 
  private:
+  void add_crossings(Index s, const CrossingRows& crossings);
   // Running moments of one signal pair (hw, sw) for NRMSE and Pearson correlation: Welford's
   // updates within a sequence (numerically stable), merged over sequences in sequence order at the
   // end (Chan et al.), so the figures do not depend on the order frames arrive from the workers.

@@ -1,0 +1,124 @@
+#include "lockstep.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace bmru::experiments {
+
+core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& alpha) {
+  core::Matrix h(1, alpha.size());
+  for (core::Index i = 0; i < alpha.size(); ++i)
+    h(0, i) = sampled(0, i) > alpha(i) / 2 ? alpha(i) : 0.0;
+  return h;
+}
+
+Followers::Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
+                     const core::FrameAxis& axis, const core::Matrix& x0)
+    : net_(net), resync_(mode == Mode::resync), sw_engine_(net) {
+  for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
+  sw_engine_.reset(1);
+  if (ct) {
+    ct_engine_.emplace(net, *ct, axis);
+    ct_engine_->reset(x0);
+  }
+}
+
+void Followers::step(core::Index k, const core::Matrix& x_k,
+                     const std::vector<core::Matrix>& leader_states) {
+  const bool resync = resync_ && k > 0;
+  if (resync)
+    for (size_t l = 0; l < alpha_.size(); ++l)
+      sw_engine_.set_state(static_cast<core::Index>(l),
+                           discrete_states(leader_states[l], alpha_[l]));
+  sw_engine_.step(x_k, sw);
+  if (!ct_engine_) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (resync)
+    for (size_t l = 0; l < alpha_.size(); ++l)
+      ct_engine_->set_state(static_cast<core::Index>(l),
+                            discrete_states(leader_states[l], alpha_[l]));
+  ct_engine_->step(x_k, ct);
+  ct_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+CrossingRows Followers::ct_crossings() const {
+  CrossingRows out;
+  for (const auto& layer : ct_engine_->crossings()) {
+    out.emplace_back();
+    for (const auto& q : layer)
+      out.back().push_back({static_cast<core::Index>(q.count), q.first_s});
+  }
+  return out;
+}
+
+LockstepSinks::LockstepSinks(core::RunFile& file, const core::Network& net,
+                             const core::TraceShape& shape, bool hw, bool ct, bool hw_logits)
+    : net_(net),
+      hw_logits_(hw_logits),
+      sw_(file, "sw", shape, "model units", false),
+      primary_(net, shape.sequences) {
+  for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
+  if (hw) hw_.emplace(file, "hw", shape, "A", true);
+  if (ct) ct_.emplace(file, "ct", shape, "model units", true);
+  if (hw && ct) {
+    ct_sw_.emplace(net, shape.sequences);
+    hw_ct_.emplace(net, shape.sequences);
+  }
+  const core::Decision none{core::kTie, std::nan("")};
+  for (auto* d : {&sw_dec_, &hw_dec_, &ct_dec_})
+    d->assign(static_cast<size_t>(shape.sequences), none);
+}
+
+void LockstepSinks::add(core::Index s, core::Index k, LockstepFrame f) {
+  if (f.hw) {
+    primary_.add(s, k, *f.hw, f.sw, &f.hw_crossings);
+    if (f.ct) {
+      ct_sw_->add(s, k, *f.ct, f.sw, &f.ct_crossings);
+      // ct as the reference of the hardware: its states as the discrete levels they stand for.
+      core::Frame cd = *f.ct;
+      for (size_t l = 0; l < cd.layers.size(); ++l)
+        cd.layers[l].state = discrete_states(cd.layers[l].state, alpha_[l]);
+      hw_ct_->add(s, k, *f.hw, cd, &f.hw_crossings);
+    }
+    hw_->add(s, k, std::move(f.hw_amps), hw_logits_ ? &f.hw->logits : nullptr, &f.hw_crossings);
+  } else if (f.ct) {
+    primary_.add(s, k, *f.ct, f.sw, &f.ct_crossings);
+  }
+  if (f.ct) {
+    const core::Matrix logits = f.ct->logits;
+    ct_->add(s, k, std::move(*f.ct), &logits, &f.ct_crossings);
+  }
+  const core::Matrix logits = f.sw.logits;
+  sw_.add(s, k, std::move(f.sw), &logits);
+}
+
+void LockstepSinks::end_sequence(core::Index s, bool complete) {
+  const auto i = static_cast<size_t>(s);
+  for (EngineStream* e : {&sw_, hw_ ? &*hw_ : nullptr, ct_ ? &*ct_ : nullptr})
+    if (e) e->flush(s);
+  if (complete) {
+    sw_dec_[i] = sw_.decision(s);
+    if (hw_ && hw_logits_) hw_dec_[i] = hw_->decision(s);
+    if (ct_) ct_dec_[i] = ct_->decision(s);
+  } else {
+    primary_.set_incomplete(s);
+    if (ct_sw_) ct_sw_->set_incomplete(s);
+    if (hw_ct_) hw_ct_->set_incomplete(s);
+  }
+  primary_.set_decisions(s, hw_ ? hw_dec_[i] : ct_dec_[i], sw_dec_[i]);
+  if (ct_sw_) ct_sw_->set_decisions(s, ct_dec_[i], sw_dec_[i]);
+  if (hw_ct_) hw_ct_->set_decisions(s, hw_dec_[i], ct_dec_[i]);
+}
+
+LockstepMetrics LockstepSinks::finish() {
+  if (hw_) hw_->write_decisions(hw_dec_);
+  sw_.write_decisions(sw_dec_);
+  if (ct_) ct_->write_decisions(ct_dec_);
+  LockstepMetrics m;
+  m.metrics = primary_.result();
+  if (ct_sw_) m.ct_vs_sw = ct_sw_->result();
+  if (hw_ct_) m.hw_vs_ct = hw_ct_->result();
+  return m;
+}
+
+}  // namespace bmru::experiments
