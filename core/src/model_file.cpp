@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
@@ -76,29 +78,21 @@ void write_model_group(const h5::Loc& parent, const Network& net) {
   h5::write_attr(m, "n_layers", static_cast<std::int64_t>(net.n_layers()));
   h5::write_attr(m, "n_out", static_cast<std::int64_t>(net.n_out()));
   h5::write_attr(m, "unit_current", net.unit_current_a);
-  const auto projection = [&](const std::string& name, const std::string& kernel,
-                              const std::string& bias, const Projection& p) {
-    h5::Id gid = h5::create_group(m, name);
-    const h5::Loc g{gid.get(), m.path, m.child(name)};
-    write_matrix(g, kernel, p.kernel);
-    write_vector(g, bias, p.bias);
-  };
-  projection("pre_proj", "kernel", "bias", net.pre_proj);
-  for (Index l = 0; l < net.n_layers(); ++l) {
-    const Layer& layer = net.layers[static_cast<size_t>(l)];
-    const std::string name = "layer" + std::to_string(l + 1);
-    h5::Id gid = h5::create_group(m, name);
-    const h5::Loc g{gid.get(), m.path, m.child(name)};
-    write_vector(g, "alphas", layer.alphas);
-    write_vector(g, "beta1", layer.beta1);
-    write_vector(g, "delta", layer.delta);
-    write_vector(g, "initial_state", layer.initial_state);
-    write_matrix(g, "cand_kernel", layer.candidate.kernel);
-    write_vector(g, "cand_bias", layer.candidate.bias);
-    write_matrix(g, "post_kernel", layer.post.kernel);
-    write_vector(g, "post_bias", layer.post.bias);
-  }
-  projection("fc", "kernel", "bias", net.fc);
+  std::string open_name;  // parameters of a group come together
+  std::optional<h5::Id> gid;
+  for_each_parameter(
+      net, [&](const std::string& group, const char* field, const auto& array, ParameterKind) {
+        if (group != open_name) {
+          gid.reset();
+          gid.emplace(h5::create_group(m, group));
+          open_name = group;
+        }
+        const h5::Loc g{gid->get(), m.path, m.child(group)};
+        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, Matrix>)
+          write_matrix(g, field, array);
+        else
+          write_vector(g, field, array);
+      });
 }
 
 Network read_model_group(const h5::Loc& parent) {
@@ -286,19 +280,9 @@ void write_json(const Network& net, std::ostream& out) {
   m["n_layers"] = net.n_layers();
   m["n_out"] = net.n_out();
   m["unit_current"] = net.unit_current_a;
-  m["pre_proj"] = {{"kernel", to_json(net.pre_proj.kernel)}, {"bias", to_json(net.pre_proj.bias)}};
-  for (Index l = 0; l < net.n_layers(); ++l) {
-    const Layer& layer = net.layers[static_cast<size_t>(l)];
-    m["layer" + std::to_string(l + 1)] = {{"alphas", to_json(layer.alphas)},
-                                          {"beta1", to_json(layer.beta1)},
-                                          {"delta", to_json(layer.delta)},
-                                          {"initial_state", to_json(layer.initial_state)},
-                                          {"cand_kernel", to_json(layer.candidate.kernel)},
-                                          {"cand_bias", to_json(layer.candidate.bias)},
-                                          {"post_kernel", to_json(layer.post.kernel)},
-                                          {"post_bias", to_json(layer.post.bias)}};
-  }
-  m["fc"] = {{"kernel", to_json(net.fc.kernel)}, {"bias", to_json(net.fc.bias)}};
+  for_each_parameter(net, [&](const std::string& group, const char* field, const auto& array,
+                              ParameterKind) { m[group][field] = to_json(array); });
+
   out << json{{"model", m}}.dump(1) << "\n";
 }
 

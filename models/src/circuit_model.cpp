@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <type_traits>
 
 #include "core/errors.hpp"
 #include "core/units.hpp"
@@ -280,11 +281,7 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
       b(i) = to;
     }
   };
-  weights("pre_proj.kernel", out.pre_proj.kernel);
-  biases("pre_proj.bias", out.pre_proj.bias);
-  for (size_t l = 0; l < out.layers.size(); ++l) {
-    auto& L = out.layers[l];
-    const std::string name = "layer" + std::to_string(l + 1);
+  const auto cells = [&](const std::string& name, core::Layer& L) {
     for (Index i = 0; i < L.d(); ++i) {
       const double alpha = std::clamp(std::abs(L.alphas(i)), lo, hi);
       if (alpha != std::abs(L.alphas(i)))
@@ -300,13 +297,17 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
       if (new_width != width)
         note(idx(name + ".delta", i), L.delta(i), new_width), L.delta(i) = new_width;
     }
-    weights(name + ".cand_kernel", L.candidate.kernel);
-    biases(name + ".cand_bias", L.candidate.bias);
-    weights(name + ".post_kernel", L.post.kernel);
-    biases(name + ".post_bias", L.post.bias);
-  }
-  weights("fc.kernel", out.fc.kernel);
-  biases("fc.bias", out.fc.bias);
+  };
+  core::for_each_parameter(
+      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
+        const std::string path = group + "." + field;
+        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
+          weights(path, array);
+        else if (kind == core::ParameterKind::bias)
+          biases(path, array);
+        else if (std::string(field) == "alphas")  // a layer's cells, once
+          cells(group, out.layers[std::stoul(group.substr(5)) - 1]);
+      });
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 namespace bmru::models {
 namespace {
@@ -41,34 +43,38 @@ struct Checker {
   }
 };
 
+// The cells of one layer: levels within the bias range, bands at least the narrowest.
+void cells(Checker& c, const core::Network& net, const std::string& name,
+           const core::Layer& layer) {
+  const RealisableRange& range = c.r;
+  const auto k = core::cell_constants(layer);
+  for (core::Index i = 0; i < k.alpha.size(); ++i) {
+    c.current(name + ".alphas", i, k.alpha(i), false);
+    c.current(name + ".beta_hi", i, k.beta_hi(i), false);
+    const double width_a = (k.beta_hi(i) - k.beta_lo(i)) * net.unit_current_a;
+    const double need_a =
+        range.width_rel_min * k.beta_hi(i) * net.unit_current_a + range.width_abs_min_a;
+    if (width_a < need_a)
+      c.out.push_back(name + ".delta[" + std::to_string(i) + "] = " + fmt(layer.delta(i)) +
+                      ": the hysteresis width " + fmt(width_a) + " A is below the smallest " +
+                      "realisable " + fmt(need_a) + " A (3 % of I_thresh + 5 pA)");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> range_problems(const core::Network& net, const RealisableRange& range) {
   Checker c{range, net.unit_current_a, {}};
-  c.weights("pre_proj.kernel", net.pre_proj.kernel);
-  c.biases("pre_proj.bias", net.pre_proj.bias);
-  for (size_t l = 0; l < net.layers.size(); ++l) {
-    const auto& layer = net.layers[l];
-    const std::string name = "layer" + std::to_string(l + 1);
-    const auto k = core::cell_constants(layer);
-    for (core::Index i = 0; i < k.alpha.size(); ++i) {
-      c.current(name + ".alphas", i, k.alpha(i), false);
-      c.current(name + ".beta_hi", i, k.beta_hi(i), false);
-      const double width_a = (k.beta_hi(i) - k.beta_lo(i)) * net.unit_current_a;
-      const double need_a =
-          range.width_rel_min * k.beta_hi(i) * net.unit_current_a + range.width_abs_min_a;
-      if (width_a < need_a)
-        c.out.push_back(name + ".delta[" + std::to_string(i) + "] = " + fmt(layer.delta(i)) +
-                        ": the hysteresis width " + fmt(width_a) + " A is below the smallest " +
-                        "realisable " + fmt(need_a) + " A (3 % of I_thresh + 5 pA)");
-    }
-    c.weights(name + ".cand_kernel", layer.candidate.kernel);
-    c.biases(name + ".cand_bias", layer.candidate.bias);
-    c.weights(name + ".post_kernel", layer.post.kernel);
-    c.biases(name + ".post_bias", layer.post.bias);
-  }
-  c.weights("fc.kernel", net.fc.kernel);
-  c.biases("fc.bias", net.fc.bias);
+  core::for_each_parameter(net, [&](const std::string& group, const char* field, const auto& array,
+                                    core::ParameterKind kind) {
+    const std::string path = group + "." + field;
+    if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
+      c.weights(path, array);
+    else if (kind == core::ParameterKind::bias)
+      c.biases(path, array);
+    else if (std::string(field) == "alphas")  // a layer's cells, once, where the file has them
+      cells(c, net, group, net.layers[std::stoul(group.substr(5)) - 1]);
+  });
   return c.out;
 }
 

@@ -48,31 +48,16 @@ std::vector<std::string> lines(const std::string& text) {
 // Every parameter name of the network, as the map writes them.
 std::set<std::string> parameters(const core::Network& net) {
   std::set<std::string> p;
-  const auto matrix = [&](const std::string& f, const core::Matrix& m) {
-    for (core::Index i = 0; i < m.rows(); ++i)
-      for (core::Index j = 0; j < m.cols(); ++j)
-        p.insert(f + "[" + std::to_string(i) + "," + std::to_string(j) + "]");
-  };
-  const auto vector = [&](const std::string& f, const core::Vector& v) {
-    for (core::Index i = 0; i < v.size(); ++i) p.insert(f + "[" + std::to_string(i) + "]");
-  };
-  matrix("pre_proj.kernel", net.pre_proj.kernel);
-  vector("pre_proj.bias", net.pre_proj.bias);
-  for (size_t l = 0; l < net.layers.size(); ++l) {
-    const std::string n = "layer" + std::to_string(l + 1);
-    const auto& L = net.layers[l];
-    for (const auto& [f, v] : {std::pair<const char*, const core::Vector*>{"alphas", &L.alphas},
-                               {"beta1", &L.beta1},
-                               {"delta", &L.delta},
-                               {"initial_state", &L.initial_state},
-                               {"cand_bias", &L.candidate.bias},
-                               {"post_bias", &L.post.bias}})
-      vector(n + "." + f, *v);
-    matrix(n + ".cand_kernel", L.candidate.kernel);
-    matrix(n + ".post_kernel", L.post.kernel);
-  }
-  matrix("fc.kernel", net.fc.kernel);
-  vector("fc.bias", net.fc.bias);
+  core::for_each_parameter(net, [&](const std::string& group, const char* field, const auto& array,
+                                    core::ParameterKind kind) {
+    const std::string f = group + "." + field;
+    for (core::Index i = 0; i < array.rows(); ++i)
+      if (kind == core::ParameterKind::weights)
+        for (core::Index j = 0; j < array.cols(); ++j)
+          p.insert(f + "[" + std::to_string(i) + "," + std::to_string(j) + "]");
+      else
+        p.insert(f + "[" + std::to_string(i) + "]");
+  });
   return p;
 }
 

@@ -59,6 +59,34 @@ struct CellConstants {
 };
 CellConstants cell_constants(const Layer& layer);
 
+// What a parameter array is: a weight matrix, a bias vector, or a vector of cell constants
+// (alphas, beta1, delta, initial_state: used together, see CellConstants).
+enum class ParameterKind { weights, bias, cell };
+
+// Visits every parameter array of `net` (a Network or a const Network) in the model file's order,
+// as f(group, field, array, kind): group "pre_proj", "layer<l>" (from 1) or "fc"; field as the
+// model file names it ("kernel", "cand_bias", "alphas", ...); array a Matrix or a Vector. The
+// path of a parameter is group + "." + field; its elements add "[i]" or "[i,j]".
+template <class Net, class F>
+void for_each_parameter(Net& net, F&& f) {
+  f(std::string("pre_proj"), "kernel", net.pre_proj.kernel, ParameterKind::weights);
+  f(std::string("pre_proj"), "bias", net.pre_proj.bias, ParameterKind::bias);
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    auto& L = net.layers[l];
+    const std::string g = "layer" + std::to_string(l + 1);
+    f(g, "alphas", L.alphas, ParameterKind::cell);
+    f(g, "beta1", L.beta1, ParameterKind::cell);
+    f(g, "delta", L.delta, ParameterKind::cell);
+    f(g, "initial_state", L.initial_state, ParameterKind::cell);
+    f(g, "cand_kernel", L.candidate.kernel, ParameterKind::weights);
+    f(g, "cand_bias", L.candidate.bias, ParameterKind::bias);
+    f(g, "post_kernel", L.post.kernel, ParameterKind::weights);
+    f(g, "post_bias", L.post.bias, ParameterKind::bias);
+  }
+  f(std::string("fc"), "kernel", net.fc.kernel, ParameterKind::weights);
+  f(std::string("fc"), "bias", net.fc.bias, ParameterKind::bias);
+}
+
 // Every problem of the network at once, each naming its field and index
 // ("layer2.cand_kernel[1,3] is NaN"). Empty when the network is usable.
 std::vector<std::string> problems(const Network& net);
