@@ -1,5 +1,7 @@
 #include "sweep_journal.hpp"
 
+#include "options_json.hpp"
+
 #include <cmath>
 #include <fstream>
 #include <type_traits>
@@ -109,88 +111,12 @@ SweepPoint point_from_json(const json& j) {
   return p;
 }
 
-template <typename T>
-json opt(const std::optional<T>& v) {
-  return v ? json(*v) : json();
-}
-template <typename T>
-std::optional<T> opt_from(const json& j) {
-  return j.is_null() ? std::nullopt : std::optional<T>(j.get<T>());
-}
-
-// Every field of a run's options, for a run made in another process.
 json fidelity_options_to_json(const FidelityOptions& o) {
-  const auto path = [](const std::optional<fs::path>& p) { return p ? json(p->string()) : json(); };
-  json cal;
-  if (o.calibration_conditions)
-    cal = {o.calibration_conditions->corner, o.calibration_conditions->temperature_c,
-           o.calibration_conditions->vdd_v};
-  return {{"model", path(o.model)},
-          {"inputs", path(o.inputs)},
-          {"random_sequences", o.random_sequences},
-          {"frames", o.frames},
-          {"seed", o.seed},
-          {"pdk", o.tech.pdk},
-          {"pdk_path", path(o.tech.pdk_path)},
-          {"corner", o.tech.conditions.corner},
-          {"temperature", o.tech.conditions.temperature_c},
-          {"vdd", o.tech.conditions.vdd_v},
-          {"mismatch_seed", opt(o.mismatch_seed)},
-          {"calibration", cal},
-          {"mc_seed", opt(o.mc_seed)},
-          {"mc_sample", o.mc_sample},
-          {"unit_current", opt(o.unit_current_a)},
-          {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
-          {"resync", o.mode == Mode::resync},
-          {"hw", o.hw},
-          {"ct", o.ct},
-          {"ct_overrides",
-           o.ct_overrides ? json{o.ct_overrides->first, o.ct_overrides->second} : json()},
-          {"waveform_points", o.waveform_points},
-          {"tmax", opt(o.tran_max_step_s)},
-          {"reltol", opt(o.reltol)},
-          {"abstol", opt(o.abstol)},
-          {"trtol", opt(o.trtol)},
-          {"jobs", o.jobs},
-          {"out", o.out.string()},
-          {"binary", o.binary.string()},
-          {"command_line", o.command_line}};
+  return o;
 }
 
 FidelityOptions fidelity_options_from_json(const json& j) {
-  FidelityOptions o;
-  const auto path = [](const json& v) {
-    return v.is_null() ? std::nullopt : std::optional<fs::path>(v.get<std::string>());
-  };
-  o.model = path(j.at("model"));
-  o.inputs = path(j.at("inputs"));
-  o.random_sequences = j.at("random_sequences");
-  o.frames = j.at("frames");
-  o.seed = j.at("seed");
-  o.tech.pdk = j.at("pdk");
-  o.tech.pdk_path = path(j.at("pdk_path"));
-  o.tech.conditions = {j.at("corner"), j.at("temperature"), j.at("vdd"), false};
-  o.mismatch_seed = opt_from<std::uint64_t>(j.at("mismatch_seed"));
-  if (const json& c = j.at("calibration"); !c.is_null())
-    o.calibration_conditions = pdk::Conditions{c.at(0), c.at(1), c.at(2), false};
-  o.mc_seed = opt_from<std::uint64_t>(j.at("mc_seed"));
-  o.mc_sample = j.at("mc_sample");
-  o.unit_current_a = opt_from<double>(j.at("unit_current"));
-  o.axis = {j.at("axis").at(0), j.at("axis").at(1), j.at("axis").at(2)};
-  o.mode = j.at("resync").get<bool>() ? Mode::resync : Mode::free;
-  o.hw = j.at("hw");
-  o.ct = j.at("ct");
-  if (const json& c = j.at("ct_overrides"); !c.is_null()) o.ct_overrides = {{c.at(0), c.at(1)}};
-  o.waveform_points = j.at("waveform_points");
-  o.tran_max_step_s = opt_from<double>(j.at("tmax"));
-  o.reltol = opt_from<double>(j.at("reltol"));
-  o.abstol = opt_from<double>(j.at("abstol"));
-  o.trtol = opt_from<double>(j.at("trtol"));
-  o.jobs = j.at("jobs");
-  o.out = j.at("out").get<std::string>();
-  o.binary = j.at("binary").get<std::string>();
-  o.command_line = j.at("command_line");
-  return o;
+  return j.get<FidelityOptions>();
 }
 
 }  // namespace bmru::experiments
