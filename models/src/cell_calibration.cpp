@@ -1,5 +1,8 @@
 #include "models/cell_calibration.hpp"
 
+#include <boost/math/tools/toms748_solve.hpp>
+#include <cstdint>
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,14 +24,17 @@ double interp_log(const std::vector<double>& x, const std::vector<double>& y, do
   return y[lo] + f * (y[hi] - y[lo]);
 }
 
-// The x in [x_lo, x_hi] where the increasing function g(x) equals `target` (bisection in log x).
+// The x in [x_lo, x_hi] where the increasing function g(x) equals `target`: Boost's TOMS 748
+// bracketing solver in log x, to full double precision.
 template <typename G>
 double solve(G g, double x_lo, double x_hi, double target) {
-  double lo = std::log(x_lo), hi = std::log(x_hi);
-  for (int i = 0; i < 100; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (g(std::exp(mid)) < target ? lo : hi) = mid;
-  }
+  const auto f = [&](double ln_x) { return g(std::exp(ln_x)) - target; };
+  const double a = std::log(x_lo), b = std::log(x_hi), fa = f(a), fb = f(b);
+  if (fa >= 0) return x_lo;
+  if (fb <= 0) return x_hi;
+  std::uintmax_t iterations = 200;
+  const auto [lo, hi] = boost::math::tools::toms748_solve(
+      f, a, b, fa, fb, boost::math::tools::eps_tolerance<double>(), iterations);
   return std::exp(0.5 * (lo + hi));
 }
 
