@@ -205,6 +205,149 @@ std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
   return out;
 }
 
+namespace {
+
+void check_points(const pdk::Technology& tech, const std::vector<SweepPoint>& points) {
+  const auto corners = tech.corners();
+  for (const auto& p : points)
+    if (std::none_of(corners.begin(), corners.end(),
+                     [&](const std::string& c) { return same_corner(c, p.corner); })) {
+      std::string list;
+      for (const auto& c : corners) list += " " + c;
+      throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech.name() +
+                       " (corners:" + list + ")");
+    }
+  for (const auto& p : points) check_supply(tech, p.vdd_v, "--vdds");
+}
+
+// The journal's fingerprint of the sweep: written by the first invocation; a later one with other
+// options is refused, naming what differs.
+void stamp_journal(const fs::path& journal, const json& print) {
+  const fs::path stamp = journal / "sweep.json";
+  if (const auto old = read_json(stamp)) {
+    std::string diff;
+    for (const auto& [key, value] : print.items())
+      if (!old->contains(key) || (*old)[key] != value)
+        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") +
+                ", now " + value.dump();
+    if (!diff.empty())
+      throw InputError("The journal '" + journal.string() +
+                       "' holds runs made with other options; resume "
+                       "with the same options, or write to another --out:" +
+                       diff);
+  } else {
+    core::write_text_atomically(stamp, print.dump(2));
+  }
+}
+
+using PendingRuns = std::vector<std::pair<size_t, FidelityOptions>>;
+
+// Waits for one of our own run processes (waitpid(-1) would reap any child of this process, a
+// worker's included); returns it and its status.
+std::pair<pid_t, int> wait_for_one(const std::map<pid_t, size_t>& running) {
+  int status = 0;
+  for (;;) {
+    for (const auto& [pid, index] : running) {
+      const pid_t got = ::waitpid(pid, &status, WNOHANG);
+      if (got < 0)
+        throw Error("sweep: waiting for a run's process failed: " +
+                    std::string(std::strerror(errno)));
+      if (got == pid) return {pid, status};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// The row a run's process left in the journal, or a failed row if it died before writing one.
+SummaryRow collect_run(const fs::path& journal, const SweepPoint& p, int status) {
+  fs::remove(journal / (p.id + ".job.json"));
+  if (const auto j = read_json(journal / (p.id + ".json"))) return row_from_json(*j);
+  SummaryRow r = empty_row(p);
+  r.status = "failed";
+  r.error = WIFSIGNALED(status)
+                ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
+                : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
+  core::write_text_atomically(journal / (p.id + ".json"), row_to_json(r).dump(2));
+  return r;
+}
+
+// Runs side by side, each in its own process (HDF5 and ngspice are per process), sharing the
+// workers.
+void run_side_by_side(PendingRuns& runs, const std::vector<SweepPoint>& points,
+                      const fs::path& binary, int side_by_side, int per_run, SweepResult& result,
+                      std::vector<std::optional<SummaryRow>>& rows,
+                      const std::function<void(size_t)>& done_one) {
+  std::map<pid_t, size_t> running;  // child -> index into runs
+  size_t next = 0, done = 0;
+  while (done < runs.size()) {
+    while (next < runs.size() && static_cast<int>(running.size()) < side_by_side) {
+      auto& [i, run] = runs[next];
+      run.jobs = per_run;
+      const fs::path job = result.journal / (points[i].id + ".job.json");
+      core::write_text_atomically(
+          job, json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}
+                   .dump());
+      running[spawn_run(binary, job)] = next++;
+    }
+    const auto [pid, status] = wait_for_one(running);
+    const size_t i = runs[running.at(pid)].first;
+    running.erase(pid);
+    rows[i] = collect_run(result.journal, points[i], status);
+    done_one(i);
+    ++done;
+  }
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+std::string joined(const std::vector<double>& v) {
+  std::string out;
+  for (const double x : v) out += (out.empty() ? "" : ",") + core::format_number(x);
+  return out;
+}
+
+// The sweep file, rebuilt from the journal. It holds every run file whole: one that cannot fit is
+// refused before it is begun (HDF5's object copy crashes when a write fails under it).
+void write_sweep_file(const SweepOptions& o, const pdk::Technology& tech,
+                      const std::vector<SweepPoint>& points, const json& print, SweepResult& result,
+                      const std::vector<std::optional<SummaryRow>>& rows) {
+  double need = 1e6;
+  for (const auto& p : points) {
+    std::error_code ec;
+    const auto size = fs::file_size(result.journal / (p.id + ".h5"), ec);
+    if (!ec) need += 1.05 * static_cast<double>(size);
+  }
+  core::require_space(fs::path(o.base.out.string() + ".part"), need);
+  core::RunFile file(o.base.out, {kToolVersion, o.base.command_line});
+  const pdk::Conditions& k = o.base.tech.conditions;
+  std::vector<core::Attr> config{
+      {"kind", std::string("sweep")},
+      {"pdk", tech.name()},
+      {"corners", joined(o.corners.empty() ? std::vector<std::string>{k.corner} : o.corners)},
+      {"temperatures",
+       joined(o.temps_c.empty() ? std::vector<double>{k.temperature_c} : o.temps_c)},
+      {"vdds", joined(o.vdds_v.empty() ? std::vector<double>{k.vdd_v} : o.vdds_v)},
+      {"mc", static_cast<std::int64_t>(o.mc.value_or(0))},
+      {"mc_seed", o.mc ? static_cast<std::int64_t>(o.mc_seed) : std::int64_t{-1}},
+      {"journal", result.journal.string()}};
+  for (const auto& [key, value] : print.items())
+    config.push_back({key, value.is_string() ? core::AttrValue(value.get<std::string>())
+                                             : core::AttrValue(value.get<double>())});
+  file.write_config(config);
+  for (size_t i = 0; i < points.size(); ++i) {
+    result.rows.push_back(*rows[i]);
+    const fs::path f = result.journal / (points[i].id + ".h5");
+    if (fs::exists(f)) file.copy_run(points[i].id, f);
+  }
+  file.write_table("summary", summary_columns(result.rows));
+  file.commit();
+}
+
+}  // namespace
+
 SweepResult run_sweep(const SweepOptions& o,
                       const std::function<void(long long, long long)>& progress,
                       const std::function<void(const std::string&)>& finished) {
@@ -212,16 +355,7 @@ SweepResult run_sweep(const SweepOptions& o,
   o.base.axis.check();
   const auto tech = pdk::open_technology(o.base.tech.pdk, o.base.tech.pdk_path);
   const auto points = sweep_points(o);
-  const auto corners = tech->corners();
-  for (const auto& p : points)
-    if (std::none_of(corners.begin(), corners.end(),
-                     [&](const std::string& c) { return same_corner(c, p.corner); })) {
-      std::string list;
-      for (const auto& c : corners) list += " " + c;
-      throw InputError("--corners: '" + p.corner + "' is not a corner of " + tech->name() +
-                       " (corners:" + list + ")");
-    }
-  for (const auto& p : points) check_supply(*tech, p.vdd_v, "--vdds");
+  check_points(*tech, points);
   // The inputs and the model are read once here only to fingerprint them; every run reads them
   // again.
   const core::Network net = load_network(o.base.model, o.base.unit_current_a);
@@ -239,39 +373,17 @@ SweepResult run_sweep(const SweepOptions& o,
   const core::FileLock journal_lock(result.journal / "lock",
                                     "The sweep journal '" + result.journal.string() + "'", false);
   const json print = fingerprint(o, net, x);
-  const fs::path stamp = result.journal / "sweep.json";
-  if (const auto old = read_json(stamp)) {
-    std::string diff;
-    for (const auto& [key, value] : print.items())
-      if (!old->contains(key) || (*old)[key] != value)
-        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") +
-                ", now " + value.dump();
-    if (!diff.empty())
-      throw InputError("The journal '" + result.journal.string() +
-                       "' holds runs made with other options; resume "
-                       "with the same options, or write to another --out:" +
-                       diff);
-  } else {
-    core::write_text_atomically(stamp, print.dump(2));
-  }
+  stamp_journal(result.journal, print);
 
-  pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
-  size_t pending = 0;  // runs this invocation makes
+  const pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
   std::vector<std::optional<SummaryRow>> rows(points.size());
+  PendingRuns runs;  // options of each run still to make
   for (size_t i = 0; i < points.size(); ++i) {
     if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
       rows[i] = row_from_json(*j);
       if (!(o.retry_failed && rows[i]->status != "ok")) continue;
       rows[i].reset();
     }
-    ++pending;
-  }
-  result.skipped = static_cast<int>(points.size() - pending);
-  const long long total = frames_per_run * static_cast<long long>(pending);
-  // Options of each run still to make.
-  std::vector<std::pair<size_t, FidelityOptions>> runs;
-  for (size_t i = 0; i < points.size(); ++i) {
-    if (rows[i]) continue;
     const SweepPoint& p = points[i];
     FidelityOptions run = o.base;
     run.tech.conditions = {p.corner, p.temperature_c, p.vdd_v, false};
@@ -282,120 +394,33 @@ SweepResult run_sweep(const SweepOptions& o,
     run.out = result.journal / (p.id + ".h5");
     runs.push_back({i, run});
   }
-  // With fewer sequences than workers, runs go side by side, each in its own process (HDF5 and
-  // ngspice are per process), sharing the workers; otherwise one run at a time uses them all.
+  result.skipped = static_cast<int>(points.size() - runs.size());
+  const long long total = frames_per_run * static_cast<long long>(runs.size());
+  const auto done_one = [&](size_t i) {
+    ++result.ran;
+    if (finished) finished(run_line(*rows[i], result.ran, runs.size()));
+    if (progress) progress(result.ran * frames_per_run, total);
+  };
+  // With fewer sequences than workers, runs go side by side, sharing the workers; otherwise one
+  // run at a time uses them all.
   const int workers = o.base.jobs > 0
                           ? o.base.jobs
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int side_by_side =
       std::max(1, workers / static_cast<int>(std::max<core::Index>(1, source->sequences())));
   if (side_by_side == 1 || runs.size() < 2) {
-    long long before = 0;
     for (auto& [i, run] : runs) {
+      const long long before = result.ran * frames_per_run;
       rows[i] = run_point(run, points[i], [&](long long done, long long) {
         if (progress) progress(before + done, total);
       });
-      ++result.ran;
-      if (finished) finished(run_line(*rows[i], result.ran, runs.size()));
-      before += frames_per_run;
-      if (progress) progress(before, total);
+      done_one(i);
     }
   } else {
-    const int per_run = std::max(1, workers / side_by_side);
-    std::map<pid_t, size_t> running;  // child -> index into runs
-    size_t next = 0, done = 0;
-    while (done < runs.size()) {
-      while (next < runs.size() && static_cast<int>(running.size()) < side_by_side) {
-        auto& [i, run] = runs[next];
-        run.jobs = per_run;
-        const fs::path job = result.journal / (points[i].id + ".job.json");
-        core::write_text_atomically(job, json{{"options", fidelity_options_to_json(run)},
-                                              {"point", point_to_json(points[i])}}
-                                             .dump());
-        running[spawn_run(o.base.binary, job)] = next++;
-      }
-      // Only our own run processes are waited for (waitpid(-1) would reap any child of this
-      // process, a worker's included).
-      int status = 0;
-      auto it = running.end();
-      while (it == running.end()) {
-        for (auto r = running.begin(); r != running.end(); ++r) {
-          const pid_t got = ::waitpid(r->first, &status, WNOHANG);
-          if (got < 0)
-            throw Error("sweep: waiting for a run's process failed: " +
-                        std::string(std::strerror(errno)));
-          if (got == r->first) {
-            it = r;
-            break;
-          }
-        }
-        if (it == running.end()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      auto& [i, run] = runs[it->second];
-      running.erase(it);
-      fs::remove(result.journal / (points[i].id + ".job.json"));
-      if (const auto j = read_json(result.journal / (points[i].id + ".json"))) {
-        rows[i] = row_from_json(*j);
-      } else {
-        // The run's process died before it could record anything: record that.
-        SummaryRow r = empty_row(points[i]);
-        r.status = "failed";
-        r.error =
-            WIFSIGNALED(status)
-                ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
-                : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
-        core::write_text_atomically(result.journal / (points[i].id + ".json"),
-                                    row_to_json(r).dump(2));
-        rows[i] = r;
-      }
-      ++result.ran;
-      if (finished) finished(run_line(*rows[i], result.ran, runs.size()));
-      ++done;
-      if (progress) progress(static_cast<long long>(done) * frames_per_run, total);
-    }
+    run_side_by_side(runs, points, o.base.binary, side_by_side, std::max(1, workers / side_by_side),
+                     result, rows, done_one);
   }
-
-  // The sweep file, rebuilt from the journal. It holds every run file whole: one that cannot fit is
-  // refused before it is begun (HDF5's object copy crashes when a write fails under it).
-  {
-    double need = 1e6;
-    for (const auto& p : points) {
-      std::error_code ec;
-      const auto size = fs::file_size(result.journal / (p.id + ".h5"), ec);
-      if (!ec) need += 1.05 * static_cast<double>(size);
-    }
-    core::require_space(fs::path(o.base.out.string() + ".part"), need);
-  }
-  core::RunFile file(o.base.out, {kToolVersion, o.base.command_line});
-  std::string cs, ts, vs;
-  for (const auto& c :
-       o.corners.empty() ? std::vector<std::string>{o.base.tech.conditions.corner} : o.corners)
-    cs += (cs.empty() ? "" : ",") + c;
-  for (double t :
-       o.temps_c.empty() ? std::vector<double>{o.base.tech.conditions.temperature_c} : o.temps_c)
-    ts += (ts.empty() ? "" : ",") + core::format_number(t);
-  for (double v : o.vdds_v.empty() ? std::vector<double>{o.base.tech.conditions.vdd_v} : o.vdds_v)
-    vs += (vs.empty() ? "" : ",") + core::format_number(v);
-  std::vector<core::Attr> config{
-      {"kind", std::string("sweep")},
-      {"pdk", tech->name()},
-      {"corners", cs},
-      {"temperatures", ts},
-      {"vdds", vs},
-      {"mc", static_cast<std::int64_t>(o.mc.value_or(0))},
-      {"mc_seed", o.mc ? static_cast<std::int64_t>(o.mc_seed) : std::int64_t{-1}},
-      {"journal", result.journal.string()}};
-  for (const auto& [key, value] : print.items())
-    config.push_back({key, value.is_string() ? core::AttrValue(value.get<std::string>())
-                                             : core::AttrValue(value.get<double>())});
-  file.write_config(config);
-  for (size_t i = 0; i < points.size(); ++i) {
-    result.rows.push_back(*rows[i]);
-    const fs::path f = result.journal / (points[i].id + ".h5");
-    if (fs::exists(f)) file.copy_run(points[i].id, f);
-  }
-  file.write_table("summary", summary_columns(result.rows));
-  file.commit();
+  write_sweep_file(o, *tech, points, print, result, rows);
   return result;
 }
 
