@@ -166,66 +166,87 @@ int WorkerPool::workers() const {
   return impl_->max_workers;
 }
 
-std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const MessageFn& on_message) {
-  Impl& p = *impl_;
-  std::vector<JobOutcome> out(jobs.size());
-  std::deque<size_t> pending;
-  for (size_t i = 0; i < jobs.size(); ++i) pending.push_back(i);
-  size_t finished = 0;
-  std::vector<int> handoff_failures(jobs.size(), 0);
+namespace {
 
-  const auto finish = [&](Worker& w, bool ok, std::string error) {
-    JobOutcome& o = out[static_cast<size_t>(w.job)];
+// One call of WorkerPool::run: the queue of jobs, their outcomes, and the steps of its loop.
+class Dispatch {
+ public:
+  Dispatch(WorkerPool::Impl& p, const std::vector<Job>& jobs,
+           const WorkerPool::MessageFn& on_message)
+      : p_(p),
+        jobs_(jobs),
+        on_message_(on_message),
+        out_(jobs.size()),
+        handoff_failures_(jobs.size(), 0) {
+    for (size_t i = 0; i < jobs.size(); ++i) pending_.push_back(i);
+  }
+
+  std::vector<JobOutcome> run() {
+    while (finished_ < jobs_.size()) {
+      hand_out();
+      remove_dead();
+      poll_workers();
+      time_out();
+      remove_dead();
+    }
+    return std::move(out_);
+  }
+
+ private:
+  void finish(Worker& w, bool ok, std::string error) {
+    JobOutcome& o = out_[static_cast<size_t>(w.job)];
     o.ok = ok;
     o.error = std::move(error);
     o.wall_s = std::chrono::duration<double>(Clock::now() - w.started).count();
     w.job = -1;
-    ++finished;
-  };
-  const auto remove_dead = [&] {
-    p.workers.erase(std::remove_if(p.workers.begin(), p.workers.end(),
-                                   [](const auto& w) { return w->pid < 0; }),
-                    p.workers.end());
-  };
+    ++finished_;
+  }
+  void remove_dead() {
+    p_.workers.erase(std::remove_if(p_.workers.begin(), p_.workers.end(),
+                                    [](const auto& w) { return w->pid < 0; }),
+                     p_.workers.end());
+  }
 
-  while (finished < jobs.size()) {
-    // Hand pending jobs to idle workers, starting new ones up to the limit.
-    for (size_t i = 0; !pending.empty() && i <= p.workers.size(); ++i) {
-      if (i == p.workers.size()) {
-        if (static_cast<int>(p.workers.size()) >= p.max_workers) break;
-        p.workers.push_back(p.spawn());
+  // Hands pending jobs to idle workers, starting new ones up to the limit.
+  void hand_out() {
+    for (size_t i = 0; !pending_.empty() && i <= p_.workers.size(); ++i) {
+      if (i == p_.workers.size()) {
+        if (static_cast<int>(p_.workers.size()) >= p_.max_workers) break;
+        p_.workers.push_back(p_.spawn());
       }
-      Worker& w = *p.workers[i];
+      Worker& w = *p_.workers[i];
       if (w.job >= 0) continue;
-      const size_t j = pending.front();
-      pending.pop_front();
+      const size_t j = pending_.front();
+      pending_.pop_front();
       std::string frame(8, '\0');
-      const std::uint64_t n = jobs[j].kind.size();
+      const std::uint64_t n = jobs_[j].kind.size();
       std::memcpy(frame.data(), &n, 8);
-      frame += jobs[j].kind + jobs[j].payload;
+      frame += jobs_[j].kind + jobs_[j].payload;
       w.job = static_cast<long>(j);
-      ++out[j].attempts;
+      ++out_[j].attempts;
       w.started = Clock::now();
       w.deadline = w.started + std::chrono::duration_cast<Clock::duration>(
-                                   std::chrono::duration<double>(jobs[j].timeout_s));
+                                   std::chrono::duration<double>(jobs_[j].timeout_s));
       if (!wire::write_frame(w.to, wire::job, frame)) {
         // The worker ended before taking the job: the job goes back to the queue once.
-        const std::string why = p.reap(w, true);
-        if (++handoff_failures[j] < 2) {
-          pending.push_front(j);
+        const std::string why = p_.reap(w, true);
+        if (++handoff_failures_[j] < 2) {
+          pending_.push_front(j);
           w.job = -1;
         } else {
           finish(w, false, "Could not hand the job to a worker: " + why + tail(w));
         }
       }
     }
-    remove_dead();
+  }
 
+  // Waits up to a second (or the nearest deadline) for output, and takes what came.
+  void poll_workers() {
     std::vector<pollfd> fds;
     std::vector<std::pair<Worker*, bool>> owners;  // (worker, is message channel)
     auto wait_ms = 1000;
     const auto now = Clock::now();
-    for (auto& w : p.workers) {
+    for (auto& w : p_.workers) {
       if (w->from >= 0 && w->from_open) {
         fds.push_back({w->from, POLLIN, 0});
         owners.emplace_back(w.get(), true);
@@ -241,74 +262,93 @@ std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const Mess
       }
     }
     if (!fds.empty()) ::poll(fds.data(), fds.size(), wait_ms);
-
     for (size_t f = 0; f < fds.size(); ++f) {
-      Worker& w = *owners[f].first;
       if (!(fds[f].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      if (!owners[f].second) {
-        char buf[4096];
-        const ssize_t n = ::read(w.err, buf, sizeof buf);
-        if (n > 0) {
-          w.err_tail.append(buf, static_cast<size_t>(n));
-          if (w.err_tail.size() > 4096) w.err_tail.erase(0, w.err_tail.size() - 4096);
-        } else if (n == 0) {
-          w.err_open = false;
-        }
-        continue;
-      }
-      char buf[65536];
-      const ssize_t n = ::read(w.from, buf, sizeof buf);
-      if (n > 0) w.reader.feed(buf, static_cast<size_t>(n));
-      wire::Type type;
-      std::string payload;
-      bool exits = false;
-      while (w.reader.next(type, payload)) {
-        if (w.job < 0) continue;
-        const size_t j = static_cast<size_t>(w.job);
-        if (type == wire::message) {
-          on_message(j, payload);
-        } else if (type == wire::done || type == wire::retired) {
-          finish(w, true, "");
-          exits = exits || type == wire::retired;
-        } else {
-          finish(w, false, payload);
-          exits = exits || type == wire::lost;
-        }
-      }
-      if (n == 0 || exits) {
-        // The worker ended (crash, exit, or lost its ngspice): its running job fails, and the
-        // next job gets a fresh worker.
-        const std::string why = p.reap(w, false);
-        if (w.job >= 0) {
-          const auto j = static_cast<size_t>(w.job);
-          if (out[j].attempts <= jobs[j].retries_on_worker_death) {
-            // Once more, from the start, on a fresh worker.
-            out[j].retried_after = "its worker died: " + why;
-            pending.push_front(j);
-            w.job = -1;
-          } else {
-            finish(w, false,
-                   "The job's worker died: " + why + tail(w) +
-                       (out[j].retried_after.empty()
-                            ? ""
-                            : " (a second time; the first run was lost because " +
-                                  out[j].retried_after + ")"));
-          }
-        }
+      if (owners[f].second)
+        read_messages(*owners[f].first);
+      else
+        read_output(*owners[f].first);
+    }
+  }
+
+  // The worker's own stdout and stderr: the last 4 KiB are kept for error reports.
+  static void read_output(Worker& w) {
+    char buf[4096];
+    const ssize_t n = ::read(w.err, buf, sizeof buf);
+    if (n > 0) {
+      w.err_tail.append(buf, static_cast<size_t>(n));
+      if (w.err_tail.size() > 4096) w.err_tail.erase(0, w.err_tail.size() - 4096);
+    } else if (n == 0) {
+      w.err_open = false;
+    }
+  }
+
+  void read_messages(Worker& w) {
+    char buf[65536];
+    const ssize_t n = ::read(w.from, buf, sizeof buf);
+    if (n > 0) w.reader.feed(buf, static_cast<size_t>(n));
+    wire::Type type;
+    std::string payload;
+    bool exits = false;
+    while (w.reader.next(type, payload)) {
+      if (w.job < 0) continue;
+      const size_t j = static_cast<size_t>(w.job);
+      if (type == wire::message) {
+        on_message_(j, payload);
+      } else if (type == wire::done || type == wire::retired) {
+        finish(w, true, "");
+        exits = exits || type == wire::retired;
+      } else {
+        finish(w, false, payload);
+        exits = exits || type == wire::lost;
       }
     }
-    // Timeouts.
-    for (auto& w : p.workers)
+    if (n == 0 || exits) worker_ended(w);
+  }
+
+  // The worker ended (crash, exit, or lost its ngspice): its running job is retried on a fresh
+  // worker if it may be, else it fails; the next job gets a fresh worker.
+  void worker_ended(Worker& w) {
+    const std::string why = p_.reap(w, false);
+    if (w.job < 0) return;
+    const auto j = static_cast<size_t>(w.job);
+    if (out_[j].attempts <= jobs_[j].retries_on_worker_death) {
+      out_[j].retried_after = "its worker died: " + why;
+      pending_.push_front(j);
+      w.job = -1;
+      return;
+    }
+    finish(w, false,
+           "The job's worker died: " + why + tail(w) +
+               (out_[j].retried_after.empty() ? ""
+                                              : " (a second time; the first run was lost because " +
+                                                    out_[j].retried_after + ")"));
+  }
+
+  void time_out() {
+    for (auto& w : p_.workers)
       if (w->pid > 0 && w->job >= 0 && Clock::now() >= w->deadline) {
-        p.reap(*w, true);
+        p_.reap(*w, true);
         finish(*w, false,
                "The job timed out after " +
-                   core::format_number(jobs[static_cast<size_t>(w->job)].timeout_s) +
+                   core::format_number(jobs_[static_cast<size_t>(w->job)].timeout_s) +
                    " s and its worker was killed");
       }
-    remove_dead();
   }
-  return out;
+
+  WorkerPool::Impl& p_;
+  const std::vector<Job>& jobs_;
+  const WorkerPool::MessageFn& on_message_;
+  std::vector<JobOutcome> out_;
+  std::deque<size_t> pending_;
+  size_t finished_ = 0;
+  std::vector<int> handoff_failures_;
+};
+
+}  // namespace
+
+std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const MessageFn& on_message) {
+  return Dispatch(*impl_, jobs, on_message).run();
 }
 
 }  // namespace bmru::spice

@@ -55,8 +55,9 @@ class WorkerPool {
 
   int workers() const;
 
+  struct Impl;  // the workers and how to start and end them (opaque outside pool.cpp)
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
