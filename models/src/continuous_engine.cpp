@@ -86,6 +86,12 @@ void ContinuousEngine::Impl::build() {
     logit_bias_pos.push_back(held_bias[static_cast<size_t>(p)]);
     logit_bias_neg.push_back(held_bias[static_cast<size_t>(n)]);
   }
+  finish_build();
+}
+
+// The lines' time constants from the facts, and the flat term and Jacobian patterns with a
+// topological order of the states.
+void ContinuousEngine::Impl::finish_build() {
   diode_n = facts.slope_v / facts.thermal_v;
   for (auto& n : nodes) n.ln_floor = std::log(n.pmos ? facts.floor_p_a : facts.floor_a);
   const auto cap = [&](const Node& n) {
@@ -99,6 +105,10 @@ void ContinuousEngine::Impl::build() {
         (facts.slope_v * (cap(nodes[static_cast<size_t>(c.out_node)]) + facts.cell_out_cap_f));
   cross.assign(static_cast<size_t>(net.n_layers()),
                std::vector<CtCrossings>(static_cast<size_t>(net.d())));
+  flatten();
+}
+
+void ContinuousEngine::Impl::flatten() {
   term_start.assign(1, 0);
   jac_start.assign(1, 0);
   for (const Node& n : nodes) {

@@ -115,6 +115,8 @@ struct ContinuousEngine::Impl {
   // a line's gate area from its diode, the copies it drives and (a candidate's p-line) the
   // cell's M1.
   void build();
+  void finish_build();
+  void flatten();
   double input_at(int part, double t) const;
   // The current into a node; `I` holds the lines' currents (exp of the first states of s).
   double node_input(Index i, const State& I, const State& s, double t) const;
