@@ -43,7 +43,6 @@ int run_cli(int argc, char** argv) {
   add_validate_command(app, cmdline, argv[0]);
   int exit_code = 0;
   add_worker_command(app, exit_code);
-  add_sweep_run_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -19,7 +19,6 @@ void add_export_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_validate_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_sweep_command(CLI::App& app, const std::string& command_line, const char* argv0);
-void add_sweep_run_command(CLI::App& app, int& exit_code);
 struct TechnologyOptions;
 void add_technology_options(CLI::App* cmd, TechnologyOptions& t);
 // Sets `exit_code` to the worker loop's exit code.

@@ -1,9 +1,6 @@
 #include "experiments/sweep.hpp"
 #include "core/physics.hpp"
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include "experiments/worker_jobs.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -12,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -27,8 +23,6 @@
 #include "experiments/simulate.hpp"
 #include "pdk/registry.hpp"
 #include "version.hpp"
-
-extern char** environ;
 
 #include "run_limits.hpp"
 #include "sweep_journal.hpp"
@@ -117,23 +111,6 @@ SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
   return r;
 }
 
-// `bmru sweep-run JOB.json` in its own process group member: one run, like run_point.
-pid_t spawn_run(const fs::path& binary, const fs::path& job) {
-  std::vector<std::string> args{binary.string(), "sweep-run", job.string()};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&files, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, binary.c_str(), &files, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  if (rc != 0)
-    throw Error("sweep: could not start '" + binary.string() + " sweep-run': " + std::strerror(rc));
-  return pid;
-}
 }  // namespace
 
 namespace {
@@ -155,11 +132,10 @@ fs::path sweep_journal(const fs::path& out) {
   return fs::path(out.string() + ".runs");
 }
 
-int run_sweep_job(const fs::path& job) {
-  const auto j = read_json(job);
-  if (!j) throw FileError(job.string(), "", "cannot be read");
-  run_point(fidelity_options_from_json(j->at("options")), point_from_json(j->at("point")), {});
-  return 0;
+void run_sweep_point_job(const std::string& payload, spice::JobContext& ctx) {
+  ctx.retire();  // HDF5 and ngspice state stay with the run: the next one gets a fresh process
+  const json j = json::parse(payload);
+  run_point(fidelity_options_from_json(j.at("options")), point_from_json(j.at("point")), {});
 }
 
 std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
@@ -242,60 +218,41 @@ void stamp_journal(const fs::path& journal, const json& print) {
 
 using PendingRuns = std::vector<std::pair<size_t, FidelityOptions>>;
 
-// Waits for one of our own run processes (waitpid(-1) would reap any child of this process, a
-// worker's included); returns it and its status.
-std::pair<pid_t, int> wait_for_one(const std::map<pid_t, size_t>& running) {
-  int status = 0;
-  for (;;) {
-    for (const auto& [pid, index] : running) {
-      const pid_t got = ::waitpid(pid, &status, WNOHANG);
-      if (got < 0)
-        throw Error("sweep: waiting for a run's process failed: " +
-                    std::string(std::strerror(errno)));
-      if (got == pid) return {pid, status};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-// The row a run's process left in the journal, or a failed row if it died before writing one.
-SummaryRow collect_run(const fs::path& journal, const SweepPoint& p, int status) {
-  fs::remove(journal / (p.id + ".job.json"));
+// The row a run left in the journal, or a failed row if its process died before writing one.
+SummaryRow collect_run(const fs::path& journal, const SweepPoint& p,
+                       const spice::JobOutcome& outcome) {
   if (const auto j = read_json(journal / (p.id + ".json"))) return row_from_json(*j);
   SummaryRow r = empty_row(p);
   r.status = "failed";
-  r.error = WIFSIGNALED(status)
-                ? "the run's process was killed by signal " + std::to_string(WTERMSIG(status))
-                : "the run's process exited with status " + std::to_string(WEXITSTATUS(status));
+  r.error = outcome.ok ? "the run ended without recording its result" : outcome.error;
   core::write_text_atomically(journal / (p.id + ".json"), row_to_json(r).dump(2));
   return r;
 }
 
-// Runs side by side, each in its own process (HDF5 and ngspice are per process), sharing the
-// workers.
+// Runs side by side, each in a worker process of its own (HDF5 and ngspice are per process),
+// sharing the workers: the same process pool as the simulations'.
 void run_side_by_side(PendingRuns& runs, const std::vector<SweepPoint>& points,
                       const fs::path& binary, int side_by_side, int per_run, SweepResult& result,
                       std::vector<std::optional<SummaryRow>>& rows,
                       const std::function<void(size_t)>& done_one) {
-  std::map<pid_t, size_t> running;  // child -> index into runs
-  size_t next = 0, done = 0;
-  while (done < runs.size()) {
-    while (next < runs.size() && static_cast<int>(running.size()) < side_by_side) {
-      auto& [i, run] = runs[next];
-      run.jobs = per_run;
-      const fs::path job = result.journal / (points[i].id + ".job.json");
-      core::write_text_atomically(
-          job, json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}
-                   .dump());
-      running[spawn_run(binary, job)] = next++;
-    }
-    const auto [pid, status] = wait_for_one(running);
-    const size_t i = runs[running.at(pid)].first;
-    running.erase(pid);
-    rows[i] = collect_run(result.journal, points[i], status);
-    done_one(i);
-    ++done;
+  std::vector<spice::Job> jobs;
+  for (auto& [i, run] : runs) {
+    run.jobs = per_run;
+    // A run has no deadline of its own (its simulations have theirs): a week.
+    jobs.push_back(
+        job(JobKind::sweep_run,
+            json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}
+                .dump(),
+            7 * 24 * 3600.0));
   }
+  spice::WorkerPool pool(binary, side_by_side);
+  pool.run(
+      jobs, [](size_t, const std::string&) {},
+      [&](size_t n, const spice::JobOutcome& o) {
+        const size_t i = runs[n].first;
+        rows[i] = collect_run(result.journal, points[i], o);
+        done_one(i);
+      });
 }
 
 std::string joined(const std::vector<std::string>& v) {

@@ -98,13 +98,4 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
   });
 }
 
-void add_sweep_run_command(CLI::App& app, int& exit_code) {
-  // Hidden: started by `bmru sweep` for a run it makes in a process of its own.
-  auto job = std::make_shared<std::filesystem::path>();
-  CLI::App* cmd = app.add_subcommand("sweep-run", "Make one run of a sweep (internal)");
-  cmd->group("");
-  cmd->add_option("job", *job, "Job file written by bmru sweep")->required();
-  cmd->callback([job, &exit_code] { exit_code = run_sweep_job(*job); });
-}
-
 }  // namespace bmru::experiments

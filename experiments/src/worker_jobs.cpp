@@ -4,6 +4,7 @@
 
 #include "core/errors.hpp"
 #include "experiments/fidelity.hpp"
+#include "experiments/sweep.hpp"
 
 namespace bmru::experiments {
 namespace {
@@ -58,6 +59,8 @@ const char* job_kind_name(JobKind kind) {
       return "fidelity.sequence";
     case JobKind::vectors:
       return "validate.vectors";
+    case JobKind::sweep_run:
+      return "sweep.run";
   }
   return "?";
 }
@@ -70,7 +73,8 @@ std::map<std::string, spice::JobHandler> worker_handlers() {
   return {{job_kind_name(JobKind::transient), run_transient},
           {job_kind_name(JobKind::calibration), run_calibration_job},
           {job_kind_name(JobKind::sequence), run_sequence_job},
-          {job_kind_name(JobKind::vectors), run_vectors_job}};
+          {job_kind_name(JobKind::vectors), run_vectors_job},
+          {job_kind_name(JobKind::sweep_run), run_sweep_point_job}};
 }
 
 }  // namespace bmru::experiments

@@ -172,10 +172,11 @@ namespace {
 class Dispatch {
  public:
   Dispatch(WorkerPool::Impl& p, const std::vector<Job>& jobs,
-           const WorkerPool::MessageFn& on_message)
+           const WorkerPool::MessageFn& on_message, const WorkerPool::DoneFn& on_done)
       : p_(p),
         jobs_(jobs),
         on_message_(on_message),
+        on_done_(on_done),
         out_(jobs.size()),
         handoff_failures_(jobs.size(), 0) {
     for (size_t i = 0; i < jobs.size(); ++i) pending_.push_back(i);
@@ -198,8 +199,10 @@ class Dispatch {
     o.ok = ok;
     o.error = std::move(error);
     o.wall_s = std::chrono::duration<double>(Clock::now() - w.started).count();
+    const auto j = static_cast<size_t>(w.job);
     w.job = -1;
     ++finished_;
+    if (on_done_) on_done_(j, o);
   }
   void remove_dead() {
     p_.workers.erase(std::remove_if(p_.workers.begin(), p_.workers.end(),
@@ -339,6 +342,7 @@ class Dispatch {
   WorkerPool::Impl& p_;
   const std::vector<Job>& jobs_;
   const WorkerPool::MessageFn& on_message_;
+  const WorkerPool::DoneFn& on_done_;
   std::vector<JobOutcome> out_;
   std::deque<size_t> pending_;
   size_t finished_ = 0;
@@ -347,8 +351,9 @@ class Dispatch {
 
 }  // namespace
 
-std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const MessageFn& on_message) {
-  return Dispatch(*impl_, jobs, on_message).run();
+std::vector<JobOutcome> WorkerPool::run(const std::vector<Job>& jobs, const MessageFn& on_message,
+                                        const DoneFn& on_done) {
+  return Dispatch(*impl_, jobs, on_message, on_done).run();
 }
 
 }  // namespace bmru::spice

@@ -16,6 +16,7 @@
 
 #include "core/run_file.hpp"
 #include "experiments/fidelity.hpp"
+#include "spice/pool.hpp"
 
 namespace bmru::experiments {
 
@@ -74,9 +75,9 @@ SweepResult run_sweep(const SweepOptions& o,
                       const std::function<void(long long, long long)>& progress = {},
                       const std::function<void(const std::string&)>& finished = {});
 
-// `bmru sweep-run JOB.json` (hidden): one run of a sweep in its own process, for runs made side by
-// side when a run has fewer sequences than there are workers.
-int run_sweep_job(const std::filesystem::path& job);
+// The worker side of a run made side by side with others (when a run has fewer sequences than
+// there are workers): one run of the sweep in a worker process of its own (it retires after).
+void run_sweep_point_job(const std::string& payload, spice::JobContext& context);
 
 // The journal folder of a sweep file.
 std::filesystem::path sweep_journal(const std::filesystem::path& out);

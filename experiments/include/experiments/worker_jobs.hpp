@@ -12,7 +12,7 @@
 namespace bmru::experiments {
 
 // The kinds of job, named once: their wire names are the only strings.
-enum class JobKind { transient, calibration, sequence, vectors };
+enum class JobKind { transient, calibration, sequence, vectors, sweep_run };
 const char* job_kind_name(JobKind kind);  // "netlist.transient", "fidelity.calibration", ...
 // A job of that kind with that payload and timeout.
 spice::Job job(JobKind kind, std::string payload, double timeout_s);

@@ -50,8 +50,11 @@ class WorkerPool {
 
   // Runs every job and returns their outcomes in order. `on_message(job, bytes)` is called on this
   // thread for each message a job sends, in the order it sent them.
+  // `on_done(job, outcome)`, when given, is called (on this thread) as each job ends for good.
   using MessageFn = std::function<void(size_t job, const std::string& message)>;
-  std::vector<JobOutcome> run(const std::vector<Job>& jobs, const MessageFn& on_message);
+  using DoneFn = std::function<void(size_t job, const JobOutcome& outcome)>;
+  std::vector<JobOutcome> run(const std::vector<Job>& jobs, const MessageFn& on_message,
+                              const DoneFn& on_done = {});
 
   int workers() const;
 
