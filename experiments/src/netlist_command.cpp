@@ -57,7 +57,14 @@ void add_netlist_command(CLI::App& app) {
     copt.mismatch_seed = o->mismatch_seed;
     copt.clamp = o->clamp;
     const models::CircuitModel c = models::build_circuit(net, *tech, copt);
-    for (const auto& change : c.clamped) std::printf("clamped %s\n", change.c_str());
+    for (const auto& change : c.realised)
+      std::printf("realised %s: %s -> %s\n", change.parameter.c_str(),
+                  core::format_number(change.requested).c_str(),
+                  core::format_number(change.realised).c_str());
+    for (const auto& change : c.clamped)
+      std::printf("clamped %s: %s -> %s\n", change.parameter.c_str(),
+                  core::format_number(change.requested).c_str(),
+                  core::format_number(change.realised).c_str());
     auto source = o->inputs ? core::file_stimuli(*o->inputs, net.n_in())
                             : core::random_stimuli({1, o->frames, net.n_in(), o->seed});
     const core::Matrix x = source->read_sequence(0, 0, source->frames());
@@ -65,11 +72,8 @@ void add_netlist_command(CLI::App& app) {
     const std::string data = o->out.string() + ".data";
     std::ofstream(o->out) << standalone_netlist(c, *tech, o->tech.conditions, x, axis, data);
     if (o->ports) {
-      // The parameters the netlist realises: after --clamp, the clamped ones.
-      std::vector<std::string> ignored;
-      const core::Network realised =
-          o->clamp ? models::clamp_to_range(net, copt.range, ignored) : net;
-      std::ofstream(*o->ports) << port_map_json(c.ports, &realised);
+      // The parameters the netlist realises (dropped, widened and, with --clamp, clamped).
+      std::ofstream(*o->ports) << port_map_json(c.ports, &c.network);
     }
     if (o->print_map) std::printf("%s", map_table(c.map).c_str());
     std::printf("wrote %s (%zu map rows; ngspice -b writes the probes to %s)\n", o->out.c_str(),

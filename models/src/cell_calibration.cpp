@@ -69,32 +69,56 @@ void CellCalibration::check() const {
     throw Error("Cell calibration: switch point or on-level does not grow with its bias");
 }
 
+namespace {
+
+// The hysteresis width at this I_thresh as a function of I_width = fraction x I_thresh: the grid
+// of I_width and the widths there.
+std::pair<std::vector<double>, std::vector<double>> width_curve(const CellCalibration& c,
+                                                                double ithresh) {
+  std::vector<double> widths(c.fraction.size()), iwidth(c.fraction.size());
+  for (size_t j = 0; j < c.fraction.size(); ++j) {
+    std::vector<double> column(c.ithresh_a.size());
+    for (size_t i = 0; i < c.ithresh_a.size(); ++i) column[i] = c.width_a[i][j] / c.ithresh_a[i];
+    widths[j] = interp_log(c.ithresh_a, column, ithresh) * ithresh;
+    iwidth[j] = c.fraction[j] * ithresh;
+  }
+  return {iwidth, widths};
+}
+
+}  // namespace
+
+std::pair<double, double> CellCalibration::beta_hi_range() const {
+  return {response(ithresh_a, up_a, ithresh_a.front()),
+          response(ithresh_a, up_a, ithresh_a.back())};
+}
+
+std::pair<double, double> CellCalibration::alpha_range() const {
+  return {response(igain_a, on_a, igain_a.front()), response(igain_a, on_a, igain_a.back())};
+}
+
+std::pair<double, double> CellCalibration::width_range(double beta_hi_a) const {
+  const auto up = [&](double i) { return response(ithresh_a, up_a, i); };
+  const double ithresh = solve(up, ithresh_a.front(), ithresh_a.back(), beta_hi_a);
+  const auto widths = width_curve(*this, ithresh).second;
+  return {widths.front(), widths.back()};
+}
+
 CellBias CellCalibration::bias_for(double beta_lo_a, double beta_hi_a, double alpha_a) const {
   CellBias b;
   // Switching up depends on I_thresh alone (the feedback branch is off while the cell is low).
   const auto up = [&](double i) { return response(ithresh_a, up_a, i); };
-  if (beta_hi_a < up(ithresh_a.front()) || beta_hi_a > up(ithresh_a.back()))
-    out_of_table("beta_hi", beta_hi_a, up(ithresh_a.front()), up(ithresh_a.back()));
+  const auto [hi_min, hi_max] = beta_hi_range();
+  if (beta_hi_a < hi_min || beta_hi_a > hi_max) out_of_table("beta_hi", beta_hi_a, hi_min, hi_max);
   b.ithresh_a = solve(up, ithresh_a.front(), ithresh_a.back(), beta_hi_a);
-
-  // The hysteresis width at this I_thresh, as a function of I_width = fraction * I_thresh.
-  std::vector<double> widths(fraction.size());
-  for (size_t j = 0; j < fraction.size(); ++j) {
-    std::vector<double> column(ithresh_a.size());
-    for (size_t i = 0; i < ithresh_a.size(); ++i) column[i] = width_a[i][j] / ithresh_a[i];
-    widths[j] = interp_log(ithresh_a, column, b.ithresh_a) * b.ithresh_a;
-  }
-  std::vector<double> iwidth(fraction.size());
-  for (size_t j = 0; j < fraction.size(); ++j) iwidth[j] = fraction[j] * b.ithresh_a;
+  const auto [iwidth, widths] = width_curve(*this, b.ithresh_a);
   const double want = beta_hi_a - beta_lo_a;
   if (want < widths.front() || want > widths.back())
     out_of_table("beta_hi - beta_lo", want, widths.front(), widths.back());
   b.iwidth_a = solve([&](double i) { return response(iwidth, widths, i); }, iwidth.front(),
                      iwidth.back(), want);
-
   const auto on = [&](double i) { return response(igain_a, on_a, i); };
-  if (alpha_a < on(igain_a.front()) || alpha_a > on(igain_a.back()))
-    out_of_table("alpha", alpha_a, on(igain_a.front()), on(igain_a.back()));
+  const auto [a_min, a_max] = alpha_range();
+  if (alpha_a < a_min || alpha_a > a_max) out_of_table("alpha", alpha_a, a_min, a_max);
   b.igain_a = solve(on, igain_a.front(), igain_a.back(), alpha_a);
   return b;
 }

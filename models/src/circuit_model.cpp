@@ -22,9 +22,6 @@ using pdk::Polarity;
 std::string idx(const std::string& field, Index i) {
   return field + "[" + std::to_string(i) + "]";
 }
-std::string idx(const std::string& field, Index i, Index j) {
-  return field + "[" + std::to_string(i) + "," + std::to_string(j) + "]";
-}
 
 // The voltage source of a supply rail: vdd_ff -> Vff_src.
 std::string supply_source(const CircuitGraph::Supply& s) {
@@ -250,66 +247,65 @@ PortMap port_map(const CircuitGraph& g, const Writer& w) {
   return p;
 }
 
-}  // namespace
-
-core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
-                             std::vector<std::string>& changes) {
+// The bands wider than the cell realises at their beta_hi, as the widest it does (beta_hi kept).
+core::Network clamp_bands_to_cells(const core::Network& net, const CellCalibration& cal,
+                                   std::vector<ParameterChange>& changes) {
   core::Network out = net;
+  if (cal.ithresh_a.size() < 2) return out;
   const double u = net.unit_current_a;
-  const auto note = [&](const std::string& field, double from, double to) {
-    changes.push_back(field + ": " + format_number(from) + " -> " + format_number(to));
-  };
-  const auto weights = [&](const std::string& field, core::Matrix& k) {
-    for (Index i = 0; i < k.rows(); ++i)
-      for (Index j = 0; j < k.cols(); ++j) {
-        const double w = k(i, j), a = std::abs(w);
-        if (a == 0 || (a >= r.weight_min && a <= r.weight_max)) continue;
-        const double to = a < r.weight_min / 2
-                              ? 0.0
-                              : std::copysign(std::clamp(a, r.weight_min, r.weight_max), w);
-        note(idx(field, i, j), w, to);
-        k(i, j) = to;
-      }
-  };
-  const double lo = r.bias_min_a / u, hi = r.bias_max_a / u;
-  const auto biases = [&](const std::string& field, core::Vector& b) {
-    for (Index i = 0; i < b.size(); ++i) {
-      const double v = b(i), a = std::abs(v);
-      if (a == 0 || (a >= lo && a <= hi)) continue;
-      const double to = a < lo / 2 ? 0.0 : std::copysign(std::clamp(a, lo, hi), v);
-      note(idx(field, i), v, to);
-      b(i) = to;
-    }
-  };
-  const auto cells = [&](const std::string& name, core::Layer& L) {
+  const auto [hi_min, hi_max] = cal.beta_hi_range();
+  for (size_t l = 0; l < out.layers.size(); ++l) {
+    core::Layer& L = out.layers[l];
+    const std::string name = "layer" + std::to_string(l + 1);
     for (Index i = 0; i < L.d(); ++i) {
-      const double alpha = std::clamp(std::abs(L.alphas(i)), lo, hi);
-      if (alpha != std::abs(L.alphas(i)))
-        note(idx(name + ".alphas", i), L.alphas(i), alpha), L.alphas(i) = alpha;
       const double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
-      const double new_hi = std::clamp(b_hi, lo, hi);
-      const double new_width =
-          std::clamp(width, r.width_rel_min * new_hi + r.width_abs_min_a / u, new_hi);
-      if (new_hi == b_hi && new_width == width) continue;
-      const double new_lo = new_hi - new_width;
-      if (new_lo != std::abs(L.beta1(i)))
-        note(idx(name + ".beta1", i), L.beta1(i), new_lo), L.beta1(i) = new_lo;
-      if (new_width != width)
-        note(idx(name + ".delta", i), L.delta(i), new_width), L.delta(i) = new_width;
+      if (b_hi * u < hi_min || b_hi * u > hi_max) continue;  // cell_problems names it
+      const double widest = cal.width_range(b_hi * u).second / u;
+      if (width <= widest) continue;
+      changes.push_back({idx(name + ".delta", i), L.delta(i), widest});
+      changes.push_back({idx(name + ".beta1", i), L.beta1(i), b_hi - widest});
+      L.delta(i) = widest;
+      L.beta1(i) = b_hi - widest;
     }
-  };
-  core::for_each_parameter(
-      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
-        const std::string path = group + "." + field;
-        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
-          weights(path, array);
-        else if (kind == core::ParameterKind::bias)
-          biases(path, array);
-        else if (std::string(field) == "alphas")  // a layer's cells, once
-          cells(group, out.layers[std::stoul(group.substr(5)) - 1]);
-      });
+  }
   return out;
 }
+
+// Every cell whose levels lie outside what its calibration tables realise, named.
+std::vector<std::string> cell_problems(const core::Network& net, const CellCalibration& cal) {
+  if (cal.ithresh_a.size() < 2) return {};  // no tables (the caller checks the generic range)
+  std::vector<std::string> out;
+  const double u = net.unit_current_a;
+  const auto [hi_min, hi_max] = cal.beta_hi_range();
+  const auto [a_min, a_max] = cal.alpha_range();
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const auto k = core::cell_constants(net.layers[l]);
+    const std::string name = "layer" + std::to_string(l + 1);
+    for (Index i = 0; i < k.alpha.size(); ++i) {
+      const double b_hi = k.beta_hi(i) * u, width = (k.beta_hi(i) - k.beta_lo(i)) * u;
+      const double alpha = k.alpha(i) * u;
+      if (b_hi < hi_min || b_hi > hi_max) {
+        out.push_back(idx(name + ".beta1", i) + " + |delta|: beta_hi = " + format_number(b_hi) +
+                      " A lies outside the cell's calibrated " + format_number(hi_min) + " - " +
+                      format_number(hi_max) + " A");
+        continue;
+      }
+      const auto [w_min, w_max] = cal.width_range(b_hi);
+      if (width < w_min || width > w_max)
+        out.push_back(idx(name + ".delta", i) + ": the band beta_hi - beta_lo = " +
+                      format_number(width) + " A (" + format_number(100 * width / b_hi) +
+                      " % of beta_hi) lies outside what the cell realises at this beta_hi, " +
+                      format_number(w_min) + " - " + format_number(w_max) + " A");
+      if (alpha < a_min || alpha > a_max)
+        out.push_back(idx(name + ".alphas", i) + ": alpha = " + format_number(alpha) +
+                      " A lies outside the cell's calibrated " + format_number(a_min) + " - " +
+                      format_number(a_max) + " A");
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology& tech,
                            const CircuitOptions& o) {
@@ -320,14 +316,20 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
         "The cell's interface devices (M1, M4) must have the size of the network's reference "
         "devices, or every copy into and out of a cell is off by their ratio");
   CircuitModel m;
-  core::Network net = input_net;
-  if (o.clamp) net = clamp_to_range(input_net, o.range, m.clamped);
-  if (const auto bad = range_problems(net, o.range); !bad.empty()) {
+  core::Network net = realise(input_net, o.range, m.realised);
+  if (o.clamp) {
+    net = clamp_to_range(net, o.range, m.clamped);
+    net = clamp_bands_to_cells(net, o.cell, m.clamped);
+  }
+  std::vector<std::string> bad = range_problems(net, o.range);
+  if (bad.empty()) bad = cell_problems(net, o.cell);  // the cells' tables need levels in range
+  if (!bad.empty()) {
     throw InputError("The network lies outside the circuit's realisable range (" +
                      std::to_string(bad.size()) + (bad.size() == 1 ? " parameter" : " parameters") +
                      "; use --clamp to clamp and report every change):" + problem_list(bad));
   }
   m.unit_current_a = net.unit_current_a;
+  m.network = net;
   const CircuitGraph g = build_graph(net);
   Writer w(g, tech, o);
   w.write(o.conditions.vdd_v);

@@ -1,5 +1,6 @@
 #include "models/realisable_range.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -62,6 +63,119 @@ void cells(Checker& c, const core::Network& net, const std::string& name,
 }
 
 }  // namespace
+
+namespace {
+using core::Index;
+std::string idx(const std::string& field, core::Index i) {
+  return field + "[" + std::to_string(i) + "]";
+}
+std::string idx(const std::string& field, core::Index i, core::Index j) {
+  return field + "[" + std::to_string(i) + "," + std::to_string(j) + "]";
+}
+}  // namespace
+
+core::Network realise(const core::Network& net, const RealisableRange& r,
+                      std::vector<ParameterChange>& changes) {
+  core::Network out = net;
+  const double u = net.unit_current_a;
+  const auto drop_weights = [&](const std::string& field, core::Matrix& k) {
+    for (core::Index i = 0; i < k.rows(); ++i)
+      for (core::Index j = 0; j < k.cols(); ++j)
+        if (k(i, j) != 0 && std::abs(k(i, j)) < r.weight_min) {
+          changes.push_back({idx(field, i, j), k(i, j), 0.0});
+          k(i, j) = 0;
+        }
+  };
+  const auto drop_biases = [&](const std::string& field, core::Vector& b) {
+    for (core::Index i = 0; i < b.size(); ++i)
+      if (b(i) != 0 && std::abs(b(i)) * u < r.bias_min_a) {
+        changes.push_back({idx(field, i), b(i), 0.0});
+        b(i) = 0;
+      }
+  };
+  // A band too narrow for the cell: the narrowest it realises, at the same beta_hi.
+  const auto widen_bands = [&](const std::string& name, core::Layer& L) {
+    for (core::Index i = 0; i < L.d(); ++i) {
+      const double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
+      const double narrowest = std::min(b_hi, r.width_rel_min * b_hi + r.width_abs_min_a / u);
+      if (width >= narrowest) continue;
+      changes.push_back({idx(name + ".delta", i), L.delta(i), narrowest});
+      changes.push_back({idx(name + ".beta1", i), L.beta1(i), b_hi - narrowest});
+      L.delta(i) = narrowest;
+      L.beta1(i) = b_hi - narrowest;
+    }
+  };
+  core::for_each_parameter(
+      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
+        const std::string path = group + "." + field;
+        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
+          drop_weights(path, array);
+        else if (kind == core::ParameterKind::bias)
+          drop_biases(path, array);
+        else if (std::string(field) == "alphas")
+          widen_bands(group, out.layers[std::stoul(group.substr(5)) - 1]);
+      });
+  return out;
+}
+
+core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
+                             std::vector<ParameterChange>& changes) {
+  core::Network out = net;
+  const double u = net.unit_current_a;
+  const auto note = [&](const std::string& field, double from, double to) {
+    changes.push_back({field, from, to});
+  };
+  const auto weights = [&](const std::string& field, core::Matrix& k) {
+    for (Index i = 0; i < k.rows(); ++i)
+      for (Index j = 0; j < k.cols(); ++j) {
+        const double w = k(i, j), a = std::abs(w);
+        if (a == 0 || (a >= r.weight_min && a <= r.weight_max)) continue;
+        const double to = a < r.weight_min / 2
+                              ? 0.0
+                              : std::copysign(std::clamp(a, r.weight_min, r.weight_max), w);
+        note(idx(field, i, j), w, to);
+        k(i, j) = to;
+      }
+  };
+  const double lo = r.bias_min_a / u, hi = r.bias_max_a / u;
+  const auto biases = [&](const std::string& field, core::Vector& b) {
+    for (Index i = 0; i < b.size(); ++i) {
+      const double v = b(i), a = std::abs(v);
+      if (a == 0 || (a >= lo && a <= hi)) continue;
+      const double to = a < lo / 2 ? 0.0 : std::copysign(std::clamp(a, lo, hi), v);
+      note(idx(field, i), v, to);
+      b(i) = to;
+    }
+  };
+  const auto cells = [&](const std::string& name, core::Layer& L) {
+    for (Index i = 0; i < L.d(); ++i) {
+      const double alpha = std::clamp(std::abs(L.alphas(i)), lo, hi);
+      if (alpha != std::abs(L.alphas(i)))
+        note(idx(name + ".alphas", i), L.alphas(i), alpha), L.alphas(i) = alpha;
+      const double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
+      const double new_hi = std::clamp(b_hi, lo, hi);
+      const double new_width =
+          std::clamp(width, r.width_rel_min * new_hi + r.width_abs_min_a / u, new_hi);
+      if (new_hi == b_hi && new_width == width) continue;
+      const double new_lo = new_hi - new_width;
+      if (new_lo != std::abs(L.beta1(i)))
+        note(idx(name + ".beta1", i), L.beta1(i), new_lo), L.beta1(i) = new_lo;
+      if (new_width != width)
+        note(idx(name + ".delta", i), L.delta(i), new_width), L.delta(i) = new_width;
+    }
+  };
+  core::for_each_parameter(
+      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
+        const std::string path = group + "." + field;
+        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
+          weights(path, array);
+        else if (kind == core::ParameterKind::bias)
+          biases(path, array);
+        else if (std::string(field) == "alphas")  // a layer's cells, once
+          cells(group, out.layers[std::stoul(group.substr(5)) - 1]);
+      });
+  return out;
+}
 
 std::vector<std::string> range_problems(const core::Network& net, const RealisableRange& range) {
   Checker c{range, net.unit_current_a, {}};

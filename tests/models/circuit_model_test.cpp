@@ -158,14 +158,20 @@ TEST(CircuitModel, OutOfRangeNetworksAreRejectedNamingTheParameterOrClampedWithA
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("layer1.cand_kernel[0,0]"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("fc.bias[1]"), std::string::npos) << e.what();
+    // 20 pA is below the smallest bias: dropped (a realisation), not refused.
+    EXPECT_EQ(std::string(e.what()).find("fc.bias[1]"), std::string::npos) << e.what();
   }
   CircuitOptions o = ideal();
   o.clamp = true;
   const CircuitModel c = build_circuit(net, *pdk::generic180(), o);
-  ASSERT_EQ(c.clamped.size(), 2u);
-  EXPECT_EQ(c.clamped[0], "layer1.cand_kernel[0,0]: 7.5 -> 3");
-  EXPECT_EQ(c.clamped[1], "fc.bias[1]: 0.02 -> 0");
+  ASSERT_EQ(c.clamped.size(), 1u);
+  EXPECT_EQ(c.clamped[0].parameter, "layer1.cand_kernel[0,0]");
+  EXPECT_EQ(c.clamped[0].requested, 7.5);
+  EXPECT_EQ(c.clamped[0].realised, 3.0);
+  // A bias below the smallest realisable is dropped without any option (a realisation).
+  ASSERT_EQ(c.realised.size(), 1u);
+  EXPECT_EQ(c.realised[0].parameter, "fc.bias[1]");
+  EXPECT_EQ(c.realised[0].realised, 0.0);
 }
 
 TEST(CircuitModel, PortMapNamesEveryProbeTheEngineExposes) {
@@ -179,6 +185,62 @@ TEST(CircuitModel, PortMapNamesEveryProbeTheEngineExposes) {
   EXPECT_EQ(c.ports.logits[1].pos, "vlogit_y1p#branch");
   EXPECT_EQ(c.inputs.size(), 26u);
   EXPECT_EQ(c.initial_conditions.size(), 8u);
+}
+
+}  // namespace
+}  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// Trained networks: tiny weights and biases are dropped, too narrow bands widened, without any
+// option; each change is listed; what remains is exactly the network.
+TEST(Realisation, TinyParametersAreDroppedAndNarrowBandsWidenedWithoutAnyOption) {
+  core::Network net = demo_network();
+  net.pre_proj.kernel(1, 2) = -0.04;
+  net.layers[1].post.bias(0) = 0.003;  // 3 pA at 1 nA per unit
+  net.layers[0].beta1(1) = 0.999;
+  net.layers[0].delta(1) = 0.001;  // a 1 pA band at beta_hi = 1 nA: narrower than 3 % + 5 pA
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  ASSERT_EQ(c.realised.size(), 4u);
+  EXPECT_EQ(c.realised[0].parameter, "pre_proj.kernel[1,2]");
+  EXPECT_EQ(c.realised[0].requested, -0.04);
+  EXPECT_EQ(c.realised[0].realised, 0.0);
+  EXPECT_EQ(c.realised[1].parameter, "layer1.delta[1]");
+  EXPECT_NEAR(c.realised[1].realised, 0.03 + 0.005, 1e-12);  // 3 % of beta_hi + 5 pA
+  EXPECT_EQ(c.realised[2].parameter, "layer1.beta1[1]");
+  EXPECT_NEAR(c.realised[2].realised, 1.0 - 0.035, 1e-12);  // beta_hi kept
+  EXPECT_EQ(c.realised[3].parameter, "layer2.post_bias[0]");
+  EXPECT_EQ(c.network.pre_proj.kernel(1, 2), 0.0);
+  EXPECT_EQ(c.network.layers[1].post.bias(0), 0.0);
+  EXPECT_EQ(c.network.pre_proj.kernel(0, 0), net.pre_proj.kernel(0, 0));
+  for (const auto& row : c.map)
+    EXPECT_FALSE(row.parameter == "pre_proj.kernel[1,2]" && row.kind != "pruned") << row.kind;
+}
+
+// A band wider than the cell realises at its beta_hi is refused naming the parameter, or with
+// --clamp made the widest it realises.
+TEST(Realisation, BandsTooWideForTheCellAreNamedOrClamped) {
+  CircuitOptions o = ideal();
+  o.cell.fraction = {0.01, 0.1, 0.5, 0.9};  // the ideal cell then tops out at 90 % of beta_hi
+  for (size_t i = 0; i < o.cell.ithresh_a.size(); ++i)
+    for (size_t j = 0; j < o.cell.fraction.size(); ++j)
+      o.cell.width_a[i][j] = o.cell.fraction[j] * o.cell.ithresh_a[i];
+  core::Network net = demo_network();
+  net.layers[1].beta1(2) = 0.05;
+  net.layers[1].delta(2) = 0.95;  // 95 % of beta_hi
+  try {
+    build_circuit(net, *pdk::generic180(), o);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer2.delta[2]"), std::string::npos) << e.what();
+  }
+  o.clamp = true;
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), o);
+  ASSERT_EQ(c.clamped.size(), 2u);
+  EXPECT_EQ(c.clamped[0].parameter, "layer2.delta[2]");
+  EXPECT_NEAR(c.clamped[0].realised, 0.9, 1e-9);
+  EXPECT_NEAR(c.network.layers[1].beta1(2) + c.network.layers[1].delta(2), 1.0, 1e-12);
 }
 
 }  // namespace

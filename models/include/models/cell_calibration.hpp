@@ -3,6 +3,7 @@
 // assumed). Characterization (in experiments, with ngspice) fills the tables with measured switch
 // points and on-levels on a grid of bias currents; this type interpolates them (linearly in the
 // log of the current) and solves for the bias currents that realise given model targets.
+#include <utility>
 #include <vector>
 
 #include "models/cell_circuit.hpp"
@@ -20,6 +21,11 @@ struct CellCalibration {
   // The bias currents whose cell switches up at beta_hi, down at beta_lo and is on at alpha
   // (all in amperes). Throws InputError naming the target that lies outside the tables.
   CellBias bias_for(double beta_lo_a, double beta_hi_a, double alpha_a) const;
+  // What the tables can realise (A): switch-up points, on-levels, and the hysteresis widths at a
+  // switch-up point inside its range.
+  std::pair<double, double> beta_hi_range() const;
+  std::pair<double, double> alpha_range() const;
+  std::pair<double, double> width_range(double beta_hi_a) const;
   // Throws Error if the tables are inconsistent (sizes, order, non-monotone responses).
   void check() const;
   bool operator==(const CellCalibration&) const = default;

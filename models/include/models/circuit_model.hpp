@@ -76,18 +76,18 @@ struct CircuitModel {
   std::vector<std::string> initial_conditions;  // ".ic" lines (cell states at t = 0)
   std::vector<MapEntry> map;
   PortMap ports;
-  std::vector<std::string> clamped;  // every change --clamp made, one sentence each
+  core::Network network;                  // the parameters the circuit realises
+  std::vector<ParameterChange> realised;  // realised other than given, without any option
+  std::vector<ParameterChange> clamped;   // every change --clamp made
   double unit_current_a = 1e-9;
 };
 
-// Builds the circuit. Rejects a network outside the realisable range with an InputError listing
-// every parameter (unless options.clamp), and a size outside the technology's limits naming the
-// device.
+// Builds the circuit. Parameters are first realised (see realise(): tiny weights and biases
+// dropped, too narrow bands widened; listed in `realised`). Rejects a network still outside the
+// realisable range or the cell's calibrated range with an InputError listing every parameter
+// (unless options.clamp, which clamps them and lists each change in `clamped`), and a size outside
+// the technology's limits naming the device.
 CircuitModel build_circuit(const core::Network& net, const pdk::Technology& tech,
                            const CircuitOptions& options);
-
-// The network with every out-of-range parameter clamped into `range`; `changes` gets one line each.
-core::Network clamp_to_range(const core::Network& net, const RealisableRange& range,
-                             std::vector<std::string>& changes);
 
 }  // namespace bmru::models

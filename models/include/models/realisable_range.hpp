@@ -18,6 +18,24 @@ struct RealisableRange {
   double node_max_a = 5e-9;  // node currents up to about 5 nA
 };
 
+// One parameter the circuit realises other than as given: its path ("layer1.cand_kernel[0,2]"),
+// the value in the network and the value the circuit realises.
+struct ParameterChange {
+  std::string parameter;
+  double requested = 0, realised = 0;
+};
+
+// Realisations within the stated accuracy, made without any option (DESIGN.md section 2): a weight
+// with 0 < |w| < weight_min and a bias current below bias_min are dropped (no element); a
+// hysteresis band narrower than the narrowest realisable becomes the narrowest (beta_hi kept).
+// Each change is appended to `changes`.
+core::Network realise(const core::Network& net, const RealisableRange& range,
+                      std::vector<ParameterChange>& changes);
+
+// --clamp: every parameter still outside `range` moved to the nearest realisable value.
+core::Network clamp_to_range(const core::Network& net, const RealisableRange& range,
+                             std::vector<ParameterChange>& changes);
+
 // Every parameter of `net` outside `range`, each naming its field and index. Empty when realisable.
 std::vector<std::string> range_problems(const core::Network& net,
                                         const RealisableRange& range = {});
