@@ -16,11 +16,13 @@
 #include "core/run_file.hpp"
 #include "core/stimuli.hpp"
 #include "core/units.hpp"
+#include "core/vote.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/netlist.hpp"
 #include "experiments/simulate.hpp"
 #include "experiments/validate.hpp"
 #include "models/circuit_model.hpp"
+#include "models/ideal_power.hpp"
 #include "models/reference_engine.hpp"
 #include "pdk/registry.hpp"
 #include "spice/pool.hpp"
@@ -136,6 +138,8 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   for (const auto& l : target.ports.layers)
     states.insert(states.end(), l.state.begin(), l.state.end());
   const std::string model_json = core::model_to_json(net);
+  // ct models the circuit: the network as the circuit realises it.
+  const std::string ct_model_json = core::model_to_json(target.network.value_or(net));
   std::vector<spice::Job> jobs;
   for (const core::Matrix& xs : x) {
     std::vector<double> flat;
@@ -144,6 +148,7 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
     const json req{{"netlist", target.lockstep},
                    {"seed", r.ngspice_seed},
                    {"model", model_json},
+                   {"ct_model", ct_model_json},
                    {"frames", xs.rows()},
                    {"inputs", flat},
                    {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
@@ -188,6 +193,18 @@ void end_sequences(HardwareSink& hw, const std::vector<spice::JobOutcome>& outco
   file.write_sequence_status(status, errors, frames);
 }
 
+// A network's own behavioural decisions (a vote per sequence).
+std::vector<core::Decision> sw_decisions(const core::Network& net,
+                                         const std::vector<core::Matrix>& x) {
+  std::vector<core::Decision> out;
+  for (const core::Matrix& xs : x) {
+    core::VoteCounter votes(net.n_out());
+    for (const core::Frame& f : models::run_sequence(net, xs)) votes.add(f.logits.row(0));
+    out.push_back(votes.result());
+  }
+  return out;
+}
+
 // The software side alone, for the speed ratio: the same engine over the same inputs in batch.
 double sw_batch_seconds(const FidelityOptions& o, const core::Network& net) {
   const auto t0 = Clock::now();
@@ -199,6 +216,17 @@ double sw_batch_seconds(const FidelityOptions& o, const core::Network& net) {
 }
 
 }  // namespace
+
+// (parameter, requested, realised) as a table.
+std::vector<core::TableColumn> change_table(const std::vector<models::ParameterChange>& changes) {
+  std::vector<core::TableColumn> t{{"parameter", {}}, {"requested", {}}, {"realised", {}}};
+  for (const auto& c : changes) {
+    t[0].values.emplace_back(c.parameter);
+    t[1].values.emplace_back(c.requested);
+    t[2].values.emplace_back(c.realised);
+  }
+  return t;
+}
 
 FidelityResult run_fidelity(const FidelityOptions& o,
                             const std::function<void(long long, long long)>& progress,
@@ -245,10 +273,15 @@ FidelityResult run_fidelity(const FidelityOptions& o,
       source->describe()};
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
+  FidelityResult result;
   file.write_config(run_config(o, r, target, ct_facts));
   file.write_model(net);
   file.write_netlist(target.lockstep, target.standalone);
   file.write_netlist_map(target.map);
+  if (target.network) {
+    file.write_table("realisation", change_table(target.realised));
+    if (o.clamp) file.write_table("clamp", change_table(target.clamped));
+  }
   core::InputsWriter inputs = file.add_inputs(shape);
   for (core::Index s = 0; s < S; ++s) {
     std::vector<core::Matrix> frames;
@@ -256,7 +289,8 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     inputs.write_block(s, 0, frames);
   }
   HardwareSink hw(file, net, shape, o, target, k.vdd_v);
-  FidelityResult result;
+  result.realised = target.realised;
+  result.clamped = target.clamped;
   const auto t_hw = Clock::now();
   long long frames_done = 0;
   const auto outcomes = pool.run(sequence_jobs(o, net, x, target, r, ct_facts),
@@ -280,21 +314,41 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   result.metrics = m.metrics;
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   result.power_w = hw.mean_power();
+  result.ideal_power_w = models::ideal_power(net, x, k.vdd_v);
   result.simulated_s = r.tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();
   result.sw_wall_s = sw_batch_seconds(o, net);
   std::string failures;
   for (const auto& f : result.failed) failures += f + "\n";
-  file.write_metrics("metrics", result.metrics,
-                     {{"mean_power_w", result.power_w[core::PowerBlock::total]},
-                      {"power_cells_w", result.power_w[core::PowerBlock::cells]},
-                      {"power_feedforward_w", result.power_w[core::PowerBlock::feedforward]},
-                      {"power_bias_w", result.power_w[core::PowerBlock::bias]},
-                      {"failed_sequences", static_cast<std::int64_t>(result.failed.size())},
-                      {"errors", failures},
-                      {"sw_wall_s", result.sw_wall_s},
-                      {"hw_wall_s", result.hw_wall_s},
-                      {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
+  file.write_metrics(
+      "metrics", result.metrics,
+      {{"mean_power_w", result.power_w[core::PowerBlock::total]},
+       {"power_cells_w", result.power_w[core::PowerBlock::cells]},
+       {"power_feedforward_w", result.power_w[core::PowerBlock::feedforward]},
+       {"power_bias_w", result.power_w[core::PowerBlock::bias]},
+       {"ideal_power_w", result.ideal_power_w[core::PowerBlock::total]},
+       {"ideal_power_cells_w", result.ideal_power_w[core::PowerBlock::cells]},
+       {"ideal_power_feedforward_w", result.ideal_power_w[core::PowerBlock::feedforward]},
+       {"failed_sequences", static_cast<std::int64_t>(result.failed.size())},
+       {"errors", failures},
+       {"sw_wall_s", result.sw_wall_s},
+       {"hw_wall_s", result.hw_wall_s},
+       {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
+  if (target.network && (!target.realised.empty() || !target.clamped.empty())) {
+    // What realising and clamping cost the task: the realised network's own sw decisions.
+    const auto given = sw_decisions(net, x), realised = sw_decisions(*target.network, x);
+    std::vector<core::TableColumn> t{{"class", {}}, {"margin", {}}};
+    double same = 0;
+    for (size_t s = 0; s < realised.size(); ++s) {
+      t[0].values.emplace_back(static_cast<std::int64_t>(realised[s].decision));
+      t[1].values.emplace_back(realised[s].margin);
+      same += realised[s].decision == given[s].decision;
+    }
+    result.clamped_sw_decision_agreement = same / static_cast<double>(realised.size());
+    file.write_table("metrics/realised_sw_decisions", t);
+    file.set_attr("/metrics",
+                  {"realised_sw_decision_agreement", result.clamped_sw_decision_agreement});
+  }
   file.commit();
   result.wall_s = std::chrono::duration<double>(Clock::now() - t_start).count();
   return result;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "core/units.hpp"
 #include "experiments/fidelity.hpp"
 #include "fidelity_cli.hpp"
 #include "options.hpp"
@@ -19,6 +20,19 @@ std::filesystem::path self_binary(const char* argv0) {
   const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::filesystem::path(argv0) : p;
 }
+
+namespace {
+// "realised: 12 parameters" and the first 20 changes.
+void print_changes(const char* what, const std::vector<models::ParameterChange>& changes) {
+  if (changes.empty()) return;
+  std::printf("%s: %zu parameter%s\n", what, changes.size(), changes.size() == 1 ? "" : "s");
+  for (size_t i = 0; i < changes.size() && i < 20; ++i)
+    std::printf("  %s: %s -> %s\n", changes[i].parameter.c_str(),
+                core::format_number(changes[i].requested).c_str(),
+                core::format_number(changes[i].realised).c_str());
+  if (changes.size() > 20) std::printf("  ... and %zu more\n", changes.size() - 20);
+}
+}  // namespace
 
 void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   const auto& m = r.metrics;
@@ -48,6 +62,15 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
     std::printf("power: cells %.4g W, feed-forward %.4g W, bias %.4g W, total %.4g W\n",
                 r.power_w[core::PowerBlock::cells], r.power_w[core::PowerBlock::feedforward],
                 r.power_w[core::PowerBlock::bias], r.power_w[core::PowerBlock::total]);
+    const auto& ideal = r.ideal_power_w;
+    std::printf(
+        "ideal power (the model's own currents, each once): cells %.4g W, feed-forward %.4g W, "
+        "total %.4g W; measured/ideal: cells %.3g, feed-forward %.3g, total %.3g\n",
+        ideal[core::PowerBlock::cells], ideal[core::PowerBlock::feedforward],
+        ideal[core::PowerBlock::total],
+        r.power_w[core::PowerBlock::cells] / ideal[core::PowerBlock::cells],
+        r.power_w[core::PowerBlock::feedforward] / ideal[core::PowerBlock::feedforward],
+        r.power_w[core::PowerBlock::total] / ideal[core::PowerBlock::total]);
     std::printf(
         "wall: behavioural %.4g s, SPICE %.4g s (ratio %.4g), SPICE %.4g s per simulated second "
         "per worker\n",
@@ -72,15 +95,23 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
     else
       std::printf("  ct %.4g s for %.4g simulated seconds\n", r.ct_wall_s, r.simulated_s);
   }
+  print_changes("realised (within the stated accuracy)", r.realised);
+  print_changes("clamped (--clamp)", r.clamped);
+  if (!std::isnan(r.clamped_sw_decision_agreement))
+    std::printf(
+        "  the realised network's own sw decisions agree with the given one's on %.4g %% "
+        "of the sequences\n",
+        100 * r.clamped_sw_decision_agreement);
   for (const auto& f : r.retried) std::printf("retried %s\n", f.c_str());
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
   std::printf(
       "state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
-      "first_divergence=%lld mean_power_w=%.6g failed=%zu\n",
+      "first_divergence=%lld mean_power_w=%.6g ideal_power_w=%.6g failed=%zu\n",
       m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
       static_cast<long long>(m.first_divergence),
-      o.hw ? r.power_w[core::PowerBlock::total] : std::nan(""), r.failed.size());
+      o.hw ? r.power_w[core::PowerBlock::total] : std::nan(""),
+      o.hw ? r.ideal_power_w[core::PowerBlock::total] : std::nan(""), r.failed.size());
   std::fflush(stdout);
   if (!r.failed.empty())
     throw PartialFailure(std::to_string(r.failed.size()) + " of " +
@@ -109,6 +140,9 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
                "Input ramp at each frame start (default 1 % of the period)");
   add_quantity(cmd, "--sample-phase", o.axis.sample_phase,
                "Sample instant within a frame (default 0.9)");
+  cmd->add_flag("--clamp", o.clamp,
+                "Clamp parameters outside the realisable range to the nearest realisable value "
+                "(each change in /clamp and printed); without it such a network is refused");
   cmd->add_option("--mode", cli.mode, "free (default) or resync")
       ->check(CLI::IsMember({"free", "resync"}));
   add_count(cmd, "--jobs", o.jobs, "Worker processes (default: the number of cores)");

@@ -15,6 +15,7 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
+#include "fidelity_target.hpp"
 #include "lockstep.hpp"
 #include "pdk/registry.hpp"
 #include "run_limits.hpp"
@@ -142,6 +143,10 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
+  // ct models the circuit, so it runs the network as the circuit realises it.
+  std::vector<models::ParameterChange> realised;
+  const core::Network ct_net = models::realise(net, models::RealisableRange{}, realised);
+  file.write_table("realisation", change_table(realised));
   core::InputsWriter inputs = file.add_inputs(shape);
   LockstepSinks sinks(file, net, shape, false, true);
   FidelityResult result;
@@ -151,7 +156,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     const core::Matrix& xs = x[static_cast<size_t>(s)];
     // ct leads; the discrete model follows it (resync: from ct's sampled states).
     Followers sw(net, o.mode, std::nullopt, o.axis, xs.row(0));
-    models::ContinuousEngine engine(net, facts, o.axis);
+    models::ContinuousEngine engine(ct_net, facts, o.axis);
     engine.reset(xs.row(0));
     std::vector<core::Matrix> leader(static_cast<size_t>(net.n_layers()));
     std::vector<core::Matrix> bx;
@@ -183,6 +188,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   }
   const LockstepMetrics m = sinks.finish();
   result.metrics = m.metrics;
+  result.realised = realised;
   result.ct_vs_sw = result.metrics;
   result.ct_wall_s = ct_s;
   result.simulated_s = o.axis.stop_time(N) * static_cast<double>(S);

@@ -79,12 +79,12 @@ namespace {
 class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
-                  Mode mode, const core::FrameAxis& axis, int wave_points,
-                  const std::optional<models::CtFacts>& ct)
+                  const core::Network& ct_net, Mode mode, const core::FrameAxis& axis,
+                  int wave_points, const std::optional<models::CtFacts>& ct)
       : ctx_(ctx),
         net_(net),
         x_(x),
-        followers_(net, mode, ct, axis, x.row(0)),
+        followers_(net, mode, ct, axis, x.row(0), &ct_net),
         axis_(axis),
         wave_points_(wave_points),
         leader_(static_cast<size_t>(net.n_layers()), core::Matrix::Zero(1, net.d())) {
@@ -213,8 +213,12 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
       ctx.session().load(r.at("netlist").get<std::string>(), r.at("seed").get<std::uint64_t>());
   std::optional<models::CtFacts> ct;
   if (r.contains("ct") && !r.at("ct").is_null()) ct = ct_facts_from_json(r.at("ct").dump());
-  SequenceHandler h(ctx, net, x, r.at("resync").get<bool>() ? Mode::resync : Mode::free, spec.axis,
-                    r.value("waveform_points", 0), ct);
+  const core::Network ct_net =
+      r.contains("ct_model")
+          ? core::model_from_json(r.at("ct_model").get<std::string>(), "job ct model")
+          : net;
+  SequenceHandler h(ctx, net, x, ct_net, r.at("resync").get<bool>() ? Mode::resync : Mode::free,
+                    spec.axis, r.value("waveform_points", 0), ct);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

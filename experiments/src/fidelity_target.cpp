@@ -31,8 +31,12 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   copt.mirror = cal.mirror;
   copt.conditions = k;
   copt.mismatch_seed = o.mismatch_seed;
+  copt.clamp = o.clamp;
   const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
   Target t;
+  t.network = circuit.network;
+  t.realised = circuit.realised;
+  t.clamped = circuit.clamped;
   t.lockstep = lockstep_netlist(circuit, tech, k);
   // The technology's header sets gmin; the deck's .option line the rest.
   spice::SimOptions gmin;

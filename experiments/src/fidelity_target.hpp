@@ -31,7 +31,13 @@ struct Target {
   std::vector<std::string> cell_supplies;  // per cell (layer-major), when the netlist has them
   std::vector<core::Attr> config;
   spice::SimOptions sim;  // the simulator settings in effect (recorded in /config)
+  // The generated circuit's parameters as realised, and what changed (none for a user's netlist).
+  std::optional<core::Network> network;
+  std::vector<models::ParameterChange> realised, clamped;
 };
+
+// (parameter, requested, realised) as a table (/realisation, /clamp).
+std::vector<core::TableColumn> change_table(const std::vector<models::ParameterChange>& changes);
 
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
 Target generated_target(const FidelityOptions& o, const core::Network& net,

@@ -13,12 +13,13 @@ core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& al
 }
 
 Followers::Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
-                     const core::FrameAxis& axis, const core::Matrix& x0)
+                     const core::FrameAxis& axis, const core::Matrix& x0,
+                     const core::Network* ct_net)
     : net_(net), resync_(mode == Mode::resync), sw_engine_(net) {
   for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
   sw_engine_.reset(1);
   if (ct) {
-    ct_engine_.emplace(net, *ct, axis);
+    ct_engine_.emplace(ct_net ? *ct_net : net, *ct, axis);
     ct_engine_->reset(x0);
   }
 }

@@ -32,8 +32,10 @@ core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& al
 class Followers {
  public:
   // sw always; ct when `ct` is given (it starts from its operating point at x0).
+  // `ct_net`: the network as the circuit realises it, which ct models (default: `net`).
   Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
-            const core::FrameAxis& axis, const core::Matrix& x0);
+            const core::FrameAxis& axis, const core::Matrix& x0,
+            const core::Network* ct_net = nullptr);
 
   // Frame k at inputs x_k [1, n_in]. `leader_states`: per layer the leader's sampled cell state
   // currents of frame k-1 in model units [1, d] (read only when resyncing and k > 0).

@@ -42,7 +42,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Mode, {{Mode::free, "free"}, {Mode::resync, "resync
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TechnologyOptions, pdk, pdk_path, conditions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FidelityOptions, model, inputs, random_sequences, frames, seed,
                                    tech, mismatch_seed, calibration_conditions, mc_seed, mc_sample,
-                                   unit_current_a, axis, mode, hw, ct, ct_overrides,
+                                   unit_current_a, axis, mode, clamp, hw, ct, ct_overrides,
                                    waveform_points, tran_max_step_s, reltol, abstol, trtol,
                                    user_netlist, user_ports, jobs, max_output_gb, out, binary,
                                    command_line)

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "models/demo_network.hpp"
+#include "models/ideal_power.hpp"
 
 namespace bmru::models {
 namespace {
@@ -77,6 +78,40 @@ TEST(CircuitGraph, BiasesCarryTheirSignAndUnit) {
       EXPECT_EQ(g.lines[static_cast<size_t>(b.to)].node, "p_l2_c3");
     }
   EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// One input, one cell, one output, worked by hand: x = 1; u0 = 2x (pos line 2); a = 2; c = 2 turns
+// the cell (beta 0.5 .. 1, alpha 1) on; p = s = 1; u1 = 3 on its pos line; y = 3.
+TEST(IdealPower, CountsEachCurrentTheModelDefinesOnce) {
+  core::Network net;
+  net.pre_proj = {core::Matrix::Constant(1, 1, 2.0), core::Vector::Zero(1)};
+  core::Layer L;
+  L.alphas = core::Vector::Constant(1, 1.0);
+  L.beta1 = core::Vector::Constant(1, 0.5);
+  L.delta = core::Vector::Constant(1, 0.5);
+  L.initial_state = core::Vector::Zero(1);
+  L.candidate = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
+  L.post = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
+  net.layers.push_back(L);
+  net.fc = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
+  net.unit_current_a = 1e-9;
+  const auto w = ideal_power(net, {core::Matrix::Constant(3, 1, 1.0)}, 1.8);
+  // cells: I_thresh 1 + (I_width 0.5 + I_gain 1) + alpha s 1 = 3.5 units
+  EXPECT_NEAR(w[core::PowerBlock::cells], 3.5e-9 * 1.8, 1e-18);
+  // feed-forward: u0 2 + a 2 + c 2 + p 1 + skip 2 + y 3 = 12 units
+  EXPECT_NEAR(w[core::PowerBlock::feedforward], 12e-9 * 1.8, 1e-18);
+  EXPECT_EQ(w[core::PowerBlock::bias], 0.0);
+  EXPECT_NEAR(w[core::PowerBlock::total], 15.5e-9 * 1.8, 1e-18);
+  // A negative logit weight moves the current to the other line, not away.
+  net.fc.kernel(0, 0) = -1;
+  EXPECT_NEAR(ideal_power(net, {core::Matrix::Constant(3, 1, 1.0)}, 1.8)[core::PowerBlock::total],
+              15.5e-9 * 1.8, 1e-18);
 }
 
 }  // namespace

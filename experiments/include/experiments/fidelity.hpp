@@ -2,6 +2,7 @@
 // `bmru fidelity`: the behavioural engine and the transistor-level circuit run the same input
 // sequences frame by frame (DESIGN.md section 4); the comparator says how far they agree
 // (section 5); everything goes to one run file (section 6). Sequences run in worker processes.
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,7 @@
 #include "models/cell_calibration.hpp"
 #include "models/continuous_engine.hpp"
 #include "models/mirror_circuit.hpp"
+#include "models/realisable_range.hpp"
 #include "spice/pool.hpp"
 
 namespace bmru::experiments {
@@ -41,6 +43,9 @@ struct FidelityOptions {
   std::optional<double> unit_current_a;
   core::FrameAxis axis;
   Mode mode = Mode::free;
+  // Clamp parameters outside the realisable range to the nearest realisable value (each change in
+  // /clamp); without it such a network is refused naming every parameter.
+  bool clamp = false;
   // Engines (DESIGN.md section 3): sw always; hw = SPICE; ct = the continuous-time model.
   bool hw = true, ct = false;
   // The ct model's facts are characterized on the technology; these fields (file name, JSON
@@ -62,7 +67,13 @@ struct FidelityResult {
   core::Metrics metrics;
   std::vector<std::string> failed;   // one error text per failed sequence (empty when all ran)
   std::vector<std::string> retried;  // sequences rerun after their worker died, and why
+  // Parameters the circuit realises other than given (/realisation) and --clamp's changes
+  // (/clamp); with changes, the clamped network's own sw decisions agree with the given one's on
+  // this fraction of the sequences.
+  std::vector<models::ParameterChange> realised, clamped;
+  double clamped_sw_decision_agreement = std::nan("");
   core::PowerByBlock power_w;        // mean over frames, by block
+  core::PowerByBlock ideal_power_w;  // what the model's own currents draw (models/ideal_power.hpp)
   double sw_wall_s = 0, hw_wall_s = 0, ct_wall_s = 0, simulated_s = 0;
   double spice_s =
       0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)
