@@ -29,7 +29,11 @@ std::vector<double> current_grid() {
   for (int i = 0; i < n; ++i) g.push_back(70e-12 * std::pow(6e-9 / 70e-12, i / double(n - 1)));
   return g;
 }
-const std::vector<double> kFractions{0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9};
+// Above 0.9 the band nears beta_hi (97 % at 0.95, 99 % at 0.97 for I_thresh = 1 nA): the cell
+// latches there at small I_thresh (its switch-down point would lie below the leakage floor), and
+// the table records 0 for "latches" (issue 14).
+const std::vector<double> kFractions{0.05, 0.1, 0.2, 0.35, 0.5, 0.7, 0.9, 0.95, 0.97};
+constexpr double kLevelFraction = 0.9;  // the switch-up point and on-level are read here
 
 std::string key_of(const pdk::Technology& t, const pdk::Conditions& c, const std::string& ngspice) {
   using core::format_number;
@@ -108,9 +112,13 @@ models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Techn
       const models::CellBias bias{ith, f * ith, ith};
       const CellMeasurement m =
           measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000);
-      widths.push_back(m.switch_up_a - m.switch_down_a);
-      up = m.switch_up_a;
-      on = m.on_level_a;
+      // A latched cell never switches down: its output stays on over the whole sweep.
+      const bool latched = m.off_floor_a > 0.5 * m.on_level_a;
+      widths.push_back(latched ? 0.0 : m.switch_up_a - m.switch_down_a);
+      if (f == kLevelFraction) {
+        up = m.switch_up_a;
+        on = m.on_level_a;
+      }
       if (progress) progress(++done, total);
     }
     c.up_a.push_back(up);

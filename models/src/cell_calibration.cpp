@@ -62,9 +62,14 @@ void CellCalibration::check() const {
       up_a.size() != ithresh_a.size() || on_a.size() != igain_a.size() ||
       width_a.size() != ithresh_a.size())
     throw Error("Cell calibration tables are inconsistent (grid sizes or order)");
-  for (const auto& row : width_a)
-    if (row.size() != fraction.size() || !increasing(row))
+  for (const auto& row : width_a) {
+    // The widths grow with I_width up to where the cell latches (0 from there on).
+    const auto latched = std::find(row.begin(), row.end(), 0.0);
+    const std::vector<double> valid(row.begin(), latched);
+    if (row.size() != fraction.size() || !increasing(valid) ||
+        std::any_of(latched, row.end(), [](double w) { return w != 0; }))
       throw Error("Cell calibration: the hysteresis width does not grow with I_width");
+  }
   if (!increasing(up_a) || !increasing(on_a))
     throw Error("Cell calibration: switch point or on-level does not grow with its bias");
 }
@@ -75,8 +80,17 @@ namespace {
 // of I_width and the widths there.
 std::pair<std::vector<double>, std::vector<double>> width_curve(const CellCalibration& c,
                                                                 double ithresh) {
-  std::vector<double> widths(c.fraction.size()), iwidth(c.fraction.size());
-  for (size_t j = 0; j < c.fraction.size(); ++j) {
+  // Only the fractions at which neither neighbouring row of the grid latches.
+  const auto hi = static_cast<size_t>(
+      std::upper_bound(c.ithresh_a.begin(), c.ithresh_a.end(), ithresh) - c.ithresh_a.begin());
+  const size_t row_hi = std::min(hi, c.ithresh_a.size() - 1), row_lo = hi == 0 ? 0 : hi - 1;
+  const auto valid = [&](size_t row) {
+    const auto& w = c.width_a[row];
+    return static_cast<size_t>(std::find(w.begin(), w.end(), 0.0) - w.begin());
+  };
+  const size_t n = std::min(valid(row_lo), valid(row_hi));
+  std::vector<double> widths(n), iwidth(n);
+  for (size_t j = 0; j < n; ++j) {
     std::vector<double> column(c.ithresh_a.size());
     for (size_t i = 0; i < c.ithresh_a.size(); ++i) column[i] = c.width_a[i][j] / c.ithresh_a[i];
     widths[j] = interp_log(c.ithresh_a, column, ithresh) * ithresh;

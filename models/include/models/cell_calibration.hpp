@@ -11,12 +11,14 @@
 namespace bmru::models {
 
 struct CellCalibration {
-  std::vector<double> ithresh_a;             // grid of I_thresh, ascending
-  std::vector<double> up_a;                  // measured switch-up point at each I_thresh
-  std::vector<double> fraction;              // grid of I_width / I_thresh, ascending
-  std::vector<std::vector<double>> width_a;  // [ithresh][fraction] measured up - down
-  std::vector<double> igain_a;               // grid of I_gain, ascending
-  std::vector<double> on_a;                  // measured on-level at each I_gain
+  std::vector<double> ithresh_a;  // grid of I_thresh, ascending
+  std::vector<double> up_a;       // measured switch-up point at each I_thresh
+  std::vector<double> fraction;   // grid of I_width / I_thresh, ascending
+  // [ithresh][fraction] measured up - down; 0 where the cell latches (never switches down), which
+  // happens only from some fraction on.
+  std::vector<std::vector<double>> width_a;
+  std::vector<double> igain_a;  // grid of I_gain, ascending
+  std::vector<double> on_a;     // measured on-level at each I_gain
 
   // The bias currents whose cell switches up at beta_hi, down at beta_lo and is on at alpha
   // (all in amperes). Throws InputError naming the target that lies outside the tables.
