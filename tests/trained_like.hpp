@@ -64,6 +64,12 @@ inline core::Network trained_like_network(std::uint64_t seed, const std::vector<
   net.fc = projection(d, n_out);
   // Thresholds, layer by layer: the candidates of layer l do not depend on its own cells.
   std::vector<std::vector<int>> bumps(net.layers.size(), std::vector<int>(static_cast<size_t>(d)));
+  // Bands spread over 2 - 98 % of beta_hi, both ends included, in a seeded order over the cells.
+  std::vector<double> band;
+  const size_t cells = net.layers.size() * static_cast<size_t>(d);
+  for (size_t c = 0; c < cells; ++c)
+    band.push_back(0.02 + 0.96 * static_cast<double>(c) / static_cast<double>(cells - 1));
+  std::shuffle(band.begin(), band.end(), rng);
   for (size_t l = 0; l < net.layers.size(); ++l) {
     std::vector<std::vector<double>> cand(static_cast<size_t>(d));
     std::vector<std::vector<std::vector<double>>> per_seq(x.size());
@@ -84,8 +90,8 @@ inline core::Network trained_like_network(std::uint64_t seed, const std::vector<
       const double frames = static_cast<double>(sorted.size());
       double best_hi = 0, best_f = 0;
       int best = -1;
-      for (int attempt = 0; attempt < 40 && best < 0; ++attempt) {
-        const double f = 0.02 + 0.96 * unit(rng);  // band: 2 - 98 % of beta_hi
+      {
+        const double f = band[l * static_cast<size_t>(d) + static_cast<size_t>(i)];
         for (int q = 5; q <= 95; q += 5) {
           const double hi = sorted[static_cast<size_t>(q * (sorted.size() - 1) / 100)];
           if (hi * u < 150e-12 || hi * u > 4e-9) continue;  // levels the cell realises

@@ -68,8 +68,10 @@ TEST(TrainedNetworks, ALookingTrainedNetworkRunsWithNoOption) {
   EXPECT_GE(value_of(rr.text, "state_agreement"), 0.97) << rr.text;
   EXPECT_EQ(value_of(rr.text, "decision_agreement"), 1.0) << rr.text;
   // Against the network as given, dropping the weights in 0.01 - 0.1 costs agreement (issue 14's
-  // target of 97 % and equal decisions needs weights down to 0.01): 96.3 % today.
+  // target of 97 % and equal decisions needs weights down to 0.01): 96.9 % today.
   EXPECT_GE(value_of(r.text, "state_agreement"), 0.95) << r.text;
+  std::printf("given: %s\nrealised: %s\n", r.text.substr(r.text.rfind("state_agreement=")).c_str(),
+              rr.text.substr(rr.text.rfind("state_agreement=")).c_str());
 }
 
 }  // namespace
