@@ -197,15 +197,24 @@ const std::vector<double>& mirror_calibration_inputs_a() {
 models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
                                             const pdk::Conditions& conditions) {
   models::MirrorCalibration cal;
-  cal.ratio = {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6};
+  // Three benches: the long copies below 0.055 (0.22 um on a 4 um reference, copy_geometry),
+  // the core grid, and the widest. Each is its own operating point, so the core grid's gains do
+  // not depend on what else is measured.
+  const std::vector<std::vector<double>> benches{
+      {0.009, 0.013, 0.018, 0.025, 0.035, 0.05},
+      {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6},
+      {4.3, 5.0}};
   const std::vector<double>& inputs = mirror_calibration_inputs_a();
-  for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
-    const MirrorTable t = measure_mirrors(session, tech, conditions, pol, cal.ratio, inputs);
-    auto& gain = pol == pdk::Polarity::n ? cal.gain_n : cal.gain_p;
-    for (const auto& row : t.gain) {
-      double sum = 0;
-      for (double g : row) sum += g;
-      gain.push_back(sum / static_cast<double>(row.size()));
+  for (const auto& ratios : benches) {
+    cal.ratio.insert(cal.ratio.end(), ratios.begin(), ratios.end());
+    for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
+      const MirrorTable t = measure_mirrors(session, tech, conditions, pol, ratios, inputs);
+      auto& gain = pol == pdk::Polarity::n ? cal.gain_n : cal.gain_p;
+      for (const auto& row : t.gain) {
+        double sum = 0;
+        for (double g : row) sum += g;
+        gain.push_back(sum / static_cast<double>(row.size()));
+      }
     }
   }
   const MirrorTable copy = measure_mirrors(session, tech, conditions, pdk::Polarity::n, {1.0},

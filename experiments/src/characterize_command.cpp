@@ -10,6 +10,43 @@
 
 namespace bmru::experiments {
 
+namespace {
+
+// The weights the generator realises, measured: each |w| sized through the calibration (long copies
+// below the smallest width), its gain at 0.1 - 3 nA input against the target, and the worst error
+// as a fraction of the realisable range's tolerance 2 % |w| + 0.002 (1 or less: within it).
+void print_realised_weights(spice::Session& session, const pdk::Technology& tech,
+                            const pdk::Conditions& k) {
+  const models::MirrorCalibration cal = calibrate_mirrors(session, tech, k);
+  const std::vector<double> weights{0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 2.0, 3.0, 4.0};
+  const std::vector<double> inputs{0.1e-9, 0.3e-9, 1e-9, 3e-9};
+  double worst = 0;
+  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n}) {
+    std::vector<double> ratios;
+    for (double w : weights)
+      ratios.push_back(cal.width_for(w, pol) / models::MirrorSizes{}.w_ref_m);
+    const MirrorTable t = measure_mirrors(session, tech, k, pol, ratios, inputs);
+    std::printf("%s weights as realised (gain at input current; error / (2 %% |w| + 0.002)):\n",
+                pol == pdk::Polarity::p ? "PMOS" : "NMOS");
+    for (size_t a = 0; a < weights.size(); ++a) {
+      const double w = weights[a];
+      const auto g = models::copy_geometry(ratios[a] * models::MirrorSizes{}.w_ref_m,
+                                           models::MirrorSizes{}, tech.limits(pol).w_min_m);
+      double err = 0;
+      std::printf("  |w| %5.2f (W %.3g um, L %.3g um)", w, g.w_m * 1e6, g.l_m * 1e6);
+      for (double gain : t.gain[a]) {
+        std::printf("  %8.5f", gain);
+        err = std::max(err, std::abs(gain - w) / (0.02 * w + 0.002));
+      }
+      std::printf("  -> %.3g\n", err);
+      worst = std::max(worst, err);
+    }
+  }
+  std::printf("weight_error_over_tolerance=%.4g\n", worst);
+}
+
+}  // namespace
+
 void add_characterize_command(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("characterize", "Characterize devices and circuits with ngspice");
@@ -70,6 +107,7 @@ void add_characterize_command(CLI::App& app) {
         std::printf("\n");
       }
     }
+    print_realised_weights(session, *tech, mo->conditions);
   });
 
   cell->callback([co, bias, targets, ith, hi] {

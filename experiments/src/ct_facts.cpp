@@ -149,6 +149,7 @@ models::CtFacts characterize_ct(spice::Session& session, const pdk::Technology& 
   models::CtFacts f;
   f.w_ref_m = sizes.w_ref_m;
   f.l_m = sizes.l_m;
+  f.w_min_m = tech.limits(pdk::Polarity::n).w_min_m;
   f.thermal_v = core::physics::thermal_voltage_v(k.temperature_c);
   f.slope_v = 1.4 * f.thermal_v;  // n U_T; only n U_T C enters the model
   for (const pdk::Polarity type : {pdk::Polarity::n, pdk::Polarity::p}) {

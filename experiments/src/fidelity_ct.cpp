@@ -42,6 +42,7 @@ const std::vector<CtField>& ct_fields() {
       {"line_cap_scale", &F::line_cap_scale, Range::positive},
       {"w_ref_m", &F::w_ref_m, Range::positive, false},
       {"l_m", &F::l_m, Range::positive, false},
+      {"w_min_m", &F::w_min_m, Range::positive, false},
       {"floor_a", &F::floor_a, Range::positive},
       {"floor_p_a", &F::floor_p_a, Range::positive},
       {"thermal_v", &F::thermal_v, Range::positive},

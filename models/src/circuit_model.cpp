@@ -148,11 +148,13 @@ class Writer {
       case CircuitGraph::CopyKind::nline_feed:
         inst = device(c.name, Polarity::p, unity(Polarity::p), len, dest, gate(c.from), "vdd_ff");
         break;
-      default:
-        inst = c.gain > 0 ? device(c.name, Polarity::p, width(c.gain, Polarity::p), len, dest,
-                                   gate(c.from), "vdd_ff")
-                          : device(c.name, Polarity::n, width(-c.gain, Polarity::n), len, dest,
-                                   gate(c.from), "0");
+      default: {
+        const Polarity type = c.gain > 0 ? Polarity::p : Polarity::n;
+        const Geometry g =
+            copy_geometry(width(std::abs(c.gain), type), o_.mirror_sizes, t_.limits(type).w_min_m);
+        inst = device(c.name, type, g.w_m, g.l_m, dest, gate(c.from),
+                      type == Polarity::p ? "vdd_ff" : "0");
+      }
     }
     instance_[index] = inst;
     if (c.kind != CircuitGraph::CopyKind::weight) structural(inst);

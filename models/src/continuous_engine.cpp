@@ -42,7 +42,11 @@ void ContinuousEngine::Impl::build() {
     const double slope = c.kind == CircuitGraph::CopyKind::pline_feed ? facts.mirror_slope_pline
                          : c.device() == pdk::Polarity::p             ? facts.mirror_slope_p
                                                                       : facts.mirror_slope_n;
-    at(c.from).area_m2 += std::abs(c.gain) * ref_area;
+    // The copy's gate area on the line it reads (copy_geometry: below the smallest width a copy
+    // is made longer, W_min by L W_min / W).
+    const double w = std::abs(c.gain) * facts.w_ref_m;
+    at(c.from).area_m2 += w >= facts.w_min_m ? std::abs(c.gain) * ref_area
+                                             : facts.w_min_m * facts.l_m * facts.w_min_m / w;
     const Term t{index[static_cast<size_t>(c.from)], c.gain, slope};
     if (index[static_cast<size_t>(c.to)] >= 0)
       at(c.to).in.push_back(t);

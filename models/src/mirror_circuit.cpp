@@ -10,6 +10,11 @@ namespace bmru::models {
 
 using core::format_number;
 
+Geometry copy_geometry(double w, const MirrorSizes& s, double w_min_m) {
+  if (w >= w_min_m) return {w, s.l_m};
+  return {w_min_m, s.l_m * w_min_m / w};
+}
+
 std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk::Polarity pol,
                          const std::vector<MirrorPoint>& points, const MirrorSizes& s,
                          Destination dest) {
@@ -21,7 +26,8 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
   for (size_t k = 0; k < points.size(); ++k) {
     const std::string i = std::to_string(k);
     const pdk::Device ref{pol, s.w_ref_m, s.l_m, 1, {}};
-    const pdk::Device outd{pol, s.w_ref_m * points[k].ratio, s.l_m, 1, {}};
+    const Geometry g = copy_geometry(s.w_ref_m * points[k].ratio, s, t.limits(pol).w_min_m);
+    const pdk::Device outd{pol, g.w_m, g.l_m, 1, {}};
     // Input current into the reference diode (out of it for PMOS, into it for NMOS).
     out += "Iin" + i + (p ? " g" + i + " 0 " : " vdd g" + i + " ") +
            format_number(points[k].input_a) + "\n";

@@ -32,7 +32,7 @@ CircuitOptions ideal() {
     for (double f : o.cell.fraction) row.push_back(f * x);
     o.cell.width_a.push_back(row);
   }
-  o.mirror.ratio = {0.05, 0.1, 0.3, 1.0, 3.0, 4.0};
+  o.mirror.ratio = {0.005, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0};
   o.mirror.gain_n = o.mirror.ratio;
   o.mirror.gain_p = o.mirror.ratio;
   return o;
@@ -167,7 +167,7 @@ TEST(CircuitModel, OutOfRangeNetworksAreRejectedNamingTheParameterOrClampedWithA
   ASSERT_EQ(c.clamped.size(), 1u);
   EXPECT_EQ(c.clamped[0].parameter, "layer1.cand_kernel[0,0]");
   EXPECT_EQ(c.clamped[0].requested, 7.5);
-  EXPECT_EQ(c.clamped[0].realised, 3.0);
+  EXPECT_EQ(c.clamped[0].realised, 4.0);
   // A bias below the smallest realisable is dropped without any option (a realisation).
   ASSERT_EQ(c.realised.size(), 1u);
   EXPECT_EQ(c.realised[0].parameter, "fc.bias[1]");
@@ -197,14 +197,14 @@ namespace {
 // option; each change is listed; what remains is exactly the network.
 TEST(Realisation, TinyParametersAreDroppedAndNarrowBandsWidenedWithoutAnyOption) {
   core::Network net = demo_network();
-  net.pre_proj.kernel(1, 2) = -0.04;
+  net.pre_proj.kernel(1, 2) = -0.004;
   net.layers[1].post.bias(0) = 0.003;  // 3 pA at 1 nA per unit
   net.layers[0].beta1(1) = 0.999;
   net.layers[0].delta(1) = 0.001;  // a 1 pA band at beta_hi = 1 nA: narrower than 3 % + 5 pA
   const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
   ASSERT_EQ(c.realised.size(), 4u);
   EXPECT_EQ(c.realised[0].parameter, "pre_proj.kernel[1,2]");
-  EXPECT_EQ(c.realised[0].requested, -0.04);
+  EXPECT_EQ(c.realised[0].requested, -0.004);
   EXPECT_EQ(c.realised[0].realised, 0.0);
   EXPECT_EQ(c.realised[1].parameter, "layer1.delta[1]");
   EXPECT_NEAR(c.realised[1].realised, 0.03 + 0.005, 1e-12);  // 3 % of beta_hi + 5 pA

@@ -38,6 +38,7 @@ struct CtFacts {
   double cap_per_area_p_f_m2 = 2.5e-3;  // the same for a PMOS line (p-lines, cell outputs)
   double line_cap_scale = 1;            // every line's capacitance in a network over the bench's
   double w_ref_m = 4e-6, l_m = 16e-6;   // reference mirror device (MirrorSizes)
+  double w_min_m = 0.22e-6;  // the technology's smallest width: narrower copies are made longer
   // A line with no input: its copies' current per reference width (the diode at V_GS = 0), for
   // an NMOS and a PMOS line; U_T sets the diode's own current near that floor.
   double floor_a = 1e-12, floor_p_a = 1e-12;

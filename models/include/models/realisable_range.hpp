@@ -11,8 +11,8 @@ namespace bmru::models {
 struct RealisableRange {
   double bias_min_a = 100e-12;  // bias currents (I_thresh, I_gain, |b|): 100 pA ...
   double bias_max_a = 5e-9;     // ... 5 nA
-  double weight_min = 0.1;      // |w| in [0.1, 3], or exactly 0 (pruned)
-  double weight_max = 3.0;
+  double weight_min = 0.01;     // |w| in [0.01, 4], or exactly 0 (pruned)
+  double weight_max = 4.0;
   double width_rel_min = 0.03;  // hysteresis width >= 3 % of I_thresh + 5 pA
   double width_abs_min_a = 5e-12;
   double node_max_a = 5e-9;  // node currents up to about 5 nA
