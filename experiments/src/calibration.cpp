@@ -205,7 +205,17 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
       {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6},
       {4.3, 5.0}};
   const std::vector<double>& inputs = mirror_calibration_inputs_a();
-  for (const auto& ratios : benches) {
+  for (auto ratios : benches) {
+    // Only copies the technology can make (a long copy within its largest length).
+    const models::MirrorSizes sizes;
+    std::erase_if(ratios, [&](double r) {
+      for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
+        const auto lim = tech.limits(pol);
+        if (models::copy_geometry(sizes.w_ref_m * r, sizes, lim.w_min_m).l_m > lim.l_max_m)
+          return true;
+      }
+      return false;
+    });
     cal.ratio.insert(cal.ratio.end(), ratios.begin(), ratios.end());
     for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
       const MirrorTable t = measure_mirrors(session, tech, conditions, pol, ratios, inputs);

@@ -42,7 +42,20 @@ void print_realised_weights(spice::Session& session, const pdk::Technology& tech
       worst = std::max(worst, err);
     }
   }
-  std::printf("weight_error_over_tolerance=%.4g\n", worst);
+  // Bias currents: a unity mirror of the reference current (the generator's bias element).
+  const std::vector<double> biases{5e-12, 10e-12, 20e-12, 50e-12, 100e-12, 1e-9, 5e-9};
+  double worst_bias = 0;
+  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n}) {
+    const double ratio = cal.width_for(1.0, pol) / models::MirrorSizes{}.w_ref_m;
+    const MirrorTable t = measure_mirrors(session, tech, k, pol, {ratio}, biases);
+    std::printf("%s bias mirror, realised / requested:", pol == pdk::Polarity::p ? "PMOS" : "NMOS");
+    for (size_t b = 0; b < biases.size(); ++b) {
+      std::printf("  %s %.4f", core::format_number(biases[b]).c_str(), t.gain[0][b]);
+      worst_bias = std::max(worst_bias, std::abs(t.gain[0][b] - 1));
+    }
+    std::printf("\n");
+  }
+  std::printf("weight_error_over_tolerance=%.4g bias_error_max=%.4g\n", worst, worst_bias);
 }
 
 }  // namespace

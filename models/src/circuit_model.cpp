@@ -249,19 +249,35 @@ PortMap port_map(const CircuitGraph& g, const Writer& w) {
   return p;
 }
 
-// The bands wider than the cell realises at their beta_hi, as the widest it does (beta_hi kept).
+// The cells clamped into what their calibration realises: alpha and beta_hi into their ranges
+// (the band's share of beta_hi kept), then a band wider than the cell realises at its beta_hi to
+// the widest it does (beta_hi kept).
 core::Network clamp_bands_to_cells(const core::Network& net, const CellCalibration& cal,
                                    std::vector<ParameterChange>& changes) {
   core::Network out = net;
   if (cal.ithresh_a.size() < 2) return out;
   const double u = net.unit_current_a;
   const auto [hi_min, hi_max] = cal.beta_hi_range();
+  const auto [a_min, a_max] = cal.alpha_range();
   for (size_t l = 0; l < out.layers.size(); ++l) {
     core::Layer& L = out.layers[l];
     const std::string name = "layer" + std::to_string(l + 1);
     for (Index i = 0; i < L.d(); ++i) {
-      const double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
-      if (b_hi * u < hi_min || b_hi * u > hi_max) continue;  // cell_problems names it
+      const double alpha = std::clamp(std::abs(L.alphas(i)), a_min / u, a_max / u);
+      if (alpha != std::abs(L.alphas(i))) {
+        changes.push_back({idx(name + ".alphas", i), L.alphas(i), alpha});
+        L.alphas(i) = alpha;
+      }
+      double width = std::abs(L.delta(i)), b_hi = std::abs(L.beta1(i)) + width;
+      const double new_hi = std::clamp(b_hi, hi_min / u, hi_max / u);
+      if (new_hi != b_hi) {
+        const double share = width / b_hi;
+        changes.push_back({idx(name + ".delta", i), L.delta(i), share * new_hi});
+        changes.push_back({idx(name + ".beta1", i), L.beta1(i), (1 - share) * new_hi});
+        L.delta(i) = width = share * new_hi;
+        L.beta1(i) = (1 - share) * new_hi;
+        b_hi = new_hi;
+      }
       const double widest = cal.width_range(b_hi * u).second / u;
       if (width <= widest) continue;
       changes.push_back({idx(name + ".delta", i), L.delta(i), widest});

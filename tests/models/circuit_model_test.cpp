@@ -152,13 +152,13 @@ TEST(CircuitModel, MismatchSeedGivesByteIdenticalNetlists) {
 TEST(CircuitModel, OutOfRangeNetworksAreRejectedNamingTheParameterOrClampedWithAReport) {
   core::Network net = demo_network();
   net.layers[0].candidate.kernel(0, 0) = 7.5;
-  net.fc.bias(1) = 0.02;  // 20 pA
+  net.fc.bias(1) = 0.003;  // 3 pA
   try {
     build_circuit(net, *pdk::generic180(), ideal());
     FAIL();
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("layer1.cand_kernel[0,0]"), std::string::npos) << e.what();
-    // 20 pA is below the smallest bias: dropped (a realisation), not refused.
+    // 3 pA is below the smallest bias: dropped (a realisation), not refused.
     EXPECT_EQ(std::string(e.what()).find("fc.bias[1]"), std::string::npos) << e.what();
   }
   CircuitOptions o = ideal();

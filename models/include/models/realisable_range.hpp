@@ -9,9 +9,11 @@
 namespace bmru::models {
 
 struct RealisableRange {
-  double bias_min_a = 100e-12;  // bias currents (I_thresh, I_gain, |b|): 100 pA ...
-  double bias_max_a = 5e-9;     // ... 5 nA
-  double weight_min = 0.01;     // |w| in [0.01, 4], or exactly 0 (pruned)
+  // Bias currents |b|: 5 pA (a PMOS bias mirror is 5.8 % high there, within 2 % + 2 pA) ... 5 nA;
+  // the cells' levels (alpha, beta_hi) are also bounded by their calibration (cell_problems).
+  double bias_min_a = 5e-12;
+  double bias_max_a = 5e-9;  // ... 5 nA
+  double weight_min = 0.01;  // |w| in [0.01, 4], or exactly 0 (pruned)
   double weight_max = 4.0;
   double width_rel_min = 0.03;  // hysteresis width >= 3 % of I_thresh + 5 pA
   double width_abs_min_a = 5e-12;
