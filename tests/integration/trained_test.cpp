@@ -9,6 +9,7 @@
 #include "core/stimuli.hpp"
 #include "h5_reader.hpp"
 #include "models/circuit_model.hpp"
+#include "models/demo_network.hpp"
 #include "models/realisable_range.hpp"
 #include "test_support.hpp"
 #include "trained_like.hpp"
@@ -83,6 +84,38 @@ TEST(TrainedNetworks, ALookingTrainedNetworkRunsWithNoOption) {
   EXPECT_GE(value_of(rr.text, "state_agreement"), 0.97) << rr.text;
   std::printf("given: %s\nrealised: %s\n", r.text.substr(r.text.rfind("state_agreement=")).c_str(),
               rr.text.substr(rr.text.rfind("state_agreement=")).c_str());
+}
+
+}  // namespace
+}  // namespace bmru
+
+namespace bmru {
+namespace {
+
+// What no realisation covers is refused naming the parameter, or clamped with --clamp: the
+// change is printed and kept in /clamp, and the behavioural side still runs the network as given.
+TEST(TrainedNetworks, ClampRecordsEveryChangeAndRefusalNamesTheParameter) {
+  core::Network net = models::demo_network();
+  net.layers[0].candidate.kernel(1, 0) = 6.5;  // above the widest copy (4)
+  test::TempDir dir;
+  core::write_model(net, dir / "wide.h5");
+  const std::string base = test::cache_env() + " " + BMRU_BINARY + " fidelity --model " +
+                           (dir / "wide.h5").string() +
+                           " --random-sequences 1 --frames 6 --jobs 1 --waveforms 0 -o ";
+  const auto refused = test::run(base + (dir / "a.h5").string());
+  EXPECT_EQ(refused.status, 1) << refused.text;
+  EXPECT_NE(refused.text.find("layer1.cand_kernel[1,0] = 6.5"), std::string::npos) << refused.text;
+  const auto clamped = test::run(base + (dir / "b.h5").string() + " --clamp");
+  ASSERT_EQ(clamped.status, 0) << clamped.text;
+  EXPECT_NE(clamped.text.find("clamped (--clamp): 1 parameter"), std::string::npos) << clamped.text;
+  EXPECT_NE(clamped.text.find("layer1.cand_kernel[1,0]: 6.5 -> 4"), std::string::npos)
+      << clamped.text;
+  const auto check = test::run(
+      "/usr/bin/python3 -c \"import h5py; f = h5py.File('" + (dir / "b.h5").string() +
+      "'); c = f['clamp'][...]; print(len(c), c['parameter'][0].decode(), c['requested'][0], "
+      "c['realised'][0], len(f['realisation']), f['model/layer1/cand_kernel'][1, 0], "
+      "f['metrics'].attrs['realised_sw_decision_agreement'])\"");
+  EXPECT_EQ(check.text, "1 layer1.cand_kernel[1,0] 6.5 4.0 0 6.5 1.0\n") << check.text;
 }
 
 }  // namespace
