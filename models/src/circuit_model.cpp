@@ -334,12 +334,21 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
         "The cell's interface devices (M1, M4) must have the size of the network's reference "
         "devices, or every copy into and out of a cell is off by their ratio");
   CircuitModel m;
-  core::Network net = realise(input_net, o.range, m.realised);
+  // The weights this technology's calibrated mirrors make (gf180mcu's longest copy stops near
+  // 0.018): a smaller one is dropped like any weight below the range.
+  RealisableRange range = o.range;
+  const auto& gn = o.mirror.gain_n;
+  const auto& gp = o.mirror.gain_p;
+  if (gn.size() >= 2 && gp.size() >= 2) {
+    range.weight_min = std::max(range.weight_min, std::max(gn.front(), gp.front()));
+    range.weight_max = std::min(range.weight_max, std::min(gn.back(), gp.back()));
+  }
+  core::Network net = realise(input_net, range, m.realised);
   if (o.clamp) {
-    net = clamp_to_range(net, o.range, m.clamped);
+    net = clamp_to_range(net, range, m.clamped);
     net = clamp_bands_to_cells(net, o.cell, m.clamped);
   }
-  std::vector<std::string> bad = range_problems(net, o.range);
+  std::vector<std::string> bad = range_problems(net, range);
   if (bad.empty()) bad = cell_problems(net, o.cell);  // the cells' tables need levels in range
   if (!bad.empty()) {
     throw InputError("The network lies outside the circuit's realisable range (" +

@@ -245,3 +245,24 @@ TEST(Realisation, BandsTooWideForTheCellAreNamedOrClamped) {
 
 }  // namespace
 }  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// A technology whose calibrated mirrors stop above 0.01 (gf180mcu's longest copy): a weight below
+// its smallest is dropped like any weight below the range, not refused.
+TEST(Realisation, TheSmallestWeightIsTheCalibratedMirrorsOwn) {
+  CircuitOptions o = ideal();
+  o.mirror.ratio = {0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0};
+  o.mirror.gain_n = o.mirror.ratio;
+  o.mirror.gain_p = o.mirror.ratio;
+  core::Network net = demo_network();
+  net.layers[0].candidate.kernel(0, 0) = 0.015;
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), o);
+  ASSERT_EQ(c.realised.size(), 1u);
+  EXPECT_EQ(c.realised[0].parameter, "layer1.cand_kernel[0,0]");
+  EXPECT_EQ(c.network.layers[0].candidate.kernel(0, 0), 0.0);
+}
+
+}  // namespace
+}  // namespace bmru::models
