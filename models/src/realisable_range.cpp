@@ -105,16 +105,7 @@ core::Network realise(const core::Network& net, const RealisableRange& r,
       L.beta1(i) = b_hi - narrowest;
     }
   };
-  core::for_each_parameter(
-      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
-        const std::string path = group + "." + field;
-        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
-          drop_weights(path, array);
-        else if (kind == core::ParameterKind::bias)
-          drop_biases(path, array);
-        else if (std::string(field) == "alphas")
-          widen_bands(group, out.layers[std::stoul(group.substr(5)) - 1]);
-      });
+  core::for_each_parameter_kind(out, drop_weights, drop_biases, widen_bands);
   return out;
 }
 
@@ -164,31 +155,16 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
         note(idx(name + ".delta", i), L.delta(i), new_width), L.delta(i) = new_width;
     }
   };
-  core::for_each_parameter(
-      out, [&](const std::string& group, const char* field, auto& array, core::ParameterKind kind) {
-        const std::string path = group + "." + field;
-        if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
-          weights(path, array);
-        else if (kind == core::ParameterKind::bias)
-          biases(path, array);
-        else if (std::string(field) == "alphas")  // a layer's cells, once
-          cells(group, out.layers[std::stoul(group.substr(5)) - 1]);
-      });
+  core::for_each_parameter_kind(out, weights, biases, cells);
   return out;
 }
 
 std::vector<std::string> range_problems(const core::Network& net, const RealisableRange& range) {
   Checker c{range, net.unit_current_a, {}};
-  core::for_each_parameter(net, [&](const std::string& group, const char* field, const auto& array,
-                                    core::ParameterKind kind) {
-    const std::string path = group + "." + field;
-    if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
-      c.weights(path, array);
-    else if (kind == core::ParameterKind::bias)
-      c.biases(path, array);
-    else if (std::string(field) == "alphas")  // a layer's cells, once, where the file has them
-      cells(c, net, group, net.layers[std::stoul(group.substr(5)) - 1]);
-  });
+  core::for_each_parameter_kind(
+      net, [&](const std::string& path, const core::Matrix& k) { c.weights(path, k); },
+      [&](const std::string& path, const core::Vector& b) { c.biases(path, b); },
+      [&](const std::string& group, const core::Layer& L) { cells(c, net, group, L); });
   return c.out;
 }
 

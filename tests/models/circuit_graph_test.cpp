@@ -7,6 +7,7 @@
 
 #include "models/demo_network.hpp"
 #include "models/ideal_power.hpp"
+#include "test_support.hpp"
 
 namespace bmru::models {
 namespace {
@@ -89,17 +90,8 @@ namespace {
 // One input, one cell, one output, worked by hand: x = 1; u0 = 2x (pos line 2); a = 2; c = 2 turns
 // the cell (beta 0.5 .. 1, alpha 1) on; p = s = 1; u1 = 3 on its pos line; y = 3.
 TEST(IdealPower, CountsEachCurrentTheModelDefinesOnce) {
-  core::Network net;
-  net.pre_proj = {core::Matrix::Constant(1, 1, 2.0), core::Vector::Zero(1)};
-  core::Layer L;
-  L.alphas = core::Vector::Constant(1, 1.0);
-  L.beta1 = core::Vector::Constant(1, 0.5);
-  L.delta = core::Vector::Constant(1, 0.5);
-  L.initial_state = core::Vector::Zero(1);
-  L.candidate = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
-  L.post = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
-  net.layers.push_back(L);
-  net.fc = {core::Matrix::Constant(1, 1, 1.0), core::Vector::Zero(1)};
+  core::Network net = test::single_cell(0.5, 1.0);
+  net.pre_proj.kernel(0, 0) = 2.0;
   net.unit_current_a = 1e-9;
   const auto w = ideal_power(net, {core::Matrix::Constant(3, 1, 1.0)}, 1.8);
   // cells: I_thresh 1 + (I_width 0.5 + I_gain 1) + alpha s 1 = 3.5 units

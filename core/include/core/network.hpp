@@ -3,6 +3,7 @@
 // Kernels are stored [in, out] and applied to row vectors: y = x K + b.
 #include <Eigen/Core>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace bmru::core {
@@ -85,6 +86,24 @@ void for_each_parameter(Net& net, F&& f) {
   }
   f(std::string("fc"), "kernel", net.fc.kernel, ParameterKind::weights);
   f(std::string("fc"), "bias", net.fc.bias, ParameterKind::bias);
+}
+
+// The same walk by what the arrays are: on_weights(path, matrix) and on_bias(path, vector) for each
+// projection's, on_cells(group, layer) once per layer where its cell constants are.
+template <class Net, class W, class B, class C>
+void for_each_parameter_kind(Net& net, W&& on_weights, B&& on_bias, C&& on_cells) {
+  for_each_parameter(
+      net, [&](const std::string& group, const char* field, auto& array, ParameterKind kind) {
+        const std::string path = group + "." + field;
+        if (kind == ParameterKind::weights) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(array)>, Matrix>)
+            on_weights(path, array);
+        } else if (kind == ParameterKind::bias) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(array)>, Vector>) on_bias(path, array);
+        } else if (std::string(field) == "alphas") {
+          on_cells(group, net.layers[std::stoul(group.substr(5)) - 1]);
+        }
+      });
 }
 
 // Every problem of the network at once, each naming its field and index
