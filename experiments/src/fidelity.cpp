@@ -30,6 +30,7 @@
 
 #include "fidelity_target.hpp"
 #include "hardware_sink.hpp"
+#include "run_config.hpp"
 #include "run_limits.hpp"
 
 namespace bmru::experiments {
@@ -90,7 +91,6 @@ void apply_run_options(const FidelityOptions& o, Target& target) {
 
 struct RunSetting {
   const pdk::Technology& tech;
-  pdk::Conditions k;
   double unit;
   spice::Transient tran;
   std::uint64_t ngspice_seed;
@@ -103,23 +103,14 @@ std::vector<core::Attr> run_config(const FidelityOptions& o, const RunSetting& r
       {"engines", std::string(o.ct ? "sw,ct,hw" : "sw,hw")},
       {"pdk", r.tech.name()},
       {"pdk_location", r.tech.location()},
-      {"corner", r.k.corner},
-      {"temperature", r.k.temperature_c},
-      {"vdd", r.k.vdd_v},
-      {"frame_period", o.axis.period_s},
-      {"ramp", o.axis.ramp_s},
-      {"sample_phase", o.axis.sample_phase},
-      {"unit_current", r.unit},
-      {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
       {"tran_step", r.tran.step_s},
       {"tran_tmax", r.tran.max_step_s},
-      {"inputs", r.inputs},
-      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)},
       {"mismatch_seed",
        o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed) : std::int64_t{-1}},
       {"ngspice_seed", static_cast<std::int64_t>(r.ngspice_seed)},
       {"mc_seed", o.mc_seed ? static_cast<std::int64_t>(*o.mc_seed) : std::int64_t{-1}},
       {"mc_sample", o.mc_sample}};
+  for (const auto& a : run_axis_config(o, r.unit, r.inputs)) config.push_back(a);
   config.insert(config.end(), target.config.begin(), target.config.end());
   for (const auto& a : target.sim.config_attrs()) config.push_back(a);  // what the simulator uses
   if (o.ct)
@@ -193,40 +184,15 @@ void end_sequences(HardwareSink& hw, const std::vector<spice::JobOutcome>& outco
   file.write_sequence_status(status, errors, frames);
 }
 
-// A network's own behavioural decisions (a vote per sequence).
-std::vector<core::Decision> sw_decisions(const core::Network& net,
-                                         const std::vector<core::Matrix>& x) {
-  std::vector<core::Decision> out;
-  for (const core::Matrix& xs : x) {
-    core::VoteCounter votes(net.n_out());
-    for (const core::Frame& f : models::run_sequence(net, xs)) votes.add(f.logits.row(0));
-    out.push_back(votes.result());
-  }
-  return out;
-}
-
-// The software side alone, for the speed ratio: the same engine over the same inputs in batch.
-double sw_batch_seconds(const FidelityOptions& o, const core::Network& net) {
-  const auto t0 = Clock::now();
+// A network's behavioural decisions over the run's inputs, in batch (a vote per sequence).
+std::vector<core::Decision> sw_batch(const FidelityOptions& o, const core::Network& net) {
   models::ReferenceEngine engine(net);
   auto again = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                         : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
-  core::run_batch(engine, *again, 256, {});
-  return std::chrono::duration<double>(Clock::now() - t0).count();
+  return core::run_batch(engine, *again, 256, {});
 }
 
 }  // namespace
-
-// (parameter, requested, realised) as a table.
-std::vector<core::TableColumn> change_table(const std::vector<models::ParameterChange>& changes) {
-  std::vector<core::TableColumn> t{{"parameter", {}}, {"requested", {}}, {"realised", {}}};
-  for (const auto& c : changes) {
-    t[0].values.emplace_back(c.parameter);
-    t[1].values.emplace_back(c.requested);
-    t[2].values.emplace_back(c.realised);
-  }
-  return t;
-}
 
 FidelityResult run_fidelity(const FidelityOptions& o,
                             const std::function<void(long long, long long)>& progress,
@@ -266,7 +232,6 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   // ngspice's own random numbers (GF180MCU mismatch through agauss) follow the mismatch seed.
   const RunSetting r{
       *tech,
-      k,
       net.unit_current_a,
       {o.axis.print_step(), o.axis.stop_time(N), o.tran_max_step_s.value_or(o.axis.max_step())},
       o.mismatch_seed.value_or(1),
@@ -317,7 +282,10 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   result.ideal_power_w = models::ideal_power(net, x, k.vdd_v);
   result.simulated_s = r.tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();
-  result.sw_wall_s = sw_batch_seconds(o, net);
+  // The software side alone, for the speed ratio: the same engine over the same inputs in batch.
+  const auto t_sw = Clock::now();
+  const std::vector<core::Decision> given = sw_batch(o, net);
+  result.sw_wall_s = std::chrono::duration<double>(Clock::now() - t_sw).count();
   std::string failures;
   for (const auto& f : result.failed) failures += f + "\n";
   file.write_metrics(
@@ -336,7 +304,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
        {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
   if (target.network && (!target.realised.empty() || !target.clamped.empty())) {
     // What realising and clamping cost the task: the realised network's own sw decisions.
-    const auto given = sw_decisions(net, x), realised = sw_decisions(*target.network, x);
+    const std::vector<core::Decision> realised = sw_batch(o, *target.network);
     std::vector<core::TableColumn> t{{"class", {}}, {"margin", {}}};
     double same = 0;
     for (size_t s = 0; s < realised.size(); ++s) {

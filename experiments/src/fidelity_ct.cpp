@@ -15,9 +15,9 @@
 #include "spice/pool.hpp"
 #include "version.hpp"
 
-#include "fidelity_target.hpp"
 #include "lockstep.hpp"
 #include "pdk/registry.hpp"
+#include "run_config.hpp"
 #include "run_limits.hpp"
 
 namespace bmru::experiments {
@@ -128,19 +128,9 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   if (o.ct_overrides) update_ct_facts(facts, o.ct_overrides->second, o.ct_overrides->first);
 
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  std::vector<core::Attr> config{
-      {"engines", std::string("sw,ct")},
-      {"pdk", o.tech.pdk},
-      {"corner", o.tech.conditions.corner},
-      {"temperature", o.tech.conditions.temperature_c},
-      {"vdd", o.tech.conditions.vdd_v},
-      {"frame_period", o.axis.period_s},
-      {"ramp", o.axis.ramp_s},
-      {"sample_phase", o.axis.sample_phase},
-      {"unit_current", net.unit_current_a},
-      {"mode", std::string(o.mode == Mode::free ? "free" : "resync")},
-      {"inputs", source->describe()},
-      {"input_seed", o.inputs ? std::int64_t{-1} : static_cast<std::int64_t>(o.seed)}};
+  std::vector<core::Attr> config{{"engines", std::string("sw,ct")}, {"pdk", o.tech.pdk}};
+  for (const auto& a : run_axis_config(o, net.unit_current_a, source->describe()))
+    config.push_back(a);
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
@@ -171,11 +161,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
       sw.step(k, xs.row(k), leader);
       for (size_t l = 0; l < leader.size(); ++l) leader[l] = f.ct->layers[l].state;
       f.sw = std::move(sw.sw);
-      for (const auto& layer : engine.crossings()) {
-        f.ct_crossings.emplace_back();
-        for (const auto& q : layer)
-          f.ct_crossings.back().push_back({static_cast<core::Index>(q.count), q.first_s});
-      }
+      f.ct_crossings = crossing_rows(engine);
       sinks.add(s, k, std::move(f));
       bx.push_back(xs.row(k));
       if (static_cast<core::Index>(bx.size()) >= block || k + 1 == N) {

@@ -36,9 +36,6 @@ struct Target {
   std::vector<models::ParameterChange> realised, clamped;
 };
 
-// (parameter, requested, realised) as a table (/realisation, /clamp).
-std::vector<core::TableColumn> change_table(const std::vector<models::ParameterChange>& changes);
-
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
 Target generated_target(const FidelityOptions& o, const core::Network& net,
                         const pdk::Technology& tech, const pdk::Conditions& k,

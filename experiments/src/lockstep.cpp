@@ -43,8 +43,12 @@ void Followers::step(core::Index k, const core::Matrix& x_k,
 }
 
 CrossingRows Followers::ct_crossings() const {
+  return crossing_rows(*ct_engine_);
+}
+
+CrossingRows crossing_rows(const models::ContinuousEngine& ct) {
   CrossingRows out;
-  for (const auto& layer : ct_engine_->crossings()) {
+  for (const auto& layer : ct.crossings()) {
     out.emplace_back();
     for (const auto& q : layer)
       out.back().push_back({static_cast<core::Index>(q.count), q.first_s});

@@ -29,6 +29,9 @@ using CrossingRows = core::Comparator::CrossingRows;
 // alpha / 2, else 0.
 core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& alpha);
 
+// The crossings of alpha/2 the ct engine saw in its last frame, [layer][cell].
+CrossingRows crossing_rows(const models::ContinuousEngine& ct);
+
 class Followers {
  public:
   // sw always; ct when `ct` is given (it starts from its operating point at x0).
