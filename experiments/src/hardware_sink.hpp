@@ -30,9 +30,9 @@ class HardwareSink {
 
   // One record of sequence s's job; a rerun's repeats of frames already taken are skipped.
   void on_record(core::Index s, const std::string& bytes);
-  // Sequence s has ended; returns the frames it delivered. `complete`: it delivered them all and
-  // its job succeeded.
+  // The frames sequence s has delivered so far.
   core::Index frames_received(core::Index s) const;
+  // Sequence s has ended; `complete`: it delivered every frame and its job succeeded.
   void end_sequence(core::Index s, bool complete);
   LockstepMetrics finish() { return sinks_.finish(); }
 

@@ -56,16 +56,14 @@ core::PowerByBlock ideal_power(const core::Network& net, const std::vector<core:
         const core::LayerFrame& lf = fr.layers[l];
         const core::Vector a = (u.pos - u.neg).cwiseMax(0.0);
         ff_units += a.sum();
-        core::Vector p(L.d());
         for (Index i = 0; i < L.d(); ++i) {
           ff_units += cut(lf.candidate(0, i));
           const double s = lf.state(0, i);  // alpha s
           const bool on = s > 0;
           cell_units += k.beta_hi(i) + (on ? (k.beta_hi(i) - k.beta_lo(i)) + k.alpha(i) : 0.0) + s;
         }
-        const core::Vector post =
-            L.post.kernel.transpose() * lf.state.row(0).transpose() + L.post.bias;
-        p = post.cwiseMax(0.0);
+        const core::Vector p =
+            (L.post.kernel.transpose() * lf.state.row(0).transpose() + L.post.bias).cwiseMax(0.0);
         // The next residual stream: p + u+ on its pos line, u- on its neg line (the skip copies).
         ff_units += p.sum() + u.pos.sum() + u.neg.sum();
         u.pos += p;
