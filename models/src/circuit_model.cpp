@@ -351,9 +351,13 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
   std::vector<std::string> bad = range_problems(net, range);
   if (bad.empty()) bad = cell_problems(net, o.cell);  // the cells' tables need levels in range
   if (!bad.empty()) {
+    const std::string hint = o.clamp
+                                 ? "beyond what --clamp rounds (more than " +
+                                       format_number(range.clamp_reach) + " times the range's top)"
+                                 : "use --clamp to clamp and report every change";
     throw InputError("The network lies outside the circuit's realisable range (" +
                      std::to_string(bad.size()) + (bad.size() == 1 ? " parameter" : " parameters") +
-                     "; use --clamp to clamp and report every change):" + problem_list(bad));
+                     "; " + hint + "):" + problem_list(bad));
   }
   m.unit_current_a = net.unit_current_a;
   m.network = net;

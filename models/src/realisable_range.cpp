@@ -121,6 +121,7 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
       for (Index j = 0; j < k.cols(); ++j) {
         const double w = k(i, j), a = std::abs(w);
         if (a == 0 || (a >= r.weight_min && a <= r.weight_max)) continue;
+        if (a > r.clamp_reach * r.weight_max) continue;  // beyond any clamp: named, not rounded
         const double to = a < r.weight_min / 2
                               ? 0.0
                               : std::copysign(std::clamp(a, r.weight_min, r.weight_max), w);
@@ -132,7 +133,7 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
   const auto biases = [&](const std::string& field, core::Vector& b) {
     for (Index i = 0; i < b.size(); ++i) {
       const double v = b(i), a = std::abs(v);
-      if (a == 0 || (a >= lo && a <= hi)) continue;
+      if (a == 0 || (a >= lo && a <= hi) || a > r.clamp_reach * hi) continue;
       const double to = a < lo / 2 ? 0.0 : std::copysign(std::clamp(a, lo, hi), v);
       note(idx(field, i), v, to);
       b(i) = to;
@@ -140,6 +141,9 @@ core::Network clamp_to_range(const core::Network& net, const RealisableRange& r,
   };
   const auto cells = [&](const std::string& name, core::Layer& L) {
     for (Index i = 0; i < L.d(); ++i) {
+      if (std::abs(L.alphas(i)) > r.clamp_reach * hi ||
+          std::abs(L.beta1(i)) + std::abs(L.delta(i)) > r.clamp_reach * hi)
+        continue;  // beyond any clamp: named, not rounded
       const double alpha = std::clamp(std::abs(L.alphas(i)), lo, hi);
       if (alpha != std::abs(L.alphas(i)))
         note(idx(name + ".alphas", i), L.alphas(i), alpha), L.alphas(i) = alpha;

@@ -266,3 +266,24 @@ TEST(Realisation, TheSmallestWeightIsTheCalibratedMirrorsOwn) {
 
 }  // namespace
 }  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// A parameter beyond anything a clamp should round (a weight of 1e6) is refused naming it, with
+// --clamp as without.
+TEST(Realisation, ClampDoesNotRoundABrokenParameter) {
+  core::Network net = demo_network();
+  net.fc.kernel(2, 1) = 1e6;
+  CircuitOptions o = ideal();
+  o.clamp = true;
+  try {
+    build_circuit(net, *pdk::generic180(), o);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fc.kernel[2,1] = 1e+06"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace bmru::models

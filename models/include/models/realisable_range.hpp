@@ -18,6 +18,9 @@ struct RealisableRange {
   double width_rel_min = 0.03;  // hysteresis width >= 3 % of I_thresh + 5 pA
   double width_abs_min_a = 5e-12;
   double node_max_a = 5e-9;  // node currents up to about 5 nA
+  // --clamp moves a weight, bias or level at most this factor beyond the range's top: one further
+  // out (a weight of 1e6) is a broken network, refused naming it, not a value to round.
+  double clamp_reach = 10;
 };
 
 // One parameter the circuit realises other than as given: its path ("layer1.cand_kernel[0,2]"),
@@ -34,7 +37,8 @@ struct ParameterChange {
 core::Network realise(const core::Network& net, const RealisableRange& range,
                       std::vector<ParameterChange>& changes);
 
-// --clamp: every parameter still outside `range` moved to the nearest realisable value.
+// --clamp: every parameter still outside `range`, within range.clamp_reach of its top, moved to the
+// nearest realisable value (the rest stay for range_problems to name).
 core::Network clamp_to_range(const core::Network& net, const RealisableRange& range,
                              std::vector<ParameterChange>& changes);
 
