@@ -74,7 +74,13 @@ std::string tables_to_json(const models::CellCalibration& cell,
                {{"ratio", m.ratio},
                 {"gain_n", m.gain_n},
                 {"gain_p", m.gain_p},
-                {"pline_copy_gain", m.pline_copy_gain}}}}
+                {"gain_n_high", m.gain_n_high},
+                {"gain_p_high", m.gain_p_high},
+                {"bias_ref", m.bias_ref_a},
+                {"bias_gain_n", m.bias_gain_n},
+                {"bias_gain_p", m.bias_gain_p},
+                {"bias_gain_n_high", m.bias_gain_n_high},
+                {"bias_gain_p_high", m.bias_gain_p_high}}}}
       .dump();
 }
 
@@ -86,7 +92,13 @@ void tables_from_json(const std::string& text, models::CellCalibration& cell,
   mj.at("ratio").get_to(m.ratio);
   mj.at("gain_n").get_to(m.gain_n);
   mj.at("gain_p").get_to(m.gain_p);
-  m.pline_copy_gain = mj.at("pline_copy_gain").get<double>();
+  mj.at("gain_n_high").get_to(m.gain_n_high);
+  mj.at("gain_p_high").get_to(m.gain_p_high);
+  mj.at("bias_ref").get_to(m.bias_ref_a);
+  mj.at("bias_gain_n").get_to(m.bias_gain_n);
+  mj.at("bias_gain_p").get_to(m.bias_gain_p);
+  mj.at("bias_gain_n_high").get_to(m.bias_gain_n_high);
+  mj.at("bias_gain_p_high").get_to(m.bias_gain_p_high);
 }
 
 std::filesystem::path cache_dir() {
@@ -111,9 +123,10 @@ models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Techn
     for (const double f : c.fraction) {
       const models::CellBias bias{ith, f * ith, ith};
       const CellMeasurement m =
-          measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000);
-      // A latched cell never switches down: its output stays on over the whole sweep.
-      const bool latched = m.off_floor_a > 0.5 * m.on_level_a;
+          measure_cell(session, tech, conditions, bias, 1.3 * ith + 20e-12, 2000, nullptr, true);
+      // A latched cell never switches down: its output stays on over the whole sweep, or down to
+      // zero candidate.
+      const bool latched = m.off_floor_a > 0.5 * m.on_level_a || std::isnan(m.switch_down_a);
       widths.push_back(latched ? 0.0 : m.switch_up_a - m.switch_down_a);
       if (f == kLevelFraction) {
         up = m.switch_up_a;
@@ -168,12 +181,12 @@ CachedCalibration cell_calibration(spice::Session& session, const pdk::Technolog
 MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
                             const pdk::Conditions& conditions, pdk::Polarity polarity,
                             const std::vector<double>& ratios, const std::vector<double>& inputs,
-                            models::Destination dest) {
+                            models::Destination dest, const models::MirrorSizes& sizes) {
   std::vector<models::MirrorPoint> points;
   for (double r : ratios)
     for (double i : inputs) points.push_back({r, i});
   spice::Circuit c =
-      session.load(models::mirror_bench(tech, conditions, polarity, points, {}, dest));
+      session.load(models::mirror_bench(tech, conditions, polarity, points, sizes, dest));
   c.analysis("op");
   MirrorTable t{ratios, inputs, {}};
   size_t k = 0;
@@ -194,22 +207,32 @@ const std::vector<double>& mirror_calibration_inputs_a() {
   return inputs;
 }
 
+namespace {
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double g : v) sum += g;
+  return sum / static_cast<double>(v.size());
+}
+}  // namespace
+
 models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::Technology& tech,
                                             const pdk::Conditions& conditions) {
+  using models::Destination;
+  using pdk::Polarity;
   models::MirrorCalibration cal;
   // Three benches: the long copies below 0.055 (0.22 um on a 4 um reference, copy_geometry),
   // the core grid, and the widest. Each is its own operating point, so the core grid's gains do
-  // not depend on what else is measured.
+  // not depend on what else is measured. Each polarity into both kinds of destination.
   const std::vector<std::vector<double>> benches{
       {0.009, 0.013, 0.018, 0.025, 0.035, 0.05},
       {0.08, 0.1, 0.13, 0.17, 0.22, 0.3, 0.4, 0.55, 0.75, 1.0, 1.35, 1.8, 2.4, 3.0, 3.6},
       {4.3, 5.0}};
   const std::vector<double>& inputs = mirror_calibration_inputs_a();
+  const models::MirrorSizes sizes;
   for (auto ratios : benches) {
     // Only copies the technology can make (a long copy within its largest length).
-    const models::MirrorSizes sizes;
     std::erase_if(ratios, [&](double r) {
-      for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
+      for (const Polarity pol : {Polarity::n, Polarity::p}) {
         const auto lim = tech.limits(pol);
         if (models::copy_geometry(sizes.w_ref_m * r, sizes, lim.w_min_m).l_m > lim.l_max_m)
           return true;
@@ -217,21 +240,28 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
       return false;
     });
     cal.ratio.insert(cal.ratio.end(), ratios.begin(), ratios.end());
-    for (const pdk::Polarity pol : {pdk::Polarity::n, pdk::Polarity::p}) {
-      const MirrorTable t = measure_mirrors(session, tech, conditions, pol, ratios, inputs);
-      auto& gain = pol == pdk::Polarity::n ? cal.gain_n : cal.gain_p;
-      for (const auto& row : t.gain) {
-        double sum = 0;
-        for (double g : row) sum += g;
-        gain.push_back(sum / static_cast<double>(row.size()));
+    for (const Polarity pol : {Polarity::n, Polarity::p})
+      for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
+        const bool n = pol == Polarity::n, high = dest == Destination::pmos_diode;
+        auto& gain =
+            n ? (high ? cal.gain_n_high : cal.gain_n) : (high ? cal.gain_p_high : cal.gain_p);
+        const MirrorTable t = measure_mirrors(session, tech, conditions, pol, ratios, inputs, dest);
+        for (const auto& row : t.gain) gain.push_back(mean(row));
       }
-    }
   }
-  const MirrorTable copy = measure_mirrors(session, tech, conditions, pdk::Polarity::n, {1.0},
-                                           inputs, models::Destination::pmos_diode);
-  double sum = 0;
-  for (double g : copy.gain[0]) sum += g;
-  cal.pline_copy_gain = sum / static_cast<double>(inputs.size());
+  // Bias mirrors: the narrow reference at bias currents from 5 pA to 5 nA (references 1/8 of it).
+  cal.bias_ref_a = {0.3e-12, 1e-12, 3e-12, 10e-12, 30e-12, 100e-12, 300e-12, 1e-9};
+  models::MirrorSizes bias_sizes = sizes;
+  bias_sizes.w_ref_m = sizes.bias_ref_w_m();
+  for (const Polarity pol : {Polarity::n, Polarity::p})
+    for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
+      const bool n = pol == Polarity::n, high = dest == Destination::pmos_diode;
+      auto& gain = n ? (high ? cal.bias_gain_n_high : cal.bias_gain_n)
+                     : (high ? cal.bias_gain_p_high : cal.bias_gain_p);
+      const MirrorTable t = measure_mirrors(session, tech, conditions, pol, {sizes.bias_ratio},
+                                            cal.bias_ref_a, dest, bias_sizes);
+      gain = t.gain.at(0);
+    }
   return cal;
 }
 

@@ -28,7 +28,7 @@ double crossing(const std::vector<double>& x, const std::vector<double>& out, do
 
 CellMeasurement measure_cell(spice::Session& session, const pdk::Technology& tech,
                              const pdk::Conditions& conditions, const models::CellBias& bias,
-                             double top_a, int points, CellLoop* loop) {
+                             double top_a, int points, CellLoop* loop, bool allow_latch) {
   using core::format_number;
   spice::Circuit c = session.load(models::cell_bench(tech, conditions, bias));
   const double step = top_a / points;
@@ -50,7 +50,8 @@ CellMeasurement measure_cell(spice::Session& session, const pdk::Technology& tec
   const double half = 0.5 * (m.on_level_a + m.off_floor_a);
   m.switch_up_a = crossing(l.candidate_up, l.out_up, half, true);
   m.switch_down_a = crossing(l.candidate_down, l.out_down, half, false);
-  if (std::isnan(m.switch_up_a) || std::isnan(m.switch_down_a))
+  const bool latched = allow_latch && !std::isnan(m.switch_up_a);
+  if (std::isnan(m.switch_up_a) || (std::isnan(m.switch_down_a) && !latched))
     throw Error("The cell did not switch " +
                 std::string(std::isnan(m.switch_up_a) ? "up" : "down") +
                 " within a candidate sweep of 0-" + format_number(top_a) + " A (biases I_thresh " +

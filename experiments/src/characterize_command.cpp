@@ -17,44 +17,56 @@ namespace {
 // as a fraction of the realisable range's tolerance 2 % |w| + 0.002 (1 or less: within it).
 void print_realised_weights(spice::Session& session, const pdk::Technology& tech,
                             const pdk::Conditions& k) {
+  using models::Destination;
   const models::MirrorCalibration cal = calibrate_mirrors(session, tech, k);
+  const models::MirrorSizes sizes;
   const std::vector<double> weights{0.01, 0.02, 0.05, 0.1, 0.3, 1.0, 2.0, 3.0, 4.0};
   const std::vector<double> inputs{0.1e-9, 0.3e-9, 1e-9, 3e-9};
+  const auto name = [](pdk::Polarity pol, Destination dest) {
+    return std::string(pol == pdk::Polarity::p ? "PMOS" : "NMOS") +
+           (dest == Destination::nmos_diode ? " into an NMOS-closed node"
+                                            : " into a PMOS-closed node");
+  };
   double worst = 0;
-  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n}) {
-    std::vector<double> ratios;
-    for (double w : weights)
-      ratios.push_back(cal.width_for(w, pol) / models::MirrorSizes{}.w_ref_m);
-    const MirrorTable t = measure_mirrors(session, tech, k, pol, ratios, inputs);
-    std::printf("%s weights as realised (gain at input current; error / (2 %% |w| + 0.002)):\n",
-                pol == pdk::Polarity::p ? "PMOS" : "NMOS");
-    for (size_t a = 0; a < weights.size(); ++a) {
-      const double w = weights[a];
-      const auto g = models::copy_geometry(ratios[a] * models::MirrorSizes{}.w_ref_m,
-                                           models::MirrorSizes{}, tech.limits(pol).w_min_m);
-      double err = 0;
-      std::printf("  |w| %5.2f (W %.3g um, L %.3g um)", w, g.w_m * 1e6, g.l_m * 1e6);
-      for (double gain : t.gain[a]) {
-        std::printf("  %8.5f", gain);
-        err = std::max(err, std::abs(gain - w) / (0.02 * w + 0.002));
+  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n})
+    for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
+      std::vector<double> ratios;
+      for (double w : weights) ratios.push_back(cal.width_for(w, pol, sizes, dest) / sizes.w_ref_m);
+      const MirrorTable t = measure_mirrors(session, tech, k, pol, ratios, inputs, dest);
+      std::printf("%s: weights as realised (gain at input current; error / (2 %% |w| + 0.002)):\n",
+                  name(pol, dest).c_str());
+      for (size_t a = 0; a < weights.size(); ++a) {
+        const double w = weights[a];
+        const auto g =
+            models::copy_geometry(ratios[a] * sizes.w_ref_m, sizes, tech.limits(pol).w_min_m);
+        double err = 0;
+        std::printf("  |w| %5.2f (W %.3g um, L %.3g um)", w, g.w_m * 1e6, g.l_m * 1e6);
+        for (double gain : t.gain[a]) {
+          std::printf("  %8.5f", gain);
+          err = std::max(err, std::abs(gain - w) / (0.02 * w + 0.002));
+        }
+        std::printf("  -> %.3g\n", err);
+        worst = std::max(worst, err);
       }
-      std::printf("  -> %.3g\n", err);
-      worst = std::max(worst, err);
     }
-  }
-  // Bias currents: a unity mirror of the reference current (the generator's bias element).
+  // Bias currents: the narrow-reference bias mirror, its reference current from the calibration.
   const std::vector<double> biases{5e-12, 10e-12, 20e-12, 50e-12, 100e-12, 1e-9, 5e-9};
+  models::MirrorSizes bias_sizes = sizes;
+  bias_sizes.w_ref_m = sizes.bias_ref_w_m();
   double worst_bias = 0;
-  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n}) {
-    const double ratio = cal.width_for(1.0, pol) / models::MirrorSizes{}.w_ref_m;
-    const MirrorTable t = measure_mirrors(session, tech, k, pol, {ratio}, biases);
-    std::printf("%s bias mirror, realised / requested:", pol == pdk::Polarity::p ? "PMOS" : "NMOS");
-    for (size_t b = 0; b < biases.size(); ++b) {
-      std::printf("  %s %.4f", core::format_number(biases[b]).c_str(), t.gain[0][b]);
-      worst_bias = std::max(worst_bias, std::abs(t.gain[0][b] - 1));
+  for (const pdk::Polarity pol : {pdk::Polarity::p, pdk::Polarity::n})
+    for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
+      std::printf("%s bias mirror, realised / requested:", name(pol, dest).c_str());
+      for (double b : biases) {
+        const double ref = cal.bias_reference_for(b, pol, dest);
+        const MirrorTable t =
+            measure_mirrors(session, tech, k, pol, {sizes.bias_ratio}, {ref}, dest, bias_sizes);
+        const double r = t.gain[0][0] * ref / b;
+        std::printf("  %s %.4f", core::format_number(b).c_str(), r);
+        worst_bias = std::max(worst_bias, std::abs(r - 1));
+      }
+      std::printf("\n");
     }
-    std::printf("\n");
-  }
   std::printf("weight_error_over_tolerance=%.4g bias_error_max=%.4g\n", worst, worst_bias);
 }
 

@@ -26,8 +26,8 @@ std::string cell_bench(const pdk::Technology& t, const pdk::Conditions& c, const
   std::string out = "* bmru cell characterization bench\n" + t.header(c) + cell_subckt(t, s);
   out += "Vdd vdd 0 " + format_number(c.vdd_v) + "\n";
   const auto reference = [&](const std::string& name, double amps) {
-    return "I" + name + " vdd g" + name + " " + format_number(amps) + "\n" +
-           t.device_line("r" + name, "g" + name, "g" + name, "0", "0", s.mirror_n) + "\n";
+    return "I" + name + " vdd g" + name + " " + format_number(amps / s.bias_ratio) + "\n" +
+           t.device_line("r" + name, "g" + name, "g" + name, "0", "0", s.bias_ref_n) + "\n";
   };
   out += reference("th", b.ithresh_a) + reference("w", b.iwidth_a) + reference("g", b.igain_a);
   out += "Icand pc 0 dc 0\n" + t.device_line("pc", "pc", "pc", "vdd", "vdd", s.interface_p) + "\n";

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/errors.hpp"
+
 namespace bmru::models {
 namespace {
 
@@ -19,10 +21,12 @@ std::string node(const std::string& base, Index a) {
   return base + std::to_string(a);
 }
 
-// A non-negative signal: its n-line and p-line (line indices, -1 until made).
+// A non-negative signal: its n-line and p-line (line indices, -1 until made); `native` is the one
+// that carries it where it is formed (the other is a conversion).
 struct Signal {
   std::string name;
   int n = -1, p = -1;
+  int native = -1;
 };
 struct Pair {
   Signal pos, neg;
@@ -45,14 +49,19 @@ class GraphBuilder {
     g_.lines.push_back(line);
     return static_cast<int>(g_.lines.size()) - 1;
   }
-  // Closes a summing line with its NMOS diode and an optional sense source.
+  // A summing node, closed later by a PMOS (p) or NMOS diode.
+  int summing(const std::string& n, bool p) {
+    return reserve(p ? Kind::summing_p : Kind::summing, n);
+  }
+  // Closes a summing line with its diode and an optional sense source.
   Signal close(int line, const std::string& sense) {
     auto& l = g_.lines[static_cast<size_t>(line)];
     l.sense = sense;
     if (!sense.empty()) l.gate = l.node + "_d";
     l.device = "d_" + l.node;
     step(Element::line, static_cast<size_t>(line));
-    return Signal{l.node, line, -1};
+    if (l.kind == Kind::summing_p) return Signal{l.node, -1, line, line};
+    return Signal{l.node, line, -1, line};
   }
   int add_copy(int from, int to, double gain, CircuitGraph::CopyKind kind,
                const std::string& name) {
@@ -79,10 +88,13 @@ class GraphBuilder {
     }
     return s.n;
   }
-  // w > 0 sources w s into `to` (PMOS copy of the p-line); w < 0 sinks |w| s (NMOS copy).
+  // Adds w s to line `to` (w < 0 subtracts): into an NMOS-closed node w > 0 is sourced (a PMOS copy
+  // of the p-line) and w < 0 sunk (an NMOS copy of the n-line); into a PMOS-closed node the other
+  // way round.
   int copy(Signal& s, double w, int to, const std::string& name, CircuitGraph::CopyKind kind) {
-    const int from = w > 0 ? pline(s) : nline(s);
-    return add_copy(from, to, w, kind, name);
+    const double gain = w * g_.lines[static_cast<size_t>(to)].sign();
+    const int from = gain > 0 ? pline(s) : nline(s);
+    return add_copy(from, to, gain, kind, name);
   }
   void structural(Signal& s, double w, int to, const std::string& name) {
     copy(s, w, to, name, CircuitGraph::CopyKind::structural);
@@ -109,18 +121,17 @@ class GraphBuilder {
     g_.weights.push_back({{p, n}, w, param});
     step(Element::weight, g_.weights.size() - 1);
   }
-  // A constant current b (model units) into `to` (b > 0) or out of it (b < 0).
+  // A constant current adding b (model units) to `to` (b < 0 subtracts).
   void bias(double b, int to, const std::string& name, const std::string& param) {
     if (b == 0) return pruned(param);
-    const double amps = std::abs(b) * g_.unit_current_a;
-    g_.biases.push_back({to, b > 0 ? amps : -amps, name, param});
+    const double amps = b * g_.unit_current_a * g_.lines[static_cast<size_t>(to)].sign();
+    g_.biases.push_back({to, amps, name, param});
     step(Element::bias, g_.biases.size() - 1);
   }
-  // The same into a pair: |b| sourced into pos (b > 0) or neg (b < 0).
+  // The same into a pair: |b| added to pos (b > 0) or neg (b < 0).
   void bias(double b, int pos, int neg, const std::string& name, const std::string& param) {
     if (b == 0) return pruned(param);
-    g_.biases.push_back({b > 0 ? pos : neg, std::abs(b) * g_.unit_current_a, name, param});
-    step(Element::bias, g_.biases.size() - 1);
+    bias(std::abs(b), b > 0 ? pos : neg, name, param);
   }
 
   Pair input(Index k) {
@@ -141,7 +152,7 @@ class GraphBuilder {
     cell.name = ci;
     cell.layer_param = "layer" + std::to_string(l);
     cell.index = i;
-    cell.candidate_sum = c.n;
+    cell.candidate_sum = c.native;
     cell.beta_lo_a = k.beta_lo(i) * u;
     cell.beta_hi_a = k.beta_hi(i) * u;
     cell.alpha_a = k.alpha(i) * u;
@@ -159,7 +170,8 @@ class GraphBuilder {
     h.push_back(hs);
   }
 
-  void layer(const core::Network& net, Index l, std::vector<Pair>& u) {
+  void layer(const core::Network& net, const PolarityPlan& plan, Index l, std::vector<Pair>& u) {
+    const auto at = static_cast<size_t>(l);
     const core::Layer& L = net.layers[static_cast<size_t>(l - 1)];
     const auto k = core::cell_constants(L);
     const std::string tag = "l" + std::to_string(l) + "_c", pl = "layer" + std::to_string(l);
@@ -168,7 +180,7 @@ class GraphBuilder {
     std::vector<Signal> a;
     for (Index i = 0; i < net.d(); ++i) {
       const std::string n = "a_" + tag + std::to_string(i);
-      const int line = reserve(Kind::summing, n);
+      const int line = summing(n, plan.a_p[at - 1]);
       structural(u[static_cast<size_t>(i)].pos, 1.0, line, "ap_" + tag + std::to_string(i));
       structural(u[static_cast<size_t>(i)].neg, -1.0, line, "an_" + tag + std::to_string(i));
       a.push_back(close(line, ""));
@@ -176,7 +188,7 @@ class GraphBuilder {
     std::vector<Signal> h;
     for (Index i = 0; i < net.d(); ++i) {
       const std::string ci = tag + std::to_string(i);
-      const int line = reserve(Kind::summing, "c_" + ci);
+      const int line = summing("c_" + ci, plan.c_p[at - 1]);
       for (Index j = 0; j < net.d(); ++j)
         weight(a[static_cast<size_t>(j)], L.candidate.kernel(j, i), line,
                "w_c_" + ci + "_" + std::to_string(j), idx(pl + ".cand_kernel", j, i));
@@ -195,8 +207,8 @@ class GraphBuilder {
                "w_p_" + ci + "_" + std::to_string(j), idx(pl + ".post_kernel", j, i));
       bias(L.post.bias(i), line, "p_" + ci, idx(pl + ".post_bias", i));
       Signal p = close(line, "");
-      const int pos = reserve(Kind::summing, "u_" + ci + "p");
-      const int neg = reserve(Kind::summing, "u_" + ci + "n");
+      const int pos = summing("u_" + ci + "p", plan.u_pos_p[at]);
+      const int neg = summing("u_" + ci + "n", plan.u_neg_p[at]);
       structural(p, 1.0, pos, "sp_" + ci);
       structural(u[static_cast<size_t>(i)].pos, 1.0, pos, "kp_" + ci);
       structural(u[static_cast<size_t>(i)].neg, 1.0, neg, "kn_" + ci);
@@ -207,22 +219,22 @@ class GraphBuilder {
     g_.layers.push_back(probes);
   }
 
-  void build(const core::Network& net) {
+  void build(const core::Network& net, const PolarityPlan& plan) {
     g_.unit_current_a = net.unit_current_a;
     std::vector<Pair> x;
     for (Index k = 0; k < net.n_in(); ++k) x.push_back(input(k));
     // u_0 = x K_in + b_in, as pairs.
     std::vector<Pair> u;
     for (Index j = 0; j < net.d(); ++j) {
-      const int pos = reserve(Kind::summing, node("u0_", j) + "p");
-      const int neg = reserve(Kind::summing, node("u0_", j) + "n");
+      const int pos = summing(node("u0_", j) + "p", plan.u_pos_p[0]);
+      const int neg = summing(node("u0_", j) + "n", plan.u_neg_p[0]);
       for (Index k = 0; k < net.n_in(); ++k)
         weight(x[static_cast<size_t>(k)], net.pre_proj.kernel(k, j), pos, neg,
                "w_in_" + std::to_string(k) + "_" + std::to_string(j), idx("pre_proj.kernel", k, j));
       bias(net.pre_proj.bias(j), pos, neg, node("in_", j), idx("pre_proj.bias", j));
       u.push_back({close(pos, ""), close(neg, "")});
     }
-    for (Index l = 1; l <= net.n_layers(); ++l) layer(net, l, u);
+    for (Index l = 1; l <= net.n_layers(); ++l) layer(net, plan, l, u);
     // Logits: pair nodes held at a fixed voltage by their sense sources.
     for (Index j = 0; j < net.n_out(); ++j) {
       const int pos = reserve(Kind::held, node("y", j) + "p");
@@ -246,10 +258,18 @@ class GraphBuilder {
 
 }  // namespace
 
-CircuitGraph build_graph(const core::Network& net) {
+CircuitGraph build_graph(const core::Network& net, const PolarityPlan& plan) {
+  const auto layers = static_cast<size_t>(net.n_layers());
+  if (plan.u_pos_p.size() != layers + 1 || plan.u_neg_p.size() != layers + 1 ||
+      plan.a_p.size() != layers || plan.c_p.size() != layers)
+    throw Error("build_graph: the polarity plan does not have the network's layers");
   CircuitGraph g;
-  GraphBuilder(g).build(net);
+  GraphBuilder(g).build(net, plan);
   return g;
+}
+
+CircuitGraph build_graph(const core::Network& net) {
+  return build_graph(net, lean_plan(net));
 }
 
 }  // namespace bmru::models

@@ -104,10 +104,15 @@ class Writer {
   void structural(const std::string& instance) {
     map.push_back({instance, "structural", "structural", 0, ""});
   }
-  double width(double w, Polarity type) const {
-    return o_.mirror.width_for(w, type, o_.mirror_sizes);
+  // Where a copy or bias into line l goes: near ground (an NMOS-closed node, or a held logit node)
+  // or near the supply (a PMOS diode).
+  Destination destination(int l) const {
+    return g_.lines[static_cast<size_t>(l)].type() == Polarity::p ? Destination::pmos_diode
+                                                                  : Destination::nmos_diode;
   }
-  double unity(Polarity type) const { return width(1.0, type); }
+  double width(double w, Polarity type, Destination dest) const {
+    return o_.mirror.width_for(w, type, o_.mirror_sizes, dest);
+  }
   const std::string& gate(int l) const { return g_.lines[static_cast<size_t>(l)].gate; }
   const std::string& node(int l) const { return g_.lines[static_cast<size_t>(l)].node; }
 
@@ -120,6 +125,14 @@ class Writer {
           structural(l.sense);
         }
         structural(device(l.device, Polarity::n, w, len, l.gate, l.gate, "0"));
+        break;
+      case CircuitGraph::LineKind::summing_p:
+        // The sense source points from the diode to the node: positive = the line's current.
+        if (!l.sense.empty()) {
+          text += l.sense + " " + l.gate + " " + l.node + " 0\n";
+          structural(l.sense);
+        }
+        structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
         break;
       case CircuitGraph::LineKind::pline:
         structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
@@ -142,16 +155,17 @@ class Writer {
     std::string inst;
     switch (c.kind) {
       case CircuitGraph::CopyKind::pline_feed:
-        inst = device(c.name, Polarity::n, o_.mirror.pline_copy_width(o_.mirror_sizes), len, dest,
-                      gate(c.from), "0");
+        inst = device(c.name, Polarity::n, width(1.0, Polarity::n, Destination::pmos_diode), len,
+                      dest, gate(c.from), "0");
         break;
       case CircuitGraph::CopyKind::nline_feed:
-        inst = device(c.name, Polarity::p, unity(Polarity::p), len, dest, gate(c.from), "vdd_ff");
+        inst = device(c.name, Polarity::p, width(1.0, Polarity::p, Destination::nmos_diode), len,
+                      dest, gate(c.from), "vdd_ff");
         break;
       default: {
         const Polarity type = c.gain > 0 ? Polarity::p : Polarity::n;
-        const Geometry g =
-            copy_geometry(width(std::abs(c.gain), type), o_.mirror_sizes, t_.limits(type).w_min_m);
+        const Geometry g = copy_geometry(width(std::abs(c.gain), type, destination(c.to)),
+                                         o_.mirror_sizes, t_.limits(type).w_min_m);
         inst = device(c.name, type, g.w_m, g.l_m, dest, gate(c.from),
                       type == Polarity::p ? "vdd_ff" : "0");
       }
@@ -160,37 +174,45 @@ class Writer {
     if (c.kind != CircuitGraph::CopyKind::weight) structural(inst);
   }
 
+  // The map's value: the first copy's width (a pair's second copy has its own calibration).
   void weight(const CircuitGraph::Weight& w) {
+    const auto& c = g_.copies[static_cast<size_t>(w.copies[0])];
+    const double value =
+        width(std::abs(w.gain), c.gain > 0 ? Polarity::p : Polarity::n, destination(c.to));
     if (w.copies.size() == 1) {
-      map.push_back({instance_[static_cast<size_t>(w.copies[0])], "weight_mirror", w.param,
-                     width(std::abs(w.gain), w.gain > 0 ? Polarity::p : Polarity::n), "m"});
+      map.push_back(
+          {instance_[static_cast<size_t>(w.copies[0])], "weight_mirror", w.param, value, "m"});
       return;
     }
     map.push_back({instance_[static_cast<size_t>(w.copies[0])] + "," +
                        instance_[static_cast<size_t>(w.copies[1])],
-                   "weight_mirror_pair", w.param, width(std::abs(w.gain), Polarity::p), "m"});
+                   "weight_mirror_pair", w.param, value, "m"});
   }
 
-  // A constant current from a bias mirror; the element is the bias reference current.
+  // A constant current from a bias mirror: a reference diode bias_ratio times narrower than the
+  // output device, so the reference branch draws a fraction of the bias; the element is the
+  // reference current, calibrated for the mirror's polarity and destination.
   void bias(const CircuitGraph::Bias& b) {
-    const double amps = std::abs(b.amps);
     const Polarity type = b.amps > 0 ? Polarity::p : Polarity::n;
+    const double amps = o_.mirror.bias_reference_for(std::abs(b.amps), type, destination(b.to));
     const std::string ref = "b_" + b.name;
     text += "I" + ref + (b.amps > 0 ? " " + ref + " 0 " : " vdd_bias " + ref + " ") +
             format_number(amps) + "\n";
     map.push_back({"I" + ref, "bias_source", b.param, amps, "A"});
     const std::string rail = b.amps > 0 ? "vdd_bias" : "0";
-    structural(
-        device("r" + ref, type, o_.mirror_sizes.w_ref_m, o_.mirror_sizes.l_m, ref, ref, rail));
-    structural(device("o" + ref, type, unity(type), o_.mirror_sizes.l_m, node(b.to), ref, rail));
+    const double len = o_.mirror_sizes.l_m;
+    structural(device("r" + ref, type, o_.mirror_sizes.bias_ref_w_m(), len, ref, ref, rail));
+    structural(device("o" + ref, type, o_.mirror_sizes.w_ref_m, len, node(b.to), ref, rail));
   }
 
-  // A cell bias line: reference current from the bias supply into an NMOS diode.
+  // A cell bias line: reference current (the bias / bias_ratio) from the bias supply into its
+  // reference diode; the element is that reference current.
   void cell_bias(const std::string& name, double amps, const std::string& kind,
                  const std::string& param) {
-    text += "I" + name + " vdd_bias " + name + " " + format_number(amps) + "\n";
-    map.push_back({"I" + name, kind, param, amps, "A"});
-    const auto& n = o_.cell_sizes.mirror_n;
+    const double ref = amps / o_.cell_sizes.bias_ratio;
+    text += "I" + name + " vdd_bias " + name + " " + format_number(ref) + "\n";
+    map.push_back({"I" + name, kind, param, ref, "A"});
+    const auto& n = o_.cell_sizes.bias_ref_n;
     structural(device("r" + name, Polarity::n, n.w_m, n.l_m, name, name, "0"));
   }
   void cell_supply(const CircuitGraph::Cell& c) {
@@ -337,12 +359,12 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
   // The weights this technology's calibrated mirrors make (gf180mcu's longest copy stops near
   // 0.018): a smaller one is dropped like any weight below the range.
   RealisableRange range = o.range;
-  const auto& gn = o.mirror.gain_n;
-  const auto& gp = o.mirror.gain_p;
-  if (gn.size() >= 2 && gp.size() >= 2) {
-    range.weight_min = std::max(range.weight_min, std::max(gn.front(), gp.front()));
-    range.weight_max = std::min(range.weight_max, std::min(gn.back(), gp.back()));
-  }
+  for (const auto* gain :
+       {&o.mirror.gain_n, &o.mirror.gain_p, &o.mirror.gain_n_high, &o.mirror.gain_p_high})
+    if (gain->size() >= 2) {
+      range.weight_min = std::max(range.weight_min, gain->front());
+      range.weight_max = std::min(range.weight_max, gain->back());
+    }
   core::Network net = realise(input_net, range, m.realised);
   if (o.clamp) {
     net = clamp_to_range(net, range, m.clamped);

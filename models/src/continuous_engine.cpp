@@ -39,15 +39,18 @@ void ContinuousEngine::Impl::build() {
   };
   std::vector<std::pair<std::vector<Term>, std::vector<Term>>> held(g.lines.size());
   for (const auto& c : g.copies) {
-    const double slope = c.kind == CircuitGraph::CopyKind::pline_feed ? facts.mirror_slope_pline
-                         : c.device() == pdk::Polarity::p             ? facts.mirror_slope_p
-                                                                      : facts.mirror_slope_n;
+    // An NMOS copy into a PMOS diode (a p-line's feed, or a term of a PMOS-closed node) has its
+    // drain near the supply: its own gain error.
+    const bool high = g.lines[static_cast<size_t>(c.to)].type() == pdk::Polarity::p;
+    const double slope = c.device() == pdk::Polarity::p ? facts.mirror_slope_p
+                         : high                         ? facts.mirror_slope_pline
+                                                        : facts.mirror_slope_n;
     // The copy's gate area on the line it reads (copy_geometry: below the smallest width a copy
     // is made longer, W_min by L W_min / W).
     const double w = std::abs(c.gain) * facts.w_ref_m;
     at(c.from).area_m2 += w >= facts.w_min_m ? std::abs(c.gain) * ref_area
                                              : facts.w_min_m * facts.l_m * facts.w_min_m / w;
-    const Term t{index[static_cast<size_t>(c.from)], c.gain, slope};
+    const Term t{index[static_cast<size_t>(c.from)], g.added(c), slope};
     if (index[static_cast<size_t>(c.to)] >= 0)
       at(c.to).in.push_back(t);
     else
@@ -56,9 +59,9 @@ void ContinuousEngine::Impl::build() {
   std::vector<double> held_bias(g.lines.size(), 0.0);
   for (const auto& b : g.biases) {
     if (index[static_cast<size_t>(b.to)] >= 0)
-      at(b.to).bias_a += b.amps;
+      at(b.to).bias_a += g.added(b);
     else
-      held_bias[static_cast<size_t>(b.to)] += b.amps;
+      held_bias[static_cast<size_t>(b.to)] += g.added(b);
   }
   for (const auto& gc : g.cells) {
     Cell cell;

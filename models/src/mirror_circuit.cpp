@@ -49,8 +49,38 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
   return out + ".end\n";
 }
 
-double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const MirrorSizes& s) const {
-  const auto& gain = pol == pdk::Polarity::n ? gain_n : gain_p;
+namespace {
+bool high(Destination d) {
+  return d == Destination::pmos_diode;
+}
+// Linear interpolation of y(x) in log-log on an ascending grid, held at its ends.
+double loglog(const std::vector<double>& x, const std::vector<double>& y, double at) {
+  if (at <= x.front()) return y.front();
+  if (at >= x.back()) return y.back();
+  const auto hi = static_cast<size_t>(std::upper_bound(x.begin(), x.end(), at) - x.begin());
+  const size_t a = hi - 1;
+  const double f = (std::log(at) - std::log(x[a])) / (std::log(x[hi]) - std::log(x[a]));
+  return std::exp(std::log(y[a]) + f * (std::log(y[hi]) - std::log(y[a])));
+}
+}  // namespace
+
+double MirrorCalibration::bias_reference_for(double amps, pdk::Polarity pol,
+                                             Destination dest) const {
+  const bool n = pol == pdk::Polarity::n;
+  const auto& gain =
+      high(dest) ? (n ? bias_gain_n_high : bias_gain_p_high) : (n ? bias_gain_n : bias_gain_p);
+  if (bias_ref_a.size() < 2 || gain.size() != bias_ref_a.size())
+    throw Error("Bias mirror calibration tables are inconsistent");
+  // I_out = I_ref g(I_ref): a fixed point from I_ref = amps / g(amps / g_mid); g varies slowly.
+  double ref = amps / gain[gain.size() / 2];
+  for (int it = 0; it < 4; ++it) ref = amps / loglog(bias_ref_a, gain, ref);
+  return ref;
+}
+
+double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const MirrorSizes& s,
+                                    Destination dest) const {
+  const bool n = pol == pdk::Polarity::n;
+  const auto& gain = high(dest) ? (n ? gain_n_high : gain_p_high) : (n ? gain_n : gain_p);
   const double w = std::abs(weight);
   if (ratio.size() < 2 || gain.size() != ratio.size())
     throw Error("Mirror calibration tables are inconsistent");

@@ -60,7 +60,7 @@ TEST(CircuitGraph, EveryLineIsFedBeforeItIsReadAndTheOrderListsEachElementOnce) 
   ASSERT_EQ(g.layers.size(), static_cast<size_t>(net.n_layers()));
   ASSERT_EQ(g.logits.size(), static_cast<size_t>(net.n_out()));
   for (const auto& c : g.cells) {
-    EXPECT_EQ(g.lines[static_cast<size_t>(c.candidate)].kind, Kind::pline);
+    EXPECT_EQ(g.lines[static_cast<size_t>(c.candidate)].type(), pdk::Polarity::p);
     EXPECT_EQ(g.lines[static_cast<size_t>(c.output)].kind, Kind::cell_output);
     EXPECT_GT(c.beta_hi_a, c.beta_lo_a);
   }

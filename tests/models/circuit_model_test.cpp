@@ -17,6 +17,14 @@
 namespace bmru::models {
 namespace {
 
+// Mirrors whose gain is their width ratio, into either destination; unity bias mirrors.
+void ideal_mirrors(MirrorCalibration& m, const std::vector<double>& ratio) {
+  m.ratio = ratio;
+  m.gain_n = m.gain_p = m.gain_n_high = m.gain_p_high = ratio;
+  m.bias_ref_a = {1e-13, 1e-8};
+  m.bias_gain_n = m.bias_gain_p = m.bias_gain_n_high = m.bias_gain_p_high = {8.0, 8.0};
+}
+
 CircuitOptions ideal() {
   CircuitOptions o;
   for (int i = 0; i < 12; ++i) {
@@ -32,9 +40,7 @@ CircuitOptions ideal() {
     for (double f : o.cell.fraction) row.push_back(f * x);
     o.cell.width_a.push_back(row);
   }
-  o.mirror.ratio = {0.005, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0};
-  o.mirror.gain_n = o.mirror.ratio;
-  o.mirror.gain_p = o.mirror.ratio;
+  ideal_mirrors(o.mirror, {0.005, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0});
   return o;
 }
 
@@ -105,12 +111,14 @@ TEST(CircuitModel, WidthsAndBiasCurrentsRealiseTheParameters) {
     if (e.parameter == "layer1.cand_kernel[0,1]" && net.layers[0].candidate.kernel(0, 1) != 0) {
       EXPECT_NEAR(e.value, std::abs(net.layers[0].candidate.kernel(0, 1)) * sizes.w_ref_m, 1e-12);
     }
-    if (e.parameter == "layer2.alphas[3]") {
-      EXPECT_NEAR(e.value, std::abs(net.layers[1].alphas(3)) * 1e-9, 1e-13);
+    if (e.parameter == "layer2.alphas[3]") {  // the reference: 1 / bias_ratio of I_gain
+      EXPECT_NEAR(e.value * CellSizes{}.bias_ratio, std::abs(net.layers[1].alphas(3)) * 1e-9,
+                  1e-13);
     }
     if (e.parameter == "layer1.beta1[2]") {
       const auto k = cell_constants(net.layers[0]);
-      EXPECT_NEAR(e.value, k.beta_hi(2) * 1e-9, 1e-3 * k.beta_hi(2) * 1e-9);  // I_thresh = beta_hi
+      EXPECT_NEAR(e.value * CellSizes{}.bias_ratio, k.beta_hi(2) * 1e-9,
+                  1e-3 * k.beta_hi(2) * 1e-9);  // I_thresh = beta_hi
     }
   }
 }
@@ -253,9 +261,7 @@ namespace {
 // its smallest is dropped like any weight below the range, not refused.
 TEST(Realisation, TheSmallestWeightIsTheCalibratedMirrorsOwn) {
   CircuitOptions o = ideal();
-  o.mirror.ratio = {0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0};
-  o.mirror.gain_n = o.mirror.ratio;
-  o.mirror.gain_p = o.mirror.ratio;
+  ideal_mirrors(o.mirror, {0.02, 0.05, 0.1, 0.3, 1.0, 3.0, 4.0, 5.0});
   core::Network net = demo_network();
   net.layers[0].candidate.kernel(0, 0) = 0.015;
   const CircuitModel c = build_circuit(net, *pdk::generic180(), o);

@@ -53,7 +53,8 @@ struct MirrorTable {
 MirrorTable measure_mirrors(spice::Session& session, const pdk::Technology& tech,
                             const pdk::Conditions& conditions, pdk::Polarity polarity,
                             const std::vector<double>& ratios, const std::vector<double>& inputs_a,
-                            models::Destination dest = models::Destination::nmos_diode);
+                            models::Destination dest = models::Destination::nmos_diode,
+                            const models::MirrorSizes& sizes = {});
 
 // The input currents the weight-to-width calibration averages a mirror's gain over.
 const std::vector<double>& mirror_calibration_inputs_a();

@@ -69,9 +69,12 @@ struct CellResult {
 
 CellResult run_characterize_cell(const CellOptions& options);
 
-// Sweeps the candidate from 0 to `top_a` and back with `points` steps each way.
+// Sweeps the candidate from 0 to `top_a` and back with `points` steps each way. A cell that does
+// not switch is an error, except, with `allow_latch`, one that switched up and stays on down to
+// zero candidate (switch_down_a NaN: a band wider than its leakage floor allows).
 CellMeasurement measure_cell(spice::Session& session, const pdk::Technology& tech,
                              const pdk::Conditions& conditions, const models::CellBias& bias,
-                             double top_a, int points = 4000, CellLoop* loop = nullptr);
+                             double top_a, int points = 4000, CellLoop* loop = nullptr,
+                             bool allow_latch = false);
 
 }  // namespace bmru::experiments

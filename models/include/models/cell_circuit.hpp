@@ -25,6 +25,11 @@ struct CellSizes {
   pdk::Device mirror_n{pdk::Polarity::n, 1e-6, 16e-6, 1, {}};  // M2, M5, M8 and their bias diodes
   pdk::Device mirror_p{pdk::Polarity::p, 1e-6, 16e-6, 1, {}};  // M7, M9
   pdk::Device switch_n{pdk::Polarity::n, 0.22e-6, 10e-6, 1, {}};  // M3, M6
+  // The bias lines' reference diodes: W/L bias_ratio times below mirror_n's, so a reference
+  // current of I / bias_ratio sets I in M2, M5 and M8 (the reference branches draw 1/8 of the
+  // cell's bias currents).
+  double bias_ratio = 8;
+  pdk::Device bias_ref_n{pdk::Polarity::n, 0.25e-6, 32e-6, 1, {}};
 };
 
 // The cell's pins, in order: supply, ground, candidate gate line (a PMOS diode carrying c),
@@ -40,8 +45,9 @@ struct CellBias {
   double igain_a = 0;
 };
 
-// A characterization bench: one cell, ideal reference currents into NMOS diodes for the three
-// biases, and the candidate from the ideal source `Icand` through a PMOS diode. DC-sweep `Icand`.
+// A characterization bench: one cell, ideal reference currents (bias / bias_ratio) into the
+// reference diodes of the three biases, and the candidate from the ideal source `Icand` through a
+// PMOS diode. DC-sweep `Icand`. CellBias holds the nominal bias currents (reference x bias_ratio).
 std::string cell_bench(const pdk::Technology& tech, const pdk::Conditions& conditions,
                        const CellBias& bias, const CellSizes& sizes = {});
 

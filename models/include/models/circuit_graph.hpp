@@ -7,9 +7,12 @@
 //
 // A line is the gate node of a diode-connected device carrying a non-negative current:
 //   summing      an NMOS diode closing a summing node (the ReLU: a negative net current is cut
-//   off); pline/nline  a PMOS (NMOS) diode fed by a unity NMOS (PMOS) copy of the signal's other
-//   line,
-//                made when a copy of that polarity is first needed;
+//                off): what is sourced into the node adds, what is sunk subtracts;
+//   summing_p    a PMOS diode from the supply closing a summing node: what is sunk from the node
+//                adds, what is sourced subtracts;
+//   pline/nline  a PMOS (NMOS) diode fed by a unity NMOS (PMOS) copy of the signal's other
+//                line, made when a copy of that polarity is first needed (a conversion: it costs
+//                the signal's current once more);
 //   cell_output  the cell's own PMOS output diode (M4), whose input is the cell;
 //   held         not a line: a logit node held at a fixed voltage by its sense source.
 // Elements are kept in the order the generator creates them (`order`), which is the netlist's
@@ -25,7 +28,7 @@
 namespace bmru::models {
 
 struct CircuitGraph {
-  enum class LineKind { summing, pline, nline, cell_output, held };
+  enum class LineKind { summing, summing_p, pline, nline, cell_output, held };
   struct Line {
     LineKind kind = LineKind::summing;
     std::string node;    // the summing node (where currents meet)
@@ -35,13 +38,18 @@ struct CircuitGraph {
     int input = -1;      // input part 2k (pos) or 2k + 1 (neg) drives it
     int cell = -1;       // cell_output: the cell that drives it
     pdk::Polarity type() const {
-      return kind == LineKind::pline || kind == LineKind::cell_output ? pdk::Polarity::p
-                                                                      : pdk::Polarity::n;
+      return kind == LineKind::pline || kind == LineKind::cell_output || kind == LineKind::summing_p
+                 ? pdk::Polarity::p
+                 : pdk::Polarity::n;
     }
+    // +1 where a sourced current adds to the line's current, -1 where it subtracts (a summing_p
+    // node, fed by what is sunk from it; also a p-line, fed by its sinking unity copy).
+    double sign() const { return type() == pdk::Polarity::p ? -1.0 : 1.0; }
   };
   // A mirror output device copying line `from` into line `to`: gain > 0 sources gain x I(from)
   // (a PMOS copy of a p-line), gain < 0 sinks |gain| x I(from) (an NMOS copy of an n-line). The
-  // unity copy that makes a p-line sinks from it but is its input: gain +1, device NMOS.
+  // unity copy that makes a p-line sinks from it but is its input: gain +1, device NMOS. What a
+  // copy adds to the line it feeds is gain x to.sign() (the feeds: +1).
   enum class CopyKind { weight, structural, pline_feed, nline_feed };
   struct Copy {
     int from = -1, to = -1;
@@ -61,7 +69,7 @@ struct CircuitGraph {
     std::string param;
   };
   // A constant current from a bias mirror: sourced into `to` (amps > 0, PMOS from vdd_bias) or
-  // sunk from it (amps < 0, NMOS).
+  // sunk from it (amps < 0, NMOS); it adds amps x to.sign() to the line.
   struct Bias {
     int to = -1;
     double amps = 0;
@@ -69,7 +77,7 @@ struct CircuitGraph {
   };
   // A cell: candidate p-line into M1, output line M4, and the levels the model defines (A).
   struct Cell {
-    int candidate = -1;       // the p-line of the candidate signal
+    int candidate = -1;       // the p-line of the candidate signal (its summing_p line itself)
     int output = -1;          // its cell_output line
     int candidate_sum = -1;   // the candidate's summing line (the probe)
     std::string name;         // "l<l>_c<i>"
@@ -117,9 +125,40 @@ struct CircuitGraph {
   std::vector<LayerProbes> layers;
   std::vector<std::pair<int, int>> logits;  // (pos, neg) held lines
   double unit_current_a = 1e-9;
+
+  // What a copy adds to the current of the line it feeds, per unit of the line it copies, and what
+  // a bias adds (A).
+  double added(const Copy& c) const {
+    return c.kind == CopyKind::pline_feed ? c.gain
+                                          : c.gain * lines[static_cast<size_t>(c.to)].sign();
+  }
+  double added(const Bias& b) const { return b.amps * lines[static_cast<size_t>(b.to)].sign(); }
 };
 
-// The circuit of `net` (which must be valid; the realisable range is the caller's business).
+// Which summing nodes are closed by a PMOS diode (summing_p), per group of lines: the pre-
+// projection and each layer's output pairs (pos, neg), the ReLU nodes a and the candidates c of
+// each layer (post-projection nodes are always NMOS-closed: the cells' outputs are PMOS lines).
+// A copy must come from a line of its own polarity, and the destination's closing decides which
+// polarity a term needs, so the plan decides how many signals need a conversion (a p-line or an
+// n-line, each costing the signal's current once more).
+struct PolarityPlan {
+  std::vector<bool> u_pos_p, u_neg_p;  // [0..L]
+  std::vector<bool> a_p, c_p;          // [layer 1..L] at [l - 1]
+  bool operator==(const PolarityPlan&) const = default;
+};
+// Every summing node NMOS-closed (the generator before issue 14's power work: every input, every
+// layer output pair and every candidate needed a conversion).
+PolarityPlan all_nmos_plan(const core::Network& net);
+// The plan with the least conversion current: each line's current estimated from the network alone
+// (inputs at half a unit per part, cells on half the time), and the plans searched layer by layer
+// (the cost of a layer depends only on the closings of its input and output pairs, its a and c).
+PolarityPlan lean_plan(const core::Network& net);
+// The estimated current (model units) the conversions of a plan draw.
+double conversion_estimate(const core::Network& net, const PolarityPlan& plan);
+
+// The circuit of `net` (which must be valid; the realisable range is the caller's business), with
+// the lean plan unless one is given.
 CircuitGraph build_graph(const core::Network& net);
+CircuitGraph build_graph(const core::Network& net, const PolarityPlan& plan);
 
 }  // namespace bmru::models
