@@ -2,6 +2,8 @@
 // the run file's layout, and its metrics recomputed from the stored traces with h5py.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <fstream>
 
 #include "cli_support.hpp"
@@ -20,6 +22,14 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
                              (dir / "run.h5").string());
   ASSERT_EQ(out.status, 0) << out.text;
   EXPECT_NE(out.text.find("failed=0"), std::string::npos) << out.text;
+  // Issue 14: the generated circuit draws little more than the currents the model defines (the
+  // main job: 1.24x; bench/power); before the polarity plan and the 1/8 bias references, 2.3x.
+  const auto key = [&](const std::string& k) {
+    const auto at = out.text.rfind(k + "=");
+    return at == std::string::npos ? std::nan("") : std::stod(out.text.substr(at + k.size() + 1));
+  };
+  EXPECT_LT(key("mean_power_w") / key("ideal_power_w"), 1.3) << out.text;
+  EXPECT_GT(key("mean_power_w") / key("ideal_power_w"), 1.0) << out.text;
   const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
                                   "check-fidelity " + (dir / "run.h5").string());
   EXPECT_EQ(check.status, 0) << check.text;

@@ -81,6 +81,69 @@ TEST(CircuitGraph, BiasesCarryTheirSignAndUnit) {
   EXPECT_TRUE(found);
 }
 
+// Issue 14: the polarity plan. Summing nodes closed by a PMOS diode take sunk currents as their
+// terms, so signals formed on NMOS lines feed them without a conversion: the lean plan needs
+// fewer conversions (lines made only to change a signal's polarity) than closing every node with
+// an NMOS diode, and its estimate of their current is the least over every plan.
+TEST(CircuitGraph, TheLeanPlanNeedsTheFewestConversions) {
+  const core::Network net = demo_network();
+  const auto conversions = [](const CircuitGraph& g) {
+    int n = 0;
+    for (const auto& l : g.lines) n += l.kind == Kind::pline || l.kind == Kind::nline;
+    return n;
+  };
+  const PolarityPlan lean = lean_plan(net), nmos = all_nmos_plan(net);
+  const CircuitGraph a = build_graph(net, lean), b = build_graph(net, nmos);
+  EXPECT_LT(conversions(a), conversions(b) / 2) << conversions(a) << " " << conversions(b);
+  EXPECT_EQ(conversions(b), 73);  // every input part, pair line and candidate, and more
+  // Exhaustively: no plan's estimate is below the lean plan's.
+  const double least = conversion_estimate(net, lean);
+  const size_t bits = 2 * (net.layers.size() + 1) + 2 * net.layers.size();
+  for (unsigned m = 0; m < (1u << bits); ++m) {
+    PolarityPlan p = nmos;
+    size_t k = 0;
+    for (auto* v : {&p.u_pos_p, &p.u_neg_p, &p.a_p, &p.c_p})
+      for (size_t i = 0; i < v->size(); ++i) (*v)[i] = (m >> k++) & 1u;
+    EXPECT_GE(conversion_estimate(net, p) + 1e-12, least) << m;
+  }
+  // The candidate of a PMOS-closed node is read by the cell's M1 directly.
+  for (const auto& c : a.cells)
+    if (a.lines[static_cast<size_t>(c.candidate_sum)].kind == Kind::summing_p)
+      EXPECT_EQ(c.candidate, c.candidate_sum);
+}
+
+// Whatever the plan, every line carries the same signal: what each copy and bias adds, summed at
+// the currents the model defines, gives the line's own value (here the candidates, for one input
+// with every node of each group closed either way).
+TEST(CircuitGraph, EveryPlanComputesTheSameCandidates) {
+  core::Network net = test::single_cell(0.5, 1.0);
+  net.pre_proj.kernel(0, 0) = 2.0;
+  for (unsigned m = 0; m < 64; ++m) {
+    PolarityPlan p = all_nmos_plan(net);
+    p.u_pos_p = {bool(m & 1u), bool(m & 2u)};
+    p.u_neg_p = {bool(m & 4u), bool(m & 8u)};
+    p.a_p = {bool(m & 16u)};
+    p.c_p = {bool(m & 32u)};
+    const CircuitGraph g = build_graph(net, p);
+    // Propagate x = 0.7 through the graph in its order (lines are fed before they are read).
+    std::vector<double> I(g.lines.size(), 0.0);
+    I[static_cast<size_t>(g.inputs[0].pos)] = 0.7;
+    for (int pass = 0; pass < 8; ++pass) {
+      std::vector<double> next(g.lines.size(), 0.0);
+      next[static_cast<size_t>(g.inputs[0].pos)] = 0.7;
+      for (const auto& c : g.copies)
+        next[static_cast<size_t>(c.to)] += g.added(c) * I[static_cast<size_t>(c.from)];
+      for (const auto& b : g.biases)
+        next[static_cast<size_t>(b.to)] += g.added(b) / g.unit_current_a;
+      for (auto& v : next) v = std::max(v, 0.0);
+      for (const auto& cell : g.cells) next[static_cast<size_t>(cell.output)] = 0;
+      I = next;
+    }
+    EXPECT_NEAR(I[static_cast<size_t>(g.cells[0].candidate_sum)], 1.4, 1e-12) << m;
+    EXPECT_NEAR(I[static_cast<size_t>(g.cells[0].candidate)], 1.4, 1e-12) << m;
+  }
+}
+
 }  // namespace
 }  // namespace bmru::models
 
