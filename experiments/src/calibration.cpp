@@ -48,6 +48,19 @@ std::string key_of(const pdk::Technology& t, const pdk::Conditions& c, const std
          "|ngspice " + ngspice + "|bmru " + kToolVersion;
 }
 
+}  // namespace
+}  // namespace bmru::experiments
+
+namespace bmru::models {
+// The mirror tables as worker replies carry them (field names as in MirrorCalibration).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MirrorCalibration, ratio, gain_n, gain_p, gain_n_high,
+                                   gain_p_high, bias_ref_a, bias_gain_n, bias_gain_p,
+                                   bias_gain_n_high, bias_gain_p_high)
+}  // namespace bmru::models
+
+namespace bmru::experiments {
+namespace {
+
 json to_json(const models::CellCalibration& c) {
   return {{"ithresh", c.ithresh_a}, {"up", c.up_a},       {"fraction", c.fraction},
           {"width", c.width_a},     {"igain", c.igain_a}, {"on", c.on_a}};
@@ -69,36 +82,14 @@ models::CellCalibration from_json(const json& j) {
 
 std::string tables_to_json(const models::CellCalibration& cell,
                            const models::MirrorCalibration& m) {
-  return json{{"cell", to_json(cell)},
-              {"mirror",
-               {{"ratio", m.ratio},
-                {"gain_n", m.gain_n},
-                {"gain_p", m.gain_p},
-                {"gain_n_high", m.gain_n_high},
-                {"gain_p_high", m.gain_p_high},
-                {"bias_ref", m.bias_ref_a},
-                {"bias_gain_n", m.bias_gain_n},
-                {"bias_gain_p", m.bias_gain_p},
-                {"bias_gain_n_high", m.bias_gain_n_high},
-                {"bias_gain_p_high", m.bias_gain_p_high}}}}
-      .dump();
+  return json{{"cell", to_json(cell)}, {"mirror", m}}.dump();
 }
 
 void tables_from_json(const std::string& text, models::CellCalibration& cell,
                       models::MirrorCalibration& m) {
   const json j = json::parse(text);
   cell = from_json(j.at("cell"));
-  const json& mj = j.at("mirror");
-  mj.at("ratio").get_to(m.ratio);
-  mj.at("gain_n").get_to(m.gain_n);
-  mj.at("gain_p").get_to(m.gain_p);
-  mj.at("gain_n_high").get_to(m.gain_n_high);
-  mj.at("gain_p_high").get_to(m.gain_p_high);
-  mj.at("bias_ref").get_to(m.bias_ref_a);
-  mj.at("bias_gain_n").get_to(m.bias_gain_n);
-  mj.at("bias_gain_p").get_to(m.bias_gain_p);
-  mj.at("bias_gain_n_high").get_to(m.bias_gain_n_high);
-  mj.at("bias_gain_p_high").get_to(m.bias_gain_p_high);
+  j.at("mirror").get_to(m);
 }
 
 std::filesystem::path cache_dir() {

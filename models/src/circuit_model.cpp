@@ -120,20 +120,18 @@ class Writer {
     const double w = o_.mirror_sizes.w_ref_m, len = o_.mirror_sizes.l_m;
     switch (l.kind) {
       case CircuitGraph::LineKind::summing:
+      case CircuitGraph::LineKind::summing_p: {
+        // The sense source points from the node into an NMOS diode, from a PMOS diode into the
+        // node: positive = the line's current.
+        const bool p = l.kind == CircuitGraph::LineKind::summing_p;
         if (!l.sense.empty()) {
-          text += l.sense + " " + l.node + " " + l.gate + " 0\n";
+          text += l.sense + " " + (p ? l.gate + " " + l.node : l.node + " " + l.gate) + " 0\n";
           structural(l.sense);
         }
-        structural(device(l.device, Polarity::n, w, len, l.gate, l.gate, "0"));
+        structural(device(l.device, p ? Polarity::p : Polarity::n, w, len, l.gate, l.gate,
+                          p ? "vdd_ff" : "0"));
         break;
-      case CircuitGraph::LineKind::summing_p:
-        // The sense source points from the diode to the node: positive = the line's current.
-        if (!l.sense.empty()) {
-          text += l.sense + " " + l.gate + " " + l.node + " 0\n";
-          structural(l.sense);
-        }
-        structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
-        break;
+      }
       case CircuitGraph::LineKind::pline:
         structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
         break;
