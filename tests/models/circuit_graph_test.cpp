@@ -107,9 +107,11 @@ TEST(CircuitGraph, TheLeanPlanNeedsTheFewestConversions) {
     EXPECT_GE(conversion_estimate(net, p) + 1e-12, least) << m;
   }
   // The candidate of a PMOS-closed node is read by the cell's M1 directly.
-  for (const auto& c : a.cells)
-    if (a.lines[static_cast<size_t>(c.candidate_sum)].kind == Kind::summing_p)
+  for (const auto& c : a.cells) {
+    if (a.lines[static_cast<size_t>(c.candidate_sum)].kind == Kind::summing_p) {
       EXPECT_EQ(c.candidate, c.candidate_sum);
+    }
+  }
 }
 
 // Whatever the plan, every line carries the same signal: what each copy and bias adds, summed at
