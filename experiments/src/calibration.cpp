@@ -233,11 +233,8 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
     cal.ratio.insert(cal.ratio.end(), ratios.begin(), ratios.end());
     for (const Polarity pol : {Polarity::n, Polarity::p})
       for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
-        const bool n = pol == Polarity::n, high = dest == Destination::pmos_diode;
-        auto& gain =
-            n ? (high ? cal.gain_n_high : cal.gain_n) : (high ? cal.gain_p_high : cal.gain_p);
         const MirrorTable t = measure_mirrors(session, tech, conditions, pol, ratios, inputs, dest);
-        for (const auto& row : t.gain) gain.push_back(mean(row));
+        for (const auto& row : t.gain) cal.gains(pol, dest).push_back(mean(row));
       }
   }
   // Bias mirrors: the narrow reference at bias currents from 5 pA to 5 nA (references 1/8 of it).
@@ -246,12 +243,10 @@ models::MirrorCalibration calibrate_mirrors(spice::Session& session, const pdk::
   bias_sizes.w_ref_m = sizes.bias_ref_w_m();
   for (const Polarity pol : {Polarity::n, Polarity::p})
     for (const Destination dest : {Destination::nmos_diode, Destination::pmos_diode}) {
-      const bool n = pol == Polarity::n, high = dest == Destination::pmos_diode;
-      auto& gain = n ? (high ? cal.bias_gain_n_high : cal.bias_gain_n)
-                     : (high ? cal.bias_gain_p_high : cal.bias_gain_p);
-      const MirrorTable t = measure_mirrors(session, tech, conditions, pol, {sizes.bias_ratio},
-                                            cal.bias_ref_a, dest, bias_sizes);
-      gain = t.gain.at(0);
+      cal.bias_gains(pol, dest) =
+          measure_mirrors(session, tech, conditions, pol, {sizes.bias_ratio}, cal.bias_ref_a, dest,
+                          bias_sizes)
+              .gain.at(0);
     }
   return cal;
 }

@@ -50,9 +50,6 @@ std::string mirror_bench(const pdk::Technology& t, const pdk::Conditions& c, pdk
 }
 
 namespace {
-bool high(Destination d) {
-  return d == Destination::pmos_diode;
-}
 // Linear interpolation of y(x) in log-log on an ascending grid, held at its ends.
 double loglog(const std::vector<double>& x, const std::vector<double>& y, double at) {
   if (at <= x.front()) return y.front();
@@ -62,13 +59,34 @@ double loglog(const std::vector<double>& x, const std::vector<double>& y, double
   const double f = (std::log(at) - std::log(x[a])) / (std::log(x[hi]) - std::log(x[a]));
   return std::exp(std::log(y[a]) + f * (std::log(y[hi]) - std::log(y[a])));
 }
+
+// The table of a polarity into a destination, for the const and the mutable accessors.
+template <typename M>
+auto& table(M& m, pdk::Polarity p, Destination d, bool bias) {
+  const bool n = p == pdk::Polarity::n, high = d == Destination::pmos_diode;
+  if (bias)
+    return high ? (n ? m.bias_gain_n_high : m.bias_gain_p_high)
+                : (n ? m.bias_gain_n : m.bias_gain_p);
+  return high ? (n ? m.gain_n_high : m.gain_p_high) : (n ? m.gain_n : m.gain_p);
+}
 }  // namespace
+
+const std::vector<double>& MirrorCalibration::gains(pdk::Polarity p, Destination d) const {
+  return table(*this, p, d, false);
+}
+std::vector<double>& MirrorCalibration::gains(pdk::Polarity p, Destination d) {
+  return table(*this, p, d, false);
+}
+const std::vector<double>& MirrorCalibration::bias_gains(pdk::Polarity p, Destination d) const {
+  return table(*this, p, d, true);
+}
+std::vector<double>& MirrorCalibration::bias_gains(pdk::Polarity p, Destination d) {
+  return table(*this, p, d, true);
+}
 
 double MirrorCalibration::bias_reference_for(double amps, pdk::Polarity pol,
                                              Destination dest) const {
-  const bool n = pol == pdk::Polarity::n;
-  const auto& gain =
-      high(dest) ? (n ? bias_gain_n_high : bias_gain_p_high) : (n ? bias_gain_n : bias_gain_p);
+  const auto& gain = bias_gains(pol, dest);
   if (bias_ref_a.size() < 2 || gain.size() != bias_ref_a.size())
     throw Error("Bias mirror calibration tables are inconsistent");
   // I_out = I_ref g(I_ref): a fixed point from I_ref = amps / g(amps / g_mid); g varies slowly.
@@ -79,8 +97,7 @@ double MirrorCalibration::bias_reference_for(double amps, pdk::Polarity pol,
 
 double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const MirrorSizes& s,
                                     Destination dest) const {
-  const bool n = pol == pdk::Polarity::n;
-  const auto& gain = high(dest) ? (n ? gain_n_high : gain_p_high) : (n ? gain_n : gain_p);
+  const auto& gain = gains(pol, dest);
   const double w = std::abs(weight);
   if (ratio.size() < 2 || gain.size() != ratio.size())
     throw Error("Mirror calibration tables are inconsistent");
@@ -88,11 +105,8 @@ double MirrorCalibration::width_for(double weight, pdk::Polarity pol, const Mirr
     throw InputError("Weight " + format_number(weight) +
                      " lies outside the calibrated mirror range " + format_number(gain.front()) +
                      " - " + format_number(gain.back()));
-  // gain(ratio) is increasing: solve gain(r) = w by interpolation in log-log.
-  const auto hi = static_cast<size_t>(std::upper_bound(gain.begin(), gain.end(), w) - gain.begin());
-  const size_t b = std::min(hi, gain.size() - 1), a = b - 1;
-  const double f = (std::log(w) - std::log(gain[a])) / (std::log(gain[b]) - std::log(gain[a]));
-  return s.w_ref_m * std::exp(std::log(ratio[a]) + f * (std::log(ratio[b]) - std::log(ratio[a])));
+  // gain(ratio) is increasing: its inverse, interpolated in log-log.
+  return s.w_ref_m * loglog(gain, ratio, w);
 }
 
 }  // namespace bmru::models

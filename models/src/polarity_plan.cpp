@@ -11,11 +11,12 @@ namespace {
 
 using core::Index;
 
+constexpr double kInputPart = 0.5;  // every input part's estimated mean (model units)
+
 // Mean line currents (model units) estimated from the network alone: every input part at half a
 // unit, a pair's lines the sums of their terms, a ReLU node the difference where positive plus a
 // quarter of the smaller line (inputs vary), each cell on half the time.
 struct Estimate {
-  std::vector<double> x;                     // per input (each part)
   std::vector<std::vector<double>> up, un;   // [0..L][cell] the pair lines
   std::vector<std::vector<double>> a, c, p;  // [layer - 1][cell]
 };
@@ -23,11 +24,10 @@ struct Estimate {
 Estimate estimate(const core::Network& net) {
   const auto d = static_cast<size_t>(net.d());
   Estimate e;
-  e.x.assign(static_cast<size_t>(net.n_in()), 0.5);
   std::vector<double> up(d, 0), un(d, 0);
   for (Index j = 0; j < net.d(); ++j) {
     for (Index k = 0; k < net.n_in(); ++k) {
-      const double w = std::abs(net.pre_proj.kernel(k, j)) * 0.5;
+      const double w = std::abs(net.pre_proj.kernel(k, j)) * kInputPart;
       up[static_cast<size_t>(j)] += w;
       un[static_cast<size_t>(j)] += w;
     }
@@ -80,7 +80,7 @@ const std::array<PairState, 4> kPairs{{{false, false}, {false, true}, {true, fal
 const std::array<Layer, 4> kLayers{{{false, false}, {false, true}, {true, false}, {true, true}}};
 
 // The inputs' conversions, given how the pre-projection pair is closed.
-double input_cost(const core::Network& net, const Estimate& e, PairState u0) {
+double input_cost(const core::Network& net, PairState u0) {
   double cost = 0;
   for (Index k = 0; k < net.n_in(); ++k) {
     bool pos_p = false, pos_n = false, neg_p = false, neg_n = false;
@@ -92,8 +92,8 @@ double input_cost(const core::Network& net, const Estimate& e, PairState u0) {
       (needs_p(1, pos_dest_p) ? pos_p : pos_n) = true;
       (needs_p(1, neg_dest_p) ? neg_p : neg_n) = true;
     }
-    cost += conversion(e.x[static_cast<size_t>(k)], false, pos_p, pos_n) +
-            conversion(e.x[static_cast<size_t>(k)], false, neg_p, neg_n);
+    cost +=
+        conversion(kInputPart, false, pos_p, pos_n) + conversion(kInputPart, false, neg_p, neg_n);
   }
   return cost;
 }
@@ -144,7 +144,7 @@ PolarityPlan all_nmos_plan(const core::Network& net) {
 
 double conversion_estimate(const core::Network& net, const PolarityPlan& plan) {
   const Estimate e = estimate(net);
-  double cost = input_cost(net, e, {plan.u_pos_p[0], plan.u_neg_p[0]});
+  double cost = input_cost(net, {plan.u_pos_p[0], plan.u_neg_p[0]});
   for (size_t l = 0; l < net.layers.size(); ++l)
     cost += layer_cost(net, e, l, {plan.u_pos_p[l], plan.u_neg_p[l]}, {plan.a_p[l], plan.c_p[l]},
                        {plan.u_pos_p[l + 1], plan.u_neg_p[l + 1]});
@@ -160,7 +160,7 @@ PolarityPlan lean_plan(const core::Network& net) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   std::vector<std::array<double, 4>> best(layers + 1);
   std::vector<std::array<std::pair<size_t, size_t>, 4>> from(layers + 1);
-  for (size_t s = 0; s < 4; ++s) best[0][s] = input_cost(net, e, kPairs[s]);
+  for (size_t s = 0; s < 4; ++s) best[0][s] = input_cost(net, kPairs[s]);
   for (size_t l = 0; l < layers; ++l)
     for (size_t t = 0; t < 4; ++t) {
       best[l + 1][t] = inf;

@@ -49,7 +49,8 @@ struct CtFacts {
   // Mirror gain error: a copy's gain is its weight times 1 + slope ln(I / mirror_ref_a), I the
   // current of the line it copies (the weight-to-width calibration removes the mean gain over
   // 0.1-3 nA; what is left grows with the distance from their geometric mean). Per kind of copy:
-  // NMOS (sinking, or into an NMOS diode), PMOS (sourcing), and the NMOS copy that feeds a p-line.
+  // NMOS into an NMOS diode, PMOS (sourcing), and NMOS into a PMOS diode (mirror_slope_pline: a
+  // p-line's feed or a term of a PMOS-closed summing node).
   double mirror_slope_n = 0, mirror_slope_p = 0, mirror_slope_pline = 0;
   double mirror_ref_a = 1e-9;
 };

@@ -53,6 +53,12 @@ struct MirrorCalibration {
   // I_out / I_ref at each reference current, per polarity and destination.
   std::vector<double> bias_ref_a;
   std::vector<double> bias_gain_n, bias_gain_p, bias_gain_n_high, bias_gain_p_high;
+  // The weight table (gain at each ratio) and the bias table (gain at each reference current) of
+  // a polarity into a destination.
+  const std::vector<double>& gains(pdk::Polarity polarity, Destination dest) const;
+  std::vector<double>& gains(pdk::Polarity polarity, Destination dest);
+  const std::vector<double>& bias_gains(pdk::Polarity polarity, Destination dest) const;
+  std::vector<double>& bias_gains(pdk::Polarity polarity, Destination dest);
   // The output width (m) that realises weight |w| with this polarity into this destination.
   double width_for(double weight, pdk::Polarity polarity, const MirrorSizes& sizes = {},
                    Destination dest = Destination::nmos_diode) const;
