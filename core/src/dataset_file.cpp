@@ -102,8 +102,7 @@ void write_dataset(const std::filesystem::path& path, const Dataset& ds, const R
     {
       h5::Id in(H5Dopen2(file.get(), "inputs", H5P_DEFAULT));
       const h5::Loc loc{in.get(), p, "/inputs"};
-      for (const Attr& a : ds.input_attrs)
-        std::visit([&](const auto& v) { h5::write_attr(loc, a.name, v); }, a.value);
+      h5::write_attrs(loc, ds.input_attrs);
     }
     h5::write_strings(root, "name", ds.name);
     h5::write_strings(root, "names", ds.name);
@@ -116,6 +115,26 @@ void write_dataset(const std::filesystem::path& path, const Dataset& ds, const R
     h5::close_checked(file, part);
   }
   publish(part, path);
+}
+
+std::vector<Attr> read_input_attrs(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  if (!h5::is_hdf5(p)) return {};
+  h5::Id file = h5::open_file(p, false);
+  const h5::Loc root{file.get(), p, "/"};
+  if (!h5::exists(root, "inputs")) return {};
+  h5::Id d(H5Dopen2(file.get(), "inputs", H5P_DEFAULT));
+  return h5::read_attrs({d.get(), p, "/inputs"});
+}
+
+void check_input_features(const Network& net, const std::filesystem::path& path) {
+  if (net.features.empty()) return;
+  const auto bad = feature_mismatches(net, read_input_attrs(path));
+  if (!bad.empty())
+    throw InputError("The inputs in '" + path.string() +
+                     "' were made with other feature settings than the model was trained on "
+                     "(make them again with the model's settings):" +
+                     problem_list(bad));
 }
 
 Dataset read_dataset(const std::filesystem::path& path) {
@@ -137,14 +156,7 @@ Dataset read_dataset(const std::filesystem::path& path) {
   {
     h5::Id d(H5Dopen2(file.get(), "inputs", H5P_DEFAULT));
     const h5::Loc loc{d.get(), p, "/inputs"};
-    for (const std::string& a : h5::attr_names(loc)) {
-      if (h5::attr_is_string(loc, a))
-        ds.input_attrs.push_back({a, *h5::read_string_attr(loc, a)});
-      else if (h5::attr_is_integer(loc, a))
-        ds.input_attrs.push_back({a, static_cast<std::int64_t>(*h5::read_number_attr(loc, a))});
-      else
-        ds.input_attrs.push_back({a, *h5::read_number_attr(loc, a)});
-    }
+    ds.input_attrs = h5::read_attrs(loc);
   }
   if (h5::exists(root, "name"))
     ds.name = h5::read_strings(root, "name");

@@ -1,5 +1,7 @@
 #include "h5.hpp"
 
+#include <variant>
+
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -472,6 +474,24 @@ bool attr_is_integer(const Loc& loc, const std::string& name) {
   if (!attr.valid()) return false;
   Id type(H5Aget_type(attr.get()));
   return H5Tget_class(type.get()) == H5T_INTEGER;
+}
+
+std::vector<Attr> read_attrs(const Loc& loc) {
+  std::vector<Attr> out;
+  for (const std::string& a : attr_names(loc)) {
+    if (attr_is_string(loc, a))
+      out.push_back({a, *read_string_attr(loc, a)});
+    else if (attr_is_integer(loc, a))
+      out.push_back({a, static_cast<std::int64_t>(*read_number_attr(loc, a))});
+    else
+      out.push_back({a, *read_number_attr(loc, a)});
+  }
+  return out;
+}
+
+void write_attrs(const Loc& loc, const std::vector<Attr>& attrs) {
+  for (const Attr& a : attrs)
+    std::visit([&](const auto& v) { write_attr(loc, a.name, v); }, a.value);
 }
 
 }  // namespace bmru::core::h5

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/attr.hpp"
+
 namespace bmru::core::h5 {
 
 // Closes any HDF5 object by its kind; 0 for an id that is no longer valid.
@@ -108,6 +110,9 @@ std::optional<double> read_number_attr(const Loc& loc, const std::string& name);
 void write_attr(const Loc& loc, const std::string& name, const std::string& value);
 void write_attr(const Loc& loc, const std::string& name, double value);
 void write_attr(const Loc& loc, const std::string& name, std::int64_t value);
+// Every attribute of a location, typed (strings, integers, numbers), and the reverse.
+std::vector<Attr> read_attrs(const Loc& loc);
+void write_attrs(const Loc& loc, const std::vector<Attr>& attrs);
 // Attribute on a dataset (or any object) identified by handle, for `units` and formulas.
 void write_object_attr(hid_t obj, const std::string& path, const std::string& object,
                        const std::string& name, const std::string& value);

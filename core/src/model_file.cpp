@@ -78,6 +78,10 @@ void write_model_group(const h5::Loc& parent, const Network& net) {
   h5::write_attr(m, "n_layers", static_cast<std::int64_t>(net.n_layers()));
   h5::write_attr(m, "n_out", static_cast<std::int64_t>(net.n_out()));
   h5::write_attr(m, "unit_current", net.unit_current_a);
+  if (!net.features.empty()) {
+    h5::Id f = h5::create_group(m, "features");
+    h5::write_attrs({f.get(), m.path, m.child("features")}, net.features);
+  }
   std::string open_name;  // parameters of a group come together
   std::optional<h5::Id> gid;
   for_each_parameter(
@@ -103,6 +107,10 @@ Network read_model_group(const h5::Loc& parent) {
                     "is '" + *format + "'; this version reads '" + kModelFormat + "'");
   Network net;
   if (const auto unit = h5::read_number_attr(m, "unit_current")) net.unit_current_a = *unit;
+  if (h5::exists(m, "features")) {
+    h5::Id f = h5::open_group(m, "features");
+    net.features = h5::read_attrs({f.get(), m.path, m.child("features")});
+  }
   net.pre_proj = read_projection(m, "pre_proj", "kernel", "bias");
   for (int l = 1; h5::exists(m, "layer" + std::to_string(l)); ++l) {
     const std::string name = "layer" + std::to_string(l);
@@ -220,8 +228,8 @@ Network network_from_json(const json& doc, const std::string& path) {
   const json& m = member(doc, "model", path, "");
   const std::string w = "/model";
   {
-    std::vector<std::string> allowed{"format", "n_in",         "d",        "n_layers",
-                                     "n_out",  "unit_current", "pre_proj", "fc"};
+    std::vector<std::string> allowed{"format",       "n_in",     "d",  "n_layers", "n_out",
+                                     "unit_current", "pre_proj", "fc", "features"};
     for (int l = 1; m.contains("layer" + std::to_string(l)); ++l)
       allowed.push_back("layer" + std::to_string(l));
     refuse_unknown_keys(m, allowed, path, w);
@@ -240,6 +248,21 @@ Network network_from_json(const json& doc, const std::string& path) {
   Network net;
   if (m.contains("unit_current"))
     net.unit_current_a = number(m["unit_current"], path, w + "/unit_current");
+  if (m.contains("features")) {
+    const json& f = m["features"];
+    if (!f.is_object())
+      throw FileError(path, w + "/features", "must be an object of feature settings");
+    for (const auto& [key, value] : f.items()) {
+      if (value.is_string())
+        net.features.push_back({key, value.get<std::string>()});
+      else if (value.is_number_integer())
+        net.features.push_back({key, value.get<std::int64_t>()});
+      else if (value.is_number())
+        net.features.push_back({key, value.get<double>()});
+      else
+        throw FileError(path, w + "/features/" + key, "must be a string or a number");
+    }
+  }
   const auto projection = [&](const json& g, const std::string& where, const char* kernel,
                               const char* bias) {
     return Projection{json_matrix(member(g, kernel, path, where), path, where + "/" + kernel),
@@ -280,6 +303,8 @@ void write_json(const Network& net, std::ostream& out) {
   m["n_layers"] = net.n_layers();
   m["n_out"] = net.n_out();
   m["unit_current"] = net.unit_current_a;
+  for (const Attr& a : net.features)
+    std::visit([&](const auto& v) { m["features"][a.name] = v; }, a.value);
   for_each_parameter(net, [&](const std::string& group, const char* field, const auto& array,
                               ParameterKind) { m[group][field] = to_json(array); });
 

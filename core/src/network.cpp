@@ -1,6 +1,9 @@
 #include "core/network.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <optional>
 #include <sstream>
 
 #include "core/errors.hpp"
@@ -72,7 +75,7 @@ bool Layer::operator==(const Layer& o) const {
 
 bool Network::operator==(const Network& o) const {
   return pre_proj == o.pre_proj && layers == o.layers && fc == o.fc &&
-         unit_current_a == o.unit_current_a;
+         unit_current_a == o.unit_current_a && features == o.features;
 }
 
 CellConstants cell_constants(const Layer& layer) {
@@ -126,6 +129,61 @@ void validate(const Network& net, const std::string& source) {
   std::string msg = source + " is not a usable BMRU network (" + std::to_string(found.size()) +
                     (found.size() == 1 ? " problem" : " problems") + "):";
   throw InputError(msg + problem_list(found));
+}
+
+}  // namespace bmru::core
+
+namespace bmru::core {
+
+std::string attr_text(const AttrValue& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(v));
+  return std::string(buf, r.ptr);
+}
+
+namespace {
+const char* const kFeatureSettingNames[] = {
+    "feature_kind", "feature_count", "sample_rate", "duration_s", "n_fft",
+    "hop",          "n_mels",        "top_db",      "normalize",  "feature_version"};
+
+// Equal as settings: numbers compare by value whether stored as integer or double.
+bool same_setting(const AttrValue& a, const AttrValue& b) {
+  const auto num = [](const AttrValue& v) -> std::optional<double> {
+    if (const auto* d = std::get_if<double>(&v)) return *d;
+    if (const auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+    return std::nullopt;
+  };
+  if (num(a) && num(b)) return *num(a) == *num(b);
+  return a == b;
+}
+}  // namespace
+
+std::vector<Attr> feature_settings(const std::vector<Attr>& input_attrs) {
+  std::vector<Attr> out;
+  for (const char* name : kFeatureSettingNames)
+    for (const Attr& a : input_attrs)
+      if (a.name == name) out.push_back(a);
+  // By name, the order both model formats read them back in.
+  std::sort(out.begin(), out.end(), [](const Attr& a, const Attr& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<std::string> feature_mismatches(const Network& net,
+                                            const std::vector<Attr>& input_attrs) {
+  std::vector<std::string> out;
+  for (const Attr& want : net.features) {
+    const auto it = std::find_if(input_attrs.begin(), input_attrs.end(),
+                                 [&](const Attr& a) { return a.name == want.name; });
+    if (it == input_attrs.end())
+      out.push_back(want.name + ": the model was trained on " + attr_text(want.value) +
+                    ", the inputs do not say");
+    else if (!same_setting(it->value, want.value))
+      out.push_back(want.name + ": the model was trained on " + attr_text(want.value) +
+                    ", the inputs have " + attr_text(it->value));
+  }
+  return out;
 }
 
 }  // namespace bmru::core

@@ -9,6 +9,8 @@ against its corner, one series per temperature and supply, failed runs marked; t
 clipped to the bulk of the runs and outliers are drawn at its edge) and the figures above for its
 run with the lowest state agreement. Every title names the technology, corner, temperature and
 supply; every axis its unit. Every figure is 1200 x 800 pixels. Errors are one line, exit 1.
+For a training history (the CSV `bmru train` writes beside its model): training.png, loss and
+accuracy per epoch for the training and validation parts, the best epoch marked.
 """
 import os
 import sys
@@ -189,8 +191,38 @@ def sweep(f, out):
     return text(min(ok, key=lambda r: r["state_agreement"])["id"]) if ok else None
 
 
+def training(path, out):
+    try:
+        h = np.genfromtxt(path, delimiter=",", names=True)
+    except (OSError, ValueError) as e:
+        raise ReportError(f"not a training history CSV ({e})")
+    need = ("epoch", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+    if h.dtype.names is None or any(n not in h.dtype.names for n in need):
+        raise ReportError("not a training history CSV (columns: " + ", ".join(need) + ")")
+    h = np.atleast_1d(h)
+    best = int(h["epoch"][np.argmin(h["val_loss"])])
+    fig, (a, b) = plt.subplots(2, 1, figsize=SIZE, sharex=True)
+    a.plot(h["epoch"], h["train_loss"], label="train")
+    a.plot(h["epoch"], h["val_loss"], label="validation")
+    a.set_ylabel("cross-entropy (per frame)")
+    b.plot(h["epoch"], 100 * h["train_accuracy"], label="train (with dropout)")
+    b.plot(h["epoch"], 100 * h["val_accuracy"], label="validation")
+    b.set_ylabel("accuracy (%)")
+    b.set_xlabel("epoch")
+    for ax in (a, b):
+        ax.axvline(best, color="grey", linestyle=":", label=f"best epoch {best}")
+        ax.legend()
+        ax.grid(alpha=0.3)
+    a.set_title(f"training history: {os.path.basename(path)}")
+    fig.tight_layout()
+    save(fig, out, "training.png")
+
+
 def main(path, out, sequence, window):
     os.makedirs(out, exist_ok=True)
+    if path.endswith(".csv"):
+        training(path, out)
+        return
     try:
         f = h5py.File(path, "r")
     except OSError:

@@ -41,6 +41,8 @@ int run_cli(int argc, char** argv) {
   add_fidelity_command(app, cmdline, argv[0]);
   add_sweep_command(app, cmdline, argv[0]);
   add_validate_command(app, cmdline, argv[0]);
+  add_model_command(app);
+  add_train_command(app);
   int exit_code = 0;
   add_worker_command(app, exit_code);
   try {

@@ -18,6 +18,9 @@ void add_report_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_validate_command(CLI::App& app, const std::string& command_line, const char* argv0);
+void add_model_command(CLI::App& app);
+// `bmru train` (libtorch); without libtorch, a command that says how to get it.
+void add_train_command(CLI::App& app);
 void add_sweep_command(CLI::App& app, const std::string& command_line, const char* argv0);
 struct TechnologyOptions;
 void add_technology_options(CLI::App* cmd, TechnologyOptions& t);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/dataset_file.hpp"
 #include "core/driver.hpp"
 #include "core/errors.hpp"
 #include "core/frame_record.hpp"
@@ -211,6 +212,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   pdk::Conditions k = o.tech.conditions;
   check_conditions(o, *tech, k);
   k.mismatch = o.mismatch_seed.has_value() && !tech->program_mismatch();
+  if (o.inputs) core::check_input_features(net, *o.inputs);
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/dataset_file.hpp"
 #include "core/errors.hpp"
 #include "core/run_file.hpp"
 #include "core/stimuli.hpp"
@@ -114,6 +115,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   using Clock = std::chrono::steady_clock;
   const auto t_start = Clock::now();
   const core::Network net = load_network(o.model, o.unit_current_a);
+  if (o.inputs) core::check_input_features(net, *o.inputs);
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();

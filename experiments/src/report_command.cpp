@@ -20,8 +20,11 @@ void add_report_command(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "report", "Draw PNG figures of a fidelity, validate or sweep file (matplotlib)");
-  cmd->add_option("run", o->run, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
+      "report",
+      "Draw PNG figures of a fidelity, validate or sweep file, or a training history (matplotlib)");
+  cmd->add_option("run", o->run, "Run file (HDF5), or the training history CSV of bmru train")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", o->out, "Folder for the figures (default ./report)");
   cmd->add_option("--sequence", o->sequence, "Sequence to draw (default 0)");
   cmd->add_option("--window", o->window, "Frames to draw, a:b (from a to b-1; default: all)");

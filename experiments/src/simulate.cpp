@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/dataset_file.hpp"
 #include "core/driver.hpp"
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
@@ -32,6 +33,7 @@ SimulateResult run_simulate(const SimulateOptions& o, const ProgressFn& progress
   SimulateResult r;
   r.network = load_network(o.model, o.unit_current_a);
   const core::Network& net = r.network;
+  if (o.inputs) core::check_input_features(net, *o.inputs);
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::TraceShape shape{source->sequences(), source->frames(), net.n_in(), net.d(),

@@ -38,6 +38,32 @@ TEST(ModelFile, JsonRoundTripIsExact) {
   EXPECT_EQ(read_model(dir / "m.json"), net);
 }
 
+// Issue 18: a model records the feature settings of the dataset it was trained on, in both forms.
+TEST(ModelFile, FeatureSettingsRoundTripAndMismatchesAreNamed) {
+  test::TempDir dir;
+  Network net = test::random_network(13, 4, 2, 2, 13);
+  const std::vector<Attr> inputs{{"feature_kind", std::string("mfcc")},
+                                 {"sample_rate", std::int64_t{16000}},
+                                 {"duration_s", 1.0},
+                                 {"espeak_ng_version", std::string("1.51")}};
+  net.features = feature_settings(inputs);
+  ASSERT_EQ(net.features.size(), 3u);  // the voice library's version is not a feature setting
+  for (const char* name : {"m.h5", "m.json"}) {
+    write_model(net, dir / name);
+    EXPECT_EQ(read_model(dir / name), net) << name;
+  }
+  EXPECT_TRUE(feature_mismatches(net, inputs).empty());
+  std::vector<Attr> other = inputs;
+  other[1].value = 8000.0;  // another value (and type: numbers compare by value)
+  other.erase(other.begin());
+  const auto bad = feature_mismatches(net, other);
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_NE(bad[0].find("feature_kind"), std::string::npos) << bad[0];
+  EXPECT_NE(bad[1].find("sample_rate: the model was trained on 16000, the inputs have 8000"),
+            std::string::npos)
+      << bad[1];
+}
+
 TEST(ModelFile, JsonWithoutOptionalAttributesReadsWithDefaults) {
   test::TempDir dir;
   std::ofstream(dir / "hand.json") << R"({"model": {

@@ -52,3 +52,29 @@ TEST(Vote, NoFramesIsATie) {
 
 }  // namespace
 }  // namespace bmru::core
+
+namespace bmru::core {
+namespace {
+
+TEST(Decide, VoteIsTheMajorityAndATieStaysATieUnlessSentToTheFirstClass) {
+  Matrix y(4, 2);
+  y << 1, 0, 0, 1, 1, 0, 0, 1;  // two frames each
+  EXPECT_EQ(decide(y).decision, kTie);
+  EXPECT_EQ(decide(y, DecisionRule::vote, TiePolicy::first).decision, 0);
+  y(3, 0) = 2;  // three frames for class 0
+  EXPECT_EQ(decide(y).decision, 0);
+  EXPECT_DOUBLE_EQ(decide(y).margin, 0.5);
+  EXPECT_EQ(decide(y, DecisionRule::time_share).decision, 0);  // per-frame values: the vote
+}
+
+TEST(Decide, LastTakesTheLastFramesArgmaxWithTheLogitGapAsMargin) {
+  Matrix y(3, 3);
+  y << 5, 0, 0, 5, 0, 0, 0.5, 2, 1.25;
+  const Decision d = decide(y, DecisionRule::last);
+  EXPECT_EQ(d.decision, 1);
+  EXPECT_DOUBLE_EQ(d.margin, 0.75);
+  EXPECT_EQ(decide(y).decision, 0);  // the vote says otherwise
+}
+
+}  // namespace
+}  // namespace bmru::core

@@ -49,6 +49,14 @@ struct Dataset {
   std::vector<Index> select(const std::string& scheme, const std::string& part) const;
 };
 
+// The attributes of /inputs in an HDF5 input file (the feature settings), empty for a CSV file or
+// an HDF5 file without them. Throws FileError naming an unreadable file.
+std::vector<Attr> read_input_attrs(const std::filesystem::path& path);
+
+// Throws InputError when `net` records feature settings (it was trained on a dataset) that the
+// inputs in `path` contradict, naming every setting that differs.
+void check_input_features(const Network& net, const std::filesystem::path& path);
+
 // Throws InputError listing problems() before anything is written, FileError on I/O failure.
 void write_dataset(const std::filesystem::path& path, const Dataset& dataset, const RunInfo& info);
 // Reads the whole file; throws FileError naming the file and dataset on a malformed file.

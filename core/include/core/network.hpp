@@ -6,6 +6,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/attr.hpp"
+
 namespace bmru::core {
 
 using Matrix = Eigen::MatrixXd;
@@ -42,6 +44,10 @@ struct Network {
   std::vector<Layer> layers;
   Projection fc;                 // [d, n_out]
   double unit_current_a = 1e-9;  // amperes per model unit
+  // The feature settings of the dataset the network was trained on (the attributes of its
+  // /inputs: feature_kind, feature_count, sample_rate, ...); empty when unknown. Inputs made with
+  // other settings are refused (feature_mismatches). Sorted by name.
+  std::vector<Attr> features;
 
   Index n_in() const { return pre_proj.in(); }
   Index d() const { return pre_proj.out(); }
@@ -109,6 +115,16 @@ void for_each_parameter_kind(Net& net, W&& on_weights, B&& on_bias, C&& on_cells
 // Every problem of the network at once, each naming its field and index
 // ("layer2.cand_kernel[1,3] is NaN"). Empty when the network is usable.
 std::vector<std::string> problems(const Network& net);
+
+// The /inputs attributes that are feature settings (kept in a model file, compared with inputs);
+// others (espeak_ng_version, ...) describe the source, not the features.
+std::vector<Attr> feature_settings(const std::vector<Attr>& input_attrs);
+
+// Every setting in net.features that `input_attrs` (the attributes of an /inputs dataset) gives
+// otherwise or lacks, as "sample_rate: the model was trained on 16000, the inputs have 8000".
+// Empty when the model records no settings.
+std::vector<std::string> feature_mismatches(const Network& net,
+                                            const std::vector<Attr>& input_attrs);
 
 // Throws InputError listing every problem (prefixed with `source`, e.g. a file name) if any.
 void validate(const Network& net, const std::string& source = "network");

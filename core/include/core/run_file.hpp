@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/attr.hpp"
 #include "core/comparator.hpp"
 #include "core/element_map.hpp"
 #include "core/frame.hpp"
@@ -24,12 +25,6 @@ inline constexpr const char* kRunFormat = "bmru-cosim/1";
 struct RunInfo {
   std::string tool_version;
   std::string command_line;
-};
-
-using AttrValue = std::variant<double, std::int64_t, std::string>;
-struct Attr {
-  std::string name;
-  AttrValue value;
 };
 
 namespace detail {

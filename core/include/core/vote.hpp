@@ -28,4 +28,19 @@ class VoteCounter {
   long long frames_ = 0;
 };
 
+// How a clip's logits [frames, classes] become a decision (`--decision`):
+//   vote:       the majority vote above (DESIGN.md section 1), the default;
+//   last:       argmax of the last frame; margin = top logit minus the runner-up;
+//   time_share: the class whose argmax holds longest; over per-frame values (the discrete
+//               engines) that is the vote, over a dense waveform each frame counts its share.
+enum class DecisionRule { vote, last, time_share };
+// What a tie becomes (`--tie`): none keeps kTie (counted wrong); first sends it to class 0, as
+// the published training code does.
+enum class TiePolicy { none, first };
+
+Decision decide(const Matrix& logits, DecisionRule rule = DecisionRule::vote,
+                TiePolicy tie = TiePolicy::none);
+// kTie -> class 0 under TiePolicy::first; any other decision unchanged.
+Decision apply_tie(Decision d, TiePolicy tie);
+
 }  // namespace bmru::core

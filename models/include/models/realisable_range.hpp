@@ -18,6 +18,13 @@ struct RealisableRange {
   double width_rel_min = 0.03;  // hysteresis width >= 3 % of I_thresh + 5 pA
   double width_abs_min_a = 5e-12;
   double node_max_a = 5e-9;  // node currents up to about 5 nA
+  // What training projects onto (train --hardware-aware); the netlist generator checks the
+  // measured calibration instead (cell_problems), whose grid these bounds lie inside:
+  double level_min_a = 70e-12;  // cell levels alpha and beta_hi: the calibration grid's 70 pA ...
+  double level_max_a = 5e-9;    // ... to 5 nA (the grid reaches 6 nA)
+  double band_rel_max = 0.97;   // bands up to 97 % of beta_hi (measured: 97.7-99.7 %)
+  // The largest state dimension d the tool builds circuits for (the scaling study's top d).
+  long d_max = 128;
   // --clamp moves a weight, bias or level at most this factor beyond the range's top: one further
   // out (a weight of 1e6) is a broken network, refused naming it, not a value to round.
   double clamp_reach = 10;

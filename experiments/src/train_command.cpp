@@ -1,0 +1,135 @@
+// `bmru train`: hardware-aware training on libtorch (train/), when this build has it.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "commands.hpp"
+#include "core/atomic_file.hpp"
+#include "core/errors.hpp"
+#include "core/model_file.hpp"
+#include "options.hpp"
+#include "progress.hpp"
+#include "train/trainer.hpp"
+
+namespace bmru::experiments {
+namespace {
+
+struct TrainCommand {
+  std::filesystem::path data, out, history;
+  train::TrainOptions train;
+};
+
+void write_history(const std::filesystem::path& path, const std::vector<train::EpochRecord>& h) {
+  std::string text = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,seconds\n";
+  char line[256];
+  for (const auto& r : h) {
+    std::snprintf(line, sizeof line, "%ld,%.9g,%.9g,%.9g,%.9g,%.6g\n", r.epoch, r.train_loss,
+                  r.train_accuracy, r.val_loss, r.val_accuracy, r.seconds);
+    text += line;
+  }
+  core::write_text_atomically(path, text);
+}
+
+void print_accuracy(const char* part, const train::Accuracy& a,
+                    const std::vector<std::string>& classes) {
+  std::printf("%-5s accuracy %.2f %%, balanced %.2f %%, ties %ld\n", part, 100 * a.accuracy,
+              100 * a.balanced_accuracy, a.ties);
+  if (classes.size() > 12) return;
+  std::printf("      confusion (rows: true class, columns: decided)\n      %10s", "");
+  for (const auto& c : classes) std::printf(" %7.7s", c.c_str());
+  std::printf("\n");
+  for (size_t i = 0; i < classes.size(); ++i) {
+    std::printf("      %10.10s", classes[i].c_str());
+    for (long n : a.confusion[i]) std::printf(" %7ld", n);
+    std::printf("\n");
+  }
+}
+
+void run(const TrainCommand& c) {
+  const core::Dataset data = core::read_dataset(c.data);
+  train::TrainOptions o = c.train;
+  train::check_training_input(data, o);
+  o.checkpoint = c.out.string() + ".ckpt";
+  Progress progress("training batches");
+  train::Progress p;
+  p.batch = [&](long epoch, long b, long batches) {
+    progress.update((epoch - 1) * batches + b, o.epochs * batches);
+  };
+  p.epoch = [&](const train::EpochRecord& r) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "epoch %ld: train loss %.4f acc %.1f %% | val loss %.4f acc %.1f %% | %.1f s",
+                  r.epoch, r.train_loss, 100 * r.train_accuracy, r.val_loss, 100 * r.val_accuracy,
+                  r.seconds);
+    progress.note(line);
+  };
+  const train::TrainResult r = train::train(data, o, p);
+  progress.clear();
+  core::write_model(r.network, c.out);
+  const std::filesystem::path history =
+      c.history.empty() ? std::filesystem::path(c.out).replace_extension(".history.csv")
+                        : c.history;
+  write_history(history, r.history);
+  std::printf("trained %ld epochs (best %ld) on %s, split %s: d = %ld, %ld layers%s\n",
+              long(r.history.size()), r.best_epoch, c.data.string().c_str(), o.scheme.c_str(), o.d,
+              o.layers, o.hardware_aware ? ", hardware-aware" : "");
+  print_accuracy("val", r.val, data.classes);
+  print_accuracy("test", r.test, data.classes);
+  std::printf("wrote %s and %s\n", c.out.string().c_str(), history.string().c_str());
+  std::printf(
+      "test_accuracy=%.9g test_balanced_accuracy=%.9g val_accuracy=%.9g epochs=%ld "
+      "best_epoch=%ld wall_s=%.6g\n",
+      r.test.accuracy, r.test.balanced_accuracy, r.val.accuracy, long(r.history.size()),
+      r.best_epoch, r.wall_s);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto c = std::make_shared<TrainCommand>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a BMRU network on a labelled dataset (libtorch), optionally hardware-aware");
+  cmd->add_option("--data", c->data, "Labelled dataset (bmru dataset)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--scheme", c->train.scheme, "Split scheme: speaker, own or voice")
+      ->capture_default_str();
+  add_count(cmd, "--d", c->train.d, "State dimension (default 4)");
+  add_count(cmd, "--layers", c->train.layers, "Recurrent layers (default 2)");
+  add_count(cmd, "--epochs", c->train.epochs, "Most epochs (default 60; early stopping)");
+  add_count(cmd, "--batch", c->train.batch, "Clips per batch (default 256)");
+  add_quantity(cmd, "--lr", c->train.lr, "Adam's learning rate (default 1e-3)");
+  add_quantity(cmd, "--dropout", c->train.dropout, "Dropout on the cell outputs (default 0.2)");
+  add_count(cmd, "--seed", c->train.seed, "Seed of every random draw (default 1)", 0);
+  add_count(cmd, "--patience", c->train.patience,
+            "Epochs without a better validation result before stopping (default 15)");
+  add_quantity(cmd, "--unit-current", c->train.unit_current_a,
+               "Amperes per model unit, recorded in the model (default 1n)");
+  cmd->add_flag("--hardware-aware", c->train.hardware_aware,
+                "Project the parameters onto the circuit's realisable range after every step");
+  add_quantity(cmd, "--mismatch-sigma", c->train.mismatch_sigma,
+               "Multiplicative Gaussian noise on weights, biases and cell levels per batch");
+  cmd->add_option("--decision", c->train.decision, "vote (default), last or time-share")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, core::DecisionRule>{{"vote", core::DecisionRule::vote},
+                                                    {"last", core::DecisionRule::last},
+                                                    {"time-share", core::DecisionRule::time_share}},
+          CLI::ignore_case));
+  cmd->add_option("--tie", c->train.tie, "none (a tie counts wrong; default) or first (class 0)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, core::TiePolicy>{{"none", core::TiePolicy::none},
+                                                 {"first", core::TiePolicy::first}},
+          CLI::ignore_case));
+  add_count(cmd, "--threads", c->train.threads, "libtorch threads (default 1; fixed per seed)");
+  cmd->add_flag("--resume", c->train.resume,
+                "Continue from <out>.ckpt (written after every epoch) when it exists");
+  cmd->add_flag("!--no-class-weights", c->train.class_weights,
+                "Do not weight the loss by inverse class frequency");
+  cmd->add_option("--history", c->history,
+                  "Per-epoch CSV (default: the model's name with .history.csv)");
+  cmd->add_option("-o,--out", c->out, "Model file to write (.h5 or .json)")->required();
+  cmd->callback([c] { run(*c); });
+}
+
+}  // namespace bmru::experiments

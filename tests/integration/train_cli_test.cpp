@@ -1,0 +1,71 @@
+// Issue 18 end to end: `bmru train` on real speech, its history and report, the .npz interop on
+// the command line, and inputs made with other feature settings refused.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "cli_support.hpp"
+#include "core/model_file.hpp"
+#include "test_support.hpp"
+
+namespace bmru {
+namespace {
+
+const std::filesystem::path kFsdd =
+    std::filesystem::path(BMRU_SOURCE_DIR) / ".." / "shared" / "data" / "fsdd" / "recordings";
+
+TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures) {
+  if (!std::filesystem::exists(kFsdd / "0_george_0.wav"))
+    GTEST_SKIP() << "FSDD recordings not found at " << kFsdd;
+  test::TempDir dir;
+  const std::string root = " --root " + kFsdd.string();
+  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george,lucas,jackson --takes 0-5" +
+                      root + " -o " + (dir / "kw.h5").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  r = test::bmru("train --data " + (dir / "kw.h5").string() +
+                 " --d 2 --layers 1 --epochs 3 --batch 32 --hardware-aware -o " +
+                 (dir / "m.h5").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.text, m,
+      std::regex(R"(test_accuracy=([0-9.eE+-]+) test_balanced_accuracy=\S+ val_accuracy=\S+ )"
+                 R"(epochs=3 best_epoch=[123] wall_s=)")))
+      << r.text;
+  EXPECT_GE(std::stod(m[1]), 0.0);
+  const core::Network net = core::read_model(dir / "m.h5");
+  EXPECT_EQ(net.d(), 2);
+  EXPECT_FALSE(net.features.empty());  // the dataset's feature settings are recorded
+  std::ifstream history(dir / "m.history.csv");
+  std::string line;
+  int rows = 0;
+  while (std::getline(history, line)) ++rows;
+  EXPECT_EQ(rows, 4);  // header + 3 epochs
+  r = test::bmru("report " + (dir / "m.history.csv").string() + " -o " + (dir / "fig").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  EXPECT_TRUE(std::filesystem::exists(dir / "fig" / "training.png"));
+
+  // .npz out and back in on the command line.
+  r = test::bmru("model export " + (dir / "m.h5").string() + " -o " + (dir / "m.npz").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  r = test::bmru("model import " + (dir / "m.npz").string() + " -o " + (dir / "back.h5").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  core::Network back = core::read_model(dir / "back.h5");
+  back.features = net.features;  // .npz holds the parameters only
+  EXPECT_EQ(back, net);
+
+  // The same clips with 40 mel bands instead of 128: refused, naming the setting.
+  r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0-1 --n-mels 40" + root +
+                 " -o " + (dir / "other.h5").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  r = test::bmru("simulate --model " + (dir / "m.h5").string() + " --inputs " +
+                 (dir / "other.h5").string() + " -o " + (dir / "sim.h5").string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("n_mels: the model was trained on 128, the inputs have 40"),
+            std::string::npos)
+      << r.text;
+}
+
+}  // namespace
+}  // namespace bmru

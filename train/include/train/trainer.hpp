@@ -1,0 +1,101 @@
+#pragma once
+// Hardware-aware training of first-quadrant BMRU networks on libtorch (`bmru train`). The forward
+// pass is DESIGN.md section 1 exactly, batched over clips and frames; the Heaviside steps are
+// exact going forward and use the arctan surrogate derivative 1 / (1 + (pi a x)^2) going back.
+// Nothing here exposes libtorch types: networks and data cross as core values.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dataset_file.hpp"
+#include "core/network.hpp"
+#include "core/vote.hpp"
+#include "models/realisable_range.hpp"
+
+namespace bmru::train {
+
+struct TrainOptions {
+  std::string scheme = "speaker";  // the dataset's split (/split_<scheme>)
+  long d = 4;
+  long layers = 2;
+  long epochs = 60;
+  long batch = 256;
+  double lr = 1e-3;
+  double dropout = 0.2;
+  std::uint64_t seed = 1;
+  double sharpness = 1.0;  // a of the surrogate derivative
+  long patience = 15;      // epochs without a better validation result before stopping
+  double unit_current_a = 1e-9;
+  bool hardware_aware = false;
+  double mismatch_sigma = 0;  // multiplicative N(1, sigma^2) noise on weights and biases per batch
+  bool class_weights = true;  // weight the loss by inverse class frequency (keyword vs rest)
+  core::DecisionRule decision = core::DecisionRule::vote;
+  core::TiePolicy tie = core::TiePolicy::none;
+  int threads = 1;  // libtorch intra-op threads (fixed, so a seed gives the same run)
+  models::RealisableRange range;
+  // Where checkpoints go (one per epoch, replaced atomically) and whether to resume from one.
+  std::optional<std::filesystem::path> checkpoint;
+  bool resume = false;
+  // Stop after this many epochs of this invocation (0: none), as an interruption would; for tests
+  // of resuming.
+  long stop_after = 0;
+};
+
+struct EpochRecord {
+  long epoch = 0;  // from 1
+  double train_loss = 0, train_accuracy = 0, val_loss = 0, val_accuracy = 0;
+  double seconds = 0;
+};
+
+struct Accuracy {
+  double accuracy = 0;
+  double balanced_accuracy = 0;              // mean over classes present of their recall
+  std::vector<std::vector<long>> confusion;  // [true][decided]; ties in no column
+  long ties = 0;
+};
+
+struct TrainResult {
+  core::Network network;  // the best epoch's: the lowest validation loss
+  std::vector<EpochRecord> history;
+  long best_epoch = 0;
+  Accuracy test;  // by the reference engine on the test part
+  Accuracy val;   // by the reference engine on the val part
+  double wall_s = 0;
+  long parameters_projected = 0;  // parameter values the last projection moved (hardware-aware)
+};
+
+// Called after every batch: (epoch, batch in epoch, batches per epoch) and after every epoch.
+struct Progress {
+  std::function<void(long, long, long)> batch;
+  std::function<void(const EpochRecord&)> epoch;
+};
+
+// Checks the dataset and options before any training: labels present and within the classes,
+// the split and its train/val/test parts present, d and the levels realisable under
+// --hardware-aware. Every problem at once (InputError).
+void check_training_input(const core::Dataset& data, const TrainOptions& o);
+
+TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progress& progress = {});
+
+// Decisions of `net` on the clips `which` by the reference engine, scored against the labels.
+Accuracy score(const core::Network& net, const core::Dataset& data,
+               const std::vector<core::Index>& which, core::DecisionRule rule, core::TiePolicy tie);
+
+// The network projected onto the realisable range (nearest realisable value of each parameter:
+// weights in {0} u [w_min, w_max], bias currents in {0} u [b_min, b_max], cell levels within the
+// calibration's, bands between the narrowest and band_rel_max of beta_hi). Returns how many values
+// moved.
+long project(core::Network& net, const models::RealisableRange& range);
+
+// libtorch's forward pass of `net` over clips [S][N, n_in], for checking it against the
+// reference engine: states per layer [S][N, d] and logits [S][N, n_out].
+struct TorchForward {
+  std::vector<std::vector<core::Matrix>> states;  // [layer][clip]
+  std::vector<core::Matrix> logits;               // [clip]
+};
+TorchForward torch_forward(const core::Network& net, const std::vector<core::Matrix>& clips);
+
+}  // namespace bmru::train

@@ -1,0 +1,46 @@
+#pragma once
+// The BMRU network as libtorch tensors (private to train): one double tensor per parameter array
+// in core::for_each_parameter's order, and the batched forward pass of DESIGN.md section 1.
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "core/network.hpp"
+
+namespace bmru::train {
+
+// Heaviside step [x > 0] going forward; the arctan surrogate a / (1 + (pi a x)^2) going back
+// (the derivative of atan(pi a x) / pi + 1/2), a = sharpness.
+torch::Tensor heaviside(const torch::Tensor& x, double sharpness);
+
+// A copy of an Eigen matrix as a row-major [rows, cols] double tensor.
+torch::Tensor to_tensor(const core::Matrix& m);
+
+struct TorchNet {
+  std::vector<torch::Tensor> params;  // for_each_parameter order, kDouble, requires_grad
+  long n_layers = 0;
+  double unit_current_a = 1e-9;
+  std::vector<core::Attr> features;
+
+  static TorchNet from_network(const core::Network& net);
+  core::Network to_network() const;
+};
+
+struct ForwardOptions {
+  bool training = false;
+  double dropout = 0;  // on the cell outputs (into the post-projection), training only
+  double sharpness = 1;
+  // Multiplicative factors on weights and biases (mismatch during training), one per parameter
+  // tensor, or empty.
+  std::vector<torch::Tensor> gains;
+};
+
+struct ForwardOut {
+  torch::Tensor logits;               // [B, N, n_out]
+  std::vector<torch::Tensor> states;  // per layer [B, N, d]
+};
+
+// x [B, N, n_in] (kDouble).
+ForwardOut forward(const TorchNet& net, const torch::Tensor& x, const ForwardOptions& o);
+
+}  // namespace bmru::train

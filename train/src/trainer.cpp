@@ -1,0 +1,379 @@
+#include "train/trainer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "bmru_torch.hpp"
+#include "checkpoint.hpp"
+#include "core/errors.hpp"
+#include "models/reference_engine.hpp"
+
+namespace bmru::train {
+namespace {
+
+using core::Index;
+
+// The initial network: weights ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), alpha 1, the cell
+// thresholds placed on each cell's candidate distribution (place_thresholds), cells off. The
+// candidate and post-projection biases start slightly positive: with zero biases and every cell
+// off, the post-projection's ReLU would sit exactly at 0, where its derivative is 0, and no
+// gradient would ever reach the cells.
+core::Network initial_network(Index n_in, Index n_out, const TrainOptions& o) {
+  std::mt19937_64 rng(o.seed);
+  const auto uniform = [&](Index rows, Index cols) {
+    std::uniform_real_distribution<double> u(-1 / std::sqrt(double(rows)),
+                                             1 / std::sqrt(double(rows)));
+    core::Matrix m(rows, cols);
+    for (Index i = 0; i < rows; ++i)
+      for (Index j = 0; j < cols; ++j) m(i, j) = u(rng);
+    return m;
+  };
+  const Index d = o.d;
+  core::Network net;
+  net.unit_current_a = o.unit_current_a;
+  net.pre_proj = {uniform(n_in, d), core::Vector::Constant(d, 0.5)};
+  for (long l = 0; l < o.layers; ++l) {
+    core::Layer layer;
+    layer.alphas = core::Vector::Ones(d);
+    layer.beta1 = core::Vector::Constant(d, 0.05);
+    layer.delta = core::Vector::Constant(d, 0.35);
+    layer.initial_state = core::Vector::Zero(d);
+    layer.candidate = {uniform(d, d), core::Vector::Constant(d, 0.1)};
+    layer.post = {uniform(d, d), core::Vector::Constant(d, 0.05)};
+    net.layers.push_back(std::move(layer));
+  }
+  net.fc = {uniform(d, n_out), core::Vector::Zero(n_out)};
+  return net;
+}
+
+// Layer by layer, each cell's beta_hi at the 90th percentile of its candidate over (up to 256 of)
+// the training clips, and beta_lo at half its 5th percentile: at the start every cell switches on
+// now and then and, once on, holds through the quiet frames. A cell that sets too high or too
+// low gets no gradient worth having, whatever the data's scale.
+void place_thresholds(core::Network& net, const core::Dataset& data,
+                      const std::vector<Index>& train) {
+  const Index B = std::min<Index>(256, Index(train.size())), N = data.frames, F = data.features;
+  core::Matrix x(B, F);
+  core::Frame frame;
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    models::ReferenceEngine engine(net);
+    engine.reset(B);
+    std::vector<std::vector<double>> c(size_t(net.d()));
+    for (Index t = 0; t < N; ++t) {
+      for (Index b = 0; b < B; ++b)
+        x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
+            data.inputs.data() + (train[size_t(b)] * N + t) * F, F);
+      engine.step(x, frame);
+      for (Index j = 0; j < net.d(); ++j)
+        for (Index b = 0; b < B; ++b) c[size_t(j)].push_back(frame.layers[l].candidate(b, j));
+    }
+    core::Layer& layer = net.layers[l];
+    for (Index j = 0; j < net.d(); ++j) {
+      std::vector<double>& v = c[size_t(j)];
+      std::sort(v.begin(), v.end());
+      const auto q = [&](double p) { return v[size_t(p * double(v.size() - 1))]; };
+      const double hi = q(0.9) > 0 ? q(0.9) : 0.1;
+      const double lo = std::min(0.5 * q(0.05), 0.5 * hi);
+      layer.beta1(j) = lo;
+      layer.delta(j) = hi - lo;
+    }
+  }
+}
+
+struct Split {
+  std::vector<Index> train, val, test;
+};
+
+Split split_of(const core::Dataset& data, const std::string& scheme) {
+  return {data.select(scheme, "train"), data.select(scheme, "val"), data.select(scheme, "test")};
+}
+
+// Clips `which` of the dataset as one tensor [B, N, n_in] and their labels [B].
+torch::Tensor clips(const torch::Tensor& all, const std::vector<Index>& which) {
+  return all.index_select(
+      0, torch::tensor(std::vector<int64_t>(which.begin(), which.end()), torch::kLong));
+}
+
+core::Matrix eigen_of(const torch::Tensor& t2) {
+  const torch::Tensor c = t2.detach().contiguous();
+  core::Matrix m(c.size(0), c.size(1));
+  auto a = c.accessor<double, 2>();
+  for (Index i = 0; i < m.rows(); ++i)
+    for (Index j = 0; j < m.cols(); ++j) m(i, j) = a[i][j];
+  return m;
+}
+
+// Decisions of a batch's logits [B, N, n_out], counted right against the labels.
+long correct(const torch::Tensor& logits, const std::vector<std::int64_t>& labels,
+             const TrainOptions& o) {
+  long right = 0;
+  for (long b = 0; b < logits.size(0); ++b)
+    right += core::decide(eigen_of(logits[b]), o.decision, o.tie).decision == labels[size_t(b)];
+  return right;
+}
+
+struct Loss {
+  torch::Tensor weight;  // per class, or undefined
+  torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
+    const long N = logits.size(1), C = logits.size(2);
+    namespace F = torch::nn::functional;
+    auto opts = F::CrossEntropyFuncOptions();
+    if (weight.defined()) opts = opts.weight(weight);
+    return F::cross_entropy(logits.reshape({-1, C}), labels.repeat_interleave(N), opts);
+  }
+};
+
+// One pass over `which` without dropout or mismatch: mean loss and accuracy.
+std::pair<double, double> evaluate(const TorchNet& net, const torch::Tensor& x,
+                                   const std::vector<Index>& which,
+                                   const std::vector<std::int64_t>& labels, const Loss& loss,
+                                   const TrainOptions& o) {
+  torch::NoGradGuard no_grad;
+  double total = 0;
+  long right = 0;
+  for (size_t at = 0; at < which.size(); at += static_cast<size_t>(o.batch)) {
+    const size_t end = std::min(which.size(), at + static_cast<size_t>(o.batch));
+    const std::vector<Index> part(which.begin() + long(at), which.begin() + long(end));
+    std::vector<std::int64_t> y;
+    for (Index i : part) y.push_back(labels[size_t(i)]);
+    const ForwardOut f = forward(net, clips(x, part), {false, 0, o.sharpness, {}});
+    total += loss(f.logits, torch::tensor(y, torch::kLong)).item<double>() * double(part.size());
+    right += correct(f.logits, y, o);
+  }
+  const double n = double(std::max<size_t>(which.size(), 1));
+  return {total / n, double(right) / n};
+}
+
+void copy_into(TorchNet& t, const core::Network& net) {
+  const TorchNet from = TorchNet::from_network(net);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < t.params.size(); ++i) t.params[i].copy_(from.params[i]);
+}
+
+// Per-batch multiplicative mismatch N(1, sigma^2) on every weight, bias and cell level (the
+// initial state is a switch, not a current).
+std::vector<torch::Tensor> mismatch_gains(const TorchNet& net, double sigma) {
+  std::vector<torch::Tensor> g;
+  for (size_t i = 0; i < net.params.size(); ++i) {
+    const bool initial_state = i >= 2 && (i - 2) % 8 == 3 && i < 2 + 8 * size_t(net.n_layers);
+    g.push_back(initial_state ? torch::Tensor()
+                              : 1 + sigma * torch::randn_like(net.params[i]).detach());
+  }
+  return g;
+}
+
+}  // namespace
+
+void check_training_input(const core::Dataset& data, const TrainOptions& o) {
+  std::vector<std::string> bad = data.problems();
+  if (data.labels.empty())
+    bad.push_back("the dataset has no /labels: training needs labelled clips");
+  if (data.classes.size() < 2)
+    bad.push_back("the dataset has " + std::to_string(data.classes.size()) +
+                  " class(es) in /classes; training needs at least 2");
+  for (size_t i = 0; i < data.labels.size(); ++i)
+    if (data.labels[i] < 0 || data.labels[i] >= std::int64_t(data.classes.size())) {
+      bad.push_back("/labels[" + std::to_string(i) + "] = " + std::to_string(data.labels[i]) +
+                    " lies outside the " + std::to_string(data.classes.size()) + " classes");
+      break;
+    }
+  const bool has_scheme = std::any_of(data.splits.begin(), data.splits.end(),
+                                      [&](const core::Split& s) { return s.scheme == o.scheme; });
+  if (!has_scheme)
+    bad.push_back("the dataset has no /split_" + o.scheme + " (--scheme " + o.scheme + ")");
+  else
+    for (const char* part : {"train", "val", "test"}) try {
+        data.select(o.scheme, part);
+      } catch (const InputError& e) {
+        bad.push_back(e.what());
+      }
+  if (o.d < 1) bad.push_back("--d " + std::to_string(o.d) + ": a network needs d >= 1");
+  if (o.hardware_aware && o.d > o.range.d_max)
+    bad.push_back("--d " + std::to_string(o.d) + ": the technology's circuits go up to d = " +
+                  std::to_string(o.range.d_max) + " (--hardware-aware)");
+  if (o.layers < 1) bad.push_back("--layers " + std::to_string(o.layers) + ": at least 1");
+  if (o.epochs < 1) bad.push_back("--epochs " + std::to_string(o.epochs) + ": at least 1");
+  if (o.batch < 1) bad.push_back("--batch " + std::to_string(o.batch) + ": at least 1");
+  if (!(o.lr > 0)) bad.push_back("--lr must be positive");
+  if (!(o.dropout >= 0 && o.dropout < 1)) bad.push_back("--dropout must lie in [0, 1)");
+  if (!(o.mismatch_sigma >= 0 && o.mismatch_sigma < 1))
+    bad.push_back("--mismatch-sigma must lie in [0, 1)");
+  if (o.hardware_aware) {
+    const double u = o.unit_current_a;
+    if (!(u > 0) || o.range.level_min_a / u > 1 || o.range.level_max_a / u < 1)
+      bad.push_back("--unit-current " + std::to_string(u) +
+                    " A: a cell level of one model unit must lie within the technology's "
+                    "realisable levels (" +
+                    std::to_string(o.range.level_min_a) + " - " +
+                    std::to_string(o.range.level_max_a) + " A) under --hardware-aware");
+  }
+  if (!bad.empty())
+    throw InputError("Cannot train on this dataset with these options:" + problem_list(bad));
+}
+
+Accuracy score(const core::Network& net, const core::Dataset& data, const std::vector<Index>& which,
+               core::DecisionRule rule, core::TiePolicy tie) {
+  const size_t C = data.classes.size();
+  Accuracy a;
+  a.confusion.assign(C, std::vector<long>(C, 0));
+  if (which.empty()) return a;
+  // All clips at once: the engine steps a batch [clips, n_in] per frame.
+  models::ReferenceEngine engine(net);
+  const Index B = Index(which.size()), N = data.frames, F = data.features;
+  engine.reset(B);
+  std::vector<core::Matrix> logits(which.size(), core::Matrix(N, net.n_out()));
+  core::Matrix x(B, F);
+  core::Frame frame;
+  for (Index t = 0; t < N; ++t) {
+    for (Index b = 0; b < B; ++b)
+      x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
+          data.inputs.data() + (which[size_t(b)] * N + t) * F, F);
+    engine.step(x, frame);
+    for (Index b = 0; b < B; ++b) logits[size_t(b)].row(t) = frame.logits.row(b);
+  }
+  long right = 0;
+  std::vector<long> per_class(C, 0), right_class(C, 0);
+  for (size_t k = 0; k < which.size(); ++k) {
+    const int decided = core::decide(logits[k], rule, tie).decision;
+    const auto label = static_cast<size_t>(data.labels[size_t(which[k])]);
+    ++per_class[label];
+    if (decided == core::kTie)
+      ++a.ties;
+    else
+      ++a.confusion[label][size_t(decided)];
+    if (decided == int(label)) {
+      ++right;
+      ++right_class[label];
+    }
+  }
+  a.accuracy = double(right) / double(which.size());
+  double recall = 0;
+  long present = 0;
+  for (size_t c = 0; c < C; ++c)
+    if (per_class[c] > 0) {
+      recall += double(right_class[c]) / double(per_class[c]);
+      ++present;
+    }
+  a.balanced_accuracy = present ? recall / double(present) : 0;
+  return a;
+}
+
+TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progress& progress) {
+  check_training_input(data, o);
+  const auto start = std::chrono::steady_clock::now();
+  torch::set_num_threads(o.threads);
+  const Split split = split_of(data, o.scheme);
+  const torch::Tensor x =
+      torch::from_blob(const_cast<double*>(data.inputs.data()),
+                       {data.sequences, data.frames, data.features}, torch::kDouble);
+  const Index C = static_cast<Index>(data.classes.size());
+
+  Loss loss;
+  if (o.class_weights) {
+    std::vector<double> count(size_t(C), 0);
+    for (Index i : split.train) ++count[size_t(data.labels[size_t(i)])];
+    std::vector<double> w(static_cast<size_t>(C));
+    for (size_t c = 0; c < w.size(); ++c)
+      w[c] = count[c] > 0 ? double(split.train.size()) / (double(C) * count[c]) : 0;
+    loss.weight = torch::tensor(w, torch::kDouble);
+  }
+
+  core::Network init = initial_network(data.features, C, o);
+  place_thresholds(init, data, split.train);
+  init.features = core::feature_settings(data.input_attrs);
+  if (o.hardware_aware) project(init, o.range);
+  TorchNet net = TorchNet::from_network(init);
+  torch::optim::Adam adam(net.params, torch::optim::AdamOptions(o.lr));
+
+  TrainResult result;
+  TrainState state;
+  state.best = init;
+  if (o.checkpoint && o.resume && std::filesystem::exists(*o.checkpoint)) {
+    state = load_checkpoint(*o.checkpoint, fingerprint(data, o), net, adam);
+    result.history = state.history;
+  }
+  const long batches = long((split.train.size() + size_t(o.batch) - 1) / size_t(o.batch));
+  long run_here = 0;
+  for (long epoch = state.epochs_done + 1; epoch <= o.epochs; ++epoch) {
+    if (state.stale >= o.patience) break;  // early stopping (also after a resume)
+    const auto epoch_start = std::chrono::steady_clock::now();
+    std::vector<Index> order = split.train;
+    std::mt19937_64 shuffle(o.seed * 1000003u + std::uint64_t(epoch));
+    std::shuffle(order.begin(), order.end(), shuffle);
+    double total = 0;
+    long right = 0;
+    for (long b = 0; b < batches; ++b) {
+      // Dropout masks and mismatch draws from a generator seeded by (seed, epoch, batch), so a
+      // resumed run draws what the uninterrupted one would.
+      torch::manual_seed(o.seed * 7919u + std::uint64_t(epoch) * 104729u + std::uint64_t(b));
+      const size_t at = size_t(b * o.batch), end = std::min(order.size(), at + size_t(o.batch));
+      const std::vector<Index> part(order.begin() + long(at), order.begin() + long(end));
+      std::vector<std::int64_t> y;
+      for (Index i : part) y.push_back(data.labels[size_t(i)]);
+      ForwardOptions fo{true, o.dropout, o.sharpness, {}};
+      if (o.mismatch_sigma > 0) fo.gains = mismatch_gains(net, o.mismatch_sigma);
+      const ForwardOut f = forward(net, clips(x, part), fo);
+      const torch::Tensor l = loss(f.logits, torch::tensor(y, torch::kLong));
+      adam.zero_grad();
+      l.backward();
+      adam.step();
+      if (o.hardware_aware) {
+        core::Network now = net.to_network();
+        result.parameters_projected = project(now, o.range);
+        if (result.parameters_projected) copy_into(net, now);
+      }
+      total += l.item<double>() * double(part.size());
+      right += correct(f.logits, y, o);
+      if (progress.batch) progress.batch(epoch, b + 1, batches);
+    }
+    EpochRecord rec;
+    rec.epoch = epoch;
+    rec.train_loss = total / double(split.train.size());
+    rec.train_accuracy = double(right) / double(split.train.size());
+    std::tie(rec.val_loss, rec.val_accuracy) = evaluate(net, x, split.val, data.labels, loss, o);
+    rec.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    result.history.push_back(rec);
+    state.history = result.history;
+    state.epochs_done = epoch;
+    if (rec.val_loss < state.best_val_loss) {
+      state.best_val_accuracy = rec.val_accuracy;
+      state.best_val_loss = rec.val_loss;
+      state.best_epoch = epoch;
+      state.best = net.to_network();
+      state.stale = 0;
+    } else {
+      ++state.stale;
+    }
+    if (o.checkpoint) save_checkpoint(*o.checkpoint, fingerprint(data, o), state, net, adam);
+    if (progress.epoch) progress.epoch(rec);
+    if (o.stop_after > 0 && ++run_here >= o.stop_after) break;
+  }
+  result.network = state.best;
+  result.best_epoch = state.best_epoch;
+  result.val = score(result.network, data, split.val, o.decision, o.tie);
+  result.test = score(result.network, data, split.test, o.decision, o.tie);
+  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+TorchForward torch_forward(const core::Network& net, const std::vector<core::Matrix>& clips) {
+  const TorchNet t = TorchNet::from_network(net);
+  TorchForward out;
+  out.states.resize(net.layers.size());
+  torch::NoGradGuard no_grad;
+  for (const core::Matrix& clip : clips) {
+    const torch::Tensor x = to_tensor(clip).unsqueeze(0);
+    const ForwardOut f = forward(t, x, {});
+    out.logits.push_back(eigen_of(f.logits[0]));
+    for (size_t l = 0; l < net.layers.size(); ++l)
+      out.states[l].push_back(eigen_of(f.states[l][0]));
+  }
+  return out;
+}
+
+}  // namespace bmru::train
