@@ -50,6 +50,14 @@ core::Network initial_network(Index n_in, Index n_out, const TrainOptions& o) {
   return net;
 }
 
+// Frame t of the clips which[0 .. x.rows()) as rows of x [clips, features].
+void frame_batch(const core::Dataset& data, const std::vector<Index>& which, Index t,
+                 core::Matrix& x) {
+  for (Index b = 0; b < x.rows(); ++b)
+    x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
+        data.inputs.data() + (which[size_t(b)] * data.frames + t) * data.features, data.features);
+}
+
 // Layer by layer, each cell's beta_hi at the 90th percentile of its candidate over (up to 256 of)
 // the training clips, and beta_lo at half its 5th percentile: at the start every cell switches on
 // now and then and, once on, holds through the quiet frames. A cell that sets too high or too
@@ -64,9 +72,7 @@ void place_thresholds(core::Network& net, const core::Dataset& data,
     engine.reset(B);
     std::vector<std::vector<double>> c(size_t(net.d()));
     for (Index t = 0; t < N; ++t) {
-      for (Index b = 0; b < B; ++b)
-        x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
-            data.inputs.data() + (train[size_t(b)] * N + t) * F, F);
+      frame_batch(data, train, t, x);
       engine.step(x, frame);
       for (Index j = 0; j < net.d(); ++j)
         for (Index b = 0; b < B; ++b) c[size_t(j)].push_back(frame.layers[l].candidate(b, j));
@@ -229,9 +235,7 @@ Accuracy score(const core::Network& net, const core::Dataset& data, const std::v
   core::Matrix x(B, F);
   core::Frame frame;
   for (Index t = 0; t < N; ++t) {
-    for (Index b = 0; b < B; ++b)
-      x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
-          data.inputs.data() + (which[size_t(b)] * N + t) * F, F);
+    frame_batch(data, which, t, x);
     engine.step(x, frame);
     for (Index b = 0; b < B; ++b) logits[size_t(b)].row(t) = frame.logits.row(b);
   }
