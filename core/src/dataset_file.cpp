@@ -129,7 +129,10 @@ std::vector<Attr> read_input_attrs(const std::filesystem::path& path) {
 
 void check_input_features(const Network& net, const std::filesystem::path& path) {
   if (net.features.empty()) return;
-  const auto bad = feature_mismatches(net, read_input_attrs(path));
+  const std::vector<Attr> attrs = read_input_attrs(path);
+  // Inputs that state no settings at all (a CSV, an HDF5 file written by hand) cannot be checked.
+  if (feature_settings(attrs).empty()) return;
+  const auto bad = feature_mismatches(net, attrs);
   if (!bad.empty())
     throw InputError("The inputs in '" + path.string() +
                      "' were made with other feature settings than the model was trained on "

@@ -65,6 +65,15 @@ TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures)
   EXPECT_NE(r.text.find("n_mels: the model was trained on 128, the inputs have 40"),
             std::string::npos)
       << r.text;
+  // A CSV states no settings: it runs.
+  {
+    std::ofstream csv(dir / "x.csv");
+    for (int t = 0; t < 3; ++t)
+      for (int k = 0; k < 13; ++k) csv << (k ? "," : "") << 0.1 * (t + k) << (k == 12 ? "\n" : "");
+  }
+  r = test::bmru("simulate --model " + (dir / "m.h5").string() + " --inputs " +
+                 (dir / "x.csv").string() + " -o " + (dir / "sim.h5").string());
+  EXPECT_EQ(r.status, 0) << r.text;
 }
 
 }  // namespace

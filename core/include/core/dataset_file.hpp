@@ -54,7 +54,8 @@ struct Dataset {
 std::vector<Attr> read_input_attrs(const std::filesystem::path& path);
 
 // Throws InputError when `net` records feature settings (it was trained on a dataset) that the
-// inputs in `path` contradict, naming every setting that differs.
+// inputs in `path` contradict or leave out, naming every such setting. Inputs that state no
+// feature settings at all (a CSV file, an HDF5 file written by hand) are not checked.
 void check_input_features(const Network& net, const std::filesystem::path& path);
 
 // Throws InputError listing problems() before anything is written, FileError on I/O failure.
