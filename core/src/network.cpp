@@ -1,12 +1,12 @@
 #include "core/network.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <optional>
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/units.hpp"
 
 namespace bmru::core {
 namespace {
@@ -138,9 +138,7 @@ namespace bmru::core {
 std::string attr_text(const AttrValue& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   if (const auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(v));
-  return std::string(buf, r.ptr);
+  return format_number(std::get<double>(v));
 }
 
 namespace {

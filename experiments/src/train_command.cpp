@@ -49,7 +49,6 @@ void print_accuracy(const char* part, const train::Accuracy& a,
 void run(const TrainCommand& c) {
   const core::Dataset data = core::read_dataset(c.data);
   train::TrainOptions o = c.train;
-  train::check_training_input(data, o);
   o.checkpoint = c.out.string() + ".ckpt";
   Progress progress("training batches");
   train::Progress p;

@@ -11,6 +11,15 @@
 
 namespace bmru::test {
 
+// The Free Spoken Digit Dataset's recordings in shared/ beside the clone; tests that need them
+// skip with REQUIRE_FSDD() when they are absent.
+inline const std::filesystem::path kFsdd =
+    std::filesystem::path(BMRU_SOURCE_DIR) / ".." / "shared" / "data" / "fsdd" / "recordings";
+#define REQUIRE_FSDD()                                                   \
+  if (!std::filesystem::exists(bmru::test::kFsdd / "0_george_0.wav"))    \
+    GTEST_SKIP() << "FSDD recordings not found at " << bmru::test::kFsdd \
+                 << " (shared/ beside the clone)";
+
 struct Output {
   int status = -1;
   std::string text;  // stdout and stderr together

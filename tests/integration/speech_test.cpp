@@ -13,12 +13,7 @@
 namespace bmru {
 namespace {
 
-const std::filesystem::path kFsdd =
-    std::filesystem::path(BMRU_SOURCE_DIR) / ".." / "shared" / "data" / "fsdd" / "recordings";
-
-#define REQUIRE_FSDD()                                    \
-  if (!std::filesystem::exists(kFsdd / "0_george_0.wav")) \
-    GTEST_SKIP() << "FSDD recordings not found at " << kFsdd << " (shared/ beside the clone)";
+using test::kFsdd;
 
 double max_rel_diff(const std::string& text) {
   std::smatch m;

@@ -12,12 +12,10 @@
 namespace bmru {
 namespace {
 
-const std::filesystem::path kFsdd =
-    std::filesystem::path(BMRU_SOURCE_DIR) / ".." / "shared" / "data" / "fsdd" / "recordings";
+using test::kFsdd;
 
 TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures) {
-  if (!std::filesystem::exists(kFsdd / "0_george_0.wav"))
-    GTEST_SKIP() << "FSDD recordings not found at " << kFsdd;
+  REQUIRE_FSDD();
   test::TempDir dir;
   const std::string root = " --root " + kFsdd.string();
   auto r = test::bmru("dataset fsdd --keyword 0 --speakers george,lucas,jackson --takes 0-5" +

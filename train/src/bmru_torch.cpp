@@ -48,7 +48,8 @@ TorchNet TorchNet::from_network(const core::Network& net) {
   t.unit_current_a = net.unit_current_a;
   t.features = net.features;
   core::for_each_parameter(
-      net, [&](const std::string&, const char*, const auto& array, core::ParameterKind) {
+      net, [&](const std::string&, const char* field, const auto& array, core::ParameterKind) {
+        t.fields.push_back(field);
         if constexpr (std::is_same_v<std::decay_t<decltype(array)>, core::Matrix>)
           t.params.push_back(to_tensor(array).set_requires_grad(true));
         else

@@ -18,6 +18,7 @@ torch::Tensor to_tensor(const core::Matrix& m);
 
 struct TorchNet {
   std::vector<torch::Tensor> params;  // for_each_parameter order, kDouble, requires_grad
+  std::vector<std::string> fields;    // each one's field ("kernel", "alphas", ...)
   long n_layers = 0;
   double unit_current_a = 1e-9;
   std::vector<core::Attr> features;

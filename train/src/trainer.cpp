@@ -165,9 +165,9 @@ void copy_into(TorchNet& t, const core::Network& net) {
 std::vector<torch::Tensor> mismatch_gains(const TorchNet& net, double sigma) {
   std::vector<torch::Tensor> g;
   for (size_t i = 0; i < net.params.size(); ++i) {
-    const bool initial_state = i >= 2 && (i - 2) % 8 == 3 && i < 2 + 8 * size_t(net.n_layers);
-    g.push_back(initial_state ? torch::Tensor()
-                              : 1 + sigma * torch::randn_like(net.params[i]).detach());
+    g.push_back(net.fields[i] == "initial_state"
+                    ? torch::Tensor()
+                    : 1 + sigma * torch::randn_like(net.params[i]).detach());
   }
   return g;
 }
@@ -327,8 +327,7 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       adam.step();
       if (o.hardware_aware) {
         core::Network now = net.to_network();
-        result.parameters_projected = project(now, o.range);
-        if (result.parameters_projected) copy_into(net, now);
+        if (project(now, o.range) > 0) copy_into(net, now);
       }
       total += l.item<double>() * double(part.size());
       right += correct(f.logits, y, o);

@@ -64,7 +64,6 @@ struct TrainResult {
   Accuracy test;  // by the reference engine on the test part
   Accuracy val;   // by the reference engine on the val part
   double wall_s = 0;
-  long parameters_projected = 0;  // parameter values the last projection moved (hardware-aware)
 };
 
 // Called after every batch: (epoch, batch in epoch, batches per epoch) and after every epoch.
