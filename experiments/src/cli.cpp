@@ -1,6 +1,7 @@
 #include "experiments/cli.hpp"
 
 #include <clocale>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -24,6 +25,9 @@ std::string command_line(int argc, char** argv) {
 int run_cli(int argc, char** argv) {
   // Numbers in netlists, files and output never depend on the user's locale.
   std::setlocale(LC_NUMERIC, "C");
+  // A write past the file-size limit (ulimit -f) fails with EFBIG, which every writer turns into
+  // an error naming the file, instead of killing the process with SIGXFSZ mid-write.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"bmru-cosim: co-simulation of BMRU networks against transistor-level circuits"};
   app.set_version_flag("--version", kToolVersion);
   app.require_subcommand(1);

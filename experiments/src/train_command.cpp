@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
+#include "core/file_lock.hpp"
 #include "core/model_file.hpp"
 #include "options.hpp"
 #include "progress.hpp"
@@ -47,6 +48,8 @@ void print_accuracy(const char* part, const train::Accuracy& a,
 }
 
 void run(const TrainCommand& c) {
+  // One training per output: a second one would share (and overwrite) the checkpoint.
+  const core::FileLock lock(c.out.string() + ".lock", "The output '" + c.out.string() + "'", true);
   const core::Dataset data = core::read_dataset(c.data);
   train::TrainOptions o = c.train;
   o.checkpoint = c.out.string() + ".ckpt";

@@ -72,6 +72,17 @@ TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures)
   r = test::bmru("simulate --model " + (dir / "m.h5").string() + " --inputs " +
                  (dir / "x.csv").string() + " -o " + (dir / "sim.h5").string());
   EXPECT_EQ(r.status, 0) << r.text;
+
+  // A full disk (a 1 KB file-size limit): one line naming the file, exit 1, never a crash.
+  const std::string limited = "ulimit -f 1; " + std::string(BMRU_BINARY) + " ";
+  r = test::run(limited + "train --data " + (dir / "kw.h5").string() +
+                " --d 2 --layers 1 --epochs 1 -o " + (dir / "full.h5").string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("full.h5.ckpt.part"), std::string::npos) << r.text;
+  r = test::run(limited + "model export " + (dir / "m.h5").string() + " -o " +
+                (dir / "full.npz").string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("full.npz.part"), std::string::npos) << r.text;
 }
 
 }  // namespace

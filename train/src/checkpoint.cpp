@@ -1,5 +1,7 @@
 #include "checkpoint.hpp"
 
+#include <sstream>
+
 #include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
@@ -52,13 +54,11 @@ void save_checkpoint(const std::filesystem::path& path, const std::string& fp,
                        r.seconds});
   a.write("history", torch::tensor(h, torch::kDouble));
   a.write("best", c10::IValue(core::model_to_json(state.best)));
-  const std::string part = path.string() + ".part";
-  try {
-    a.save_to(part);
-  } catch (const c10::Error& e) {
-    throw FileError(part, "", std::string("could not be written: ") + e.what_without_backtrace());
-  }
-  core::publish(part, path);
+  // Serialised in memory, then written by our own checked writer: libtorch's file writer throws
+  // from its destructor on a failed write (a full disk), which ends the process.
+  std::ostringstream bytes;
+  a.save_to(bytes);
+  core::write_text_atomically(path, bytes.str(), ".part");
 }
 
 TrainState load_checkpoint(const std::filesystem::path& path, const std::string& fp, TorchNet& net,
