@@ -104,7 +104,8 @@ std::string encode(const FrameRecord& r) {
         d, static_cast<std::uint64_t>(r.sw.logits.size()),
         static_cast<std::uint64_t>(r.supply_charge.size()),
         static_cast<std::uint64_t>(r.crossings.size()),
-        static_cast<std::uint64_t>(r.waveform.size()), static_cast<std::uint64_t>(r.ct ? 1 : 0)})
+        static_cast<std::uint64_t>(r.waveform.size()), static_cast<std::uint64_t>(r.ct ? 1 : 0),
+        static_cast<std::uint64_t>(r.argmax_s.size())})
     w.put(n);
   w.put_all(r.probes.data(), r.probes.size());
   w.put_frame(r.sw);
@@ -117,6 +118,7 @@ std::string encode(const FrameRecord& r) {
     w.put(r.ct->spice_s);
     w.put(r.ct->ct_s);
   }
+  w.put_all(r.argmax_s.data(), r.argmax_s.size());
   return std::move(w.bytes);
 }
 
@@ -131,7 +133,7 @@ FrameRecord decode_frame_record(std::string_view bytes) {
                 " (the worker binary is of another build)");
   FrameRecord r;
   r.k = static_cast<Index>(in.get<std::int64_t>("frame index"));
-  std::uint64_t n[8];
+  std::uint64_t n[9];
   for (auto& c : n) c = in.get<std::uint64_t>("counts");
   for (const auto c : n)
     if (c > (std::uint64_t{1} << 32))
@@ -151,6 +153,7 @@ FrameRecord decode_frame_record(std::string_view bytes) {
     ct.ct_s = in.get<double>("ct timing");
     r.ct = std::move(ct);
   }
+  r.argmax_s = in.get_all(static_cast<size_t>(n[8]), "argmax times");
   if (!in.done()) throw Error("A frame record is longer than its counts say");
   return r;
 }

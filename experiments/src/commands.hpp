@@ -17,6 +17,7 @@ void add_netlist_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0);
+void add_evaluate_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_validate_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_model_command(CLI::App& app);
 // `bmru train` (libtorch); without libtorch, a command that says how to get it.

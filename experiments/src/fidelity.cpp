@@ -129,6 +129,12 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   std::vector<std::string> states;
   for (const auto& l : target.ports.layers)
     states.insert(states.end(), l.state.begin(), l.state.end());
+  std::vector<std::string> dense_logits;  // for the time each class leads (time-share)
+  if (target.has_logits)
+    for (const auto& q : target.ports.logits) {
+      dense_logits.push_back(q.pos);
+      dense_logits.push_back(q.neg);
+    }
   const std::string model_json = core::model_to_json(net);
   // ct models the circuit: the network as the circuit realises it.
   const std::string ct_model_json = core::model_to_json(target.network.value_or(net));
@@ -149,6 +155,7 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
                    {"supplies", supplies},
                    {"tran", {r.tran.step_s, r.tran.stop_s, r.tran.max_step_s}},
                    {"states", states},
+                   {"dense_logits", dense_logits},
                    {"waveform_points", o.waveform_points},
                    {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
                    {"resync", o.mode == Mode::resync}};
@@ -169,6 +176,7 @@ void end_sequences(HardwareSink& hw, const std::vector<spice::JobOutcome>& outco
     const bool ok = outcome.ok && received == N;
     hw.end_sequence(static_cast<core::Index>(s), ok);  // a failed sequence decides nothing
     status.push_back(ok ? "ok" : "failed");
+    result.sequence_ok.push_back(ok);
     frames.push_back(received);
     std::string error = outcome.ok ? "" : outcome.error;
     if (outcome.ok && !ok)

@@ -177,6 +177,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   }
   const LockstepMetrics m = sinks.finish();
   result.metrics = m.metrics;
+  result.sequence_ok.assign(static_cast<size_t>(S), true);
   result.realised = realised;
   result.ct_vs_sw = result.metrics;
   result.ct_wall_s = ct_s;

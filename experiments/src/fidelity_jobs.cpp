@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -80,7 +81,7 @@ class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
                   const core::Network& ct_net, Mode mode, const core::FrameAxis& axis,
-                  int wave_points, const std::optional<models::CtFacts>& ct)
+                  int wave_points, const std::optional<models::CtFacts>& ct, bool dense_logits)
       : ctx_(ctx),
         net_(net),
         x_(x),
@@ -96,6 +97,7 @@ class SequenceHandler final : public spice::LockstepHandler {
     }
     count_.assign(level_.size(), 0);
     first_.assign(level_.size(), -1.0);
+    if (dense_logits) argmax_s_.assign(static_cast<size_t>(net.n_out()), 0.0);
   }
 
   spice::Action on_sample(core::Index k, std::span<const double> hw) override {
@@ -112,8 +114,11 @@ class SequenceHandler final : public spice::LockstepHandler {
     return spice::Action::proceed;
   }
 
-  // Crossings of alpha/2 by each cell's output current, assigned to the frame they fall in.
-  void on_point(double t, std::span<const double> states) override {
+  // Crossings of alpha/2 by each cell's output current, assigned to the frame they fall in; and
+  // with logit probes (after the cells' states in `dense`), how long each class leads.
+  void on_point(double t, std::span<const double> dense) override {
+    const std::span<const double> states = dense.first(level_.size());
+    if (!argmax_s_.empty()) lead_time(t, dense.subspan(level_.size()));
     // Waveform instants of the current frame up to t.
     for (; wave_next_ < wave_points_; ++wave_next_) {
       const double tg =
@@ -146,6 +151,8 @@ class SequenceHandler final : public spice::LockstepHandler {
       wave_.insert(wave_.end(), prev_.begin(), prev_.end());
     record_.waveform = std::move(wave_);
     wave_.clear();
+    record_.argmax_s = argmax_s_;
+    std::fill(argmax_s_.begin(), argmax_s_.end(), 0.0);
     wave_next_ = 0;
     if (followers_.has_ct()) {
       core::CtFrameRecord ct{followers_.ct, {}, 0, followers_.ct_seconds};
@@ -162,6 +169,27 @@ class SequenceHandler final : public spice::LockstepHandler {
   }
 
  private:
+  // The interval since the last accepted point goes to the class whose logit (pos - neg, the mean
+  // of the interval's ends) is the largest; ties go to the lower class, as a frame's vote does.
+  void lead_time(double t, std::span<const double> pairs) {
+    const size_t n = argmax_s_.size();
+    if (logit_t_ >= 0 && t > logit_t_) {
+      size_t best = 0;
+      double top = -std::numeric_limits<double>::infinity();
+      for (size_t j = 0; j < n; ++j) {
+        const double y = 0.5 * (pairs[2 * j] - pairs[2 * j + 1] + prev_logit_[j]);
+        if (y > top) {
+          top = y;
+          best = j;
+        }
+      }
+      argmax_s_[best] += t - logit_t_;
+    }
+    prev_logit_.resize(n);
+    for (size_t j = 0; j < n; ++j) prev_logit_[j] = pairs[2 * j] - pairs[2 * j + 1];
+    logit_t_ = t;
+  }
+
   spice::JobContext& ctx_;
   const core::Network& net_;
   const core::Matrix& x_;
@@ -174,6 +202,8 @@ class SequenceHandler final : public spice::LockstepHandler {
   core::Index record_frame_ = 0;  // the frame whose record is being built
   int wave_points_ = 0, wave_next_ = 0;
   std::vector<double> wave_;
+  std::vector<double> argmax_s_, prev_logit_;  // per class: seconds in the lead this frame
+  double logit_t_ = -1;
   std::vector<core::Matrix> leader_;  // the hardware's sampled cell states (model units)
   using Clock = std::chrono::steady_clock;
   Clock::time_point last_record_;
@@ -205,6 +235,8 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   spec.probes = r.at("probes").get<std::vector<std::string>>();
   spec.integrals = r.at("supplies").get<std::vector<std::string>>();
   spec.dense = r.at("states").get<std::vector<std::string>>();
+  const auto logits = r.value("dense_logits", std::vector<std::string>{});
+  spec.dense.insert(spec.dense.end(), logits.begin(), logits.end());
   // Flat memory over long sequences; `save none` is sticky in ngspice 39, so this worker retires.
   spec.keep_vectors = false;
   ctx.retire();
@@ -218,7 +250,7 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
           ? core::model_from_json(r.at("ct_model").get<std::string>(), "job ct model")
           : net;
   SequenceHandler h(ctx, net, x, ct_net, r.at("resync").get<bool>() ? Mode::resync : Mode::free,
-                    spec.axis, r.value("waveform_points", 0), ct);
+                    spec.axis, r.value("waveform_points", 0), ct, !logits.empty());
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

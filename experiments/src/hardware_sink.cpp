@@ -62,6 +62,13 @@ HardwareSink::HardwareSink(core::RunFile& file, const core::Network& net,
                                               "layer-major, cell), sampled at t = i * dt, "
                                               "linear between SPICE's accepted points")});
   }
+  if (target.has_logits) {
+    lead_ = file.add_rows("hw/argmax_time", S, N, net.n_out(), "s");
+    file.set_attr("/hw/argmax_time",
+                  {"description", std::string("per frame and class, how long the class's logit "
+                                              "current was the largest (over SPICE's accepted "
+                                              "points): what --decision time-share counts")});
+  }
   if (!target.cell_supplies.empty()) {
     cell_power_ = file.add_rows("hw/power/cell", S, N, net.n_layers() * net.d(), "W");
     file.set_attr("/hw/power/cell",
@@ -76,10 +83,12 @@ void HardwareSink::check_shape(const core::FrameRecord& rec) const {
   if (rec.probes.size() != probes_ ||
       rec.sw.layers.size() != static_cast<size_t>(net_.n_layers()) ||
       rec.supply_charge.size() != target_.supplies.size() + target_.cell_supplies.size() ||
-      rec.crossings.size() != cells_ || rec.waveform.size() != wave || rec.ct.has_value() != o_.ct)
+      rec.crossings.size() != cells_ || rec.waveform.size() != wave ||
+      rec.ct.has_value() != o_.ct ||
+      rec.argmax_s.size() != (lead_ ? static_cast<size_t>(net_.n_out()) : 0))
     throw Error(
         "A worker sent a frame record of another shape than this run's (probes, layers, "
-        "supplies, cells, waveform or ct)");
+        "supplies, cells, waveform, ct or logit lead times)");
 }
 
 // The SPICE adapter's one conversion: probe currents (A, signed pairs as pos - neg) to a frame,
@@ -128,6 +137,7 @@ void HardwareSink::on_record(core::Index s, const std::string& bytes) {
     // Written as it comes (the chunk cache completes the chunk): waveforms are several times the
     // size of the frame traces and would dominate the pending block's memory.
     waves_->write(s, k * o_.waveform_points, rec.waveform);
+  if (lead_) lead_->write(s, k, rec.argmax_s);
   add_power(s, k, rec.supply_charge);
   if (rec.ct) {
     spice_s += rec.ct->spice_s;

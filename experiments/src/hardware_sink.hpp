@@ -59,7 +59,7 @@ class HardwareSink {
   size_t probes_, cells_;
   LockstepSinks sinks_;
   std::vector<core::SeriesWriter> power_;
-  std::optional<core::SeriesWriter> cell_power_, waves_;
+  std::optional<core::SeriesWriter> cell_power_, waves_, lead_;
   std::vector<Sequence> seq_;
 };
 

@@ -3,11 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "core/errors.hpp"
 #include "core/units.hpp"
+#include "core/vote.hpp"
 
 namespace bmru::experiments {
 
@@ -51,6 +53,26 @@ CLI::Option* add_count(CLI::App* app, const std::string& name, T& target, const 
           },
           help)
       ->type_name("INT");
+}
+
+// `--decision vote|last|time-share` and `--tie none|first`: one spelling and one default for
+// train and evaluate.
+inline void add_decision_options(CLI::App* cmd, core::DecisionRule& rule, core::TiePolicy& tie) {
+  cmd->add_option("--decision", rule,
+                  "How a clip's logits decide: vote (majority of frames; default), last (the last "
+                  "frame) or time-share (the class that leads longest over the dense waveform)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, core::DecisionRule>{{"vote", core::DecisionRule::vote},
+                                                    {"last", core::DecisionRule::last},
+                                                    {"time-share", core::DecisionRule::time_share}},
+          CLI::ignore_case))
+      ->type_name("vote|last|time-share");
+  cmd->add_option("--tie", tie, "none (a tie counts wrong; default) or first (class 0)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, core::TiePolicy>{{"none", core::TiePolicy::none},
+                                                 {"first", core::TiePolicy::first}},
+          CLI::ignore_case))
+      ->type_name("none|first");
 }
 
 std::string command_line(int argc, char** argv);

@@ -196,26 +196,6 @@ void check_points(const pdk::Technology& tech, const std::vector<SweepPoint>& po
   for (const auto& p : points) check_supply(tech, p.vdd_v, "--vdds");
 }
 
-// The journal's fingerprint of the sweep: written by the first invocation; a later one with other
-// options is refused, naming what differs.
-void stamp_journal(const fs::path& journal, const json& print) {
-  const fs::path stamp = journal / "sweep.json";
-  if (const auto old = read_json(stamp)) {
-    std::string diff;
-    for (const auto& [key, value] : print.items())
-      if (!old->contains(key) || (*old)[key] != value)
-        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") +
-                ", now " + value.dump();
-    if (!diff.empty())
-      throw InputError("The journal '" + journal.string() +
-                       "' holds runs made with other options; resume "
-                       "with the same options, or write to another --out:" +
-                       diff);
-  } else {
-    core::write_text_atomically(stamp, print.dump(2));
-  }
-}
-
 using PendingRuns = std::vector<std::pair<size_t, FidelityOptions>>;
 
 // The row a run left in the journal, or a failed row if its process died before writing one.
@@ -330,7 +310,7 @@ SweepResult run_sweep(const SweepOptions& o,
   const core::FileLock journal_lock(result.journal / "lock",
                                     "The sweep journal '" + result.journal.string() + "'", false);
   const json print = fingerprint(o, net, x);
-  stamp_journal(result.journal, print);
+  stamp_journal(result.journal, print, "sweep.json");
 
   const pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
   std::vector<std::optional<SummaryRow>> rows(points.size());

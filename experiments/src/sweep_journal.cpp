@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "core/atomic_file.hpp"
 #include "core/errors.hpp"
 
 namespace bmru::experiments {
@@ -109,6 +110,24 @@ SweepPoint point_from_json(const json& j) {
   if (!j.at("mismatch_seed").is_null())
     p.mismatch_seed = j.at("mismatch_seed").get<std::uint64_t>();
   return p;
+}
+
+void stamp_journal(const fs::path& journal, const json& print, const char* name) {
+  const fs::path stamp = journal / name;
+  if (const auto old = read_json(stamp)) {
+    std::string diff;
+    for (const auto& [key, value] : print.items())
+      if (!old->contains(key) || (*old)[key] != value)
+        diff += "\n  " + key + ": journal " + (old->contains(key) ? (*old)[key].dump() : "(none)") +
+                ", now " + value.dump();
+    if (!diff.empty())
+      throw InputError("The journal '" + journal.string() +
+                       "' holds runs made with other options; resume "
+                       "with the same options, or write to another --out:" +
+                       diff);
+  } else {
+    core::write_text_atomically(stamp, print.dump(2));
+  }
 }
 
 json fidelity_options_to_json(const FidelityOptions& o) {

@@ -26,6 +26,11 @@ SweepPoint point_from_json(const nlohmann::json& j);
 nlohmann::json fidelity_options_to_json(const FidelityOptions& o);
 FidelityOptions fidelity_options_from_json(const nlohmann::json& j);
 
+// A journal's fingerprint (`name` in the folder): written by the first invocation; a later one with
+// other values is refused, naming each that differs.
+void stamp_journal(const std::filesystem::path& journal, const nlohmann::json& print,
+                   const char* name);
+
 // The JSON in a file, or nullopt when it is missing or unreadable.
 std::optional<nlohmann::json> read_json(const std::filesystem::path& path);
 

@@ -112,17 +112,7 @@ void add_train_command(CLI::App& app) {
                 "Project the parameters onto the circuit's realisable range after every step");
   add_quantity(cmd, "--mismatch-sigma", c->train.mismatch_sigma,
                "Multiplicative Gaussian noise on weights, biases and cell levels per batch");
-  cmd->add_option("--decision", c->train.decision, "vote (default), last or time-share")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, core::DecisionRule>{{"vote", core::DecisionRule::vote},
-                                                    {"last", core::DecisionRule::last},
-                                                    {"time-share", core::DecisionRule::time_share}},
-          CLI::ignore_case));
-  cmd->add_option("--tie", c->train.tie, "none (a tie counts wrong; default) or first (class 0)")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, core::TiePolicy>{{"none", core::TiePolicy::none},
-                                                 {"first", core::TiePolicy::first}},
-          CLI::ignore_case));
+  add_decision_options(cmd, c->train.decision, c->train.tie);
   add_count(cmd, "--threads", c->train.threads, "libtorch threads (default 1; fixed per seed)");
   cmd->add_flag("--resume", c->train.resume,
                 "Continue from <out>.ckpt (written after every epoch) when it exists");

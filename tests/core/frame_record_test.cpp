@@ -34,9 +34,11 @@ FrameRecord sample(bool with_ct) {
   r.supply_charge = {-1.25e-12, 7e-15};
   r.crossings = {{0, -1}, {2, 1.5e-4}, {1, 9e-3}, {0, -1}, {0, -1}, {3, 2e-6}};
   r.waveform = {0.5, 0.25, std::numeric_limits<double>::denorm_min()};
-  if (with_ct)
+  if (with_ct) {
+    r.argmax_s = {7e-3, 3e-3};
     r.ct = CtFrameRecord{
         frame(2, 3, 2, 0.7), {{1, 1e-3}, {0, -1}, {0, -1}, {0, -1}, {0, -1}, {0, -1}}, 0.02, 3e-4};
+  }
   return r;
 }
 
@@ -63,6 +65,7 @@ TEST(FrameRecord, RoundTripsEveryValueExactly) {
     EXPECT_EQ(back.crossings[1].count, 2);
     EXPECT_EQ(back.crossings[1].first_offset_s, 1.5e-4);
     EXPECT_EQ(back.waveform, r.waveform);
+    EXPECT_EQ(back.argmax_s, r.argmax_s);
     ASSERT_EQ(back.ct.has_value(), ct);
     if (ct) {
       expect_same(back.ct->frame, r.ct->frame);
@@ -83,14 +86,15 @@ TEST(FrameRecord, DamagedOrForeignRecordsAreNamed) {
       EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
     }
   };
-  fails_with(good.substr(0, good.size() - 8), "ended inside");
+  fails_with(good.substr(0, good.size() - 8), "too short for its argmax times");
+  fails_with(good.substr(0, good.size() - 20), "ended inside its ct timing");
   fails_with(good + "x", "longer than its counts");
   std::string other = good;
   other[0] = 'X';
   fails_with(other, "bad magic");
   std::string version = good;
-  version[4] = 2;
-  fails_with(version, "version 2");
+  version[4] = 1;
+  fails_with(version, "version 1");
   fails_with(std::string(16, '\0'), "bad magic");
 }
 

@@ -76,5 +76,32 @@ TEST(Decide, LastTakesTheLastFramesArgmaxWithTheLogitGapAsMargin) {
   EXPECT_EQ(decide(y).decision, 0);  // the vote says otherwise
 }
 
+TEST(Decide, TimeShareCountsSecondsInTheLeadNotFrames) {
+  // Three frames lean to class 0 by a little; one frame is class 1's throughout.
+  Matrix seconds(4, 2);
+  seconds << 6e-3, 4e-3, 6e-3, 4e-3, 6e-3, 4e-3, 0, 10e-3;
+  const Decision d = decide_by_time(seconds);
+  EXPECT_EQ(d.decision, 1);  // 22 ms against 18 ms, although class 0 leads in three frames
+  EXPECT_NEAR(d.margin, 4e-3 / 40e-3, 1e-12);
+  seconds(3, 0) = 2e-3;
+  seconds(3, 1) = 8e-3;  // 20 ms each
+  EXPECT_EQ(decide_by_time(seconds).decision, kTie);
+  EXPECT_EQ(decide_by_time(seconds, TiePolicy::first).decision, 0);
+  EXPECT_EQ(decide_by_time(Matrix(0, 2)).decision, kTie);
+}
+
+TEST(TaskScore, AccuracyBalancedAccuracyAndConfusionCountTiesAsWrong) {
+  // Labels: three of class 0, one of class 1. Decisions: 0, 1, tie | 1.
+  const TaskScore s = task_score({0, 1, kTie, 1}, {0, 0, 0, 1}, 2);
+  EXPECT_EQ(s.clips, 4);
+  EXPECT_DOUBLE_EQ(s.accuracy, 0.5);
+  EXPECT_DOUBLE_EQ(s.balanced_accuracy, (1.0 / 3.0 + 1.0) / 2);
+  EXPECT_EQ(s.ties, 1);
+  EXPECT_EQ(s.confusion, (std::vector<std::vector<long>>{{1, 1}, {0, 1}}));
+  // A class absent from the labels does not enter the balanced accuracy.
+  EXPECT_DOUBLE_EQ(task_score({0, 0}, {0, 0}, 3).balanced_accuracy, 1.0);
+  EXPECT_DOUBLE_EQ(task_score({}, {}, 2).accuracy, 0.0);
+}
+
 }  // namespace
 }  // namespace bmru::core

@@ -223,10 +223,7 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
 
 Accuracy score(const core::Network& net, const core::Dataset& data, const std::vector<Index>& which,
                core::DecisionRule rule, core::TiePolicy tie) {
-  const size_t C = data.classes.size();
-  Accuracy a;
-  a.confusion.assign(C, std::vector<long>(C, 0));
-  if (which.empty()) return a;
+  if (which.empty()) return core::task_score({}, {}, data.classes.size());
   // All clips at once: the engine steps a batch [clips, n_in] per frame.
   models::ReferenceEngine engine(net);
   const Index B = Index(which.size()), N = data.frames, F = data.features;
@@ -239,31 +236,13 @@ Accuracy score(const core::Network& net, const core::Dataset& data, const std::v
     engine.step(x, frame);
     for (Index b = 0; b < B; ++b) logits[size_t(b)].row(t) = frame.logits.row(b);
   }
-  long right = 0;
-  std::vector<long> per_class(C, 0), right_class(C, 0);
+  std::vector<int> decided;
+  std::vector<std::int64_t> labels;
   for (size_t k = 0; k < which.size(); ++k) {
-    const int decided = core::decide(logits[k], rule, tie).decision;
-    const auto label = static_cast<size_t>(data.labels[size_t(which[k])]);
-    ++per_class[label];
-    if (decided == core::kTie)
-      ++a.ties;
-    else
-      ++a.confusion[label][size_t(decided)];
-    if (decided == int(label)) {
-      ++right;
-      ++right_class[label];
-    }
+    decided.push_back(core::decide(logits[k], rule, tie).decision);
+    labels.push_back(data.labels[size_t(which[k])]);
   }
-  a.accuracy = double(right) / double(which.size());
-  double recall = 0;
-  long present = 0;
-  for (size_t c = 0; c < C; ++c)
-    if (per_class[c] > 0) {
-      recall += double(right_class[c]) / double(per_class[c]);
-      ++present;
-    }
-  a.balanced_accuracy = present ? recall / double(present) : 0;
-  return a;
+  return core::task_score(decided, labels, data.classes.size());
 }
 
 TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progress& progress) {

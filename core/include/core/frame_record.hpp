@@ -3,16 +3,18 @@
 // its one codec for the worker wire. Values are carried exactly (IEEE doubles), so a decoded record
 // holds the very numbers the worker computed.
 //
-// Binary layout, version 1 (little-endian; every count and value 8 bytes unless said):
-//   u32 magic 0x52464D42 ("BMFR"), u32 version = 1
+// Binary layout, version 2 (little-endian; every count and value 8 bytes unless said):
+//   u32 magic 0x52464D42 ("BMFR"), u32 version = 2
 //   i64 k (the frame)
-//   u64 counts: probes, layers, d, n_out, supplies, cells, waveform values, has_ct (0 or 1)
+//   u64 counts: probes, layers, d, n_out, supplies, cells, waveform values, has_ct (0 or 1),
+//               argmax times (0 or n_out)
 //   f64 probes[probes]                 hardware probe currents in amperes, in the probe order
 //   f64 sw frame                       per layer candidate[d], state[d], output[d]; logits[n_out]
 //   f64 supply_charge[supplies]        each supply current integrated over the frame (A s)
 //   per cell: f64 count, f64 first     crossings of alpha/2 in the frame, first offset (s; -1:
 //   none) f64 waveform[waveform values]      [R, cells] output currents at R instants of the frame
 //   (A) if has_ct: ct frame (like sw), per cell (count, first), f64 spice_s, f64 ct_s
+//   f64 argmax_s[argmax times]         seconds of the frame each logit pair was the largest
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,7 +25,7 @@
 
 namespace bmru::core {
 
-inline constexpr unsigned kFrameRecordVersion = 1;
+inline constexpr unsigned kFrameRecordVersion = 2;
 
 struct CtFrameRecord {
   Frame frame;                       // batch 1, model units
@@ -39,6 +41,9 @@ struct FrameRecord {
   std::vector<Crossings> crossings;  // per cell, layer-major
   std::vector<double> waveform;
   std::optional<CtFrameRecord> ct;
+  // Per class, how long within the frame its logit current was the largest (over SPICE's accepted
+  // points): the dense waveform `--decision time-share` decides by. Empty without logit probes.
+  std::vector<double> argmax_s;
 };
 
 std::string encode(const FrameRecord& record);

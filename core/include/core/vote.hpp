@@ -1,5 +1,6 @@
 #pragma once
 // The network's decision (DESIGN.md section 1): a majority vote over frames of argmax y_t.
+#include <cstdint>
 #include <vector>
 
 #include "core/network.hpp"
@@ -42,5 +43,22 @@ Decision decide(const Matrix& logits, DecisionRule rule = DecisionRule::vote,
                 TiePolicy tie = TiePolicy::none);
 // kTie -> class 0 under TiePolicy::first; any other decision unchanged.
 Decision apply_tie(Decision d, TiePolicy tie);
+
+// time_share over a dense waveform: `seconds` [frames, classes] holds how long each class's logit
+// was the largest within each frame. The class with the most time wins; margin = its share of the
+// total time minus the runner-up's. Equal times are a tie.
+Decision decide_by_time(const Matrix& seconds, TiePolicy tie = TiePolicy::none);
+
+// Decisions scored against labels (task accuracy). A tie (kTie) or any other decision outside the
+// classes counts wrong and sits in no column of the confusion matrix.
+struct TaskScore {
+  double accuracy = 0;
+  double balanced_accuracy = 0;              // mean over the classes present of their recall
+  std::vector<std::vector<long>> confusion;  // [true][decided]
+  long ties = 0;                             // decisions outside the classes (ties, failures)
+  long clips = 0;
+};
+TaskScore task_score(const std::vector<int>& decisions, const std::vector<std::int64_t>& labels,
+                     size_t n_classes);
 
 }  // namespace bmru::core

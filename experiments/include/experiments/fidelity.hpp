@@ -66,6 +66,7 @@ struct FidelityOptions {
 struct FidelityResult {
   core::Metrics metrics;
   std::vector<std::string> failed;   // one error text per failed sequence (empty when all ran)
+  std::vector<bool> sequence_ok;     // per sequence: every frame simulated
   std::vector<std::string> retried;  // sequences rerun after their worker died, and why
   // Parameters the circuit realises other than given (/realisation) and --clamp's changes
   // (/clamp); with changes, the clamped network's own sw decisions agree with the given one's on

@@ -50,12 +50,7 @@ struct EpochRecord {
   double seconds = 0;
 };
 
-struct Accuracy {
-  double accuracy = 0;
-  double balanced_accuracy = 0;              // mean over classes present of their recall
-  std::vector<std::vector<long>> confusion;  // [true][decided]; ties in no column
-  long ties = 0;
-};
+using Accuracy = core::TaskScore;
 
 struct TrainResult {
   core::Network network;  // the best epoch's: the lowest validation loss
