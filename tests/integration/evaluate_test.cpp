@@ -1,0 +1,115 @@
+// Issue 19: `bmru evaluate` on real speech through the behavioural model, ct and SPICE: the
+// key=value line, the evaluation file, the resumable journal, and bad input named before any
+// simulation.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "cli_support.hpp"
+#include "core/array_file.hpp"
+#include "h5_reader.hpp"
+#include "test_support.hpp"
+
+namespace bmru {
+namespace {
+
+using test::kFsdd;
+
+std::map<std::string, double> key_values(const std::string& text) {
+  std::map<std::string, double> kv;
+  const auto line = text.rfind("sw_accuracy=");
+  if (line == std::string::npos) return kv;
+  static const std::regex pair(R"((\w+)=(\S+))");
+  const std::string last = text.substr(line, text.find('\n', line) - line);
+  for (auto it = std::sregex_iterator(last.begin(), last.end(), pair); it != std::sregex_iterator();
+       ++it)
+    kv[(*it)[1]] = std::stod((*it)[2]);
+  return kv;
+}
+
+TEST(Evaluate, SpeechClipsThroughThreeEnginesScoredAndResumedFromTheJournal) {
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string data = (dir / "kw.h5").string();
+  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0-1 --root " +
+                      kFsdd.string() + " -o " + data);
+  ASSERT_EQ(r.status, 0) << r.text;
+  // The demo network has the keyword shape (13 inputs, 2 outputs). Four clips evenly spaced over
+  // george's 20 (clips 0, 5, 10, 15: digits 0, 2, 5 and 7), in two chunks of two.
+  const std::string command = test::cache_env() + " " + BMRU_BINARY + " evaluate --data " + data +
+                              " --limit 4 --chunk 2 --engines sw,ct,hw --jobs 2 --waveforms 0 -o " +
+                              (dir / "eval.h5").string();
+  r = test::run(command);
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto kv = key_values(r.text);
+  ASSERT_EQ(kv.size(), 7u) << r.text;
+  for (const char* k : {"sw_accuracy", "ct_accuracy", "hw_accuracy", "decision_agreement"}) {
+    EXPECT_GE(kv.at(k), 0.0) << k;
+    EXPECT_LE(kv.at(k), 1.0) << k;
+  }
+  EXPECT_EQ(kv.at("failed"), 0);
+  // Sub-microwatt: the demo network draws tens of nanowatts; energy = power x 1.01 s.
+  EXPECT_GT(kv.at("mean_power_w"), 1e-9);
+  EXPECT_LT(kv.at("mean_power_w"), 1e-6);
+  EXPECT_NEAR(kv.at("energy_per_inference_j"), kv.at("mean_power_w") * 1.01,
+              1e-5 * kv.at("mean_power_w"));
+  EXPECT_NE(r.text.find("hw confusion"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("SPICE"), std::string::npos) << r.text;
+
+  // The file: metrics as attributes, confusion matrices that add up to the clips, both chunks.
+  const auto file = dir / "eval.h5";
+  for (const char* engine : {"sw", "ct", "hw"}) {
+    const auto c = test::read_dataset(file, std::string("metrics/confusion_") + engine);
+    ASSERT_EQ(c.size(), 4u);
+    const double ties =
+        *core::read_number_attribute(file, "metrics", std::string(engine) + "_ties");
+    EXPECT_EQ(c[0] + c[1] + c[2] + c[3] + ties, 4.0) << engine;
+    EXPECT_LE(c[2] + c[3], 1.0) << engine;  // one clip of "zero" (row 1)
+    EXPECT_NEAR((c[0] + c[3]) / 4, kv.at(std::string(engine) + "_accuracy"), 1e-9) << engine;
+  }
+  EXPECT_EQ(core::read_number_attribute(file, "metrics", "hw_accuracy"), kv.at("hw_accuracy"));
+  const auto sets = core::list_datasets(file);
+  const auto runs = std::count_if(sets.begin(), sets.end(), [](const std::string& s) {
+    return s.rfind("runs/", 0) == 0 && s.find("/hw/argmax_time") != std::string::npos;
+  });
+  EXPECT_EQ(runs, 2);
+  EXPECT_NE(std::find(sets.begin(), sets.end(), "clips"), sets.end());
+
+  // The same command again runs nothing and says the same.
+  auto again = test::run(command);
+  ASSERT_EQ(again.status, 0) << again.text;
+  EXPECT_NE(again.text.find("0 ran now, 4 from the journal"), std::string::npos) << again.text;
+  EXPECT_EQ(key_values(again.text), kv);
+  // Another decision rule on the same journal is refused, naming it.
+  again = test::run(command + " --decision last");
+  EXPECT_EQ(again.status, 1) << again.text;
+  EXPECT_NE(again.text.find("decision"), std::string::npos) << again.text;
+}
+
+TEST(Evaluate, ADatasetTheModelCannotTakeIsNamedBeforeAnySimulation) {
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string digits = (dir / "digits.h5").string();
+  auto r = test::bmru("dataset fsdd --digits --speakers george --takes 0 --root " + kFsdd.string() +
+                      " --mfcc 12 -o " + digits);
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto out = dir / "eval.h5";
+  // Ten classes and twelve features against the demo's two outputs and 13 inputs.
+  r = test::bmru("evaluate --data " + digits + " --engines sw,hw -o " + out.string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("12 features per frame; the model takes 13"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("10 classes"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("beyond the model's 2 outputs"), std::string::npos) << r.text;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  // A split part without clips, and a split the dataset does not have.
+  r = test::bmru("evaluate --data " + digits + " --scheme voice -o " + out.string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("voice"), std::string::npos) << r.text;
+  r = test::bmru("evaluate --data " + digits + " --inputs " + digits + " -o " + out.string());
+  EXPECT_EQ(r.status, 1) << r.text;
+  EXPECT_NE(r.text.find("--inputs does not apply"), std::string::npos) << r.text;
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace
+}  // namespace bmru
