@@ -9,6 +9,10 @@ against its corner, one series per temperature and supply, failed runs marked; t
 clipped to the bulk of the runs and outliers are drawn at its edge) and the figures above for its
 run with the lowest state agreement. Every title names the technology, corner, temperature and
 supply; every axis its unit. Every figure is 1200 x 800 pixels. Errors are one line, exit 1.
+For an evaluation file (bmru evaluate, /config kind "evaluate"): evaluate.png (accuracy and balanced
+accuracy per engine, energy per inference by block, and each clip's vote margin behavioural against
+circuit with the clips where the engines disagree marked) and confusion.png (a confusion matrix per
+engine), then the figures above for the chosen sequence of the first chunk run with a disagreement.
 For a training history (the CSV `bmru train` writes beside its model): training.png, loss and
 accuracy per epoch for the training and validation parts, the best epoch marked.
 """
@@ -187,8 +191,112 @@ def sweep(f, out):
                  f"supplies {text(f['config'].attrs.get('vdds', '?'))} V)")
     fig.tight_layout()
     save(fig, out, "sweep.png")
+    if "hw_accuracy" in rows.dtype.names and np.isfinite(rows["sw_accuracy"]).any():
+        accuracy(rows, corners, series, f, out)
     ok = [r for r in rows if text(r["status"]) == "ok" and text(r["id"]) in f.get("runs", {})]
     return text(min(ok, key=lambda r: r["state_agreement"])["id"]) if ok else None
+
+
+def evaluation(f, out):
+    m = f["metrics"].attrs
+    clips = f["clips"][...]
+    engines = [e for e in ("sw", "ct", "hw") if np.isfinite(float(m.get(f"{e}_accuracy", np.nan)))]
+    ok = np.array([text(c) == "ok" for c in clips["status"]])
+    cfg = f["config"].attrs
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=SIZE, dpi=DPI)
+    xs = np.arange(len(engines))
+    a.bar(xs - 0.2, [100 * float(m[f"{e}_accuracy"]) for e in engines], 0.4, label="accuracy")
+    a.bar(xs + 0.2, [100 * float(m[f"{e}_balanced_accuracy"]) for e in engines], 0.4,
+          label="balanced accuracy")
+    a.set_xticks(xs)
+    a.set_xticklabels(engines)
+    a.set_ylim(0, 105)
+    a.set_ylabel("accuracy (%)")
+    a.set_title(f"decision agreement {100 * float(m['decision_agreement']):.1f} %")
+    a.legend(fontsize=8)
+    blocks = ["cells", "feedforward", "bias"]
+    energy = [1e9 * float(m.get(f"energy_{k}_j", np.nan)) for k in blocks]
+    b.bar(blocks, energy)
+    b.set_ylabel("energy per inference (nJ)")
+    b.set_title(f"total {1e9 * float(m.get('energy_per_inference_j', np.nan)):.3g} nJ per "
+                f"{float(m.get('clip_duration_s', np.nan)):g} s clip")
+    other = "hw" if "hw" in engines else "ct"
+    if other in engines:
+        sw_m = np.where(clips["sw_decision"] == 1, 1, -1) * clips["sw_margin"]
+        hw_m = np.where(clips[f"{other}_decision"] == 1, 1, -1) * clips[f"{other}_margin"]
+        differ = ok & (clips["sw_decision"] != clips[f"{other}_decision"])
+        c.plot(sw_m[ok & ~differ], hw_m[ok & ~differ], "o", ms=4, label="same decision")
+        c.plot(sw_m[differ], hw_m[differ], "x", color="C3", ms=8, label="engines disagree")
+        c.axhline(0, color="grey", lw=0.5)
+        c.axvline(0, color="grey", lw=0.5)
+        c.set_xlabel("sw vote margin (signed: + for class 1)")
+        c.set_ylabel(f"{other} vote margin (signed)")
+        c.legend(fontsize=8)
+    fig.suptitle(f"{len(clips)} clips of {text(cfg.get('scheme', '?'))}/{text(cfg.get('part', '?'))}, "
+                 f"decision {text(cfg.get('decision', '?'))}, {int((~ok).sum())} failed ({conditions(f)})")
+    fig.tight_layout()
+    save(fig, out, "evaluate.png")
+    classes = text(cfg.get("classes", "")).split(",")
+    fig, axes = plt.subplots(1, len(engines), figsize=SIZE, dpi=DPI, squeeze=False)
+    for ax, e in zip(axes[0], engines):
+        cm = f[f"metrics/confusion_{e}"][...]
+        ax.imshow(cm, cmap="Blues")
+        for i in range(cm.shape[0]):
+            for j in range(cm.shape[1]):
+                ax.text(j, i, f"{int(cm[i, j])}", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(classes)))
+        ax.set_xticklabels(classes, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(classes)))
+        ax.set_yticklabels(classes, fontsize=7)
+        ax.set_xlabel("decided class (clips)")
+        ax.set_ylabel("true class")
+        ax.set_title(f"{e}: {100 * float(m[f'{e}_accuracy']):.1f} %")
+    fig.tight_layout()
+    save(fig, out, "confusion.png")
+    differ = [c for c in clips if text(c["status"]) == "ok" and any(
+        c["sw_decision"] != c[f"{e}_decision"] for e in engines if e != "sw")]
+    pick = differ[0] if differ else (clips[0] if len(clips) else None)
+    if pick is None or text(pick["run"]) not in f.get("runs", {}):
+        return None
+    return text(pick["run"]), int(pick["sequence"])
+
+
+def accuracy(rows, corners, series, f, out):
+    """A --data sweep: each die's accuracy per corner, its spread, against the behavioural one."""
+    fig, ax = plt.subplots(figsize=SIZE, dpi=DPI)
+    width = 0.6 / max(1, len(series))
+    for n, (t, v) in enumerate(series):
+        for ci, corner in enumerate(corners):
+            pick = [r for r in rows if text(r["corner"]) == corner and text(r["status"]) == "ok"
+                    and (float(r["temperature"]), float(r["vdd"])) == (t, v)]
+            if not pick:
+                continue
+            x = ci - 0.3 + (n + 0.5) * width
+            for key, marker in (("hw_accuracy", "o"), ("ct_accuracy", "s")):
+                acc = np.array([100 * float(r[key]) for r in pick])
+                acc = acc[np.isfinite(acc)]
+                if not acc.size:
+                    continue
+                ax.plot([x] * acc.size, acc, marker, ms=4, alpha=0.5, color=f"C{n % 10}",
+                        label=f"{key[:2]} {t:g} C, {v:g} V" if ci == 0 else None)
+                if key == "hw_accuracy" and acc.size > 1:
+                    ax.errorbar([x + 0.04], [acc.mean()], yerr=[acc.std(ddof=1)], fmt="_", ms=12,
+                                color="k", capsize=3)
+                    ax.annotate(f"mean {acc.mean():.1f}, p5 {np.percentile(acc, 5):.1f}",
+                                (x + 0.05, acc.mean()), fontsize=7)
+            sw = np.nanmean([100 * float(r["sw_accuracy"]) for r in pick])
+            ax.plot([x - 0.1, x + 0.1], [sw, sw], "-", color="grey", lw=2,
+                    label="behavioural (sw)" if (n, ci) == (0, 0) else None)
+    ax.set_xticks(range(len(corners)))
+    ax.set_xticklabels(corners)
+    ax.set_xlabel("corner")
+    ax.set_ylabel("accuracy over the clips (%)")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=7)
+    ax.set_title(f"task accuracy per die (Monte Carlo), mean +- sd; "
+                 f"{text(f['config'].attrs.get('pdk', '?'))}")
+    fig.tight_layout()
+    save(fig, out, "accuracy.png")
 
 
 def training(path, out):
@@ -234,6 +342,13 @@ def main(path, out, sequence, window):
                 return
             f = f["runs"][worst]
             print(f"figures of the run with the lowest state agreement: {worst}")
+        if "config" in f and text(f["config"].attrs.get("kind", "")) == "evaluate":
+            picked = evaluation(f, out)
+            if picked is None:
+                return
+            run, sequence = picked
+            f = f["runs"][run]
+            print(f"figures of clip {sequence} of run {run}")
         if "hw" not in f or "metrics" not in f or "config" not in f:
             raise ReportError("not a fidelity, validate or sweep run file (no /hw, /metrics or /config)")
         if not 0 <= sequence < f["inputs"].shape[0]:

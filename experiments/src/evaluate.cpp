@@ -98,18 +98,22 @@ core::Matrix clip_inputs(const core::Dataset& ds, Index c) {
 
 // Everything that decides a clip's row, except the clip: a journal made with other values is
 // refused. The model and the clips' inputs and labels enter as content hashes.
-json fingerprint(const EvaluateOptions& o, const core::Network& net, const core::Dataset& ds,
-                 const std::vector<Index>& which) {
+std::string clips_sha256(const core::Dataset& ds, const std::vector<Index>& which) {
   std::ostringstream in;
   in.precision(17);
   for (Index c : which) in << c << ':' << ds.labels[size_t(c)] << ':' << clip_inputs(ds, c) << ';';
+  return core::sha256_hex(in.str());
+}
+
+json fingerprint(const EvaluateOptions& o, const core::Network& net, const core::Dataset& ds,
+                 const std::vector<Index>& which) {
   json run = fidelity_options_to_json(o.base);
   for (const char* k : {"out", "jobs", "binary", "command_line", "inputs", "max_output_gb",
                         "random_sequences", "frames", "seed", "model"})
     run.erase(k);
   return {{"tool_version", kToolVersion},
           {"model_sha256", core::sha256_hex(core::model_to_json(net))},
-          {"clips_sha256", core::sha256_hex(in.str())},
+          {"clips_sha256", clips_sha256(ds, which)},
           {"scheme", o.scheme},
           {"part", o.part},
           {"decision", rule_name(o.decision)},
@@ -440,6 +444,15 @@ void write_evaluation_file(const EvaluateOptions& o, const core::Network& net,
 }
 
 }  // namespace
+
+EvaluateSelection evaluate_selection(const EvaluateOptions& o, const core::Network& net) {
+  const core::Dataset ds = core::read_dataset(o.data);
+  EvaluateSelection s;
+  s.clips = check_and_select(o, net, ds);
+  s.frames = ds.frames;
+  s.sha256 = clips_sha256(ds, s.clips);
+  return s;
+}
 
 fs::path evaluate_journal(const fs::path& out) {
   return fs::path(out.string() + ".clips");

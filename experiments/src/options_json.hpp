@@ -6,7 +6,9 @@
 #include <optional>
 
 #include "core/time_axis.hpp"
+#include "core/vote.hpp"
 #include "experiments/characterize.hpp"
+#include "experiments/evaluate.hpp"
 #include "experiments/fidelity.hpp"
 #include "pdk/technology.hpp"
 
@@ -35,6 +37,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Conditions, corner, temperature_c, vdd_v, mis
 
 namespace bmru::core {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrameAxis, period_s, ramp_s, sample_phase)
+NLOHMANN_JSON_SERIALIZE_ENUM(DecisionRule, {{DecisionRule::vote, "vote"},
+                                            {DecisionRule::last, "last"},
+                                            {DecisionRule::time_share, "time-share"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(TiePolicy, {{TiePolicy::none, "none"}, {TiePolicy::first, "first"}})
 }  // namespace bmru::core
 
 namespace bmru::experiments {
@@ -46,4 +52,34 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FidelityOptions, model, inputs, random_sequen
                                    waveform_points, tran_max_step_s, reltol, abstol, trtol,
                                    user_netlist, user_ports, jobs, max_output_gb, out, binary,
                                    command_line)
+// The task part of an evaluation (its run options travel as a FidelityOptions).
+struct EvaluateTask {
+  std::filesystem::path data;
+  std::string scheme, part;
+  std::optional<core::Index> limit;
+  core::DecisionRule decision;
+  core::TiePolicy tie;
+  core::Index chunk;
+  bool retry_failed;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvaluateTask, data, scheme, part, limit, decision, tie, chunk,
+                                   retry_failed)
+inline nlohmann::json evaluate_task_to_json(const EvaluateOptions& o) {
+  return EvaluateTask{o.data,     o.scheme, o.part,  o.limit,
+                      o.decision, o.tie,    o.chunk, o.retry_failed};
+}
+inline EvaluateOptions evaluate_from_json(const nlohmann::json& task, const FidelityOptions& base) {
+  const auto t = task.get<EvaluateTask>();
+  EvaluateOptions o;
+  o.base = base;
+  o.data = t.data;
+  o.scheme = t.scheme;
+  o.part = t.part;
+  o.limit = t.limit;
+  o.decision = t.decision;
+  o.tie = t.tie;
+  o.chunk = t.chunk;
+  o.retry_failed = t.retry_failed;
+  return o;
+}
 }  // namespace bmru::experiments

@@ -24,6 +24,7 @@
 #include "pdk/registry.hpp"
 #include "version.hpp"
 
+#include "options_json.hpp"
 #include "run_limits.hpp"
 #include "sweep_journal.hpp"
 
@@ -77,17 +78,46 @@ SummaryRow empty_row(const SweepPoint& p) {
   r.state_agreement = r.decision_agreement = r.candidate_nrmse = r.logit_nrmse = r.mean_power_w =
       nan;
   r.hw_ct_state_agreement = r.ct_sw_state_agreement = nan;
+  r.sw_accuracy = r.ct_accuracy = r.hw_accuracy = r.energy_per_inference_j = nan;
   return r;
 }
 
 // One run of the sweep: its file, then its summary row, both by rename. Never throws for a
 // failed run: the failure is the row.
+// One evaluation of the sweep (--data): task figures in the row; a failed clip fails the run.
+void evaluate_point(const EvaluateOptions& e, SummaryRow& r,
+                    const std::function<void(long long, long long)>& progress) {
+  const EvaluateResult v = run_evaluate(e, progress);
+  r.state_agreement = v.state_agreement;
+  r.decision_agreement = v.decision_agreement;
+  r.hw_ct_state_agreement = v.hw_ct_state_agreement;
+  r.ct_sw_state_agreement = v.ct_sw_state_agreement;
+  r.mean_power_w = v.mean_power_w[core::PowerBlock::total];
+  r.energy_per_inference_j = v.energy_j[core::PowerBlock::total];
+  r.sw_accuracy = v.sw.score.accuracy;
+  if (v.ct.run) r.ct_accuracy = v.ct.score.accuracy;
+  if (v.hw.run) r.hw_accuracy = v.hw.score.accuracy;
+  r.failed_sequences = v.failed;
+  r.status = v.failed == 0 ? "ok" : "failed";
+  for (const auto& c : v.clips)
+    if (c.status != "ok") r.error += (r.error.empty() ? "" : "\n") + c.name + ": " + c.error;
+}
+
 SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
-                     const std::function<void(long long, long long)>& progress) {
+                     const std::function<void(long long, long long)>& progress,
+                     const std::optional<EvaluateOptions>& task = std::nullopt) {
   fs::remove(run.out);  // a file of an earlier attempt must not stand for this one
   SummaryRow r = empty_row(p);
   const auto t0 = std::chrono::steady_clock::now();
   try {
+    if (task) {
+      EvaluateOptions e = *task;
+      e.base = run;
+      evaluate_point(e, r, progress);
+      r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      core::write_text_atomically(run.out.parent_path() / (p.id + ".json"), row_to_json(r).dump(2));
+      return r;
+    }
     const FidelityResult f = run_fidelity(run, progress);
     r.state_agreement = f.metrics.state_agreement;
     r.decision_agreement = f.metrics.decision_agreement;
@@ -135,7 +165,11 @@ fs::path sweep_journal(const fs::path& out) {
 void run_sweep_point_job(const std::string& payload, spice::JobContext& ctx) {
   ctx.retire();  // HDF5 and ngspice state stay with the run: the next one gets a fresh process
   const json j = json::parse(payload);
-  run_point(fidelity_options_from_json(j.at("options")), point_from_json(j.at("point")), {});
+  const FidelityOptions run = fidelity_options_from_json(j.at("options"));
+  std::optional<EvaluateOptions> task;
+  if (j.contains("evaluate") && !j.at("evaluate").is_null())
+    task = evaluate_from_json(j.at("evaluate"), run);
+  run_point(run, point_from_json(j.at("point")), {}, task);
 }
 
 std::vector<SweepPoint> sweep_points(const SweepOptions& o) {
@@ -212,18 +246,20 @@ SummaryRow collect_run(const fs::path& journal, const SweepPoint& p,
 // Runs side by side, each in a worker process of its own (HDF5 and ngspice are per process),
 // sharing the workers: the same process pool as the simulations'.
 void run_side_by_side(PendingRuns& runs, const std::vector<SweepPoint>& points,
-                      const fs::path& binary, int side_by_side, int per_run, SweepResult& result,
+                      const std::optional<EvaluateOptions>& task, const fs::path& binary,
+                      int side_by_side, int per_run, SweepResult& result,
                       std::vector<std::optional<SummaryRow>>& rows,
                       const std::function<void(size_t)>& done_one) {
   std::vector<spice::Job> jobs;
   for (auto& [i, run] : runs) {
     run.jobs = per_run;
     // A run has no deadline of its own (its simulations have theirs): a week.
-    jobs.push_back(
-        job(JobKind::sweep_run,
-            json{{"options", fidelity_options_to_json(run)}, {"point", point_to_json(points[i])}}
-                .dump(),
-            7 * 24 * 3600.0));
+    jobs.push_back(job(JobKind::sweep_run,
+                       json{{"options", fidelity_options_to_json(run)},
+                            {"point", point_to_json(points[i])},
+                            {"evaluate", task ? evaluate_task_to_json(*task) : json()}}
+                           .dump(),
+                       7 * 24 * 3600.0));
   }
   spice::WorkerPool pool(binary, side_by_side);
   pool.run(
@@ -296,12 +332,26 @@ SweepResult run_sweep(const SweepOptions& o,
   // The inputs and the model are read once here only to fingerprint them; every run reads them
   // again.
   const core::Network net = load_network(o.base.model, o.base.unit_current_a);
-  auto source =
-      o.base.inputs
-          ? core::file_stimuli(*o.base.inputs, net.n_in())
-          : core::random_stimuli({o.base.random_sequences, o.base.frames, net.n_in(), o.base.seed});
-  const auto x = core::read_all(*source);
-  const long long frames_per_run = static_cast<long long>(source->sequences() * source->frames());
+  std::vector<core::Matrix> x;
+  core::Index sequences = 0;
+  long long frames_per_run = 0;
+  json task;
+  if (o.evaluate) {
+    // Each run evaluates the clips; every problem of the dataset is named before any run.
+    const EvaluateSelection sel = evaluate_selection(*o.evaluate, net);
+    sequences = static_cast<core::Index>(sel.clips.size());
+    frames_per_run = static_cast<long long>(sel.clips.size()) * sel.frames;
+    task = evaluate_task_to_json(*o.evaluate);
+    task.erase("retry_failed");
+    task["clips_sha256"] = sel.sha256;
+  } else {
+    auto source = o.base.inputs ? core::file_stimuli(*o.base.inputs, net.n_in())
+                                : core::random_stimuli({o.base.random_sequences, o.base.frames,
+                                                        net.n_in(), o.base.seed});
+    x = core::read_all(*source);
+    sequences = source->sequences();
+    frames_per_run = static_cast<long long>(source->sequences() * source->frames());
+  }
 
   SweepResult result;
   result.journal = sweep_journal(o.base.out);
@@ -309,7 +359,8 @@ SweepResult run_sweep(const SweepOptions& o,
   // One sweep per journal: a second one started on it is refused, naming the first (issue 15).
   const core::FileLock journal_lock(result.journal / "lock",
                                     "The sweep journal '" + result.journal.string() + "'", false);
-  const json print = fingerprint(o, net, x);
+  json print = fingerprint(o, net, x);
+  if (o.evaluate) print["evaluate"] = task.dump();
   stamp_journal(result.journal, print, "sweep.json");
 
   const pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
@@ -343,19 +394,23 @@ SweepResult run_sweep(const SweepOptions& o,
   const int workers = o.base.jobs > 0
                           ? o.base.jobs
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // An evaluation runs its clips in chunks over all the workers: one at a time.
   const int side_by_side =
-      std::max(1, workers / static_cast<int>(std::max<core::Index>(1, source->sequences())));
+      o.evaluate ? 1 : std::max(1, workers / static_cast<int>(std::max<core::Index>(1, sequences)));
   if (side_by_side == 1 || runs.size() < 2) {
     for (auto& [i, run] : runs) {
       const long long before = result.ran * frames_per_run;
-      rows[i] = run_point(run, points[i], [&](long long done, long long) {
-        if (progress) progress(before + done, total);
-      });
+      rows[i] = run_point(
+          run, points[i],
+          [&](long long done, long long) {
+            if (progress) progress(before + done, total);
+          },
+          o.evaluate);
       done_one(i);
     }
   } else {
-    run_side_by_side(runs, points, o.base.binary, side_by_side, std::max(1, workers / side_by_side),
-                     result, rows, done_one);
+    run_side_by_side(runs, points, o.evaluate, o.base.binary, side_by_side,
+                     std::max(1, workers / side_by_side), result, rows, done_one);
   }
   write_sweep_file(o, *tech, points, print, result, rows);
   return result;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "experiments/evaluate.hpp"
 #include "experiments/sweep.hpp"
 #include "fidelity_cli.hpp"
 #include "options.hpp"
@@ -16,6 +17,72 @@ std::vector<double> quantities(const std::vector<std::string>& items, const std:
   std::vector<double> out;
   for (const auto& s : items) out.push_back(core::parse_quantity(s, option));
   return out;
+}
+
+struct Spread {
+  double mean = std::nan(""), sd = std::nan(""), p5 = std::nan("");
+  size_t n = 0;
+};
+Spread spread(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  Spread s;
+  s.n = v.size();
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  double sum = 0, sq = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(v.size());
+  for (double x : v) sq += (x - s.mean) * (x - s.mean);
+  s.sd = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1)) : 0;
+  // The 5th percentile, linear between order statistics (numpy's default).
+  const double at = 0.05 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(at));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  s.p5 = v[lo] + (v[hi] - v[lo]) * (at - static_cast<double>(lo));
+  return s;
+}
+
+// With --data: accuracy per engine over the Monte Carlo dies of each point (mean, standard
+// deviation, 5th percentile) and per corner, against the behavioural accuracy.
+void print_task_summary(const SweepResult& r) {
+  if (std::none_of(r.rows.begin(), r.rows.end(),
+                   [](const SummaryRow& q) { return !std::isnan(q.sw_accuracy); }))
+    return;
+  std::vector<std::string> groups;
+  const auto group_of = [](const SummaryRow& q) {
+    char g[96];
+    std::snprintf(g, sizeof g, "%s %gC %gV", q.corner.c_str(), q.temperature, q.vdd);
+    return std::string(g);
+  };
+  for (const auto& q : r.rows)
+    if (std::find(groups.begin(), groups.end(), group_of(q)) == groups.end())
+      groups.push_back(group_of(q));
+  std::printf(
+      "task accuracy (%%) per point over its dies: mean, sd, 5th percentile; energy (nJ)\n");
+  std::printf("  %-22s %5s %7s %7s %7s %7s %7s %7s %9s\n", "point", "dies", "sw", "ct", "hw mean",
+              "hw sd", "hw p5", "ct p5", "energy");
+  std::vector<double> all_hw, all_sw;
+  for (const auto& g : groups) {
+    std::vector<double> sw, ct, hw, e;
+    for (const auto& q : r.rows)
+      if (group_of(q) == g && q.status == "ok") {
+        sw.push_back(q.sw_accuracy);
+        ct.push_back(q.ct_accuracy);
+        hw.push_back(q.hw_accuracy);
+        e.push_back(q.energy_per_inference_j * 1e9);
+      }
+    const Spread s = spread(sw), c = spread(ct), h = spread(hw), en = spread(e);
+    std::printf("  %-22s %5zu %7.2f %7.2f %7.2f %7.2f %7.2f %7.2f %9.4g\n", g.c_str(), s.n,
+                100 * s.mean, 100 * c.mean, 100 * h.mean, 100 * h.sd, 100 * h.p5, 100 * c.p5,
+                en.mean);
+    all_hw.insert(all_hw.end(), hw.begin(), hw.end());
+    all_sw.insert(all_sw.end(), sw.begin(), sw.end());
+  }
+  const Spread h = spread(all_hw), s = spread(all_sw);
+  std::printf(
+      "  all runs: hw accuracy %.2f %% (sd %.2f, 5th percentile %.2f) against "
+      "behavioural %.2f %%\n",
+      100 * h.mean, 100 * h.sd, 100 * h.p5, 100 * s.mean);
 }
 
 void print_summary(const SweepResult& r) {
@@ -39,6 +106,7 @@ void print_summary(const SweepResult& r) {
     std::printf("\n");
     if (!q->error.empty()) std::printf("    %s\n", q->error.substr(0, q->error.find('\n')).c_str());
   }
+  print_task_summary(r);
   const auto failed =
       std::count_if(r.rows.begin(), r.rows.end(), [](const auto& q) { return q.status != "ok"; });
   std::printf("%zu runs (%d ran now, %d from the journal %s), %ld failed\n", r.rows.size(), r.ran,
@@ -75,7 +143,28 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
          "nominal (default: calibrated at tt 27 C nominal supply, as a fabricated chip) or per-run")
       ->check(CLI::IsMember({"nominal", "per-run"}));
   cmd->add_flag("--retry-failed", o->retry_failed, "Rerun the runs the journal records as failed");
-  cmd->callback([o, cli, temps, vdds, calibration] {
+  auto task = std::make_shared<EvaluateOptions>();
+  auto* data = cmd->add_option("--data", task->data,
+                               "Labelled dataset: each run evaluates its clips (bmru evaluate)")
+                   ->check(CLI::ExistingFile);
+  cmd->add_option("--scheme", task->scheme, "With --data: split scheme (default speaker)")
+      ->needs(data);
+  cmd->add_option("--part", task->part, "With --data: train, val or test (default test)")
+      ->check(CLI::IsMember({"train", "val", "test"}))
+      ->needs(data);
+  add_count(cmd, "--limit", task->limit, "With --data: N clips evenly spaced over the part")
+      ->needs(data);
+  add_decision_options(cmd, task->decision, task->tie);
+  add_count(cmd, "--chunk", task->chunk, "With --data: clips per fidelity run")->needs(data);
+  cmd->callback([o, cli, temps, vdds, calibration, task, cmd] {
+    if (cmd->count("--data") > 0) {
+      for (const char* f : {"--inputs", "--random-sequences", "--frames", "--seed"})
+        if (cmd->count(f) > 0)
+          throw InputError(std::string(f) +
+                           " does not apply with --data: the runs' clips come from the dataset");
+      task->retry_failed = o->retry_failed;
+      o->evaluate = *task;
+    }
     apply_fidelity_cli(*cli, o->base);
     o->temps_c = quantities(*temps, "--temps");
     o->vdds_v = quantities(*vdds, "--vdds");

@@ -35,7 +35,11 @@ const std::vector<SummaryField>& summary_fields() {
       {"failed_sequences", &R::failed_sequences},
       {"mean_power_w", &R::mean_power_w},
       {"hw_ct_state_agreement", &R::hw_ct_state_agreement},
-      {"ct_sw_state_agreement", &R::ct_sw_state_agreement}};
+      {"ct_sw_state_agreement", &R::ct_sw_state_agreement},
+      {"sw_accuracy", &R::sw_accuracy},
+      {"ct_accuracy", &R::ct_accuracy},
+      {"hw_accuracy", &R::hw_accuracy},
+      {"energy_per_inference_j", &R::energy_per_inference_j}};
   return fields;
 }
 
@@ -52,6 +56,13 @@ SummaryRow row_from_json(const json& j) {
     std::visit(
         [&](auto member) {
           using T = std::decay_t<decltype(r.*member)>;
+          if (!j.contains(f.name)) {  // a field newer than the row: NaN, -1 or empty
+            if constexpr (std::is_same_v<T, double>)
+              r.*member = std::nan("");
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+              r.*member = -1;
+            return;
+          }
           const auto& v = j.at(f.name);
           // JSON has no NaN: a metric that could not be computed is stored as null, read as NaN.
           if constexpr (std::is_same_v<T, double>)

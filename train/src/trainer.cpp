@@ -154,10 +154,26 @@ std::pair<double, double> evaluate(const TorchNet& net, const torch::Tensor& x,
   return {total / n, double(right) / n};
 }
 
-void copy_into(TorchNet& t, const core::Network& net) {
-  const TorchNet from = TorchNet::from_network(net);
-  torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < t.params.size(); ++i) t.params[i].copy_(from.params[i]);
+// The network the circuit realises: with --hardware-aware, every parameter at its nearest
+// realisable value (project), else the network as it is.
+core::Network realised(const TorchNet& net, const TrainOptions& o) {
+  core::Network now = net.to_network();
+  if (o.hardware_aware) project(now, o.range);
+  return now;
+}
+
+// Hardware-aware training keeps the optimizer's own (latent) parameters and runs the forward pass
+// on their projection, passing the gradient straight through it. Projecting the latent values
+// themselves after each step would trap every weight that reaches the dropped zone (|w| < 0.01):
+// Adam moves it by about the learning rate, less than the gap, and the next projection sends it
+// back to 0. The result is the projected network, as the circuit realises it.
+TorchNet straight_through(const TorchNet& net, const TrainOptions& o) {
+  if (!o.hardware_aware) return net;
+  const TorchNet p = TorchNet::from_network(realised(net, o));
+  TorchNet eff = net;
+  for (size_t i = 0; i < eff.params.size(); ++i)
+    eff.params[i] = net.params[i] + (p.params[i] - net.params[i]).detach();
+  return eff;
 }
 
 // Per-batch multiplicative mismatch N(1, sigma^2) on every weight, bias and cell level (the
@@ -299,15 +315,11 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       for (Index i : part) y.push_back(data.labels[size_t(i)]);
       ForwardOptions fo{true, o.dropout, o.sharpness, {}};
       if (o.mismatch_sigma > 0) fo.gains = mismatch_gains(net, o.mismatch_sigma);
-      const ForwardOut f = forward(net, clips(x, part), fo);
+      const ForwardOut f = forward(straight_through(net, o), clips(x, part), fo);
       const torch::Tensor l = loss(f.logits, torch::tensor(y, torch::kLong));
       adam.zero_grad();
       l.backward();
       adam.step();
-      if (o.hardware_aware) {
-        core::Network now = net.to_network();
-        if (project(now, o.range) > 0) copy_into(net, now);
-      }
       total += l.item<double>() * double(part.size());
       right += correct(f.logits, y, o);
       if (progress.batch) progress.batch(epoch, b + 1, batches);
@@ -316,7 +328,9 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
     rec.epoch = epoch;
     rec.train_loss = total / double(split.train.size());
     rec.train_accuracy = double(right) / double(split.train.size());
-    std::tie(rec.val_loss, rec.val_accuracy) = evaluate(net, x, split.val, data.labels, loss, o);
+    const core::Network now = realised(net, o);
+    std::tie(rec.val_loss, rec.val_accuracy) =
+        evaluate(TorchNet::from_network(now), x, split.val, data.labels, loss, o);
     rec.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     result.history.push_back(rec);
@@ -326,7 +340,7 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       state.best_val_accuracy = rec.val_accuracy;
       state.best_val_loss = rec.val_loss;
       state.best_epoch = epoch;
-      state.best = net.to_network();
+      state.best = now;
       state.stale = 0;
     } else {
       ++state.stale;

@@ -93,4 +93,14 @@ EvaluateResult score_clips(std::vector<ClipResult> clips, std::vector<std::strin
 
 std::filesystem::path evaluate_journal(const std::filesystem::path& out);
 
+// The clips an evaluation would run, after every check of the dataset against the model
+// (InputError naming each problem): dataset indices, frames per clip, and a hash of their inputs
+// and labels.
+struct EvaluateSelection {
+  std::vector<core::Index> clips;
+  core::Index frames = 0;
+  std::string sha256;
+};
+EvaluateSelection evaluate_selection(const EvaluateOptions& o, const core::Network& net);
+
 }  // namespace bmru::experiments

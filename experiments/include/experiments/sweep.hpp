@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/run_file.hpp"
+#include "experiments/evaluate.hpp"
 #include "experiments/fidelity.hpp"
 #include "spice/pool.hpp"
 
@@ -28,6 +29,9 @@ struct SweepOptions {
   std::uint64_t mc_seed = 1;            // sample j uses mismatch seed mc_seed + j
   bool per_run_calibration = false;     // default: calibrated once at tt, 27 C, nominal supply
   bool retry_failed = false;            // rerun runs recorded as failed
+  // `--data`: each run is an evaluation of the dataset's clips (its base is ignored; the run's
+  // options come from `base`), with task accuracy per engine and energy per inference in /summary.
+  std::optional<EvaluateOptions> evaluate;
 };
 
 // One run of the sweep: its parameters and its id (a pure function of them).
@@ -53,6 +57,8 @@ struct SummaryRow {
   double mean_power_w = 0;
   // With the ct engine (NaN otherwise): state agreement of hw with ct and of ct with sw.
   double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
+  // With --data (NaN otherwise): accuracy per engine over the clips, energy per inference (J).
+  double sw_accuracy = 0, ct_accuracy = 0, hw_accuracy = 0, energy_per_inference_j = 0;
 };
 
 // The one description of the row: its fields in /summary order, each a member. The journal's JSON
