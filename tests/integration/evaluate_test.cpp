@@ -86,6 +86,34 @@ TEST(Evaluate, SpeechClipsThroughThreeEnginesScoredAndResumedFromTheJournal) {
   EXPECT_NE(again.text.find("decision"), std::string::npos) << again.text;
 }
 
+TEST(Evaluate, ASweepOverDiesEvaluatesEachAndSummarisesTheAccuracySpread) {
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string data = (dir / "kw.h5").string();
+  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0 --root " +
+                      kFsdd.string() + " -o " + data);
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto out = dir / "sweep.h5";
+  r = test::run(test::cache_env() + " " + BMRU_BINARY + " sweep --data " + data +
+                " --limit 2 --mc 2 --engines sw,hw --jobs 2 --waveforms 0 -o " + out.string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  EXPECT_NE(r.text.find("task accuracy (%) per point over its dies"), std::string::npos) << r.text;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.text, m,
+      std::regex(R"(all runs: hw accuracy (\S+) % \(sd (\S+), 5th percentile (\S+)\) against )"
+                 R"(behavioural (\S+) %)")))
+      << r.text;
+  EXPECT_LE(std::stod(m[3]), std::stod(m[1]));  // the 5th percentile is at most the mean
+  // /summary carries the task figures of each die; each run is a whole evaluation file.
+  const auto py = test::run(
+      "/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('" + out.string() +
+      "', 'r'); s = f['summary'][...]; print(len(s), np.isfinite(s['hw_accuracy']).all(), "
+      "(s['energy_per_inference_j'] > 0).all(), "
+      "all(f['runs'][i.decode()]['config'].attrs['kind'] == 'evaluate' for i in s['id']))\"");
+  EXPECT_EQ(py.text, "2 True True True\n") << py.text;  // one point, two dies
+}
+
 TEST(Evaluate, ADatasetTheModelCannotTakeIsNamedBeforeAnySimulation) {
   REQUIRE_FSDD();
   test::TempDir dir;

@@ -85,5 +85,38 @@ TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures)
   EXPECT_NE(r.text.find("full.npz.part"), std::string::npos) << r.text;
 }
 
+// Issue 19's pipeline in its 10-clip version: features, training (two epochs here), the netlist,
+// evaluate through sw, ct and SPICE, the report; then again from the cached model and journal.
+TEST(KwsPipeline, TenClipsEndToEndThenFromTheCache) {
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string command = "XDG_CACHE_HOME=" + (dir / "cache").string() + " bash " +
+                              BMRU_SOURCE_DIR + "/scripts/kws --bmru " + BMRU_BINARY + " --root " +
+                              kFsdd.string() + " --limit 10 --epochs 2 --jobs 2 --out " +
+                              (dir / "kws").string();
+  auto r = test::run(command);
+  ASSERT_EQ(r.status, 0) << r.text;
+  EXPECT_NE(r.text.find("== training: --scheme speaker"), std::string::npos) << r.text;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      r.text, m,
+      std::regex(R"(behavioural accuracy (\S+), ct accuracy (\S+), circuit accuracy (\S+))")))
+      << r.text;
+  // The last line is evaluate's key=value line, over the 10 clips.
+  const std::string last = r.text.substr(r.text.rfind("sw_accuracy="));
+  EXPECT_NE(last.find("failed=0"), std::string::npos) << last;
+  EXPECT_EQ(last.find("nan"), std::string::npos) << last;  // all three engines ran
+  EXPECT_NE(r.text.find("energy per inference"), std::string::npos) << r.text;
+  for (const char* f : {"fsdd0.h5", "model.h5", "kws.cir", "eval.h5", "report/evaluate.png",
+                        "report/confusion.png"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "kws" / f)) << f;
+  // Again: the cached model, and every clip from the journal; the same figures.
+  auto again = test::run(command);
+  ASSERT_EQ(again.status, 0) << again.text;
+  EXPECT_NE(again.text.find("cached model"), std::string::npos) << again.text;
+  EXPECT_NE(again.text.find("0 ran now, 10 from the journal"), std::string::npos) << again.text;
+  EXPECT_EQ(again.text.substr(again.text.rfind("sw_accuracy=")), last);
+}
+
 }  // namespace
 }  // namespace bmru
