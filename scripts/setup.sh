@@ -11,7 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev
   libssl-dev python3-h5py python3-numpy python3-matplotlib locales
   libsndfile1-dev libsoxr-dev libfftw3-dev libespeak-ng-dev espeak-ng-data python3-scipy
-  libzip-dev libtorch-dev
+  libzip-dev libtorch-dev openmpi-bin libopenmpi-dev
   clang-format
   time bc
 )

@@ -19,6 +19,7 @@
 #include "models/reference_engine.hpp"
 #include "version.hpp"
 
+#include "distribute.hpp"
 #include "sweep_journal.hpp"
 
 namespace bmru::experiments {
@@ -506,20 +507,14 @@ EvaluateResult score_clips(std::vector<ClipResult> clips, std::vector<std::strin
 
 EvaluateResult run_evaluate(const EvaluateOptions& o,
                             const std::function<void(long long, long long)>& progress,
-                            const std::function<void(const std::string&)>& finished) {
+                            const std::function<void(const std::string&)>& finished,
+                            const MpiWorld* world) {
   if (o.base.out.empty()) throw InputError("evaluate needs an output file (--out FILE.h5)");
   const auto t0 = Clock::now();
   o.base.axis.check();
   const core::Network net = load_network(o.base.model, o.base.unit_current_a);
   const core::Dataset ds = core::read_dataset(o.data);
   const std::vector<Index> which = check_and_select(o, net, ds);
-
-  const fs::path journal = evaluate_journal(o.base.out);
-  fs::create_directories(journal);
-  const core::FileLock lock(journal / "lock", "The evaluation journal '" + journal.string() + "'",
-                            false);
-  const json print = fingerprint(o, net, ds, which);
-  stamp_journal(journal, print, "evaluate.json");
 
   // The behavioural decisions of every clip, in this process, in one batch (the model run free).
   std::vector<core::Decision> sw;
@@ -537,6 +532,39 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
     }
     for (const auto& l : logits) sw.push_back(core::decide(l, o.decision, o.tie));
   }
+  const fs::path journal = evaluate_journal(o.base.out);
+  const fs::path staging = fs::path(o.base.out.string() + ".staging");
+  // A chunk's work: its clips (positions in `which`) run and scored, the run file in `dir`.
+  const auto work = [&](const std::string& payload, const fs::path& dir,
+                        const std::function<void(long long, long long)>& frames) {
+    const json p = json::parse(payload);
+    Chunk chunk;
+    chunk.id = p.at("id").get<std::string>();
+    std::vector<core::Decision> chunk_sw;
+    for (const auto k : p.at("pos").get<std::vector<size_t>>()) {
+      chunk.clips.push_back(which[k]);
+      chunk_sw.push_back(sw[k]);
+    }
+    json rows = json::array();
+    for (const auto& r : run_chunk(o, net, ds, chunk, chunk_sw, dir, frames))
+      rows.push_back(clip_to_json(r));
+    const fs::path run = dir / "runs" / (chunk.id + ".h5");
+    return json{{"rows", rows}, {"staged", dir == journal ? json() : json(run.string())}}.dump();
+  };
+  if (world && !world->root()) {
+    // Another rank: run the chunks rank 0 hands out in a staging folder of this rank.
+    const fs::path mine = staging / ("rank" + std::to_string(world->rank()));
+    fs::create_directories(mine);
+    distribute(*world, {}, [&](const std::string& payload) { return work(payload, mine, {}); }, {});
+    EvaluateResult none;
+    none.root = false;
+    return none;
+  }
+  fs::create_directories(journal);
+  const core::FileLock lock(journal / "lock", "The evaluation journal '" + journal.string() + "'",
+                            false);
+  const json print = fingerprint(o, net, ds, which);
+  stamp_journal(journal, print, "evaluate.json");
 
   std::vector<std::optional<ClipResult>> rows(which.size());
   std::vector<size_t> todo;
@@ -555,37 +583,67 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const size_t per_chunk =
       o.chunk > 0 ? static_cast<size_t>(o.chunk) : static_cast<size_t>(std::max(8, 4 * workers));
+  std::vector<std::string> payloads;
+  std::vector<std::string> ids;
+  for (size_t at = 0; at < todo.size(); at += per_chunk) {
+    std::vector<size_t> pos(
+        todo.begin() + static_cast<long>(at),
+        todo.begin() + static_cast<long>(std::min(todo.size(), at + per_chunk)));
+    const std::string stem =
+        "clips_" + std::to_string(which[pos.front()]) + "_" + std::to_string(pos.size());
+    std::string id = stem;
+    for (int n = 2; fs::exists(journal / "runs" / (id + ".h5")) ||
+                    std::find(ids.begin(), ids.end(), id) != ids.end();
+         ++n)
+      id = stem + "_try" + std::to_string(n);
+    ids.push_back(id);
+    payloads.push_back(json{{"id", id}, {"pos", pos}}.dump());
+  }
   const long long total = static_cast<long long>(todo.size()) * ds.frames;
   long long done = 0;
-  for (size_t at = 0; at < todo.size(); at += per_chunk) {
-    Chunk chunk;
-    std::vector<core::Decision> chunk_sw;
-    for (size_t k = at; k < std::min(todo.size(), at + per_chunk); ++k) {
-      chunk.clips.push_back(which[todo[k]]);
-      chunk_sw.push_back(sw[todo[k]]);
-    }
-    chunk.id =
-        "clips_" + std::to_string(chunk.clips.front()) + "_" + std::to_string(chunk.clips.size());
-    for (int n = 2; fs::exists(journal / "runs" / (chunk.id + ".h5")); ++n)
-      chunk.id = "clips_" + std::to_string(chunk.clips.front()) + "_" +
-                 std::to_string(chunk.clips.size()) + "_try" + std::to_string(n);
-    const auto tc = Clock::now();
-    const auto got = run_chunk(o, net, ds, chunk, chunk_sw, journal, [&](long long d, long long) {
-      if (progress) progress(done + d, total);
-    });
-    done += static_cast<long long>(chunk.clips.size()) * ds.frames;
-    for (size_t k = 0; k < got.size(); ++k) rows[todo[at + k]] = got[k];
-    result.ran += static_cast<int>(got.size());
-    if (finished) {
-      const long failed = std::count_if(got.begin(), got.end(),
-                                        [](const ClipResult& c) { return c.status != "ok"; });
-      char line[200];
-      std::snprintf(line, sizeof line, "%s: %zu clips (%d of %zu done), %ld failed, %.1f s",
-                    chunk.id.c_str(), got.size(), result.ran, todo.size(), failed,
-                    std::chrono::duration<double>(Clock::now() - tc).count());
-      finished(line);
-    }
-  }
+  const bool alone = !world || world->size() == 1;
+  auto started = Clock::now();
+  const MpiWorld one(false);
+  distribute(
+      world ? *world : one, payloads,
+      [&](const std::string& payload) {
+        // Per-frame progress only when this is the only thread reporting.
+        return work(payload, journal,
+                    alone ? std::function<void(long long, long long)>([&](long long d, long long) {
+                      if (progress) progress(done + d, total);
+                    })
+                          : std::function<void(long long, long long)>());
+      },
+      [&](size_t n, const std::string& text) {
+        const json j = json::parse(text);
+        if (!j.at("staged").is_null()) {
+          const fs::path from = j.at("staged").get<std::string>();
+          fs::create_directories(journal / "runs");
+          if (fs::exists(from)) fs::rename(from, journal / "runs" / (ids[n] + ".h5"));
+        }
+        std::vector<ClipResult> got;
+        for (const auto& r : j.at("rows")) got.push_back(clip_from_json(r));
+        for (const auto& r : got)
+          core::write_text_atomically(row_path(journal, r.clip), clip_to_json(r).dump(2));
+        for (const auto& r : got)
+          for (size_t i = 0; i < which.size(); ++i)
+            if (which[i] == r.clip) rows[i] = r;
+        result.ran += static_cast<int>(got.size());
+        done += static_cast<long long>(got.size()) * ds.frames;
+        if (progress) progress(done, total);
+        if (finished) {
+          const long failed = std::count_if(got.begin(), got.end(),
+                                            [](const ClipResult& c) { return c.status != "ok"; });
+          char line[200];
+          std::snprintf(line, sizeof line, "%s: %zu clips (%d of %zu done), %ld failed, %.1f s",
+                        ids[n].c_str(), got.size(), result.ran, todo.size(), failed,
+                        std::chrono::duration<double>(Clock::now() - started).count());
+          finished(line);
+        }
+        started = Clock::now();
+      });
+  std::error_code ignore;
+  fs::remove_all(staging, ignore);
   std::vector<ClipResult> clips;
   for (auto& r : rows) clips.push_back(std::move(*r));
   EvaluateResult scored = score_clips(std::move(clips), ds.classes, o.base.ct, o.base.hw);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "distribute.hpp"
 #include "experiments/evaluate.hpp"
 #include "fidelity_cli.hpp"
 #include "options.hpp"
@@ -134,10 +135,12 @@ void add_evaluate_command(CLI::App& app, const std::string& command_line, const 
                          " does not apply to evaluate: its clips come from --data");
     apply_fidelity_cli(*cli, o->base);
     Progress bar("evaluate frames (all clips)");
+    const MpiWorld world;  // under mpirun: this rank of the job
     const EvaluateResult r = run_evaluate(
         *o, [&](long long done, long long total) { bar.update(done, total); },
-        [&](const std::string& line) { bar.note("evaluate: " + line); });
+        [&](const std::string& line) { bar.note("evaluate: " + line); }, &world);
     bar.clear();
+    if (!r.root) return;  // rank 0 reports
     print_evaluation(r, *o);
   });
 }

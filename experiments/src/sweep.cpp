@@ -24,6 +24,7 @@
 #include "pdk/registry.hpp"
 #include "version.hpp"
 
+#include "distribute.hpp"
 #include "options_json.hpp"
 #include "run_limits.hpp"
 #include "sweep_journal.hpp"
@@ -323,7 +324,8 @@ void write_sweep_file(const SweepOptions& o, const pdk::Technology& tech,
 
 SweepResult run_sweep(const SweepOptions& o,
                       const std::function<void(long long, long long)>& progress,
-                      const std::function<void(const std::string&)>& finished) {
+                      const std::function<void(const std::string&)>& finished,
+                      const MpiWorld* world) {
   if (o.base.out.empty()) throw InputError("sweep needs an output file (--out FILE.h5)");
   o.base.axis.check();
   const auto tech = pdk::open_technology(o.base.tech.pdk, o.base.tech.pdk_path);
@@ -353,8 +355,39 @@ SweepResult run_sweep(const SweepOptions& o,
     frames_per_run = static_cast<long long>(source->sequences() * source->frames());
   }
 
+  const pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
+  // The options of run i, its file in `dir` (the journal; another rank's staging folder).
+  const auto options_for = [&](size_t i, const fs::path& dir) {
+    const SweepPoint& p = points[i];
+    FidelityOptions run = o.base;
+    run.tech.conditions = {p.corner, p.temperature_c, p.vdd_v, false};
+    run.mismatch_seed = p.mismatch_seed;
+    if (o.mc) run.mc_seed = o.mc_seed;
+    run.mc_sample = p.mc_sample;
+    if (!o.per_run_calibration) run.calibration_conditions = nominal;
+    run.out = dir / (p.id + ".h5");
+    return run;
+  };
   SweepResult result;
   result.journal = sweep_journal(o.base.out);
+  const fs::path staging = fs::path(o.base.out.string() + ".staging");
+  if (world && !world->root()) {
+    // Another rank: run what rank 0 hands out, in a staging folder of this rank; rank 0 moves the
+    // file into the journal and writes the row.
+    const fs::path mine = staging / ("rank" + std::to_string(world->rank()));
+    fs::create_directories(mine);
+    distribute(*world, {},
+               [&](const std::string& payload) {
+                 const size_t i = std::stoul(payload);
+                 const SummaryRow r = run_point(options_for(i, mine), points[i], {}, o.evaluate);
+                 return json{{"row", row_to_json(r)},
+                             {"staged", (mine / (points[i].id + ".h5")).string()}}
+                     .dump();
+               },
+               {});
+    result.root = false;
+    return result;
+  }
   fs::create_directories(result.journal);
   // One sweep per journal: a second one started on it is refused, naming the first (issue 15).
   const core::FileLock journal_lock(result.journal / "lock",
@@ -363,7 +396,6 @@ SweepResult run_sweep(const SweepOptions& o,
   if (o.evaluate) print["evaluate"] = task.dump();
   stamp_journal(result.journal, print, "sweep.json");
 
-  const pdk::Conditions nominal{"tt", 27, tech->nominal_vdd(), false};
   std::vector<std::optional<SummaryRow>> rows(points.size());
   PendingRuns runs;  // options of each run still to make
   for (size_t i = 0; i < points.size(); ++i) {
@@ -372,15 +404,7 @@ SweepResult run_sweep(const SweepOptions& o,
       if (!(o.retry_failed && rows[i]->status != "ok")) continue;
       rows[i].reset();
     }
-    const SweepPoint& p = points[i];
-    FidelityOptions run = o.base;
-    run.tech.conditions = {p.corner, p.temperature_c, p.vdd_v, false};
-    run.mismatch_seed = p.mismatch_seed;
-    if (o.mc) run.mc_seed = o.mc_seed;
-    run.mc_sample = p.mc_sample;
-    if (!o.per_run_calibration) run.calibration_conditions = nominal;
-    run.out = result.journal / (p.id + ".h5");
-    runs.push_back({i, run});
+    runs.push_back({i, options_for(i, result.journal)});
   }
   result.skipped = static_cast<int>(points.size() - runs.size());
   const long long total = frames_per_run * static_cast<long long>(runs.size());
@@ -397,7 +421,38 @@ SweepResult run_sweep(const SweepOptions& o,
   // An evaluation runs its clips in chunks over all the workers: one at a time.
   const int side_by_side =
       o.evaluate ? 1 : std::max(1, workers / static_cast<int>(std::max<core::Index>(1, sequences)));
-  if (side_by_side == 1 || runs.size() < 2) {
+  if (world && world->size() > 1) {
+    // Spread over the ranks; rank 0 commits each result: the run file moved from the rank's
+    // staging folder into the journal (with an evaluation's own journal), then the row.
+    std::vector<std::string> payloads;
+    for (const auto& [i, run] : runs) payloads.push_back(std::to_string(i));
+    distribute(
+        *world, payloads,
+        [&](const std::string& payload) {
+          const size_t i = std::stoul(payload);
+          const SummaryRow r = run_point(options_for(i, result.journal), points[i], {}, o.evaluate);
+          return json{{"row", row_to_json(r)}, {"staged", nullptr}}.dump();
+        },
+        [&](size_t n, const std::string& text) {
+          const size_t i = runs[n].first;
+          const json j = json::parse(text);
+          if (!j.at("staged").is_null()) {
+            const fs::path from = j.at("staged").get<std::string>();
+            const fs::path to = result.journal / (points[i].id + ".h5");
+            std::error_code ignore;
+            fs::remove_all(fs::path(to.string() + ".clips"), ignore);
+            if (fs::exists(from)) fs::rename(from, to);
+            if (fs::exists(from.string() + ".clips"))
+              fs::rename(from.string() + ".clips", to.string() + ".clips");
+          }
+          rows[i] = row_from_json(j.at("row"));
+          core::write_text_atomically(result.journal / (points[i].id + ".json"),
+                                      row_to_json(*rows[i]).dump(2));
+          done_one(i);
+        });
+    std::error_code ignore;
+    fs::remove_all(staging, ignore);
+  } else if (side_by_side == 1 || runs.size() < 2) {
     for (auto& [i, run] : runs) {
       const long long before = result.ran * frames_per_run;
       rows[i] = run_point(

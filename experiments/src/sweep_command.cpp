@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "distribute.hpp"
 #include "experiments/evaluate.hpp"
 #include "experiments/sweep.hpp"
 #include "fidelity_cli.hpp"
@@ -170,10 +171,12 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
     o->vdds_v = quantities(*vdds, "--vdds");
     o->per_run_calibration = *calibration == "per-run";
     Progress bar("sweep frames (all runs)");
+    const MpiWorld world;  // under mpirun: this rank of the job
     const SweepResult r = run_sweep(
         *o, [&](long long done, long long total) { bar.update(done, total); },
-        [&](const std::string& line) { bar.note("sweep: " + line); });
+        [&](const std::string& line) { bar.note("sweep: " + line); }, &world);
     bar.clear();
+    if (!r.root) return;  // rank 0 reports
     print_summary(r);
     std::printf("wrote %s\n", o->base.out.c_str());
     std::fflush(stdout);

@@ -110,6 +110,8 @@ void add_train_command(CLI::App& app) {
                "Amperes per model unit, recorded in the model (default 1n)");
   cmd->add_flag("--hardware-aware", c->train.hardware_aware,
                 "Project the parameters onto the circuit's realisable range after every step");
+  add_quantity(cmd, "--input-noise", c->train.input_noise,
+               "Gaussian noise of this sigma on every input feature while training (default 0)");
   add_quantity(cmd, "--mismatch-sigma", c->train.mismatch_sigma,
                "Multiplicative Gaussian noise on weights, biases and cell levels per batch");
   add_decision_options(cmd, c->train.decision, c->train.tie);

@@ -17,7 +17,7 @@ std::string text_of(const TrainOptions& o) {
   for (double v : {double(o.d), double(o.layers), double(o.batch), o.lr, o.dropout, double(o.seed),
                    o.sharpness, double(o.patience), o.unit_current_a, double(o.hardware_aware),
                    o.mismatch_sigma, double(o.class_weights), double(int(o.decision)),
-                   double(int(o.tie)), double(o.threads)})
+                   double(int(o.tie)), double(o.threads), o.input_noise})
     s += "|" + std::to_string(v);
   return s;
 }

@@ -222,6 +222,7 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
   if (o.batch < 1) bad.push_back("--batch " + std::to_string(o.batch) + ": at least 1");
   if (!(o.lr > 0)) bad.push_back("--lr must be positive");
   if (!(o.dropout >= 0 && o.dropout < 1)) bad.push_back("--dropout must lie in [0, 1)");
+  if (!(o.input_noise >= 0)) bad.push_back("--input-noise must be zero or positive");
   if (!(o.mismatch_sigma >= 0 && o.mismatch_sigma < 1))
     bad.push_back("--mismatch-sigma must lie in [0, 1)");
   if (o.hardware_aware) {
@@ -315,7 +316,9 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       for (Index i : part) y.push_back(data.labels[size_t(i)]);
       ForwardOptions fo{true, o.dropout, o.sharpness, {}};
       if (o.mismatch_sigma > 0) fo.gains = mismatch_gains(net, o.mismatch_sigma);
-      const ForwardOut f = forward(straight_through(net, o), clips(x, part), fo);
+      torch::Tensor xb = clips(x, part);
+      if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);
+      const ForwardOut f = forward(straight_through(net, o), xb, fo);
       const torch::Tensor l = loss(f.logits, torch::tensor(y, torch::kLong));
       adam.zero_grad();
       l.backward();

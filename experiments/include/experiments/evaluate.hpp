@@ -68,6 +68,7 @@ struct EngineScore {
 };
 
 struct EvaluateResult {
+  bool root = true;  // false on an MPI rank other than 0 (it holds nothing)
   std::vector<std::string> classes;
   std::vector<ClipResult> clips;  // in dataset order
   EngineScore sw, ct, hw;
@@ -82,10 +83,14 @@ struct EvaluateResult {
   double wall_s = 0;
 };
 
+class MpiWorld;  // experiments/src/distribute.hpp
 // `progress(done, total)` counts frames of the clips to run; `finished` gets a line per chunk.
+// Under `mpirun -np N` the chunks are spread over the ranks (issue 20): every rank calls this with
+// the same options; only rank 0's result holds the clips.
 EvaluateResult run_evaluate(const EvaluateOptions& o,
                             const std::function<void(long long, long long)>& progress = {},
-                            const std::function<void(const std::string&)>& finished = {});
+                            const std::function<void(const std::string&)>& finished = {},
+                            const MpiWorld* world = nullptr);
 
 // The scores of journal rows (what run_evaluate returns, without running anything).
 EvaluateResult score_clips(std::vector<ClipResult> clips, std::vector<std::string> classes, bool ct,

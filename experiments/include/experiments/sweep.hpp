@@ -70,6 +70,7 @@ struct SummaryField {
 const std::vector<SummaryField>& summary_fields();
 
 struct SweepResult {
+  bool root = true;              // false on an MPI rank other than 0 (it holds nothing)
   std::vector<SummaryRow> rows;  // in sweep order
   int ran = 0, skipped = 0;
   std::filesystem::path journal;
@@ -77,9 +78,13 @@ struct SweepResult {
 
 // `progress(done, total)` counts frames over all runs to do; `finished` is told of each run that
 // ends, with a one-line account of it (for logs: a line per run).
+class MpiWorld;  // experiments/src/distribute.hpp
+// Under `mpirun -np N` (world of N ranks), the runs are spread over the ranks (issue 20); every
+// rank calls run_sweep with the same options, and only rank 0's result holds the rows.
 SweepResult run_sweep(const SweepOptions& o,
                       const std::function<void(long long, long long)>& progress = {},
-                      const std::function<void(const std::string&)>& finished = {});
+                      const std::function<void(const std::string&)>& finished = {},
+                      const MpiWorld* world = nullptr);
 
 // The worker side of a run made side by side with others (when a run has fewer sequences than
 // there are workers): one run of the sweep in a worker process of its own (it retires after).

@@ -30,6 +30,9 @@ struct TrainOptions {
   long patience = 15;      // epochs without a better validation result before stopping
   double unit_current_a = 1e-9;
   bool hardware_aware = false;
+  // Additive N(0, sigma^2) noise on every input feature of every training frame (augmentation;
+  // the features are per-utterance normalised, so sigma is relative to their spread).
+  double input_noise = 0;
   double mismatch_sigma = 0;  // multiplicative N(1, sigma^2) noise on weights and biases per batch
   bool class_weights = true;  // weight the loss by inverse class frequency (keyword vs rest)
   core::DecisionRule decision = core::DecisionRule::vote;
