@@ -62,6 +62,28 @@ TEST(Mpi, ASweepOnThreeRanksEqualsTheLocalOne) {
   EXPECT_EQ(compare(dir / "mpi.h5", dir / "local.h5"), "same\n");
 }
 
+TEST(Mpi, AnEvaluationOnThreeRanksSaysWhatTheLocalOneSays) {
+  REQUIRE_MPI();
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string data = (dir / "kw.h5").string();
+  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0 --root " +
+                      test::kFsdd.string() + " -o " + data);
+  ASSERT_EQ(r.status, 0) << r.text;
+  const std::string evaluate =
+      " evaluate --data " + data + " --limit 3 --chunk 1 --engines sw,hw --jobs 1 --waveforms 0";
+  r = test::run(mpirun(3) + evaluate + " -o " + (dir / "mpi.h5").string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto local = test::run(test::cache_env() + " " + BMRU_BINARY + evaluate + " -o " +
+                               (dir / "local.h5").string());
+  ASSERT_EQ(local.status, 0) << local.text;
+  const auto last = [](const std::string& t) { return t.substr(t.rfind("sw_accuracy=")); };
+  EXPECT_EQ(last(r.text), last(local.text));
+  EXPECT_NE(r.text.find("3 clips (3 ran now"), std::string::npos) << r.text;
+  // Rank 0 alone reports: one key=value line.
+  EXPECT_EQ(r.text.find("sw_accuracy="), r.text.rfind("sw_accuracy=")) << r.text;
+}
+
 // The pid of the process of `rank` in an Open MPI job of `command` (from its environment).
 int rank_pid(const std::string& marker, int rank) {
   for (const auto& e : fs::directory_iterator("/proc")) {
