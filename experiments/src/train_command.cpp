@@ -100,8 +100,8 @@ void add_train_command(CLI::App& app) {
   add_count(cmd, "--d", c->train.d, "State dimension (default 4)");
   add_count(cmd, "--layers", c->train.layers, "Recurrent layers (default 2)");
   add_count(cmd, "--epochs", c->train.epochs, "Most epochs (default 60; early stopping)");
-  add_count(cmd, "--batch", c->train.batch, "Clips per batch (default 256)");
-  add_quantity(cmd, "--lr", c->train.lr, "Adam's learning rate (default 1e-3)");
+  add_count(cmd, "--batch", c->train.batch, "Clips per batch (default 32)");
+  add_quantity(cmd, "--lr", c->train.lr, "Adam's learning rate (default 3e-3)");
   add_quantity(cmd, "--dropout", c->train.dropout, "Dropout on the cell outputs (default 0.2)");
   add_count(cmd, "--seed", c->train.seed, "Seed of every random draw (default 1)", 0);
   add_count(cmd, "--patience", c->train.patience,

@@ -22,8 +22,10 @@ struct TrainOptions {
   long d = 4;
   long layers = 2;
   long epochs = 60;
-  long batch = 256;
-  double lr = 1e-3;
+  // 32 clips at 3e-3: on FSDD "zero" (2000 training clips) 256 at 1e-3 made 8 steps an epoch and
+  // stopped early near chance (test 54 %); 32 at 3e-3 reaches 82 % in 2 min (README).
+  long batch = 32;
+  double lr = 3e-3;
   double dropout = 0.2;
   std::uint64_t seed = 1;
   double sharpness = 1.0;  // a of the surrogate derivative
