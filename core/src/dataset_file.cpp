@@ -29,6 +29,17 @@ void Dataset::append_clip(const Matrix& f) {
   ++sequences;
 }
 
+Matrix Dataset::clip(Index c) const {
+  return Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+      inputs.data() + c * frames * features, frames, features);
+}
+
+void Dataset::frame_of(const std::vector<Index>& which, Index t, Matrix& x) const {
+  for (Index b = 0; b < x.rows(); ++b)
+    x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
+        inputs.data() + (which[static_cast<size_t>(b)] * frames + t) * features, features);
+}
+
 std::vector<std::string> Dataset::problems() const {
   std::vector<std::string> p;
   const auto S = static_cast<size_t>(sequences);

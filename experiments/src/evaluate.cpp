@@ -88,21 +88,10 @@ std::vector<Index> check_and_select(const EvaluateOptions& o, const core::Networ
   return which;
 }
 
-// The clip's [frames, features] inputs.
-core::Matrix clip_inputs(const core::Dataset& ds, Index c) {
-  core::Matrix m(ds.frames, ds.features);
-  const double* p = ds.inputs.data() + c * ds.frames * ds.features;
-  for (Index t = 0; t < ds.frames; ++t)
-    for (Index f = 0; f < ds.features; ++f) m(t, f) = p[t * ds.features + f];
-  return m;
-}
-
-// Everything that decides a clip's row, except the clip: a journal made with other values is
-// refused. The model and the clips' inputs and labels enter as content hashes.
 std::string clips_sha256(const core::Dataset& ds, const std::vector<Index>& which) {
   std::ostringstream in;
   in.precision(17);
-  for (Index c : which) in << c << ':' << ds.labels[size_t(c)] << ':' << clip_inputs(ds, c) << ';';
+  for (Index c : which) in << c << ':' << ds.labels[size_t(c)] << ':' << ds.clip(c) << ';';
   return core::sha256_hex(in.str());
 }
 
@@ -212,7 +201,7 @@ std::vector<ClipResult> run_chunk(const EvaluateOptions& o, const core::Network&
   core::Dataset part;
   part.input_attrs = ds.input_attrs;
   for (Index c : chunk.clips) {
-    part.append_clip(clip_inputs(ds, c));
+    part.append_clip(ds.clip(c));
     part.name.push_back(ds.name[size_t(c)]);
   }
   const fs::path inputs = runs / (chunk.id + ".inputs.h5");
@@ -518,20 +507,8 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
 
   // The behavioural decisions of every clip, in this process, in one batch (the model run free).
   std::vector<core::Decision> sw;
-  {
-    models::ReferenceEngine engine(net);
-    const Index B = static_cast<Index>(which.size());
-    engine.reset(B);
-    std::vector<core::Matrix> logits(which.size(), core::Matrix(ds.frames, net.n_out()));
-    core::Matrix x(B, ds.features);
-    core::Frame frame;
-    for (Index t = 0; t < ds.frames; ++t) {
-      for (Index b = 0; b < B; ++b) x.row(b) = clip_inputs(ds, which[size_t(b)]).row(t);
-      engine.step(x, frame);
-      for (Index b = 0; b < B; ++b) logits[size_t(b)].row(t) = frame.logits.row(b);
-    }
-    for (const auto& l : logits) sw.push_back(core::decide(l, o.decision, o.tie));
-  }
+  for (const auto& l : models::dataset_logits(net, ds, which))
+    sw.push_back(core::decide(l, o.decision, o.tie));
   const fs::path journal = evaluate_journal(o.base.out);
   const fs::path staging = fs::path(o.base.out.string() + ".staging");
   // A chunk's work: its clips (positions in `which`) run and scored, the run file in `dir`.

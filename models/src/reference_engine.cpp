@@ -75,4 +75,21 @@ std::vector<core::Frame> run_sequence(const core::Network& net, const Matrix& x)
   return frames;
 }
 
+std::vector<Matrix> dataset_logits(const core::Network& net, const core::Dataset& data,
+                                   const std::vector<Index>& which) {
+  std::vector<Matrix> logits(which.size(), Matrix(data.frames, net.n_out()));
+  if (which.empty()) return logits;
+  ReferenceEngine engine(net);
+  const auto B = static_cast<Index>(which.size());
+  engine.reset(B);
+  Matrix x(B, data.features);
+  core::Frame frame;
+  for (Index t = 0; t < data.frames; ++t) {
+    data.frame_of(which, t, x);
+    engine.step(x, frame);
+    for (Index b = 0; b < B; ++b) logits[static_cast<size_t>(b)].row(t) = frame.logits.row(b);
+  }
+  return logits;
+}
+
 }  // namespace bmru::models

@@ -50,14 +50,6 @@ core::Network initial_network(Index n_in, Index n_out, const TrainOptions& o) {
   return net;
 }
 
-// Frame t of the clips which[0 .. x.rows()) as rows of x [clips, features].
-void frame_batch(const core::Dataset& data, const std::vector<Index>& which, Index t,
-                 core::Matrix& x) {
-  for (Index b = 0; b < x.rows(); ++b)
-    x.row(b) = Eigen::Map<const Eigen::RowVectorXd>(
-        data.inputs.data() + (which[size_t(b)] * data.frames + t) * data.features, data.features);
-}
-
 // Layer by layer, each cell's beta_hi at the 90th percentile of its candidate over (up to 256 of)
 // the training clips, and beta_lo at half its 5th percentile: at the start every cell switches on
 // now and then and, once on, holds through the quiet frames. A cell that sets too high or too
@@ -72,7 +64,7 @@ void place_thresholds(core::Network& net, const core::Dataset& data,
     engine.reset(B);
     std::vector<std::vector<double>> c(size_t(net.d()));
     for (Index t = 0; t < N; ++t) {
-      frame_batch(data, train, t, x);
+      data.frame_of(train, t, x);
       engine.step(x, frame);
       for (Index j = 0; j < net.d(); ++j)
         for (Index b = 0; b < B; ++b) c[size_t(j)].push_back(frame.layers[l].candidate(b, j));
@@ -240,19 +232,7 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
 
 Accuracy score(const core::Network& net, const core::Dataset& data, const std::vector<Index>& which,
                core::DecisionRule rule, core::TiePolicy tie) {
-  if (which.empty()) return core::task_score({}, {}, data.classes.size());
-  // All clips at once: the engine steps a batch [clips, n_in] per frame.
-  models::ReferenceEngine engine(net);
-  const Index B = Index(which.size()), N = data.frames, F = data.features;
-  engine.reset(B);
-  std::vector<core::Matrix> logits(which.size(), core::Matrix(N, net.n_out()));
-  core::Matrix x(B, F);
-  core::Frame frame;
-  for (Index t = 0; t < N; ++t) {
-    frame_batch(data, which, t, x);
-    engine.step(x, frame);
-    for (Index b = 0; b < B; ++b) logits[size_t(b)].row(t) = frame.logits.row(b);
-  }
+  const std::vector<core::Matrix> logits = models::dataset_logits(net, data, which);
   std::vector<int> decided;
   std::vector<std::int64_t> labels;
   for (size_t k = 0; k < which.size(); ++k) {

@@ -42,6 +42,10 @@ struct Dataset {
   // Appends one clip's [frames, features] matrix to /inputs (the first sets frames and features;
   // later ones must match, else InputError).
   void append_clip(const Matrix& clip_features);
+  // Clip c's [frames, features] inputs.
+  Matrix clip(Index c) const;
+  // Frame t of the clips which[0 .. x.rows()) as the rows of x [clips, features].
+  void frame_of(const std::vector<Index>& which, Index t, Matrix& x) const;
   // Every problem of the shapes and labels at once (empty when consistent).
   std::vector<std::string> problems() const;
   // Indices of the clips whose part of `scheme` is `part`; throws InputError naming the scheme or

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dataset_file.hpp"
 #include "core/frame.hpp"
 #include "core/network.hpp"
 
@@ -38,5 +39,9 @@ class ReferenceEngine final : public core::FrameEngine {
 
 // Runs one sequence x [N, n_in] from the initial states and returns its N frames (batch 1).
 std::vector<core::Frame> run_sequence(const core::Network& net, const Matrix& x);
+
+// Every frame's logits [frames, n_out] of the clips `which` of a dataset, stepped as one batch.
+std::vector<Matrix> dataset_logits(const core::Network& net, const core::Dataset& data,
+                                   const std::vector<Index>& which);
 
 }  // namespace bmru::models
