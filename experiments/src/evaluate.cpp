@@ -544,17 +544,17 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
   stamp_journal(journal, print, "evaluate.json");
 
   std::vector<std::optional<ClipResult>> rows(which.size());
-  std::vector<size_t> todo;
+  std::vector<size_t> pending;
   for (size_t i = 0; i < which.size(); ++i) {
     if (const auto j = read_json(row_path(journal, which[i]))) {
       rows[i] = clip_from_json(*j);
       if (!(o.retry_failed && rows[i]->status != "ok")) continue;
       rows[i].reset();
     }
-    todo.push_back(i);
+    pending.push_back(i);
   }
   EvaluateResult result;
-  result.skipped = static_cast<int>(which.size() - todo.size());
+  result.skipped = static_cast<int>(which.size() - pending.size());
   const int workers = o.base.jobs > 0
                           ? o.base.jobs
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -562,10 +562,10 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
       o.chunk > 0 ? static_cast<size_t>(o.chunk) : static_cast<size_t>(std::max(8, 4 * workers));
   std::vector<std::string> payloads;
   std::vector<std::string> ids;
-  for (size_t at = 0; at < todo.size(); at += per_chunk) {
+  for (size_t at = 0; at < pending.size(); at += per_chunk) {
     std::vector<size_t> pos(
-        todo.begin() + static_cast<long>(at),
-        todo.begin() + static_cast<long>(std::min(todo.size(), at + per_chunk)));
+        pending.begin() + static_cast<long>(at),
+        pending.begin() + static_cast<long>(std::min(pending.size(), at + per_chunk)));
     const std::string stem =
         "clips_" + std::to_string(which[pos.front()]) + "_" + std::to_string(pos.size());
     std::string id = stem;
@@ -576,7 +576,7 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
     ids.push_back(id);
     payloads.push_back(json{{"id", id}, {"pos", pos}}.dump());
   }
-  const long long total = static_cast<long long>(todo.size()) * ds.frames;
+  const long long total = static_cast<long long>(pending.size()) * ds.frames;
   long long done = 0;
   const bool alone = !world || world->size() == 1;
   auto started = Clock::now();
@@ -602,9 +602,9 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
         for (const auto& r : j.at("rows")) got.push_back(clip_from_json(r));
         for (const auto& r : got)
           core::write_text_atomically(row_path(journal, r.clip), clip_to_json(r).dump(2));
-        for (const auto& r : got)
-          for (size_t i = 0; i < which.size(); ++i)
-            if (which[i] == r.clip) rows[i] = r;
+        // The rows come in the order of the chunk's positions in `which`.
+        const auto pos = json::parse(payloads[n]).at("pos").get<std::vector<size_t>>();
+        for (size_t k = 0; k < got.size(); ++k) rows[pos[k]] = got[k];
         result.ran += static_cast<int>(got.size());
         done += static_cast<long long>(got.size()) * ds.frames;
         if (progress) progress(done, total);
@@ -613,7 +613,7 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
                                             [](const ClipResult& c) { return c.status != "ok"; });
           char line[200];
           std::snprintf(line, sizeof line, "%s: %zu clips (%d of %zu done), %ld failed, %.1f s",
-                        ids[n].c_str(), got.size(), result.ran, todo.size(), failed,
+                        ids[n].c_str(), got.size(), result.ran, pending.size(), failed,
                         std::chrono::duration<double>(Clock::now() - started).count());
           finished(line);
         }

@@ -104,6 +104,33 @@ void print_evaluation(const EvaluateResult& r, const EvaluateOptions& o) {
 
 }  // namespace
 
+CLI::Option* add_evaluate_options(CLI::App* cmd, EvaluateOptions& o, bool required) {
+  CLI::Option* data = cmd->add_option("--data", o.data, "Labelled dataset (bmru dataset)")
+                          ->required(required)
+                          ->check(CLI::ExistingFile);
+  std::vector<CLI::Option*> task{
+      cmd->add_option("--scheme", o.scheme, "Split scheme: speaker, own or voice")
+          ->capture_default_str(),
+      cmd->add_option("--part", o.part, "Part of the split: train, val or test")
+          ->check(CLI::IsMember({"train", "val", "test"}))
+          ->capture_default_str(),
+      add_count(cmd, "--limit", o.limit,
+                "Evaluate N clips evenly spaced over the part (every class of a sorted dataset)"),
+      add_count(cmd, "--chunk", o.chunk,
+                "Clips per fidelity run in the journal (default: four per worker, at least 8)")};
+  add_decision_options(cmd, o.decision, o.tie);
+  if (!required)
+    for (CLI::Option* t : task) t->needs(data);
+  return data;
+}
+
+void refuse_own_inputs(const CLI::App* cmd) {
+  for (const char* f : {"--inputs", "--random-sequences", "--frames", "--seed"})
+    if (cmd->count(f) > 0)
+      throw InputError(std::string(f) +
+                       " does not apply with --data: the clips come from the dataset");
+}
+
 void add_evaluate_command(CLI::App& app, const std::string& command_line, const char* argv0) {
   auto o = std::make_shared<EvaluateOptions>();
   o->base.command_line = command_line;
@@ -114,25 +141,10 @@ void add_evaluate_command(CLI::App& app, const std::string& command_line, const 
       "Task accuracy, decision agreement and energy per inference of a model on a dataset's clips, "
       "behavioural against circuit (resumable)");
   add_fidelity_options(cmd, o->base, *cli);
-  cmd->add_option("--data", o->data, "Labelled dataset (bmru dataset)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--scheme", o->scheme, "Split scheme: speaker, own or voice")
-      ->capture_default_str();
-  cmd->add_option("--part", o->part, "Part of the split: train, val or test")
-      ->check(CLI::IsMember({"train", "val", "test"}))
-      ->capture_default_str();
-  add_count(cmd, "--limit", o->limit,
-            "Evaluate N clips evenly spaced over the part (every class of a sorted dataset)");
-  add_decision_options(cmd, o->decision, o->tie);
-  add_count(cmd, "--chunk", o->chunk,
-            "Clips per fidelity run in the journal (default: four per worker, at least 8)");
+  add_evaluate_options(cmd, *o, true);
   cmd->add_flag("--retry-failed", o->retry_failed, "Rerun the clips the journal records as failed");
   cmd->callback([o, cli, cmd] {
-    for (const char* f : {"--inputs", "--random-sequences", "--frames", "--seed"})
-      if (cmd->count(f) > 0)
-        throw InputError(std::string(f) +
-                         " does not apply to evaluate: its clips come from --data");
+    refuse_own_inputs(cmd);
     apply_fidelity_cli(*cli, o->base);
     Progress bar("evaluate frames (all clips)");
     const MpiWorld world;  // under mpirun: this rank of the job

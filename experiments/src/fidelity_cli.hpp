@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "experiments/evaluate.hpp"
 #include "experiments/fidelity.hpp"
 
 namespace bmru::experiments {
@@ -21,6 +22,11 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli);
 void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o);
 // The compact table of a finished run (per cell, per sequence, latency, power, wall times).
 void print_fidelity(const FidelityResult& r, const FidelityOptions& o);
+// The task options of an evaluation (--data --scheme --part --limit --decision --tie --chunk), for
+// evaluate (`required`: --data must be given) and sweep (the others need --data). Returns --data.
+CLI::Option* add_evaluate_options(CLI::App* cmd, EvaluateOptions& o, bool required);
+// Throws InputError naming the first of fidelity's own input options given with --data.
+void refuse_own_inputs(const CLI::App* cmd);
 // The running executable (for worker processes).
 std::filesystem::path self_binary(const char* argv0);
 

@@ -52,34 +52,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FidelityOptions, model, inputs, random_sequen
                                    waveform_points, tran_max_step_s, reltol, abstol, trtol,
                                    user_netlist, user_ports, jobs, max_output_gb, out, binary,
                                    command_line)
-// The task part of an evaluation (its run options travel as a FidelityOptions).
-struct EvaluateTask {
-  std::filesystem::path data;
-  std::string scheme, part;
-  std::optional<core::Index> limit;
-  core::DecisionRule decision;
-  core::TiePolicy tie;
-  core::Index chunk;
-  bool retry_failed;
-};
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvaluateTask, data, scheme, part, limit, decision, tie, chunk,
-                                   retry_failed)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvaluateOptions, base, data, scheme, part, limit, decision, tie,
+                                   chunk, retry_failed)
+// The task part of an evaluation: its options without the run options (`base`), which travel as
+// the run's own FidelityOptions.
 inline nlohmann::json evaluate_task_to_json(const EvaluateOptions& o) {
-  return EvaluateTask{o.data,     o.scheme, o.part,  o.limit,
-                      o.decision, o.tie,    o.chunk, o.retry_failed};
+  nlohmann::json j = o;
+  j.erase("base");
+  return j;
 }
-inline EvaluateOptions evaluate_from_json(const nlohmann::json& task, const FidelityOptions& base) {
-  const auto t = task.get<EvaluateTask>();
-  EvaluateOptions o;
-  o.base = base;
-  o.data = t.data;
-  o.scheme = t.scheme;
-  o.part = t.part;
-  o.limit = t.limit;
-  o.decision = t.decision;
-  o.tie = t.tie;
-  o.chunk = t.chunk;
-  o.retry_failed = t.retry_failed;
-  return o;
+inline EvaluateOptions evaluate_from_json(nlohmann::json task, const FidelityOptions& base) {
+  task["base"] = base;
+  return task.get<EvaluateOptions>();
 }
 }  // namespace bmru::experiments

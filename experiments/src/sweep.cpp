@@ -83,8 +83,23 @@ SummaryRow empty_row(const SweepPoint& p) {
   return r;
 }
 
-// One run of the sweep: its file, then its summary row, both by rename. Never throws for a
-// failed run: the failure is the row.
+// One fidelity run of the sweep: its headline figures in the row.
+void fidelity_point(const FidelityOptions& run, SummaryRow& r,
+                    const std::function<void(long long, long long)>& progress) {
+  const FidelityResult f = run_fidelity(run, progress);
+  r.state_agreement = f.metrics.state_agreement;
+  r.decision_agreement = f.metrics.decision_agreement;
+  r.candidate_nrmse = f.metrics.candidate_nrmse;
+  r.logit_nrmse = f.metrics.logit_nrmse;
+  r.first_divergence = f.metrics.first_divergence;
+  r.mean_power_w = f.power_w[core::PowerBlock::total];
+  if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
+  if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
+  r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
+  r.status = f.failed.empty() ? "ok" : "failed";
+  for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
+}
+
 // One evaluation of the sweep (--data): task figures in the row; a failed clip fails the run.
 void evaluate_point(const EvaluateOptions& e, SummaryRow& r,
                     const std::function<void(long long, long long)>& progress) {
@@ -104,6 +119,8 @@ void evaluate_point(const EvaluateOptions& e, SummaryRow& r,
     if (c.status != "ok") r.error += (r.error.empty() ? "" : "\n") + c.name + ": " + c.error;
 }
 
+// One run of the sweep: its file, then its summary row, both by rename. Never throws for a
+// failed run: the failure is the row.
 SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
                      const std::function<void(long long, long long)>& progress,
                      const std::optional<EvaluateOptions>& task = std::nullopt) {
@@ -115,22 +132,9 @@ SummaryRow run_point(const FidelityOptions& run, const SweepPoint& p,
       EvaluateOptions e = *task;
       e.base = run;
       evaluate_point(e, r, progress);
-      r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      core::write_text_atomically(run.out.parent_path() / (p.id + ".json"), row_to_json(r).dump(2));
-      return r;
+    } else {
+      fidelity_point(run, r, progress);
     }
-    const FidelityResult f = run_fidelity(run, progress);
-    r.state_agreement = f.metrics.state_agreement;
-    r.decision_agreement = f.metrics.decision_agreement;
-    r.candidate_nrmse = f.metrics.candidate_nrmse;
-    r.logit_nrmse = f.metrics.logit_nrmse;
-    r.first_divergence = f.metrics.first_divergence;
-    r.mean_power_w = f.power_w[core::PowerBlock::total];
-    if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
-    if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
-    r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
-    r.status = f.failed.empty() ? "ok" : "failed";
-    for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
   } catch (const Error& e) {
     r.status = "failed";
     r.error = e.what();

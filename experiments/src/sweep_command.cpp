@@ -145,24 +145,10 @@ void add_sweep_command(CLI::App& app, const std::string& command_line, const cha
       ->check(CLI::IsMember({"nominal", "per-run"}));
   cmd->add_flag("--retry-failed", o->retry_failed, "Rerun the runs the journal records as failed");
   auto task = std::make_shared<EvaluateOptions>();
-  auto* data = cmd->add_option("--data", task->data,
-                               "Labelled dataset: each run evaluates its clips (bmru evaluate)")
-                   ->check(CLI::ExistingFile);
-  cmd->add_option("--scheme", task->scheme, "With --data: split scheme (default speaker)")
-      ->needs(data);
-  cmd->add_option("--part", task->part, "With --data: train, val or test (default test)")
-      ->check(CLI::IsMember({"train", "val", "test"}))
-      ->needs(data);
-  add_count(cmd, "--limit", task->limit, "With --data: N clips evenly spaced over the part")
-      ->needs(data);
-  add_decision_options(cmd, task->decision, task->tie);
-  add_count(cmd, "--chunk", task->chunk, "With --data: clips per fidelity run")->needs(data);
+  add_evaluate_options(cmd, *task, false);
   cmd->callback([o, cli, temps, vdds, calibration, task, cmd] {
     if (cmd->count("--data") > 0) {
-      for (const char* f : {"--inputs", "--random-sequences", "--frames", "--seed"})
-        if (cmd->count(f) > 0)
-          throw InputError(std::string(f) +
-                           " does not apply with --data: the runs' clips come from the dataset");
+      refuse_own_inputs(cmd);
       task->retry_failed = o->retry_failed;
       o->evaluate = *task;
     }
