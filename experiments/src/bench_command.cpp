@@ -32,6 +32,7 @@ void add_bench_command(CLI::App& app, const std::string& command_line, const cha
         r.overhead_ratio, r.overhead_cpu_ratio, r.batch_ratio);
   });
   add_bench_accuracy(cmd, command_line, argv0);
+  add_bench_ct_throughput(cmd, command_line, argv0);
 }
 
 }  // namespace bmru::experiments

@@ -13,6 +13,7 @@ void add_pdk_command(CLI::App& app);
 void add_characterize_command(CLI::App& app);
 void add_bench_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_bench_accuracy(CLI::App* bench, const std::string& command_line, const char* argv0);
+void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, const char* argv0);
 void add_netlist_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_export_command(CLI::App& app);

@@ -89,7 +89,7 @@ void fit_in_context(spice::Session& session, const pdk::Technology& tech,
     for (core::Index k = 0; k < x.rows(); ++k) {
       e.step(x.row(k), frame);
       if (std::find(frames.begin(), frames.end(), k) == frames.end()) continue;
-      const auto& cross = e.crossings()[0][0];
+      const models::CtCrossings cross = e.crossings()[0][0];
       out.push_back((cross.count > 0 ? cross.first_s : T) - hw[static_cast<size_t>(k)]);
     }
     return out;

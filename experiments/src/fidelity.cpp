@@ -143,22 +143,25 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
     std::vector<double> flat;
     for (core::Index f = 0; f < xs.rows(); ++f)
       for (core::Index i = 0; i < net.n_in(); ++i) flat.push_back(xs(f, i));
-    const json req{{"netlist", target.lockstep},
-                   {"seed", r.ngspice_seed},
-                   {"model", model_json},
-                   {"ct_model", ct_model_json},
-                   {"frames", xs.rows()},
-                   {"inputs", flat},
-                   {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
-                   {"sources", target.sources},
-                   {"probes", probe_list(target.ports)},
-                   {"supplies", supplies},
-                   {"tran", {r.tran.step_s, r.tran.stop_s, r.tran.max_step_s}},
-                   {"states", states},
-                   {"dense_logits", dense_logits},
-                   {"waveform_points", o.waveform_points},
-                   {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
-                   {"resync", o.mode == Mode::resync}};
+    const json req{
+        {"netlist", target.lockstep},
+        {"seed", r.ngspice_seed},
+        {"model", model_json},
+        {"ct_model", ct_model_json},
+        {"frames", xs.rows()},
+        {"inputs", flat},
+        {"axis", {o.axis.period_s, o.axis.ramp_s, o.axis.sample_phase}},
+        {"sources", target.sources},
+        {"probes", probe_list(target.ports)},
+        {"supplies", supplies},
+        {"tran", {r.tran.step_s, r.tran.stop_s, r.tran.max_step_s}},
+        {"states", states},
+        {"dense_logits", dense_logits},
+        {"waveform_points", o.waveform_points},
+        {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
+        {"ct_die",
+         o.ct && !target.ct_die.nominal() ? json::parse(ct_die_to_json(target.ct_die)) : json()},
+        {"resync", o.mode == Mode::resync}};
     jobs.push_back(job(JobKind::sequence, req.dump(), spice::default_timeout_s(r.tran.stop_s)));
     jobs.back().retries_on_worker_death = 1;  // a killed worker costs a rerun, not the sequence
   }

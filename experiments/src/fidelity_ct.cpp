@@ -17,6 +17,7 @@
 #include "version.hpp"
 
 #include "lockstep.hpp"
+#include "models/circuit_model.hpp"
 #include "pdk/registry.hpp"
 #include "run_config.hpp"
 #include "run_limits.hpp"
@@ -24,6 +25,10 @@
 namespace bmru::experiments {
 
 namespace {
+
+// Sequences integrated together as lanes of one ct engine (issue 22: throughput saturates near
+// 64 lanes on the development machine; more only holds more frames pending per sequence).
+constexpr core::Index kCtLanes = 64;
 
 // Every ct fact once: its JSON (and --ct-facts) name, where it lives, and whether /config carries
 // it as ct_<name> (the reference mirror's geometry is the generator's, not a measured fact).
@@ -103,12 +108,66 @@ void update_ct_facts(models::CtFacts& f, const std::string& json_text, const std
   }
 }
 
+std::string ct_die_to_json(const models::CtDie& d) {
+  return nlohmann::json{{"copy", d.copy},       {"bias", d.bias},       {"cell_ith", d.cell_ith},
+                        {"cell_iw", d.cell_iw}, {"cell_ig", d.cell_ig}, {"cell_in", d.cell_in}}
+      .dump();
+}
+
+models::CtDie ct_die_from_json(const std::string& text) {
+  const nlohmann::json j = nlohmann::json::parse(text);
+  models::CtDie d;
+  for (auto [name, v] : {std::pair{"copy", &d.copy},
+                         {"bias", &d.bias},
+                         {"cell_ith", &d.cell_ith},
+                         {"cell_iw", &d.cell_iw},
+                         {"cell_ig", &d.cell_ig},
+                         {"cell_in", &d.cell_in}})
+    *v = j.at(name).get<std::vector<double>>();
+  return d;
+}
+
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& f) {
   std::vector<core::Attr> out;
   for (const CtField& c : ct_fields())
     if (c.in_config) out.push_back({std::string("ct_") + c.name, f.*c.value});
   return out;
 }
+
+namespace {
+
+// Lane b's rows of a batch frame [B rows] as a frame of one sequence.
+core::Frame lane_frame(const core::Frame& f, core::Index b) {
+  core::Frame out;
+  for (const auto& layer : f.layers)
+    out.layers.push_back({layer.candidate.row(b), layer.state.row(b), layer.output.row(b)});
+  out.logits = f.logits.row(b);
+  return out;
+}
+
+// The die of the generated netlist for this network and mismatch seed (the program's own Pelgrom
+// draws), and the network as that circuit realises it: ct under mismatch is the SPICE netlist's
+// die.
+std::pair<core::Network, models::CtDie> circuit_die(const FidelityOptions& o,
+                                                    const core::Network& net,
+                                                    const pdk::Technology& tech,
+                                                    const CalibrationReply& cal) {
+  if (!tech.program_mismatch())
+    throw InputError(
+        "--mismatch-seed with --engines sw,ct: ct draws the netlist's mismatch on "
+        "technologies whose mismatch this program draws (generic180); " +
+        tech.name() + "'s models draw their own inside ngspice (run with hw)");
+  models::CircuitOptions copt;
+  copt.cell = cal.cell;
+  copt.mirror = cal.mirror;
+  copt.conditions = o.tech.conditions;
+  copt.mismatch_seed = o.mismatch_seed;
+  copt.clamp = o.clamp;
+  const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
+  return {circuit.network, models::die_factors(circuit.draws, cal.ct->slope_v)};
+}
+
+}  // namespace
 
 FidelityResult run_sw_ct(const FidelityOptions& o,
                          const std::function<void(long long, long long)>& progress) {
@@ -119,61 +178,87 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   auto source = o.inputs ? core::file_stimuli(*o.inputs, net.n_in())
                          : core::random_stimuli({o.random_sequences, o.frames, net.n_in(), o.seed});
   const core::Index S = source->sequences(), N = source->frames();
-  check_supply(*pdk::open_technology(o.tech.pdk, o.tech.pdk_path), o.tech.conditions.vdd_v);
+  const auto tech = pdk::open_technology(o.tech.pdk, o.tech.pdk_path);
+  check_supply(*tech, o.tech.conditions.vdd_v);
   const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
   check_output_size(o.out, core::estimate_run_bytes(shape, 2, 0), o.max_output_gb);
   const auto x = core::read_all(*source);
   check_input_currents(x, net.unit_current_a, o.inputs ? o.inputs->string() : "the random inputs");
   // Characterized on the technology in a worker (ngspice never runs in this process).
   spice::WorkerPool pool(o.binary, 1);
-  models::CtFacts facts = *request_calibration(pool, o, o.tech.conditions, true).ct;
+  const CalibrationReply cal = request_calibration(pool, o, o.tech.conditions, true);
+  models::CtFacts facts = *cal.ct;
   if (o.ct_overrides) update_ct_facts(facts, o.ct_overrides->second, o.ct_overrides->first);
 
+  // ct models the circuit, so it runs the network as the circuit realises it; under mismatch, as
+  // the generated netlist of that seed realises it, on that netlist's die.
+  std::vector<models::ParameterChange> realised;
+  core::Network ct_net = models::realise(net, models::RealisableRange{}, realised);
+  models::CtDie die;
+  if (o.mismatch_seed) {
+    auto [circuit_net, d] = circuit_die(o, net, *tech, cal);
+    ct_net = std::move(circuit_net);
+    die = std::move(d);
+  }
   core::RunFile file(o.out, {kToolVersion, o.command_line});
   std::vector<core::Attr> config{{"engines", std::string("sw,ct")}, {"pdk", o.tech.pdk}};
   for (const auto& a : run_axis_config(o, net.unit_current_a, source->describe()))
     config.push_back(a);
+  config.push_back({"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed)
+                                                     : std::int64_t{-1}});
+  config.push_back({"ct_lanes", static_cast<std::int64_t>(std::min(S, kCtLanes))});
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
-  // ct models the circuit, so it runs the network as the circuit realises it.
-  std::vector<models::ParameterChange> realised;
-  const core::Network ct_net = models::realise(net, models::RealisableRange{}, realised);
   file.write_table("realisation", change_table(realised));
   core::InputsWriter inputs = file.add_inputs(shape);
   LockstepSinks sinks(file, net, shape, false, true);
   FidelityResult result;
-  const core::Index block = sinks.block();
   double ct_s = 0;
-  for (core::Index s = 0; s < S; ++s) {
-    const core::Matrix& xs = x[static_cast<size_t>(s)];
-    // ct leads; the discrete model follows it (resync: from ct's sampled states).
-    Followers sw(net, o.mode, std::nullopt, o.axis, xs.row(0));
+  // The sequences run as lanes of one ct engine, kCtLanes at a time; the discrete model follows
+  // each lane (resync: from ct's sampled states).
+  for (core::Index s0 = 0; s0 < S; s0 += kCtLanes) {
+    const core::Index B = std::min(kCtLanes, S - s0);
     models::ContinuousEngine engine(ct_net, facts, o.axis);
-    engine.reset(xs.row(0));
-    std::vector<core::Matrix> leader(static_cast<size_t>(net.n_layers()));
-    std::vector<core::Matrix> bx;
+    if (!die.nominal()) engine.set_dies({die});
+    core::Matrix xk(B, net.n_in());
+    const auto frame_inputs = [&](core::Index k) {
+      for (core::Index b = 0; b < B; ++b) xk.row(b) = x[static_cast<size_t>(s0 + b)].row(k);
+    };
+    frame_inputs(0);
+    engine.reset(xk);
+    std::vector<Followers> sw;
+    for (core::Index b = 0; b < B; ++b)
+      sw.emplace_back(net, o.mode, std::nullopt, o.axis, xk.row(b));
+    std::vector<std::vector<core::Matrix>> leader(
+        static_cast<size_t>(B), std::vector<core::Matrix>(static_cast<size_t>(net.n_layers())));
+    core::Frame ct;
+    std::vector<core::Matrix> bx;  // inputs of the frames not yet written, [B, n_in] each
     core::Index k0 = 0;
     for (core::Index k = 0; k < N; ++k) {
-      LockstepFrame f;
-      f.ct.emplace();
-      const auto t0 = Clock::now();
-      engine.step(xs.row(k), *f.ct);
-      ct_s += std::chrono::duration<double>(Clock::now() - t0).count();
-      sw.step(k, xs.row(k), leader);
-      for (size_t l = 0; l < leader.size(); ++l) leader[l] = f.ct->layers[l].state;
-      f.sw = std::move(sw.sw);
-      f.ct_crossings = crossing_rows(engine);
-      sinks.add(s, k, std::move(f));
-      bx.push_back(xs.row(k));
-      if (static_cast<core::Index>(bx.size()) >= block || k + 1 == N) {
-        inputs.write_block(s, k0, bx);
+      frame_inputs(k);
+      bx.push_back(xk);
+      if (static_cast<core::Index>(bx.size()) >= sinks.block() || k + 1 == N) {
+        inputs.write_block(s0, k0, bx);
         k0 += static_cast<core::Index>(bx.size());
         bx.clear();
       }
-      if (progress) progress(s * N + k + 1, S * N);
+      const auto t0 = Clock::now();
+      engine.step(xk, ct);
+      ct_s += std::chrono::duration<double>(Clock::now() - t0).count();
+      for (core::Index b = 0; b < B; ++b) {
+        const auto bi = static_cast<size_t>(b);
+        LockstepFrame f;
+        f.ct = lane_frame(ct, b);
+        sw[bi].step(k, xk.row(b), leader[bi]);
+        for (size_t l = 0; l < leader[bi].size(); ++l) leader[bi][l] = f.ct->layers[l].state;
+        f.sw = std::move(sw[bi].sw);
+        f.ct_crossings = crossing_rows(engine, b);
+        sinks.add(s0 + b, k, std::move(f));
+      }
+      if (progress) progress(s0 * N + (k + 1) * B, S * N);
     }
-    sinks.end_sequence(s, true);
+    for (core::Index b = 0; b < B; ++b) sinks.end_sequence(s0 + b, true);
   }
   const LockstepMetrics m = sinks.finish();
   result.metrics = m.metrics;

@@ -81,11 +81,12 @@ class SequenceHandler final : public spice::LockstepHandler {
  public:
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
                   const core::Network& ct_net, Mode mode, const core::FrameAxis& axis,
-                  int wave_points, const std::optional<models::CtFacts>& ct, bool dense_logits)
+                  int wave_points, const std::optional<models::CtFacts>& ct, bool dense_logits,
+                  const models::CtDie& die)
       : ctx_(ctx),
         net_(net),
         x_(x),
-        followers_(net, mode, ct, axis, x.row(0), &ct_net),
+        followers_(net, mode, ct, axis, x.row(0), &ct_net, &die),
         axis_(axis),
         wave_points_(wave_points),
         leader_(static_cast<size_t>(net.n_layers()), core::Matrix::Zero(1, net.d())) {
@@ -249,8 +250,11 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
       r.contains("ct_model")
           ? core::model_from_json(r.at("ct_model").get<std::string>(), "job ct model")
           : net;
+  const models::CtDie die = r.contains("ct_die") && !r.at("ct_die").is_null()
+                                ? ct_die_from_json(r.at("ct_die").dump())
+                                : models::CtDie{};
   SequenceHandler h(ctx, net, x, ct_net, r.at("resync").get<bool>() ? Mode::resync : Mode::free,
-                    spec.axis, r.value("waveform_points", 0), ct, !logits.empty());
+                    spec.axis, r.value("waveform_points", 0), ct, !logits.empty(), die);
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }
 

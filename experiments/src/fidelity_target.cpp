@@ -37,6 +37,7 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   t.network = circuit.network;
   t.realised = circuit.realised;
   t.clamped = circuit.clamped;
+  if (cal.ct) t.ct_die = models::die_factors(circuit.draws, cal.ct->slope_v);
   t.lockstep = lockstep_netlist(circuit, tech, k);
   // The technology's header sets gmin; the deck's .option line the rest.
   spice::SimOptions gmin;

@@ -34,6 +34,9 @@ struct Target {
   // The generated circuit's parameters as realised, and what changed (none for a user's netlist).
   std::optional<core::Network> network;
   std::vector<models::ParameterChange> realised, clamped;
+  // The die the netlist's own mismatch draws make, for ct (nominal without a mismatch seed, or
+  // when the technology's models draw their own).
+  models::CtDie ct_die;
 };
 
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).

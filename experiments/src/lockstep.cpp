@@ -14,12 +14,13 @@ core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& al
 
 Followers::Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
                      const core::FrameAxis& axis, const core::Matrix& x0,
-                     const core::Network* ct_net)
+                     const core::Network* ct_net, const models::CtDie* die)
     : net_(net), resync_(mode == Mode::resync), sw_engine_(net) {
   for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
   sw_engine_.reset(1);
   if (ct) {
     ct_engine_.emplace(ct_net ? *ct_net : net, *ct, axis);
+    if (die && !die->nominal()) ct_engine_->set_dies({*die});
     ct_engine_->reset(x0);
   }
 }
@@ -46,9 +47,9 @@ CrossingRows Followers::ct_crossings() const {
   return crossing_rows(*ct_engine_);
 }
 
-CrossingRows crossing_rows(const models::ContinuousEngine& ct) {
+CrossingRows crossing_rows(const models::ContinuousEngine& ct, core::Index lane) {
   CrossingRows out;
-  for (const auto& layer : ct.crossings()) {
+  for (const auto& layer : ct.crossings(lane)) {
     out.emplace_back();
     for (const auto& q : layer)
       out.back().push_back({static_cast<core::Index>(q.count), q.first_s});

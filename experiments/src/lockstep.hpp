@@ -29,16 +29,17 @@ using CrossingRows = core::Comparator::CrossingRows;
 // alpha / 2, else 0.
 core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& alpha);
 
-// The crossings of alpha/2 the ct engine saw in its last frame, [layer][cell].
-CrossingRows crossing_rows(const models::ContinuousEngine& ct);
+// The crossings of alpha/2 the ct engine saw in its last frame in one lane, [layer][cell].
+CrossingRows crossing_rows(const models::ContinuousEngine& ct, core::Index lane = 0);
 
 class Followers {
  public:
   // sw always; ct when `ct` is given (it starts from its operating point at x0).
-  // `ct_net`: the network as the circuit realises it, which ct models (default: `net`).
+  // `ct_net`: the network as the circuit realises it, which ct models (default: `net`); `die`:
+  // the circuit's mismatch (default nominal).
   Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
             const core::FrameAxis& axis, const core::Matrix& x0,
-            const core::Network* ct_net = nullptr);
+            const core::Network* ct_net = nullptr, const models::CtDie* die = nullptr);
 
   // Frame k at inputs x_k [1, n_in]. `leader_states`: per layer the leader's sampled cell state
   // currents of frame k-1 in model units [1, d] (read only when resyncing and k > 0).

@@ -38,12 +38,20 @@ class Writer {
  public:
   Writer(const CircuitGraph& g, const pdk::Technology& tech, const CircuitOptions& o)
       : g_(g), t_(tech), o_(o), instance_(g.copies.size()) {
-    if (o.mismatch_seed && tech.program_mismatch()) sampler_.emplace(*o.mismatch_seed);
+    if (o.mismatch_seed && tech.program_mismatch()) {
+      sampler_.emplace(*o.mismatch_seed);
+      line_draw_.resize(g.lines.size());
+      draws.copy.resize(g.copies.size());
+      draws.bias_ref.resize(g.biases.size());
+      draws.bias_out.resize(g.biases.size());
+      for (auto* v : {&draws.cell_ith, &draws.cell_iw, &draws.cell_ig}) v->resize(g.cells.size());
+    }
   }
 
   std::string text;
   std::vector<MapEntry> map;
   std::vector<std::string> initial_conditions;
+  DeviceDraws draws;
 
   void write(double vdd) {
     text += cell_subckt(t_, o_.cell_sizes);
@@ -82,6 +90,9 @@ class Writer {
           break;
       }
     }
+    if (!sampler_) return;
+    for (const auto& c : g_.copies) draws.copy_source.push_back(line_draw_[at(c.from)]);
+    for (const auto& c : g_.cells) draws.cell_in.push_back(line_draw_[at(c.candidate)]);
   }
 
   // The caller-driven source of an input line: iin<k>p / iin<k>n.
@@ -96,6 +107,7 @@ class Writer {
                      const std::string& d, const std::string& g, const std::string& s) {
     pdk::Device dev{type, w, l, 1, {}};
     if (sampler_) dev.mismatch = sampler_->draw(pdk::generic180_pelgrom(type), w, l);
+    last_draw_ = dev.mismatch;
     const std::string b = type == Polarity::n ? "0" : s;
     const std::string line = t_.device_line(name, d, g, s, b, dev);
     text += line + "\n";
@@ -117,6 +129,10 @@ class Writer {
   const std::string& node(int l) const { return g_.lines[static_cast<size_t>(l)].node; }
 
   void line(const CircuitGraph::Line& l) {
+    write_line(l);
+    if (sampler_ && !l.device.empty()) line_draw_[at(&l - g_.lines.data())] = last_draw_;
+  }
+  void write_line(const CircuitGraph::Line& l) {
     const double w = o_.mirror_sizes.w_ref_m, len = o_.mirror_sizes.l_m;
     switch (l.kind) {
       case CircuitGraph::LineKind::summing:
@@ -169,6 +185,7 @@ class Writer {
       }
     }
     instance_[index] = inst;
+    if (sampler_) draws.copy[index] = last_draw_;
     if (c.kind != CircuitGraph::CopyKind::weight) structural(inst);
   }
 
@@ -200,25 +217,38 @@ class Writer {
     const std::string rail = b.amps > 0 ? "vdd_bias" : "0";
     const double len = o_.mirror_sizes.l_m;
     structural(device("r" + ref, type, o_.mirror_sizes.bias_ref_w_m(), len, ref, ref, rail));
+    const auto i = at(&b - g_.biases.data());
+    if (sampler_) draws.bias_ref[i] = last_draw_;
     structural(device("o" + ref, type, o_.mirror_sizes.w_ref_m, len, node(b.to), ref, rail));
+    if (sampler_) draws.bias_out[i] = last_draw_;
   }
 
   // A cell bias line: reference current (the bias / bias_ratio) from the bias supply into its
   // reference diode; the element is that reference current.
-  void cell_bias(const std::string& name, double amps, const std::string& kind,
-                 const std::string& param) {
+  pdk::MismatchDraw cell_bias(const std::string& name, double amps, const std::string& kind,
+                              const std::string& param) {
     const double ref = amps / o_.cell_sizes.bias_ratio;
     text += "I" + name + " vdd_bias " + name + " " + format_number(ref) + "\n";
     map.push_back({"I" + name, kind, param, ref, "A"});
     const auto& n = o_.cell_sizes.bias_ref_n;
     structural(device("r" + name, Polarity::n, n.w_m, n.l_m, name, name, "0"));
+    return last_draw_;
   }
   void cell_supply(const CircuitGraph::Cell& c) {
     const CellBias cb = o_.cell.bias_for(c.beta_lo_a, c.beta_hi_a, c.alpha_a);
     const std::string& ci = c.name;
-    cell_bias("gth_" + ci, cb.ithresh_a, "cell_ithresh", idx(c.layer_param + ".beta1", c.index));
-    cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(c.layer_param + ".delta", c.index));
-    cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(c.layer_param + ".alphas", c.index));
+    const auto th = cell_bias("gth_" + ci, cb.ithresh_a, "cell_ithresh",
+                              idx(c.layer_param + ".beta1", c.index));
+    const auto wd =
+        cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(c.layer_param + ".delta", c.index));
+    const auto gn =
+        cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(c.layer_param + ".alphas", c.index));
+    if (sampler_) {
+      const auto i = at(&c - g_.cells.data());
+      draws.cell_ith[i] = th;
+      draws.cell_iw[i] = wd;
+      draws.cell_ig[i] = gn;
+    }
     // The cell's own supply lead, through a zero-volt source: its current is the cell's power.
     text += "Vpwr_" + ci + " vdd_cells vddc_" + ci + " 0\n";
     structural("Vpwr_" + ci);
@@ -240,6 +270,10 @@ class Writer {
   const CircuitOptions& o_;
   std::vector<std::string> instance_;  // per copy, once written
   std::optional<pdk::MismatchSampler> sampler_;
+  pdk::MismatchDraw last_draw_;               // of the last device written
+  std::vector<pdk::MismatchDraw> line_draw_;  // per line: its diode's
+  static size_t at(std::ptrdiff_t i) { return static_cast<size_t>(i); }
+  static size_t at(int i) { return static_cast<size_t>(i); }
 };
 
 // The port map of DESIGN.md section 6, from the graph's probes.
@@ -391,7 +425,26 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
   m.initial_conditions = std::move(w.initial_conditions);
   m.body = std::move(w.text);
   m.map = std::move(w.map);
+  m.draws = std::move(w.draws);
   return m;
+}
+
+CtDie die_factors(const DeviceDraws& d, double slope_v) {
+  CtDie die;
+  if (d.empty()) return die;
+  const auto m = [&](const pdk::MismatchDraw& x) {
+    return (1 + x.dbeta) * std::exp(-x.dvth_v / slope_v);
+  };
+  for (size_t i = 0; i < d.copy.size(); ++i) die.copy.push_back(m(d.copy[i]) / m(d.copy_source[i]));
+  for (size_t i = 0; i < d.bias_ref.size(); ++i)
+    die.bias.push_back(m(d.bias_out[i]) / m(d.bias_ref[i]));
+  for (size_t c = 0; c < d.cell_in.size(); ++c) {
+    die.cell_in.push_back(1 / m(d.cell_in[c]));
+    die.cell_ith.push_back(1 / m(d.cell_ith[c]));
+    die.cell_iw.push_back(1 / m(d.cell_iw[c]));
+    die.cell_ig.push_back(1 / m(d.cell_ig[c]));
+  }
+  return die;
 }
 
 }  // namespace bmru::models

@@ -4,236 +4,341 @@
 #include <cmath>
 
 #include "continuous_impl.hpp"
+#include "core/errors.hpp"
 
-namespace bmru::models {
+namespace bmru::models::ct_detail {
 namespace {
 
 namespace odeint = boost::numeric::odeint;
-using State = ct_detail::State;
+using Vector = Eigen::VectorXd;
 using Stepper =
-    odeint::runge_kutta_dopri5<State, double, State, double, odeint::vector_space_algebra>;
-using ct_detail::kSwitchWidth;
-using ct_detail::switched;
+    odeint::runge_kutta_dopri5<Vector, double, Vector, double, odeint::vector_space_algebra>;
+
+size_t at(Index i) {
+  return static_cast<size_t>(i);
+}
+size_t at(int i) {
+  return static_cast<size_t>(i);
+}
+
+// A die's factor for element i, 1 when nominal.
+double factor(const std::vector<double>& f, int i) {
+  return f.empty() ? 1.0 : f[at(i)];
+}
 
 }  // namespace
 
-double ContinuousEngine::Impl::input_at(int part, double t) const {
-  const double r = axis.ramp_s > 0 ? std::clamp((t - frame_start) / axis.ramp_s, 0.0, 1.0) : 1.0;
-  return x_prev[static_cast<size_t>(part)] +
-         (x_now[static_cast<size_t>(part)] - x_prev[static_cast<size_t>(part)]) * r;
+template <int W>
+void Pack<W>::init(const Structure& st, const std::vector<const CtDie*>& dies) {
+  s = &st;
+  const auto lane_value = [&](auto&& value_of) {
+    Lane v;
+    for (int l = 0; l < W; ++l) v(l) = value_of(dies[at(l)]);
+    return v;
+  };
+  static const CtDie kNominal;
+  const auto die = [](const CtDie* d) -> const CtDie& { return d ? *d : kNominal; };
+  term_gain.clear();
+  bias.clear();
+  for (const Node& n : st.nodes) {
+    for (const Term& t : n.in)
+      term_gain.push_back(
+          lane_value([&](const CtDie* d) { return t.gain * factor(die(d).copy, t.copy); }));
+    bias.push_back(lane_value([&](const CtDie* d) {
+      double b = 0;
+      for (const BiasTerm& e : n.biases) b += e.added_a * factor(die(d).bias, e.bias);
+      return b;
+    }));
+  }
+  ith.clear();
+  iw.clear();
+  ig.clear();
+  half.clear();
+  in_gain.clear();
+  for (size_t c = 0; c < st.cells.size(); ++c) {
+    const Cell& cell = st.cells[c];
+    const int ci = static_cast<int>(c);
+    ith.push_back(
+        lane_value([&](const CtDie* d) { return cell.ith_a * factor(die(d).cell_ith, ci); }));
+    iw.push_back(
+        lane_value([&](const CtDie* d) { return cell.iw_a * factor(die(d).cell_iw, ci); }));
+    ig.push_back(
+        lane_value([&](const CtDie* d) { return cell.ig_a * factor(die(d).cell_ig, ci); }));
+    half.push_back(ig.back() / 2);
+    in_gain.push_back(lane_value([&](const CtDie* d) { return factor(die(d).cell_in, ci); }));
+  }
+  const auto gains = [&](const std::vector<Term>& terms) {
+    std::vector<Lane> out;
+    for (const Term& t : terms)
+      out.push_back(
+          lane_value([&](const CtDie* d) { return t.gain * factor(die(d).copy, t.copy); }));
+    return out;
+  };
+  const auto biases = [&](const std::vector<BiasTerm>& terms) {
+    return lane_value([&](const CtDie* d) {
+      double b = 0;
+      for (const BiasTerm& e : terms) b += e.added_a * factor(die(d).bias, e.bias);
+      return b;
+    });
+  };
+  logit_gain.clear();
+  logit_bias_pos.clear();
+  logit_bias_neg.clear();
+  for (size_t j = 0; j < st.logit.size(); ++j) {
+    logit_gain.push_back({gains(st.logit[j].first), gains(st.logit[j].second)});
+    logit_bias_pos.push_back(biases(st.logit_bias[j].first));
+    logit_bias_neg.push_back(biases(st.logit_bias[j].second));
+  }
+  cross_count.assign(st.cells.size(), Lane::Zero());
+  cross_first.assign(st.cells.size(), Lane::Constant(-1));
 }
 
-// The current into a node; `I` holds the lines' currents (exp of the first states of s).
-double ContinuousEngine::Impl::node_input(Index i, const State& I, const State& s, double t) const {
-  const Node& n = nodes[static_cast<size_t>(i)];
-  double in = n.bias_a;
+template <int W>
+typename Pack<W>::Lane Pack<W>::input_at(int part, const Lane& t) const {
+  const Lane& a = x_prev[at(part)];
+  const Lane& b = x_now[at(part)];
+  if (!(s->axis.ramp_s > 0)) return b;
+  const Lane r = ((t - frame_start) / s->axis.ramp_s).max(0.0).min(1.0);
+  return a + (b - a) * r;
+}
+
+template <int W>
+typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State& st,
+                                           const Lane& t) const {
+  const Node& n = s->nodes[at(i)];
+  Lane in = bias[at(i)];
   if (n.input >= 0) in += input_at(n.input, t);
-  for (int e = term_start[static_cast<size_t>(i)]; e < term_start[static_cast<size_t>(i) + 1];
-       ++e) {
-    const int j = term_node[static_cast<size_t>(e)];
-    in += copied(term_gain[static_cast<size_t>(e)], term_slope[static_cast<size_t>(e)], s(j), I(j));
+  for (int e = s->term_start[at(i)]; e < s->term_start[at(i) + 1]; ++e) {
+    const int j = s->term_node[at(e)];
+    in += copied(term_gain[at(e)], s->term_slope[at(e)], st[at(j)], I[at(j)]);
   }
   if (n.cell >= 0) {
-    const Cell& c = cells[static_cast<size_t>(n.cell)];
-    in += c.ig_a * switched(s(static_cast<Index>(nodes.size()) + n.cell), c.q_s);
+    const Cell& c = s->cells[at(n.cell)];
+    in += ig[at(n.cell)] * switched(st[at(s->n_nodes() + n.cell)], c.q_s);
   }
   return in;
 }
 
-// ds = rhs(s, t) and, when j is given, its Jacobian, in one pass over the graph.
-void ContinuousEngine::Impl::eval(const State& s, double t, State& ds, Jacobian* j) const {
-  const auto M = static_cast<Index>(nodes.size());
-  I_ = s.head(M).array().exp();
+template <int W>
+void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const {
+  const Index M = s->n_nodes();
+  I_.resize(at(M));
+  for (Index i = 0; i < M; ++i) I_[at(i)] = st[at(i)].exp();
+  ds.resize(st.size());
   if (j) {
-    j->diag.resize(static_cast<size_t>(s.size()));
-    j->off.resize(jac_col.size());
+    j->diag.resize(st.size());
+    j->off.resize(s->jac_col.size());
   }
   for (Index i = 0; i < M; ++i) {
-    const Node& n = nodes[static_cast<size_t>(i)];
-    const double in = node_input(i, I_, s, t);
-    const double r = floor_ratio(n, s(i));
-    ds(i) = (std::max(in, 0.0) - I_(i) * (1 - r)) * n.inv_sc;
+    const Node& n = s->nodes[at(i)];
+    const Lane in = node_input(i, I_, st, t);
+    const Lane r = floor_ratio(n, st[at(i)]);
+    ds[at(i)] = (in.max(0.0) - I_[at(i)] * (1 - r)) * n.inv_sc;
     if (!j) continue;
-    j->diag[static_cast<size_t>(i)] = -I_(i) * (1 + (diode_n - 1) * r) * n.inv_sc;
-    auto e = static_cast<size_t>(jac_start[static_cast<size_t>(i)]);
-    const bool cut = in <= 0;  // cut off: the inputs do not move it
-    for (int k = term_start[static_cast<size_t>(i)]; k < term_start[static_cast<size_t>(i) + 1];
-         ++k, ++e)
-      j->off[e] =
-          cut ? 0.0
-              : copied_dy(term_gain[static_cast<size_t>(k)], term_slope[static_cast<size_t>(k)],
-                          s(term_node[static_cast<size_t>(k)]),
-                          I_(term_node[static_cast<size_t>(k)])) *
-                    n.inv_sc;
+    j->diag[at(i)] = -I_[at(i)] * (1 + (s->diode_n - 1) * r) * n.inv_sc;
+    auto e = at(s->jac_start[at(i)]);
+    const Mask cut = in <= 0;  // cut off: the inputs do not move it
+    for (int k = s->term_start[at(i)]; k < s->term_start[at(i) + 1]; ++k, ++e) {
+      const int from = s->term_node[at(k)];
+      j->off[e] = cut.select(
+          0.0,
+          copied_dy(term_gain[at(k)], s->term_slope[at(k)], st[at(from)], I_[at(from)]) * n.inv_sc);
+    }
     if (n.cell >= 0) {
-      const Cell& c = cells[static_cast<size_t>(n.cell)];
-      const double sw = switched(s(M + n.cell), c.q_s);
-      j->off[e] = cut ? 0.0 : c.ig_a * sw * (1 - sw) / kSwitchWidth * n.inv_sc;
+      const Cell& c = s->cells[at(n.cell)];
+      const Lane sw = switched(st[at(M + n.cell)], c.q_s);
+      j->off[e] = cut.select(0.0, ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth * n.inv_sc);
     }
   }
-  for (size_t c = 0; c < cells.size(); ++c) {
-    const Cell& cell = cells[c];
-    const Index qi = M + static_cast<Index>(c);
-    const double q = s(qi), sw = switched(q, cell.q_s);
-    const double net_a = I_(cell.in_node) + cell.iw_a * sw - cell.ith_a;
+  for (size_t c = 0; c < s->cells.size(); ++c) {
+    const Cell& cell = s->cells[c];
+    const size_t qi = at(M) + c;
+    const Lane& q = st[qi];
+    const Lane sw = switched(q, cell.q_s);
+    const Lane in = I_[at(cell.in_node)] * in_gain[c];
+    const Lane net_a = in + iw[c] * sw - ith[c];
     // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
-    const bool up = net_a > 0;
-    const double g = up ? std::clamp((1.0 - q) / 0.01, 0.0, 1.0) : std::clamp(q / 0.01, 0.0, 1.0);
-    ds(qi) = net_a * cell.inv_q * g;
+    const Mask up = net_a > 0;
+    const Lane g = up.select(((1.0 - q) / 0.01).max(0.0).min(1.0), (q / 0.01).max(0.0).min(1.0));
+    ds[qi] = net_a * cell.inv_q * g;
     if (!j) continue;
-    const double dg =
-        up ? ((1.0 - q) / 0.01 < 1 && q < 1 ? -100.0 : 0.0) : (q / 0.01 < 1 && q > 0 ? 100.0 : 0.0);
-    j->diag[static_cast<size_t>(qi)] =
-        cell.inv_q * (cell.iw_a * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
-    j->off[static_cast<size_t>(jac_start[static_cast<size_t>(qi)])] =
-        I_(cell.in_node) * cell.inv_q * g;
+    const Lane dg = up.select(((1.0 - q) / 0.01 < 1 && q < 1).select(Lane::Constant(-100.0), 0.0),
+                              (q / 0.01 < 1 && q > 0).select(Lane::Constant(100.0), 0.0));
+    j->diag[qi] = cell.inv_q * (iw[c] * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
+    j->off[at(s->jac_start[qi])] = in * cell.inv_q * g;
   }
 }
 
-// The steady state with the cells held where they are. The graph is acyclic but lines are made
-// on demand (after the nodes they feed), so passes repeat until nothing changes (at most its
-// depth plus one).
-void ContinuousEngine::Impl::settle(double t) {
-  const auto M = static_cast<Index>(nodes.size());
-  for (Index i = 0; i < M; ++i) y(i) = nodes[static_cast<size_t>(i)].ln_floor;
+template <int W>
+void Pack<W>::settle(double t) {
+  const Index M = s->n_nodes();
+  for (Index i = 0; i < M; ++i) y[at(i)] = Lane::Constant(s->nodes[at(i)].ln_floor);
+  const Lane tl = Lane::Constant(t);
+  I_.resize(at(M));
   for (Index pass = 0; pass <= M; ++pass) {
     double change = 0;
-    I_ = y.head(M).array().exp();
+    for (Index i = 0; i < M; ++i) I_[at(i)] = y[at(i)].exp();
     for (Index i = 0; i < M; ++i) {
-      const double v = rest(nodes[static_cast<size_t>(i)], std::max(node_input(i, I_, y, t), 0.0));
-      change = std::max(change, std::abs(v - y(i)));
-      y(i) = v;
-      I_(i) = std::exp(v);
+      const Lane v = rest(s->nodes[at(i)], node_input(i, I_, y, tl).max(0.0));
+      change = std::max(change, (v - y[at(i)]).abs().maxCoeff());
+      y[at(i)] = v;
+      I_[at(i)] = v.exp();
     }
     if (change < 1e-12) return;
   }
 }
 
-// ln I of a line at rest with input `in` >= 0 (its diode's current I (1 - r) = in), by Newton's
-// method from ln(in + I_0), which lies above the root of this increasing convex function.
-double ContinuousEngine::Impl::rest(const Node& n, double in) const {
-  double v = std::log(in + std::exp(n.ln_floor));
+template <int W>
+typename Pack<W>::Lane Pack<W>::rest(const Node& n, const Lane& in) const {
+  Lane v = (in + std::exp(n.ln_floor)).log();
   for (int it = 0; it < 50; ++it) {
-    const double I = std::exp(v), r = floor_ratio(n, v),
-                 step = (I * (1 - r) - in) / (I * (1 + (diode_n - 1) * r));
+    const Lane I = v.exp(), r = floor_ratio(n, v);
+    const Lane step = (I * (1 - r) - in) / (I * (1 + (s->diode_n - 1) * r));
     v -= step;
-    if (std::abs(step) < 1e-13) break;
+    if (step.abs().maxCoeff() < 1e-13) break;
   }
   return v;
 }
 
-// Counts a crossing of alpha/2 by a cell output between two accepted states.
-void ContinuousEngine::Impl::crossings_between(const State& a_state, double ta,
-                                               const State& b_state, double tb) {
-  for (size_t c = 0; c < cells.size(); ++c) {
-    const Cell& cell = cells[c];
-    const double a = std::exp(a_state(cell.out_node)) - cell.half_a,
-                 b = std::exp(b_state(cell.out_node)) - cell.half_a;
-    if ((a < 0) == (b < 0)) continue;
-    const double at = ta + (tb - ta) * a / (a - b);
-    auto& x = cross[c / static_cast<size_t>(net.d())][c % static_cast<size_t>(net.d())];
-    if (x.count++ == 0) x.first_s = at - frame_start;
+template <int W>
+void Pack<W>::crossings_between(const State& sa, const Lane& ta, const State& sb, const Lane& tb,
+                                const Mask& mask) {
+  for (size_t c = 0; c < s->cells.size(); ++c) {
+    const auto out = at(s->cells[c].out_node);
+    const Lane a = sa[out].exp() - half[c], b = sb[out].exp() - half[c];
+    const Mask crossed = mask && ((a < 0) != (b < 0));
+    if (!crossed.any()) continue;
+    const Lane when = ta + (tb - ta) * a / (a - b) - frame_start;
+    cross_first[c] = (crossed && cross_count[c] == 0).select(when, cross_first[c]);
+    cross_count[c] += crossed.template cast<double>();
   }
 }
 
-void ContinuousEngine::Impl::integrate(double t0, double t1) {
+template <int W>
+void Pack<W>::integrate(double t0, double t1) {
   if (t1 <= t0) return;
-  if (integrator == Integrator::rosenbrock)
+  if (s->integrator == Integrator::rosenbrock)
     integrate_rosenbrock(t0, t1);
   else
     integrate_dopri5(t0, t1);
 }
 
-// x := (I - gamma h J)^-1 b by forward substitution in topological order. False if a pivot is
-// not safely positive (a regenerative cell with too long a step).
-bool ContinuousEngine::Impl::solve(const Jacobian& j, double gh, State& x) const {
-  for (Index r : order) {
-    double v = x(r);
-    for (int e = jac_start[static_cast<size_t>(r)]; e < jac_start[static_cast<size_t>(r) + 1]; ++e)
-      v += gh * j.off[static_cast<size_t>(e)] * x(jac_col[static_cast<size_t>(e)]);
-    const double pivot = 1.0 - gh * j.diag[static_cast<size_t>(r)];
-    if (!(pivot > 0.2)) return false;
-    x(r) = v / pivot;
+template <int W>
+void Pack<W>::solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const {
+  for (Index r : s->order) {
+    Lane v = x[at(r)];
+    for (int e = s->jac_start[at(r)]; e < s->jac_start[at(r) + 1]; ++e)
+      v += gh * j.off[at(e)] * x[at(s->jac_col[at(e)])];
+    const Lane pivot = 1.0 - gh * j.diag[at(r)];
+    ok = ok && pivot > 0.2;
+    x[at(r)] = v / pivot;
   }
-  return true;
 }
 
-// Integrates [t0, t1] with the two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999)
-// and its embedded first-order solution for the step size. The Jacobian of this graph is
-// triangular in topological order (currents flow forward; a cell's loop is inside its charge),
-// so each stage is a forward substitution: steps are limited by accuracy, not by the stiffness
-// of the fast high-current lines that limits explicit methods (see integrate_dopri5).
-void ContinuousEngine::Impl::integrate_rosenbrock(double t0, double t1) {
+template <int W>
+void Pack<W>::integrate_rosenbrock(double t0, double t1) {
   const double gamma = 1.0 + 1.0 / std::sqrt(2.0);
-  const double atol = ct_atol;  // in ln I (relative current) and in a cell's charge fraction
-  double t = t0;
-  double h = std::min(t1 - t0, h_last > 0 ? h_last : (t1 - t0) / 100);
-  const auto n = y.size();
+  const double atol = s->ct_atol;  // in ln I (relative current) and in a cell's charge fraction
+  const Index M = s->n_nodes();
+  const size_t n = y.size();
+  const double floor_i = 0.01 * s->net.unit_current_a;
+  Lane t = Lane::Constant(t0);
+  Lane h = (h_last > 0).select(h_last.min(t1 - t0), Lane::Constant((t1 - t0) / 100));
   State f0(n), k1(n), k2(n), y1(n), f1(n), e(n);
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
-  while (t < t1) {
-    h = std::min(h, t1 - t);
+  for (;;) {
+    const Mask active = t < t1;
+    if (!active.any()) break;
+    h = active.select(h.min(t1 - t), 0.0);
     if (!fresh) eval(y, t, f0, &j);
     fresh = true;
+    ++n_iterations;
+    const Lane gh = gamma * h;
+    Mask ok = active;
     k1 = f0;
-    bool ok = solve(j, gamma * h, k1);
-    if (ok) {
-      y1 = y + h * k1;
-      rhs(y1, f1, t + h);
-      k2 = f1 - 2.0 * k1;
-      ok = solve(j, gamma * h, k2);
-    }
-    if (!ok) {
-      h /= 4;
-      continue;
-    }
+    solve(j, gh, k1, ok);
+    for (size_t i = 0; i < n; ++i) y1[i] = y[i] + h * k1[i];
+    eval(y1, t + h, f1, nullptr);
+    for (size_t i = 0; i < n; ++i) k2[i] = f1[i] - 2.0 * k1[i];
+    solve(j, gh, k2, ok);
     // y_{n+1} = y + 3/2 h k1 + 1/2 h k2; the first-order y + h k1 estimates the error, filtered
     // through (I - gamma h J)^-1 so that fast lines at rest do not hold the step down (Shampine).
-    e = 0.5 * h * (k1 + k2);
-    solve(j, gamma * h, e);
+    for (size_t i = 0; i < n; ++i) e[i] = 0.5 * h * (k1[i] + k2[i]);
+    Mask unused = ok;
+    solve(j, gh, e, unused);
     // Error of a line in ln I, weighted by I / (I + 1 % of the unit current): a relative error
     // of a current far below every threshold and level does not matter.
-    const auto M = static_cast<Index>(nodes.size());
-    e.head(M).array() *= I_.array() / (I_.array() + 0.01 * net.unit_current_a);
-    const double err = e.cwiseAbs().maxCoeff() / atol;
-    if (err > 1.0 && h > 1e-12) {
-      h *= std::max(0.2, 0.9 / std::sqrt(err));
-      continue;
-    }
-    y1 = y + 1.5 * h * k1 + 0.5 * h * k2;
-    ++n_steps;
-    crossings_between(y, t, y1, t + h);
-    y = y1;
-    t += h;
+    Lane err = Lane::Zero();
+    for (Index i = 0; i < M; ++i)
+      err = err.max((e[at(i)] * I_[at(i)] / (I_[at(i)] + floor_i)).abs());
+    for (size_t i = at(M); i < n; ++i) err = err.max(e[i].abs());
+    err /= atol;
+    // A lane with a failed pivot retries at a quarter of its step; one whose error is too large
+    // at a step shrunk by the error; the others advance.
+    const Mask too_big = ok && err > 1.0 && h > 1e-12;
+    const Mask accept = ok && !too_big;
+    h = (active && !ok).select(h / 4, h);
+    h = too_big.select(h * (0.9 / err.sqrt()).max(0.2), h);
+    if (!accept.any()) continue;
+    for (size_t i = 0; i < n; ++i) y1[i] = y[i] + 1.5 * h * k1[i] + 0.5 * h * k2[i];
+    const Lane tn = t + h;
+    crossings_between(y, t, y1, tn, accept);
+    for (size_t i = 0; i < n; ++i) y[i] = accept.select(y1[i], y[i]);
+    n_steps += (accept && real).count();
+    t = accept.select(tn, t);
+    h_last = accept.select(h, h_last);
+    h = accept.select(h * (0.9 / err.max(1e-10).sqrt()).max(0.2).min(4.0), h);
     fresh = false;
-    h_last = h;
-    h *= std::min(4.0, std::max(0.2, 0.9 / std::sqrt(std::max(err, 1e-10))));
   }
 }
 
-// Integrates [t0, t1] with odeint's adaptive Dormand-Prince stepper and its dense output: the
-// reference the Rosenbrock integrator is checked against (explicit, so its steps are bounded by
-// the fastest line's time constant: tens of times slower here).
-void ContinuousEngine::Impl::integrate_dopri5(double t0, double t1) {
-  auto system = [this](const State& s, State& ds, double t) { rhs(s, ds, t); };
-  auto stepper = odeint::make_dense_output(1e-4, 1e-4, Stepper());
-  stepper.initialize(y, t0, std::min((t1 - t0) / 10, 1e-6));
-  State prev = y, cur;
-  double tp = t0;
-  while (stepper.current_time() < t1) {
-    stepper.do_step(system);
-    ++n_steps;
-    const double tc = std::min(stepper.current_time(), t1);
-    if (tc < stepper.current_time())
-      stepper.calc_state(tc, cur);
-    else
-      cur = stepper.current_state();
-    crossings_between(prev, tp, cur, tc);
-    prev = cur;
-    tp = tc;
+template <int W>
+void Pack<W>::integrate_dopri5(double t0, double t1) {
+  if constexpr (W != 1) {
+    throw Error("ct engine: the dopri5 reference integrates one lane (batch 1)");
+  } else {
+    const size_t n = y.size();
+    const auto to_state = [&](const Vector& v, State& out) {
+      out.resize(n);
+      for (size_t i = 0; i < n; ++i) out[i](0) = v(static_cast<Index>(i));
+    };
+    const auto to_vector = [&](const State& st) {
+      Vector v(static_cast<Index>(n));
+      for (size_t i = 0; i < n; ++i) v(static_cast<Index>(i)) = st[i](0);
+      return v;
+    };
+    State sv, dv;
+    auto system = [&](const Vector& v, Vector& dvdt, double t) {
+      to_state(v, sv);
+      eval(sv, Lane::Constant(t), dv, nullptr);
+      dvdt = to_vector(dv);
+    };
+    auto stepper = odeint::make_dense_output(1e-4, 1e-4, Stepper());
+    stepper.initialize(to_vector(y), t0, std::min((t1 - t0) / 10, 1e-6));
+    State prev = y, cur;
+    double tp = t0;
+    const Mask all = Mask::Constant(true);
+    while (stepper.current_time() < t1) {
+      stepper.do_step(system);
+      ++n_steps;
+      ++n_iterations;
+      const double tc = std::min(stepper.current_time(), t1);
+      Vector v;
+      if (tc < stepper.current_time())
+        stepper.calc_state(tc, v);
+      else
+        v = stepper.current_state();
+      to_state(v, cur);
+      crossings_between(prev, Lane::Constant(tp), cur, Lane::Constant(tc), all);
+      prev = cur;
+      tp = tc;
+    }
+    y = prev;
   }
-  y = prev;
 }
 
-}  // namespace bmru::models
+template struct Pack<1>;
+template struct Pack<kPackWidth>;
+
+}  // namespace bmru::models::ct_detail

@@ -1,6 +1,14 @@
 #pragma once
-// Private to the ct engine: its node dynamics (continuous_engine.cpp builds them from the circuit
-// graph; continuous_dynamics.cpp evaluates and integrates them).
+// Private to the ct engine: the node dynamics (continuous_engine.cpp builds their structure from
+// the circuit graph; continuous_dynamics.cpp evaluates and integrates them).
+//
+// Lanes: one engine integrates a batch of sequences (or Monte Carlo dies) of one network. The
+// structure (which line copies which, the Jacobian's pattern, the topological order) is shared;
+// every value that differs between lanes (inputs, states, time, step size, and with mismatch the
+// gains and bias currents) is a fixed-size Eigen array of W lanes, so each operation of the
+// dynamics is one vector operation over a pack of W lanes (structure-of-arrays). Every lane keeps
+// its own step size and time: a lane whose error needs smaller steps takes more of them while the
+// others of its pack wait (masked), so no lane's result depends on the others it is packed with.
 #include <Eigen/Dense>
 #include <cmath>
 #include <vector>
@@ -14,25 +22,31 @@ namespace bmru::models {
 namespace ct_detail {
 
 using core::Index;
-using State = Eigen::VectorXd;
+
+// Lanes per pack of a batch (a batch of one is a pack of one, as fast as scalar code).
+constexpr int kPackWidth = 8;
 
 // The switch characteristic of a cell's comparator node around its switching point (normalised
 // charge): steep, so the feedback is regenerative, smooth for the integrator.
 constexpr double kSwitchWidth = 0.01;
-inline double switched(double q, double q_s) {
-  return 1.0 / (1.0 + std::exp(-(q - q_s) / kSwitchWidth));
-}
 
 struct Term {
   int node;
   double gain;       // +w sourced into the node, -w sunk from it
   double slope = 0;  // gain error per e-fold of the copied current (CtFacts::mirror_slope_*)
+  int copy = -1;     // the graph's copy (its mismatch factor, CtDie::copy)
+};
+
+// A bias current into a node or a held logit node: the graph's bias and the current it adds (A).
+struct BiasTerm {
+  int bias;
+  double added_a;
 };
 
 // A diode-connected line: y = ln I.
 struct Node {
   std::vector<Term> in;
-  double bias_a = 0;
+  std::vector<BiasTerm> biases;
   int input = -1;       // input part 2k (pos) or 2k+1 (neg) drives it
   int cell = -1;        // a cell's output line: I_in = I_gain s(q)
   double area_m2 = 0;   // gate area on the line (diode and the copies it drives)
@@ -43,20 +57,13 @@ struct Node {
 
 struct Cell {
   int in_node = -1, out_node = -1;
-  double ith_a = 0, iw_a = 0, ig_a = 0, half_a = 0;
+  double ith_a = 0, iw_a = 0, ig_a = 0;
   double q_s = 0.5, inv_q = 0;  // switching point, 1 / (Q_up + Q_down)
   bool init_on = false;
 };
 
-}  // namespace ct_detail
-
-struct ContinuousEngine::Impl {
-  using Index = ct_detail::Index;
-  using State = ct_detail::State;
-  using Node = ct_detail::Node;
-  using Term = ct_detail::Term;
-  using Cell = ct_detail::Cell;
-
+// Everything the lanes share: the circuit's node dynamics as a flat structure.
+struct Structure {
   core::Network net;
   CtFacts facts;
   core::FrameAxis axis;
@@ -64,14 +71,9 @@ struct ContinuousEngine::Impl {
   std::vector<Cell> cells;                                   // layer-major
   std::vector<std::vector<int>> candidate_node, state_node;  // [layer][cell] nodes of the probes
   std::vector<std::vector<std::pair<int, int>>> output;  // [layer][cell] (pos, neg) output nodes
-  std::vector<std::pair<std::vector<Term>, std::vector<Term>>> logit;  // per output: pos, neg terms
-  std::vector<double> logit_bias_pos, logit_bias_neg;
-  std::vector<double> x_prev, x_now;  // input parts (A), 2 per input
-  double frame_start = 0;
-  Index k = 0;
-  State y;
-  long long n_steps = 0;
-  std::vector<std::vector<CtCrossings>> cross;
+  // Per output: its (pos, neg) held nodes' terms and biases.
+  std::vector<std::pair<std::vector<Term>, std::vector<Term>>> logit;
+  std::vector<std::pair<std::vector<BiasTerm>, std::vector<BiasTerm>>> logit_bias;
   double ref_area = 0;
   Integrator integrator = Integrator::rosenbrock;
   std::vector<Index> order;  // state indices in an order where every state follows its inputs
@@ -80,36 +82,16 @@ struct ContinuousEngine::Impl {
   // build: a node's entries are its terms then its cell's charge; a cell's charge row has its
   // candidate line.
   std::vector<int> term_start, term_node, jac_start, jac_col;
-  std::vector<double> term_gain, term_slope;
+  std::vector<double> term_slope;
   double ln_ref = 0;     // ln CtFacts::mirror_ref_a
   double diode_n = 1.4;  // n = n U_T / U_T, the exponent of the diode's drain term
-
-  // (I_0 / I)^n of a line at y = ln I: its diode carries I (1 - r), with derivative in y
-  // I (1 + (n - 1) r).
-  double floor_ratio(const Node& n, double y) const { return std::exp(diode_n * (n.ln_floor - y)); }
-  double h_last = 0;  // the last accepted step of the Rosenbrock integrator
   // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
   // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
   double ct_atol = 1e-2;
 
-  mutable State I_;  // scratch: line currents of the state being evaluated
+  Index n_nodes() const { return static_cast<Index>(nodes.size()); }
+  Index n_states() const { return static_cast<Index>(nodes.size() + cells.size()); }
 
-  // The Jacobian of rhs, on the fixed pattern jac_start / jac_col: the diagonal, and the
-  // off-diagonal values (every column before its row in `order`).
-  struct Jacobian {
-    std::vector<double> diag, off;
-  };
-
-  void rhs(const State& s, State& ds, double t) const { eval(s, t, ds, nullptr); }
-
-  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
-  double copied(double g, double k, double y, double I) const {
-    return g * I * (1 + k * (y - ln_ref));
-  }
-  double copied_dy(double g, double k, double y, double I) const {
-    return g * I * (1 + k * (y - ln_ref + 1));
-  }
-  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
   // The node dynamics of the circuit graph: one state per line (held logit nodes are not lines:
   // the logits are summed at the sample instant), a copy's gain as a term of the line it feeds,
   // a line's gate area from its diode, the copies it drives and (a candidate's p-line) the
@@ -117,24 +99,78 @@ struct ContinuousEngine::Impl {
   void build();
   void finish_build();
   void flatten();
-  double input_at(int part, double t) const;
-  // The current into a node; `I` holds the lines' currents (exp of the first states of s).
-  double node_input(Index i, const State& I, const State& s, double t) const;
-  // ds = rhs(s, t) and, when j is given, its Jacobian, in one pass over the graph.
-  void eval(const State& s, double t, State& ds, Jacobian* j) const;
-  // The steady state with the cells held where they are. The graph is acyclic but lines are made
-  // on demand (after the nodes they feed), so passes repeat until nothing changes (at most its
-  // depth plus one).
+};
+
+// W lanes of the engine: their parameters, states and step control. W = 1 is a single sequence.
+template <int W>
+struct Pack {
+  using Lane = Eigen::Array<double, W, 1>;
+  using Mask = Eigen::Array<bool, W, 1>;
+  using State = std::vector<Lane>;
+
+  const Structure* s = nullptr;
+  // Per-lane parameters (the nominal values, or a die's under mismatch).
+  std::vector<Lane> term_gain, bias;             // per flattened term, per node
+  std::vector<Lane> ith, iw, ig, half, in_gain;  // per cell
+  std::vector<std::pair<std::vector<Lane>, std::vector<Lane>>> logit_gain;  // per output term
+  std::vector<Lane> logit_bias_pos, logit_bias_neg;
+  // Inputs (A), 2 parts per input: the previous frame's and this frame's.
+  std::vector<Lane> x_prev, x_now;
+  double frame_start = 0;
+  State y;
+  Lane h_last = Lane::Zero();
+  Mask real = Mask::Constant(true);  // the lanes that are sequences (not a last pack's spares)
+  long long n_steps = 0;             // accepted steps of the real lanes
+  long long n_iterations = 0;
+  // Crossings of alpha/2 in the current frame: per cell, count and first offset.
+  std::vector<Lane> cross_count, cross_first;
+
+  // Scratch.
+  mutable State I_;
+  struct Jacobian {
+    std::vector<Lane> diag, off;
+  };
+
+  // Every lane's parameters from the structure, with lane l's die factors when dies[l] is given.
+  void init(const Structure& st, const std::vector<const CtDie*>& dies);
+  Lane input_at(int part, const Lane& t) const;
+  // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
+  Lane copied(const Lane& g, double k, const Lane& y, const Lane& I) const {
+    return g * I * (1 + k * (y - s->ln_ref));
+  }
+  Lane copied_dy(const Lane& g, double k, const Lane& y, const Lane& I) const {
+    return g * I * (1 + k * (y - s->ln_ref + 1));
+  }
+  static Lane switched(const Lane& q, double q_s) {
+    return 1.0 / (1.0 + (-(q - q_s) / kSwitchWidth).exp());
+  }
+  // (I_0 / I)^n of a line at y = ln I: its diode carries I (1 - r), with derivative in y
+  // I (1 + (n - 1) r).
+  // Zero where it is below 1e-11 in every lane (a line 25 / n e-folds above its floor): half the
+  // exponentials of a step are these, and a line that carries a signal is far above its floor.
+  Lane floor_ratio(const Node& n, const Lane& y) const {
+    const Lane a = s->diode_n * (n.ln_floor - y);
+    if ((a > -25.0).any()) return a.exp();
+    return Lane::Zero();
+  }
+  // The current into node i; `I` holds the lines' currents (exp of the first states of st).
+  Lane node_input(Index i, const State& I, const State& st, const Lane& t) const;
+  // ds = rhs(st, t) and, when j is given, its Jacobian, in one pass over the graph.
+  void eval(const State& st, const Lane& t, State& ds, Jacobian* j) const;
+  // The steady state at time t with the cells held where they are. The graph is acyclic but lines
+  // are made on demand (after the nodes they feed), so passes repeat until nothing changes (at
+  // most its depth plus one).
   void settle(double t);
   // ln I of a line at rest with input `in` >= 0 (its diode's current I (1 - r) = in), by Newton's
   // method from ln(in + I_0), which lies above the root of this increasing convex function.
-  double rest(const Node& n, double in) const;
-  // Counts a crossing of alpha/2 by a cell output between two accepted states.
-  void crossings_between(const State& a_state, double ta, const State& b_state, double tb);
+  Lane rest(const Node& n, const Lane& in) const;
+  // Counts crossings of alpha/2 by the cell outputs between two states of the lanes in `mask`.
+  void crossings_between(const State& a, const Lane& ta, const State& b, const Lane& tb,
+                         const Mask& mask);
   void integrate(double t0, double t1);
-  // x := (I - gamma h J)^-1 b by forward substitution in topological order. False if a pivot is
-  // not safely positive (a regenerative cell with too long a step).
-  bool solve(const Jacobian& j, double gh, State& x) const;
+  // x := (I - gamma h J)^-1 x by forward substitution in topological order. Clears `ok` in a lane
+  // whose pivot is not safely positive (a regenerative cell with too long a step).
+  void solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const;
   // Integrates [t0, t1] with the two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999)
   // and its embedded first-order solution for the step size. The Jacobian of this graph is
   // triangular in topological order (currents flow forward; a cell's loop is inside its charge),
@@ -143,8 +179,12 @@ struct ContinuousEngine::Impl {
   void integrate_rosenbrock(double t0, double t1);
   // Integrates [t0, t1] with odeint's adaptive Dormand-Prince stepper and its dense output: the
   // reference the Rosenbrock integrator is checked against (explicit, so its steps are bounded by
-  // the fastest line's time constant: tens of times slower here).
+  // the fastest line's time constant: tens of times slower here). One lane only.
   void integrate_dopri5(double t0, double t1);
 };
 
+extern template struct Pack<1>;
+extern template struct Pack<kPackWidth>;
+
+}  // namespace ct_detail
 }  // namespace bmru::models

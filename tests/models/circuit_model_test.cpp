@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "core/errors.hpp"
+#include "core/units.hpp"
+#include "models/circuit_graph.hpp"
 #include "models/demo_network.hpp"
 #include "pdk/registry.hpp"
 
@@ -155,6 +157,52 @@ TEST(CircuitModel, MismatchSeedGivesByteIdenticalNetlists) {
   EXPECT_NE(a.find("delvto="), std::string::npos);
   o.mismatch_seed = 6;
   EXPECT_NE(a, build_circuit(net, *tech, o).body);
+}
+
+// Issue 22: the ct engine's die is the netlist's. Every draw recorded is one the netlist carries
+// (its current factor as mulu0), the die has one factor per element of the graph, and without a
+// seed there is no die.
+TEST(CircuitModel, MismatchDrawsAreTheNetlistsAndMakeTheCtDie) {
+  const core::Network net = demo_network();
+  const auto tech = pdk::generic180();
+  CircuitOptions o = ideal();
+  EXPECT_TRUE(build_circuit(net, *tech, o).draws.empty());
+  EXPECT_TRUE(die_factors(build_circuit(net, *tech, o).draws, 0.036).nominal());
+  o.mismatch_seed = 5;
+  const CircuitModel m = build_circuit(net, *tech, o);
+  std::multiset<std::string> in_netlist;
+  for (const auto& line : lines(m.body))
+    if (const auto at = line.find("mulu0="); at != std::string::npos)
+      in_netlist.insert(line.substr(at + 6, line.find(' ', at) - at - 6));
+  const auto& d = m.draws;
+  // (A copy of a cell's output copies its M4, which is drawn nominal: a zero draw.)
+  int checked = 0;
+  for (const auto* v : {&d.copy, &d.copy_source, &d.bias_ref, &d.bias_out, &d.cell_in, &d.cell_ith,
+                        &d.cell_iw, &d.cell_ig})
+    for (const auto& draw : *v) {
+      if (draw == pdk::MismatchDraw{}) continue;
+      EXPECT_EQ(in_netlist.count(core::format_number(1 + draw.dbeta)), 1u) << draw.dbeta;
+      ++checked;
+    }
+  const CircuitGraph g = build_graph(m.network);
+  EXPECT_EQ(d.copy.size(), g.copies.size());
+  EXPECT_EQ(d.bias_ref.size(), g.biases.size());
+  EXPECT_EQ(d.cell_ith.size(), g.cells.size());
+  EXPECT_GT(checked, 100);
+  const CtDie die = die_factors(d, 0.036);
+  EXPECT_EQ(die.copy.size(), g.copies.size());
+  EXPECT_EQ(die.cell_in.size(), g.cells.size());
+  double spread = 0;
+  for (const double f : die.copy) {
+    EXPECT_GT(f, 0.5);
+    EXPECT_LT(f, 2.0);
+    spread = std::max(spread, std::abs(f - 1));
+  }
+  EXPECT_GT(spread, 0.01);  // a die, not the nominal circuit
+  // A copy whose device and line diode draw alike copies exactly.
+  DeviceDraws same = d;
+  same.copy_source = same.copy;
+  for (const double f : die_factors(same, 0.036).copy) EXPECT_DOUBLE_EQ(f, 1.0);
 }
 
 TEST(CircuitModel, OutOfRangeNetworksAreRejectedNamingTheParameterOrClampedWithAReport) {

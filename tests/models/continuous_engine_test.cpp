@@ -61,7 +61,7 @@ TEST(ContinuousEngine, IsAFrameEngineGivingTheSameFrames) {
   ContinuousEngine ct(net, facts(), axis);
   core::FrameEngine& engine = ct;
   EXPECT_EQ(engine.name(), "ct");
-  EXPECT_THROW(engine.reset(2), InputError);
+  EXPECT_THROW(engine.reset(0), InputError);
   engine.reset(1);
   Matrix x(1, 1);
   for (size_t k = 0; k < xs.size(); ++k) {
@@ -211,6 +211,105 @@ TEST(ContinuousEngine, ShortFramesCutSwitchingShortAndResyncSetsTheState) {
   e.set_state(0, Matrix::Constant(1, 1, 0.6));
   e.step(x, f);
   EXPECT_GT(f.layers[0].state(0, 0), 0.55);
+}
+
+// Issue 22: lanes. A batch of sequences integrated together (packs of 8, each lane with its own
+// step) gives every sequence the frames it gets alone: the same states, and currents within 1e-3
+// of a unit. They are not bit-equal: the packs' vector exp and the scalar one differ in the last
+// bits, which moves step sizes a little; the integrator's own tolerance is 1 % (measured: 8.5e-5).
+TEST(ContinuousEngine, ALaneGivesTheFramesOfItsSequenceAlone) {
+  const Network net = demo_network();
+  const Index S = 11, N = 25;  // two packs, the second with 5 spare lanes
+  const auto source = core::random_stimuli({S, N, net.n_in(), 3});
+  const auto axis = core::FrameAxis::with_period(2e-3);
+  std::vector<Matrix> x;
+  for (Index s = 0; s < S; ++s) x.push_back(source->read_sequence(s, 0, N));
+  ContinuousEngine lanes(net, facts(), axis);
+  Matrix first(S, net.n_in());
+  for (Index s = 0; s < S; ++s) first.row(s) = x[static_cast<size_t>(s)].row(0);
+  lanes.reset(first);
+  std::vector<std::vector<Frame>> batch(static_cast<size_t>(N));
+  std::vector<std::vector<std::vector<CtCrossings>>> cross;
+  for (Index k = 0; k < N; ++k) {
+    Matrix xk(S, net.n_in());
+    for (Index s = 0; s < S; ++s) xk.row(s) = x[static_cast<size_t>(s)].row(k);
+    Frame f;
+    lanes.step(xk, f);
+    batch[static_cast<size_t>(k)].push_back(f);
+    cross.push_back(lanes.crossings(S - 1));
+  }
+  Frame wrong;
+  EXPECT_THROW(lanes.step(Matrix::Zero(2, net.n_in()), wrong), InputError);
+  long long alone_steps = 0;
+  int switched = 0;
+  for (Index s = 0; s < S; ++s) {
+    ContinuousEngine one(net, facts(), axis);
+    one.reset(x[static_cast<size_t>(s)].row(0));
+    for (Index k = 0; k < N; ++k) {
+      Frame f;
+      one.step(x[static_cast<size_t>(s)].row(k), f);
+      const Frame& b = batch[static_cast<size_t>(k)][0];
+      for (size_t l = 0; l < f.layers.size(); ++l)
+        for (Index i = 0; i < net.d(); ++i) {
+          const double alpha = std::abs(net.layers[l].alphas(i));
+          EXPECT_EQ(f.layers[l].state(0, i) > alpha / 2, b.layers[l].state(s, i) > alpha / 2)
+              << s << " " << k;
+          switched += f.layers[l].state(0, i) > alpha / 2;
+          EXPECT_NEAR(f.layers[l].candidate(0, i), b.layers[l].candidate(s, i), 1e-3);
+          EXPECT_NEAR(f.layers[l].output(0, i), b.layers[l].output(s, i), 1e-3);
+        }
+      for (Index j = 0; j < net.n_out(); ++j) EXPECT_NEAR(f.logits(0, j), b.logits(s, j), 1e-3);
+      if (s == S - 1)
+        for (size_t l = 0; l < f.layers.size(); ++l)
+          for (Index i = 0; i < net.d(); ++i)
+            EXPECT_EQ(one.crossings()[l][static_cast<size_t>(i)].count,
+                      cross[static_cast<size_t>(k)][l][static_cast<size_t>(i)].count);
+    }
+    alone_steps += one.steps();
+  }
+  EXPECT_GT(switched, 20);  // the cells do switch on these inputs
+  // Each lane took its own steps: the batch's accepted steps are the sum of the sequences'.
+  EXPECT_NEAR(static_cast<double>(lanes.steps()), static_cast<double>(alone_steps),
+              0.01 * static_cast<double>(alone_steps));
+}
+
+// Issue 22: mismatch as factors on the graph's elements, lane by lane. A die of ones runs as the
+// nominal circuit; a die that raises one cell's threshold current by 30 % keeps that cell off
+// where the nominal one switches on, in its own lane only; a die that does not fit is refused.
+TEST(ContinuousEngine, EachLaneRunsItsOwnDie) {
+  const Network net = cell();
+  const CircuitGraph g = build_graph(net);
+  CtDie ones{std::vector<double>(g.copies.size(), 1.0),
+             std::vector<double>(g.biases.size(), 1.0),
+             {1.0},
+             {1.0},
+             {1.0},
+             {1.0}};
+  CtDie high = ones;
+  high.cell_ith = {1.3};
+  const auto axis = core::FrameAxis::with_period(10e-3);
+  const std::vector<double> xs{0.2, 0.75, 0.75, 0.3};  // 0.75 passes beta_hi 0.7, not 0.91
+  ContinuousEngine nominal(net, facts(), axis), dies(net, facts(), axis);
+  dies.set_dies({ones, high, ones});
+  nominal.reset(Matrix::Constant(1, 1, xs[0]));
+  dies.reset(Matrix::Constant(3, 1, xs[0]));
+  for (const double v : xs) {
+    Frame a, b;
+    nominal.step(Matrix::Constant(1, 1, v), a);
+    dies.step(Matrix::Constant(3, 1, v), b);
+    for (const Index lane : {0, 2}) {
+      EXPECT_NEAR(b.layers[0].state(lane, 0), a.layers[0].state(0, 0), 1e-3);
+      EXPECT_NEAR(b.logits(lane, 0), a.logits(0, 0), 1e-3);
+    }
+    EXPECT_LT(b.layers[0].state(1, 0), 0.3) << v;  // the high threshold is never passed
+  }
+  Frame f;
+  nominal.step(Matrix::Constant(1, 1, 0.75), f);
+  EXPECT_GT(f.layers[0].state(0, 0), 0.5);  // while the nominal cell is on
+  CtDie wrong = ones;
+  wrong.copy.pop_back();
+  EXPECT_THROW(dies.set_dies({wrong}), InputError);
+  EXPECT_THROW(dies.reset(2), InputError);  // three dies, two lanes
 }
 
 TEST(ContinuousEngine, RosenbrockFollowsOdeintsDormandPrince) {

@@ -97,6 +97,10 @@ std::string ct_facts_to_json(const models::CtFacts& facts);
 models::CtFacts ct_facts_from_json(const std::string& text);
 std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& facts);
 
+// A ct die (device mismatch as factors on the circuit's elements) as JSON, for job payloads.
+std::string ct_die_to_json(const models::CtDie& die);
+models::CtDie ct_die_from_json(const std::string& text);
+
 // Replaces the fields `j` names (InputError naming the file and the field otherwise).
 void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
 

@@ -24,6 +24,7 @@
 #include "core/network.hpp"
 #include "models/cell_calibration.hpp"
 #include "models/cell_circuit.hpp"
+#include "models/continuous_engine.hpp"
 #include "models/mirror_circuit.hpp"
 #include "models/realisable_range.hpp"
 #include "pdk/technology.hpp"
@@ -66,6 +67,18 @@ struct PortMap {
   bool operator==(const PortMap&) const = default;
 };
 
+// The program's Pelgrom draws for the devices of a generated netlist, by what they realise (empty
+// when it drew none: no mismatch seed, or a technology whose models draw their own). Per graph
+// copy: its device and the diode of the line it copies; per bias: its reference diode and output
+// device; per cell: the diode of its candidate's p-line (copied by the cell's M1) and the
+// reference diodes of its threshold, width and gain currents. The cell's own devices (M1-M9) are
+// drawn nominal.
+struct DeviceDraws {
+  std::vector<pdk::MismatchDraw> copy, copy_source, bias_ref, bias_out;
+  std::vector<pdk::MismatchDraw> cell_in, cell_ith, cell_iw, cell_ig;
+  bool empty() const { return copy.empty() && bias_ref.empty() && cell_in.empty(); }
+};
+
 struct InputSource {
   std::string name, node;  // current flows from ground through the source into `node`
 };
@@ -79,6 +92,7 @@ struct CircuitModel {
   core::Network network;                  // the parameters the circuit realises
   std::vector<ParameterChange> realised;  // realised other than given, without any option
   std::vector<ParameterChange> clamped;   // every change --clamp made
+  DeviceDraws draws;                      // the mismatch drawn (options.mismatch_seed)
   double unit_current_a = 1e-9;
 };
 
@@ -89,5 +103,12 @@ struct CircuitModel {
 // the technology's limits naming the device.
 CircuitModel build_circuit(const core::Network& net, const pdk::Technology& tech,
                            const CircuitOptions& options);
+
+// The die a netlist's draws make, for the ct engine (its CtDie, on the graph of the circuit's
+// network). A subthreshold device's current relative to its nominal is m = (1 + dbeta)
+// exp(-dvth / (n U_T)), n U_T = slope_v: a copy's gain is off by m(copy) / m(its line's diode), a
+// bias by m(output) / m(reference), a cell's bias current by 1 / m(its reference diode) and its
+// input by 1 / m(the candidate's diode). Empty draws: the nominal die.
+CtDie die_factors(const DeviceDraws& draws, double slope_v);
 
 }  // namespace bmru::models

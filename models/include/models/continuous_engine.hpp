@@ -61,11 +61,25 @@ struct CtCrossings {
   double first_s = -1;  // offset of the first crossing of alpha/2 from the frame start
 };
 
+// One die's device mismatch, as factors on the elements of the circuit graph (build_graph of the
+// network as the circuit realises it): each copy's gain, each bias current, each cell's three
+// bias currents (threshold, width, gain) and the gain of its input (the cell's M1 copying the
+// candidate's p-line). circuit_model.hpp's die_factors() derives them from the netlist's own
+// Pelgrom draws, so a lane and the SPICE netlist of one --mismatch-seed are the same die. Empty
+// vectors are the nominal circuit.
+struct CtDie {
+  std::vector<double> copy, bias, cell_ith, cell_iw, cell_ig, cell_in;
+  bool nominal() const { return copy.empty(); }
+};
+
 // rosenbrock: a linearly implicit two-stage method on the graph's triangular Jacobian (default,
 // fast); dopri5: odeint's explicit Dormand-Prince with dense output (the reference it is checked
-// against; its steps are bounded by the fastest line's time constant).
+// against; its steps are bounded by the fastest line's time constant; batch 1 only).
 enum class Integrator { rosenbrock, dopri5 };
 
+// A batch of B sequences (lanes) is integrated together: lanes share the network's structure and
+// are packed in vectors of 8 (structure-of-arrays), each lane with its own adaptive step, so a
+// lane's frames do not depend on the lanes beside it. A batch of 1 is the single-sequence engine.
 class ContinuousEngine final : public core::FrameEngine {
  public:
   ContinuousEngine(const core::Network& net, const CtFacts& facts, const core::FrameAxis& axis,
@@ -74,20 +88,27 @@ class ContinuousEngine final : public core::FrameEngine {
   ContinuousEngine(ContinuousEngine&&) noexcept;
   ContinuousEngine& operator=(ContinuousEngine&&) = delete;
 
-  // core::FrameEngine: "ct"; one sequence at a time (batch 1, else InputError); reset(1) defers the
-  // operating point to the first step, at that frame's inputs (x_{-1} = x_0, DESIGN.md section 4).
+  // Mismatch: lane b runs dies[b] (one die: every lane). Takes effect at the next reset; the die
+  // must fit the network's graph (InputError otherwise). No dies: the nominal circuit.
+  void set_dies(std::vector<CtDie> dies);
+
+  // core::FrameEngine: "ct"; reset(B) defers the operating point to the first step, at that
+  // frame's inputs (x_{-1} = x_0, DESIGN.md section 4).
   std::string name() const override { return "ct"; }
   void reset(core::Index batch) override;
-  // The operating point at t = 0 with inputs x0 [1, n_in] and the cells at their initial states.
+  // The operating point at t = 0 with inputs x0 [B, n_in] and the cells at their initial states.
   void reset(const core::Matrix& x0);
-  // Integrates frame k (input ramp from the previous frame's x to x [1, n_in]) up to its sample
-  // instant and fills `out` (model units) from the sampled currents; then to the frame's end.
+  // Integrates frame k (input ramp from the previous frame's x to x [B, n_in]) up to its sample
+  // instant and fills `out` [B rows] (model units) from the sampled currents; then to the frame's
+  // end.
   void step(const core::Matrix& x, core::Frame& out) override;
-  // Resync (DESIGN.md section 4): cell states of `layer` set to h [1, d] (0 or alpha) now.
+  // Resync (DESIGN.md section 4): cell states of `layer` set to h [B, d] (0 or alpha) now.
   void set_state(core::Index layer, const core::Matrix& h);
-  // Crossings of alpha/2 by each cell's output in the last frame ([layer][cell]).
-  const std::vector<std::vector<CtCrossings>>& crossings() const;
-  long long steps() const;  // integrator steps taken so far
+  // Crossings of alpha/2 by each cell's output of a lane in the last frame ([layer][cell]).
+  std::vector<std::vector<CtCrossings>> crossings(core::Index lane = 0) const;
+  long long steps() const;       // accepted integrator steps so far, summed over lanes
+  long long iterations() const;  // step attempts of the packs so far (each covers its lanes)
+  static int pack_width();       // lanes per pack of a batch of more than one
 
   struct Impl;
 
