@@ -26,9 +26,11 @@ namespace bmru::experiments {
 
 namespace {
 
-// Sequences integrated together as lanes of one ct engine (issue 22: throughput saturates near
-// 64 lanes on the development machine; more only holds more frames pending per sequence).
-constexpr core::Index kCtLanes = 64;
+// Sequences integrated together as lanes of one ct engine, where the build's vectors make lanes
+// pay (bmru bench ct-throughput; more lanes only hold more frames pending per sequence).
+core::Index ct_lanes() {
+  return models::ContinuousEngine::wide_vectors() ? 64 : 1;
+}
 
 // Every ct fact once: its JSON (and --ct-facts) name, where it lives, and whether /config carries
 // it as ct_<name> (the reference mirror's geometry is the generator's, not a measured fact).
@@ -206,7 +208,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     config.push_back(a);
   config.push_back({"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed)
                                                      : std::int64_t{-1}});
-  config.push_back({"ct_lanes", static_cast<std::int64_t>(std::min(S, kCtLanes))});
+  config.push_back({"ct_lanes", static_cast<std::int64_t>(std::min(S, ct_lanes()))});
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
@@ -215,10 +217,10 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   LockstepSinks sinks(file, net, shape, false, true);
   FidelityResult result;
   double ct_s = 0;
-  // The sequences run as lanes of one ct engine, kCtLanes at a time; the discrete model follows
+  // The sequences run as lanes of one ct engine, ct_lanes() at a time; the discrete model follows
   // each lane (resync: from ct's sampled states).
-  for (core::Index s0 = 0; s0 < S; s0 += kCtLanes) {
-    const core::Index B = std::min(kCtLanes, S - s0);
+  for (core::Index s0 = 0; s0 < S; s0 += ct_lanes()) {
+    const core::Index B = std::min(ct_lanes(), S - s0);
     models::ContinuousEngine engine(ct_net, facts, o.axis);
     if (!die.nominal()) engine.set_dies({die});
     core::Matrix xk(B, net.n_in());

@@ -137,17 +137,18 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
     if (!j) continue;
     j->diag[at(i)] = -I_[at(i)] * (1 + (s->diode_n - 1) * r) * n.inv_sc;
     auto e = at(s->jac_start[at(i)]);
-    const Mask cut = in <= 0;  // cut off: the inputs do not move it
+    // Cut off (no net input), the inputs do not move it: a 0/1 factor, so that the terms below
+    // are plain vector products.
+    const Lane live = (in > 0).template cast<double>() * n.inv_sc;
     for (int k = s->term_start[at(i)]; k < s->term_start[at(i) + 1]; ++k, ++e) {
       const int from = s->term_node[at(k)];
-      j->off[e] = cut.select(
-          0.0,
-          copied_dy(term_gain[at(k)], s->term_slope[at(k)], st[at(from)], I_[at(from)]) * n.inv_sc);
+      j->off[e] =
+          live * copied_dy(term_gain[at(k)], s->term_slope[at(k)], st[at(from)], I_[at(from)]);
     }
     if (n.cell >= 0) {
       const Cell& c = s->cells[at(n.cell)];
       const Lane sw = switched(st[at(M + n.cell)], c.q_s);
-      j->off[e] = cut.select(0.0, ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth * n.inv_sc);
+      j->off[e] = live * ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth;
     }
   }
   for (size_t c = 0; c < s->cells.size(); ++c) {
@@ -225,14 +226,16 @@ void Pack<W>::integrate(double t0, double t1) {
 
 template <int W>
 void Pack<W>::solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const {
+  Lane smallest = Lane::Constant(1.0);  // of the pivots 1 - gh J_rr
   for (Index r : s->order) {
     Lane v = x[at(r)];
     for (int e = s->jac_start[at(r)]; e < s->jac_start[at(r) + 1]; ++e)
       v += gh * j.off[at(e)] * x[at(s->jac_col[at(e)])];
     const Lane pivot = 1.0 - gh * j.diag[at(r)];
-    ok = ok && pivot > 0.2;
+    smallest = smallest.min(pivot);
     x[at(r)] = v / pivot;
   }
+  ok = ok && smallest > 0.2;
 }
 
 template <int W>
@@ -284,7 +287,10 @@ void Pack<W>::integrate_rosenbrock(double t0, double t1) {
     for (size_t i = 0; i < n; ++i) y1[i] = y[i] + 1.5 * h * k1[i] + 0.5 * h * k2[i];
     const Lane tn = t + h;
     crossings_between(y, t, y1, tn, accept);
-    for (size_t i = 0; i < n; ++i) y[i] = accept.select(y1[i], y[i]);
+    if (accept.all())
+      std::swap(y, y1);
+    else
+      for (size_t i = 0; i < n; ++i) y[i] = accept.select(y1[i], y[i]);
     n_steps += (accept && real).count();
     t = accept.select(tn, t);
     h_last = accept.select(h, h_last);

@@ -408,6 +408,14 @@ int ContinuousEngine::pack_width() {
   return kPackWidth;
 }
 
+bool ContinuousEngine::wide_vectors() {
+#if defined(EIGEN_VECTORIZE_AVX)
+  return true;
+#else
+  return false;
+#endif
+}
+
 long long ContinuousEngine::iterations() const {
   long long n = 0;
   impl_->for_packs([&](auto& p, Index) { n += p.n_iterations; });

@@ -23,8 +23,15 @@ namespace ct_detail {
 
 using core::Index;
 
-// Lanes per pack of a batch (a batch of one is a pack of one, as fast as scalar code).
+// Lanes per pack of a batch (a batch of one is a pack of one): the build's vector width in
+// doubles, times two. Wider packs pay for more lanes waiting on the slowest (bench ct-throughput).
+#if defined(EIGEN_VECTORIZE_AVX512)
+constexpr int kPackWidth = 16;
+#elif defined(EIGEN_VECTORIZE_AVX)
 constexpr int kPackWidth = 8;
+#else
+constexpr int kPackWidth = 4;
+#endif
 
 // The switch characteristic of a cell's comparator node around its switching point (normalised
 // charge): steep, so the feedback is regenerative, smooth for the integrator.

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli_support.hpp"
+#include "core/array_file.hpp"
 #include "experiments/fidelity.hpp"
 
 namespace bmru::experiments {
@@ -56,6 +57,50 @@ TEST(Lockstep, ModelsOnlyResyncFollowsTheContinuousModel) {
   EXPECT_GT(resync.metrics.state_agreement, free.metrics.state_agreement);
   EXPECT_GE(resync.metrics.state_agreement, 0.90) << "free: " << free.metrics.state_agreement;
   EXPECT_EQ(resync.metrics.decision_agreement, 1.0);
+}
+
+// Over the sequences both files hold (the leading dimension).
+double max_difference(const std::filesystem::path& a, const std::filesystem::path& b,
+                      const std::string& dataset) {
+  const auto x = core::read_array(a, dataset), y = core::read_array(b, dataset);
+  const auto n = std::min(x.data.size(), y.data.size());
+  double d = 0;
+  for (size_t i = 0; i < n; ++i) d = std::max(d, std::abs(x.data[i] - y.data[i]));
+  return d;
+}
+
+// Issue 22: a models-only run integrates its sequences as lanes of one ct engine (on builds with
+// wide vectors; else one at a time), and under
+// --mismatch-seed ct runs the generated netlist's own die: the same seed gives the same run, the
+// die changes the currents, and with the circuit beside it ct follows the mismatched circuit.
+TEST(Lockstep, CtRunsTheSequencesAsLanesAndTheNetlistsDie) {
+  FidelityOptions o = small("lanes.h5");
+  o.hw = false;
+  o.ct = true;
+  o.random_sequences = 3;
+  o.frames = 30;
+  o.mismatch_seed = 2;
+  run_fidelity(o, {}, {});
+  const auto lanes = o.out;
+  o.out.replace_filename("lanes-again.h5");
+  run_fidelity(o, {}, {});
+  EXPECT_EQ(max_difference(lanes, o.out, "ct/layer2/candidate"), 0.0);
+  o.random_sequences = 1;  // the first sequence alone: the same frames as in its lane
+  o.out.replace_filename("alone.h5");
+  run_fidelity(o, {}, {});
+  EXPECT_LT(max_difference(lanes, o.out, "ct/logits"), 1e-3);
+  o.random_sequences = 3;
+  o.mismatch_seed.reset();
+  o.out.replace_filename("nominal.h5");
+  run_fidelity(o, {}, {});
+  EXPECT_GT(max_difference(lanes, o.out, "ct/layer2/candidate"), 1e-3);
+  // With the circuit: ct on the die against the mismatched circuit.
+  FidelityOptions h = small("die-hw.h5");
+  h.ct = true;
+  h.mismatch_seed = 2;
+  const FidelityResult r = run_fidelity(h, {}, {});
+  ASSERT_TRUE(r.hw_vs_ct);
+  EXPECT_GE(r.hw_vs_ct->state_agreement, 0.97);
 }
 
 }  // namespace
