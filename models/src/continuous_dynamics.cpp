@@ -216,12 +216,16 @@ void Pack<W>::crossings_between(const State& sa, const Lane& ta, const State& sb
 }
 
 template <int W>
-void Pack<W>::integrate(double t0, double t1) {
-  if (t1 <= t0) return;
-  if (s->integrator == Integrator::rosenbrock)
-    integrate_rosenbrock(t0, t1);
-  else
-    integrate_dopri5(t0, t1);
+void Pack<W>::integrate(const std::vector<double>& stops, size_t sample_stop, State& sample) {
+  if (s->integrator == Integrator::rosenbrock) {
+    integrate_rosenbrock(stops, sample_stop, sample);
+    return;
+  }
+  for (size_t k = 0; k + 1 < stops.size(); ++k) {
+    if (k == sample_stop) sample = y;
+    integrate_dopri5(stops[k], stops[k + 1]);
+  }
+  if (sample_stop + 1 == stops.size()) sample = y;
 }
 
 template <int W>
@@ -239,21 +243,26 @@ void Pack<W>::solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const
 }
 
 template <int W>
-void Pack<W>::integrate_rosenbrock(double t0, double t1) {
+void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop,
+                                   State& sample) {
   const double gamma = 1.0 + 1.0 / std::sqrt(2.0);
   const double atol = s->ct_atol;  // in ln I (relative current) and in a cell's charge fraction
   const Index M = s->n_nodes();
   const size_t n = y.size();
   const double floor_i = 0.01 * s->net.unit_current_a;
-  Lane t = Lane::Constant(t0);
-  Lane h = (h_last > 0).select(h_last.min(t1 - t0), Lane::Constant((t1 - t0) / 100));
+  const double t_end = stops.back();
+  if (sample_stop == 0) sample = y;
+  // Each lane's next stop (its index, and its time).
+  Lane next = Lane::Constant(1.0), target = Lane::Constant(stops[1]);
+  Lane t = Lane::Constant(stops.front());
+  Lane h = (h_last > 0).select(h_last.min(target - t), (target - t) / 100);
   State f0(n), k1(n), k2(n), y1(n), f1(n), e(n);
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
   for (;;) {
-    const Mask active = t < t1;
+    const Mask active = t < t_end;
     if (!active.any()) break;
-    h = active.select(h.min(t1 - t), 0.0);
+    h = active.select(h.min(target - t), 0.0);
     if (!fresh) eval(y, t, f0, &j);
     fresh = true;
     ++n_iterations;
@@ -292,10 +301,21 @@ void Pack<W>::integrate_rosenbrock(double t0, double t1) {
     else
       for (size_t i = 0; i < n; ++i) y[i] = accept.select(y1[i], y[i]);
     n_steps += (accept && real).count();
-    t = accept.select(tn, t);
+    // A lane whose step ended on its next stop (the step was cut to it) moves on to the one after,
+    // and leaves its states in `sample` at the sample stop.
+    const Mask reached = accept && h >= target - t;
+    t = reached.select(target, accept.select(tn, t));
     h_last = accept.select(h, h_last);
     h = accept.select(h * (0.9 / err.max(1e-10).sqrt()).max(0.2).min(4.0), h);
     fresh = false;
+    if (!reached.any()) continue;
+    const Mask sampled = reached && next == static_cast<double>(sample_stop);
+    if (sampled.any())
+      for (size_t i = 0; i < n; ++i) sample[i] = sampled.select(y[i], sample[i]);
+    next += reached.template cast<double>();
+    for (int b = 0; b < W; ++b)
+      target(b) = stops[std::min(static_cast<size_t>(next(b)), stops.size() - 1)];
+    h = (h > 0).select(h, (target - t) / 100);
   }
 }
 

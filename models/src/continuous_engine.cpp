@@ -335,14 +335,20 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
     f.output.resize(B, d);
   }
   out.logits.resize(B, st.net.n_out());
+  // The frame's stops (its ramp's end, its sample instant), without repeats (no ramp).
+  std::vector<double> stops{frame_start};
+  for (const double at : {ramp_end, sample, end})
+    if (at > stops.back()) stops.push_back(at);
+  const auto sample_stop = static_cast<size_t>(
+      std::find(stops.begin(), stops.end(), std::max(sample, frame_start)) - stops.begin());
   m.for_packs([&](auto& p, Index first) {
     using Lane = typename std::decay_t<decltype(p)>::Lane;
     std::fill(p.cross_count.begin(), p.cross_count.end(), Lane::Zero());
     std::fill(p.cross_first.begin(), p.cross_first.end(), Lane::Constant(-1));
     p.frame_start = frame_start;
-    p.integrate(frame_start, ramp_end);
-    p.integrate(ramp_end, sample);
-    const auto I = [&](int node) -> Lane { return p.y[static_cast<size_t>(node)].exp(); };
+    typename std::decay_t<decltype(p)>::State sampled(p.y.size());
+    p.integrate(stops, sample_stop, sampled);
+    const auto I = [&](int node) -> Lane { return sampled[static_cast<size_t>(node)].exp(); };
     const int w = static_cast<int>(Lane::RowsAtCompileTime);
     const int real = static_cast<int>(std::min<Index>(w, B - first));
     for (Index l = 0; l < st.net.n_layers(); ++l) {
@@ -365,18 +371,17 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
       const auto& terms = st.logit[J];
       for (size_t e = 0; e < terms.first.size(); ++e) {
         const int n = terms.first[e].node;
-        pos += p.copied(p.logit_gain[J].first[e], terms.first[e].slope, p.y[static_cast<size_t>(n)],
-                        I(n));
+        pos += p.copied(p.logit_gain[J].first[e], terms.first[e].slope,
+                        sampled[static_cast<size_t>(n)], I(n));
       }
       for (size_t e = 0; e < terms.second.size(); ++e) {
         const int n = terms.second[e].node;
         neg += p.copied(p.logit_gain[J].second[e], terms.second[e].slope,
-                        p.y[static_cast<size_t>(n)], I(n));
+                        sampled[static_cast<size_t>(n)], I(n));
       }
       const Lane v = (pos - neg) / u;
       for (int b = 0; b < real; ++b) out.logits(first + b, j) = v(b);
     }
-    p.integrate(sample, end);
   });
   ++m.k;
 }

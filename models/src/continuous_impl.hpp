@@ -174,16 +174,20 @@ struct Pack {
   // Counts crossings of alpha/2 by the cell outputs between two states of the lanes in `mask`.
   void crossings_between(const State& a, const Lane& ta, const State& b, const Lane& tb,
                          const Mask& mask);
-  void integrate(double t0, double t1);
+  // Integrates a frame from stops.front() through the (strictly increasing) stops to
+  // stops.back(): the ramp's end is a kink in the inputs, so every lane steps onto it. Each lane
+  // runs on through the stops at its own pace (no lane waits for the others at a stop), and leaves
+  // its states at stops[sample_stop] in `sample`.
+  void integrate(const std::vector<double>& stops, size_t sample_stop, State& sample);
   // x := (I - gamma h J)^-1 x by forward substitution in topological order. Clears `ok` in a lane
   // whose pivot is not safely positive (a regenerative cell with too long a step).
   void solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const;
-  // Integrates [t0, t1] with the two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999)
-  // and its embedded first-order solution for the step size. The Jacobian of this graph is
-  // triangular in topological order (currents flow forward; a cell's loop is inside its charge),
-  // so each stage is a forward substitution: steps are limited by accuracy, not by the stiffness
-  // of the fast high-current lines that limits explicit methods (see integrate_dopri5).
-  void integrate_rosenbrock(double t0, double t1);
+  // The two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999) and its embedded
+  // first-order solution for the step size. The Jacobian of this graph is triangular in
+  // topological order (currents flow forward; a cell's loop is inside its charge), so each stage
+  // is a forward substitution: steps are limited by accuracy, not by the stiffness of the fast
+  // high-current lines that limits explicit methods (see integrate_dopri5).
+  void integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop, State& sample);
   // Integrates [t0, t1] with odeint's adaptive Dormand-Prince stepper and its dense output: the
   // reference the Rosenbrock integrator is checked against (explicit, so its steps are bounded by
   // the fastest line's time constant: tens of times slower here). One lane only.
