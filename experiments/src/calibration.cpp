@@ -99,6 +99,33 @@ std::filesystem::path cache_dir() {
   return std::filesystem::path(home ? home : "/tmp") / ".cache" / "bmru-cosim";
 }
 
+namespace {
+std::filesystem::path cached_file(const std::string& kind, const std::string& key) {
+  return cache_dir() / (kind + "-" + core::sha256_hex(key).substr(0, 32) + ".json");
+}
+}  // namespace
+
+std::optional<std::string> read_cached(const std::string& kind, const std::string& key) {
+  std::ifstream in(cached_file(kind, key));
+  if (!in) return std::nullopt;
+  try {
+    const json j = json::parse(in);
+    if (j.at("key").get<std::string>() == key) return j.at("text").get<std::string>();
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+void write_cached(const std::string& kind, const std::string& key, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(cache_dir(), ec);
+  try {
+    core::write_text_atomically(cached_file(kind, key), json{{"key", key}, {"text", text}}.dump(1),
+                                ".tmp" + std::to_string(getpid()));
+  } catch (const Error&) {
+  }
+}
+
 models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Technology& tech,
                                        const pdk::Conditions& conditions,
                                        const std::function<void(int, int)>& progress) {

@@ -8,13 +8,16 @@
 
 #include "core/frame_record.hpp"
 #include "core/model_file.hpp"
+#include "core/units.hpp"
 #include "experiments/calibration.hpp"
 #include "experiments/ct_facts.hpp"
 #include "experiments/fidelity.hpp"
 #include "experiments/netlist.hpp"
 #include "experiments/worker_jobs.hpp"
+#include "models/cell_circuit.hpp"
 #include "models/reference_engine.hpp"
 #include "pdk/registry.hpp"
+#include "version.hpp"
 
 #include "lockstep.hpp"
 
@@ -36,7 +39,21 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
     const json& at = r.at("ct_at");
     models::CircuitOptions options = c.options;
     options.conditions = {at.at("corner"), at.at("temperature"), at.at("vdd")};
-    ctx.send(ct_facts_to_json(characterize_ct(ctx.session(), *tech, options)));
+    // Cached like the cell's tables (a ct-only Monte Carlo sweep asks once per die): keyed by
+    // the tables it biases the cell with, the cell and the technology at these conditions, and
+    // the ngspice and tool versions.
+    const std::string key =
+        "ct|" +
+        core::sha256_hex(tables_to_json(c.options.cell, c.options.mirror) +
+                         models::cell_bench(*tech, options.conditions, {1e-9, 1e-9, 1e-9})) +
+        "|" + tech->name() + "|" + tech->location() + "|ngspice " + ctx.session().version() +
+        "|bmru " + kToolVersion;
+    std::optional<std::string> facts = read_cached("ct", key);
+    if (!facts) {
+      facts = ct_facts_to_json(characterize_ct(ctx.session(), *tech, options));
+      write_cached("ct", key, *facts);
+    }
+    ctx.send(*facts);
   }
 }
 

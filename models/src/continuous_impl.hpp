@@ -26,7 +26,7 @@ using core::Index;
 // Lanes per pack of a batch (a batch of one is a pack of one): the build's vector width in
 // doubles, times two. Wider packs pay for more lanes waiting on the slowest (bench ct-throughput).
 #if defined(EIGEN_VECTORIZE_AVX512)
-constexpr int kPackWidth = 16;
+constexpr int kPackWidth = 8;
 #elif defined(EIGEN_VECTORIZE_AVX)
 constexpr int kPackWidth = 8;
 #else

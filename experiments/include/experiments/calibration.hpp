@@ -6,6 +6,7 @@
 // file is rebuilt, never trusted.
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,12 @@
 namespace bmru::experiments {
 
 std::filesystem::path cache_dir();
+
+// A small text cached under cache_dir() by its key (file <kind>-<digest of the key>.json, the key
+// stored in it): the text, or nothing when missing, stale or unreadable (then rebuilt, never
+// trusted). Written atomically; a cache that cannot be written is only a lost speed-up.
+std::optional<std::string> read_cached(const std::string& kind, const std::string& key);
+void write_cached(const std::string& kind, const std::string& key, const std::string& text);
 
 // Runs the grid of cell sweeps (about 100 DC sweeps). `progress(done, total)` is optional.
 models::CellCalibration calibrate_cell(spice::Session& session, const pdk::Technology& tech,
