@@ -22,7 +22,7 @@ size_t at(int i) {
 }
 
 // A die's factor for element i, 1 when nominal.
-double factor(const std::vector<double>& f, int i) {
+double die_factor(const std::vector<double>& f, int i) {
   return f.empty() ? 1.0 : f[at(i)];
 }
 
@@ -43,10 +43,10 @@ void Pack<W>::init(const Structure& st, const std::vector<const CtDie*>& dies) {
   for (const Node& n : st.nodes) {
     for (const Term& t : n.in)
       term_gain.push_back(
-          lane_value([&](const CtDie* d) { return t.gain * factor(die(d).copy, t.copy); }));
+          lane_value([&](const CtDie* d) { return t.gain * die_factor(die(d).copy, t.copy); }));
     bias.push_back(lane_value([&](const CtDie* d) {
       double b = 0;
-      for (const BiasTerm& e : n.biases) b += e.added_a * factor(die(d).bias, e.bias);
+      for (const BiasTerm& e : n.biases) b += e.added_a * die_factor(die(d).bias, e.bias);
       return b;
     }));
   }
@@ -54,30 +54,32 @@ void Pack<W>::init(const Structure& st, const std::vector<const CtDie*>& dies) {
   iw.clear();
   ig.clear();
   half.clear();
+  ln_half.clear();
   in_gain.clear();
   for (size_t c = 0; c < st.cells.size(); ++c) {
     const Cell& cell = st.cells[c];
     const int ci = static_cast<int>(c);
     ith.push_back(
-        lane_value([&](const CtDie* d) { return cell.ith_a * factor(die(d).cell_ith, ci); }));
+        lane_value([&](const CtDie* d) { return cell.ith_a * die_factor(die(d).cell_ith, ci); }));
     iw.push_back(
-        lane_value([&](const CtDie* d) { return cell.iw_a * factor(die(d).cell_iw, ci); }));
+        lane_value([&](const CtDie* d) { return cell.iw_a * die_factor(die(d).cell_iw, ci); }));
     ig.push_back(
-        lane_value([&](const CtDie* d) { return cell.ig_a * factor(die(d).cell_ig, ci); }));
+        lane_value([&](const CtDie* d) { return cell.ig_a * die_factor(die(d).cell_ig, ci); }));
     half.push_back(ig.back() / 2);
-    in_gain.push_back(lane_value([&](const CtDie* d) { return factor(die(d).cell_in, ci); }));
+    ln_half.push_back(half.back().log());
+    in_gain.push_back(lane_value([&](const CtDie* d) { return die_factor(die(d).cell_in, ci); }));
   }
   const auto gains = [&](const std::vector<Term>& terms) {
     std::vector<Lane> out;
     for (const Term& t : terms)
       out.push_back(
-          lane_value([&](const CtDie* d) { return t.gain * factor(die(d).copy, t.copy); }));
+          lane_value([&](const CtDie* d) { return t.gain * die_factor(die(d).copy, t.copy); }));
     return out;
   };
   const auto biases = [&](const std::vector<BiasTerm>& terms) {
     return lane_value([&](const CtDie* d) {
       double b = 0;
-      for (const BiasTerm& e : terms) b += e.added_a * factor(die(d).bias, e.bias);
+      for (const BiasTerm& e : terms) b += e.added_a * die_factor(die(d).bias, e.bias);
       return b;
     });
   };
@@ -103,8 +105,8 @@ typename Pack<W>::Lane Pack<W>::input_at(int part, const Lane& t) const {
 }
 
 template <int W>
-typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State& st,
-                                           const Lane& t) const {
+typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State& st, const Lane& t,
+                                           const State& sw) const {
   const Node& n = s->nodes[at(i)];
   Lane in = bias[at(i)];
   if (n.input >= 0) in += input_at(n.input, t);
@@ -112,10 +114,7 @@ typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State&
     const int j = s->term_node[at(e)];
     in += copied(term_gain[at(e)], s->term_slope[at(e)], st[at(j)], I[at(j)]);
   }
-  if (n.cell >= 0) {
-    const Cell& c = s->cells[at(n.cell)];
-    in += ig[at(n.cell)] * switched(st[at(s->n_nodes() + n.cell)], c.q_s);
-  }
+  if (n.cell >= 0) in += ig[at(n.cell)] * sw[at(n.cell)];
   return in;
 }
 
@@ -124,6 +123,8 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
   const Index M = s->n_nodes();
   I_.resize(at(M));
   for (Index i = 0; i < M; ++i) I_[at(i)] = st[at(i)].exp();
+  sw_.resize(s->cells.size());
+  for (size_t c = 0; c < s->cells.size(); ++c) sw_[c] = switched(st[at(M) + c], s->cells[c].q_s);
   ds.resize(st.size());
   if (j) {
     j->diag.resize(st.size());
@@ -131,7 +132,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
   }
   for (Index i = 0; i < M; ++i) {
     const Node& n = s->nodes[at(i)];
-    const Lane in = node_input(i, I_, st, t);
+    const Lane in = node_input(i, I_, st, t, sw_);
     const Lane r = floor_ratio(n, st[at(i)]);
     ds[at(i)] = (in.max(0.0) - I_[at(i)] * (1 - r)) * n.inv_sc;
     if (!j) continue;
@@ -146,8 +147,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
           live * copied_dy(term_gain[at(k)], s->term_slope[at(k)], st[at(from)], I_[at(from)]);
     }
     if (n.cell >= 0) {
-      const Cell& c = s->cells[at(n.cell)];
-      const Lane sw = switched(st[at(M + n.cell)], c.q_s);
+      const Lane& sw = sw_[at(n.cell)];
       j->off[e] = live * ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth;
     }
   }
@@ -155,7 +155,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
     const Cell& cell = s->cells[c];
     const size_t qi = at(M) + c;
     const Lane& q = st[qi];
-    const Lane sw = switched(q, cell.q_s);
+    const Lane& sw = sw_[c];
     const Lane in = I_[at(cell.in_node)] * in_gain[c];
     const Lane net_a = in + iw[c] * sw - ith[c];
     // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
@@ -176,11 +176,13 @@ void Pack<W>::settle(double t) {
   for (Index i = 0; i < M; ++i) y[at(i)] = Lane::Constant(s->nodes[at(i)].ln_floor);
   const Lane tl = Lane::Constant(t);
   I_.resize(at(M));
+  sw_.resize(s->cells.size());
   for (Index pass = 0; pass <= M; ++pass) {
     double change = 0;
     for (Index i = 0; i < M; ++i) I_[at(i)] = y[at(i)].exp();
+    for (size_t c = 0; c < s->cells.size(); ++c) sw_[c] = switched(y[at(M) + c], s->cells[c].q_s);
     for (Index i = 0; i < M; ++i) {
-      const Lane v = rest(s->nodes[at(i)], node_input(i, I_, y, tl).max(0.0));
+      const Lane v = rest(s->nodes[at(i)], node_input(i, I_, y, tl, sw_).max(0.0));
       change = std::max(change, (v - y[at(i)]).abs().maxCoeff());
       y[at(i)] = v;
       I_[at(i)] = v.exp();
@@ -206,9 +208,10 @@ void Pack<W>::crossings_between(const State& sa, const Lane& ta, const State& sb
                                 const Mask& mask) {
   for (size_t c = 0; c < s->cells.size(); ++c) {
     const auto out = at(s->cells[c].out_node);
-    const Lane a = sa[out].exp() - half[c], b = sb[out].exp() - half[c];
-    const Mask crossed = mask && ((a < 0) != (b < 0));
+    // Compared in ln I (no exponential unless a lane crossed); timed linearly in the current.
+    const Mask crossed = mask && ((sa[out] < ln_half[c]) != (sb[out] < ln_half[c]));
     if (!crossed.any()) continue;
+    const Lane a = sa[out].exp() - half[c], b = sb[out].exp() - half[c];
     const Lane when = ta + (tb - ta) * a / (a - b) - frame_start;
     cross_first[c] = (crossed && cross_count[c] == 0).select(when, cross_first[c]);
     cross_count[c] += crossed.template cast<double>();
@@ -229,17 +232,25 @@ void Pack<W>::integrate(const std::vector<double>& stops, size_t sample_stop, St
 }
 
 template <int W>
-void Pack<W>::solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const {
-  Lane smallest = Lane::Constant(1.0);  // of the pivots 1 - gh J_rr
+void Pack<W>::factor(const Jacobian& j, const Lane& gh, State& inv_pivot, Mask& ok) const {
+  Lane smallest = Lane::Constant(1.0);
+  inv_pivot.resize(j.diag.size());
+  for (size_t r = 0; r < j.diag.size(); ++r) {
+    const Lane pivot = 1.0 - gh * j.diag[r];
+    smallest = smallest.min(pivot);
+    inv_pivot[r] = 1.0 / pivot;
+  }
+  ok = ok && smallest > 0.2;
+}
+
+template <int W>
+void Pack<W>::solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, State& x) const {
   for (Index r : s->order) {
     Lane v = x[at(r)];
     for (int e = s->jac_start[at(r)]; e < s->jac_start[at(r) + 1]; ++e)
       v += gh * j.off[at(e)] * x[at(s->jac_col[at(e)])];
-    const Lane pivot = 1.0 - gh * j.diag[at(r)];
-    smallest = smallest.min(pivot);
-    x[at(r)] = v / pivot;
+    x[at(r)] = v * inv_pivot[at(r)];
   }
-  ok = ok && smallest > 0.2;
 }
 
 template <int W>
@@ -256,7 +267,7 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
   Lane next = Lane::Constant(1.0), target = Lane::Constant(stops[1]);
   Lane t = Lane::Constant(stops.front());
   Lane h = (h_last > 0).select(h_last.min(target - t), (target - t) / 100);
-  State f0(n), k1(n), k2(n), y1(n), f1(n), e(n);
+  State f0(n), k1(n), k2(n), y1(n), f1(n), e(n), inv_pivot(n);
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
   for (;;) {
@@ -268,17 +279,17 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     ++n_iterations;
     const Lane gh = gamma * h;
     Mask ok = active;
+    factor(j, gh, inv_pivot, ok);
     k1 = f0;
-    solve(j, gh, k1, ok);
+    solve(j, gh, inv_pivot, k1);
     for (size_t i = 0; i < n; ++i) y1[i] = y[i] + h * k1[i];
     eval(y1, t + h, f1, nullptr);
     for (size_t i = 0; i < n; ++i) k2[i] = f1[i] - 2.0 * k1[i];
-    solve(j, gh, k2, ok);
+    solve(j, gh, inv_pivot, k2);
     // y_{n+1} = y + 3/2 h k1 + 1/2 h k2; the first-order y + h k1 estimates the error, filtered
     // through (I - gamma h J)^-1 so that fast lines at rest do not hold the step down (Shampine).
     for (size_t i = 0; i < n; ++i) e[i] = 0.5 * h * (k1[i] + k2[i]);
-    Mask unused = ok;
-    solve(j, gh, e, unused);
+    solve(j, gh, inv_pivot, e);
     // Error of a line in ln I, weighted by I / (I + 1 % of the unit current): a relative error
     // of a current far below every threshold and level does not matter.
     Lane err = Lane::Zero();

@@ -117,8 +117,8 @@ struct Pack {
 
   const Structure* s = nullptr;
   // Per-lane parameters (the nominal values, or a die's under mismatch).
-  std::vector<Lane> term_gain, bias;             // per flattened term, per node
-  std::vector<Lane> ith, iw, ig, half, in_gain;  // per cell
+  std::vector<Lane> term_gain, bias;                      // per flattened term, per node
+  std::vector<Lane> ith, iw, ig, half, ln_half, in_gain;  // per cell
   std::vector<std::pair<std::vector<Lane>, std::vector<Lane>>> logit_gain;  // per output term
   std::vector<Lane> logit_bias_pos, logit_bias_neg;
   // Inputs (A), 2 parts per input: the previous frame's and this frame's.
@@ -133,7 +133,7 @@ struct Pack {
   std::vector<Lane> cross_count, cross_first;
 
   // Scratch.
-  mutable State I_;
+  mutable State I_, sw_;  // the lines' currents, the cells' switch values
   struct Jacobian {
     std::vector<Lane> diag, off;
   };
@@ -161,7 +161,7 @@ struct Pack {
     return Lane::Zero();
   }
   // The current into node i; `I` holds the lines' currents (exp of the first states of st).
-  Lane node_input(Index i, const State& I, const State& st, const Lane& t) const;
+  Lane node_input(Index i, const State& I, const State& st, const Lane& t, const State& sw) const;
   // ds = rhs(st, t) and, when j is given, its Jacobian, in one pass over the graph.
   void eval(const State& st, const Lane& t, State& ds, Jacobian* j) const;
   // The steady state at time t with the cells held where they are. The graph is acyclic but lines
@@ -179,9 +179,12 @@ struct Pack {
   // runs on through the stops at its own pace (no lane waits for the others at a stop), and leaves
   // its states at stops[sample_stop] in `sample`.
   void integrate(const std::vector<double>& stops, size_t sample_stop, State& sample);
-  // x := (I - gamma h J)^-1 x by forward substitution in topological order. Clears `ok` in a lane
-  // whose pivot is not safely positive (a regenerative cell with too long a step).
-  void solve(const Jacobian& j, const Lane& gh, State& x, Mask& ok) const;
+  // The inverse pivots 1 / (1 - gh J_rr) of (I - gh J), the same for the three solves of a step.
+  // Clears `ok` in a lane whose pivot is not safely positive (a regenerative cell with too long a
+  // step).
+  void factor(const Jacobian& j, const Lane& gh, State& inv_pivot, Mask& ok) const;
+  // x := (I - gh J)^-1 x by forward substitution in topological order.
+  void solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, State& x) const;
   // The two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999) and its embedded
   // first-order solution for the step size. The Jacobian of this graph is triangular in
   // topological order (currents flow forward; a cell's loop is inside its charge), so each stage
