@@ -2,6 +2,7 @@
 #include <boost/numeric/odeint.hpp>
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
 #include <cmath>
+#include <functional>
 
 #include "continuous_impl.hpp"
 #include "core/errors.hpp"
@@ -28,71 +29,70 @@ double die_factor(const std::vector<double>& f, int i) {
 
 }  // namespace
 
-template <int W>
-void Pack<W>::init(const Structure& st, const std::vector<const CtDie*>& dies) {
-  s = &st;
-  const auto lane_value = [&](auto&& value_of) {
-    Lane v;
-    for (int l = 0; l < W; ++l) v(l) = value_of(dies[at(l)]);
-    return v;
-  };
+Params make_params(const Structure& st, const CtDie* die) {
   static const CtDie kNominal;
-  const auto die = [](const CtDie* d) -> const CtDie& { return d ? *d : kNominal; };
-  term_gain.clear();
-  bias.clear();
+  const CtDie& d = die ? *die : kNominal;
+  Params p;
+  const auto biases = [&](const std::vector<BiasTerm>& terms) {
+    double b = 0;
+    for (const BiasTerm& e : terms) b += e.added_a * die_factor(d.bias, e.bias);
+    return b;
+  };
+  const auto gains = [&](const std::vector<Term>& terms, std::vector<double>& out) {
+    for (const Term& t : terms) out.push_back(t.gain * die_factor(d.copy, t.copy));
+  };
   for (const Node& n : st.nodes) {
-    for (const Term& t : n.in)
-      term_gain.push_back(
-          lane_value([&](const CtDie* d) { return t.gain * die_factor(die(d).copy, t.copy); }));
-    bias.push_back(lane_value([&](const CtDie* d) {
-      double b = 0;
-      for (const BiasTerm& e : n.biases) b += e.added_a * die_factor(die(d).bias, e.bias);
-      return b;
-    }));
+    gains(n.in, p.term_gain);
+    p.bias.push_back(biases(n.biases));
   }
-  ith.clear();
-  iw.clear();
-  ig.clear();
-  half.clear();
-  ln_half.clear();
-  in_gain.clear();
   for (size_t c = 0; c < st.cells.size(); ++c) {
     const Cell& cell = st.cells[c];
     const int ci = static_cast<int>(c);
-    ith.push_back(
-        lane_value([&](const CtDie* d) { return cell.ith_a * die_factor(die(d).cell_ith, ci); }));
-    iw.push_back(
-        lane_value([&](const CtDie* d) { return cell.iw_a * die_factor(die(d).cell_iw, ci); }));
-    ig.push_back(
-        lane_value([&](const CtDie* d) { return cell.ig_a * die_factor(die(d).cell_ig, ci); }));
-    half.push_back(ig.back() / 2);
-    ln_half.push_back(half.back().log());
-    in_gain.push_back(lane_value([&](const CtDie* d) { return die_factor(die(d).cell_in, ci); }));
+    p.ith.push_back(cell.ith_a * die_factor(d.cell_ith, ci));
+    p.iw.push_back(cell.iw_a * die_factor(d.cell_iw, ci));
+    p.ig.push_back(cell.ig_a * die_factor(d.cell_ig, ci));
+    p.in_gain.push_back(die_factor(d.cell_in, ci));
   }
-  const auto gains = [&](const std::vector<Term>& terms) {
-    std::vector<Lane> out;
-    for (const Term& t : terms)
-      out.push_back(
-          lane_value([&](const CtDie* d) { return t.gain * die_factor(die(d).copy, t.copy); }));
-    return out;
-  };
-  const auto biases = [&](const std::vector<BiasTerm>& terms) {
-    return lane_value([&](const CtDie* d) {
-      double b = 0;
-      for (const BiasTerm& e : terms) b += e.added_a * die_factor(die(d).bias, e.bias);
-      return b;
-    });
-  };
-  logit_gain.clear();
-  logit_bias_pos.clear();
-  logit_bias_neg.clear();
   for (size_t j = 0; j < st.logit.size(); ++j) {
-    logit_gain.push_back({gains(st.logit[j].first), gains(st.logit[j].second)});
-    logit_bias_pos.push_back(biases(st.logit_bias[j].first));
-    logit_bias_neg.push_back(biases(st.logit_bias[j].second));
+    p.logit_gain.emplace_back();
+    gains(st.logit[j].first, p.logit_gain.back().first);
+    gains(st.logit[j].second, p.logit_gain.back().second);
+    p.logit_bias.push_back({biases(st.logit_bias[j].first), biases(st.logit_bias[j].second)});
   }
-  cross_count.assign(st.cells.size(), Lane::Zero());
+  return p;
+}
+
+template <int W>
+void Pack<W>::shape(const Structure& st) {
+  s = &st;
+  const Lane zero = Lane::Zero();
+  term_gain.assign(st.term_node.size(), zero);
+  bias.assign(st.nodes.size(), zero);
+  for (auto* v : {&ith, &iw, &ig, &half, &ln_half, &in_gain}) v->assign(st.cells.size(), zero);
+  cross_count.assign(st.cells.size(), zero);
   cross_first.assign(st.cells.size(), Lane::Constant(-1));
+  y.assign(static_cast<size_t>(st.n_states()), zero);
+  sample = y;
+  x_prev.assign(static_cast<size_t>(2 * st.net.n_in()), zero);
+  x_now = x_prev;
+  loaded.assign(W, -1);
+}
+
+template <int W>
+void Pack<W>::load(int b, const Params& p, int which) {
+  real(b) = true;
+  if (loaded[at(b)] == which) return;
+  loaded[at(b)] = which;
+  for (size_t e = 0; e < p.term_gain.size(); ++e) term_gain[e](b) = p.term_gain[e];
+  for (size_t i = 0; i < p.bias.size(); ++i) bias[i](b) = p.bias[i];
+  for (size_t c = 0; c < p.ith.size(); ++c) {
+    ith[c](b) = p.ith[c];
+    iw[c](b) = p.iw[c];
+    ig[c](b) = p.ig[c];
+    half[c](b) = p.ig[c] / 2;
+    ln_half[c](b) = std::log(p.ig[c] / 2);
+    in_gain[c](b) = p.in_gain[c];
+  }
 }
 
 template <int W>
@@ -219,16 +219,19 @@ void Pack<W>::crossings_between(const State& sa, const Lane& ta, const State& sb
 }
 
 template <int W>
-void Pack<W>::integrate(const std::vector<double>& stops, size_t sample_stop, State& sample) {
+void Pack<W>::integrate(const std::vector<double>& stops, size_t sample_stop,
+                        const std::function<bool(int)>& done) {
   if (s->integrator == Integrator::rosenbrock) {
-    integrate_rosenbrock(stops, sample_stop, sample);
+    integrate_rosenbrock(stops, sample_stop, done);
     return;
   }
-  for (size_t k = 0; k + 1 < stops.size(); ++k) {
-    if (k == sample_stop) sample = y;
-    integrate_dopri5(stops[k], stops[k + 1]);
-  }
-  if (sample_stop + 1 == stops.size()) sample = y;
+  do {
+    for (size_t k = 0; k + 1 < stops.size(); ++k) {
+      if (k == sample_stop) sample = y;
+      integrate_dopri5(stops[k], stops[k + 1]);
+    }
+    if (sample_stop + 1 == stops.size()) sample = y;
+  } while (done(0));
 }
 
 template <int W>
@@ -255,7 +258,7 @@ void Pack<W>::solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, S
 
 template <int W>
 void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop,
-                                   State& sample) {
+                                   const std::function<bool(int)>& done) {
   const double gamma = 1.0 + 1.0 / std::sqrt(2.0);
   const double atol = s->ct_atol;  // in ln I (relative current) and in a cell's charge fraction
   const Index M = s->n_nodes();
@@ -263,10 +266,19 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
   const double floor_i = 0.01 * s->net.unit_current_a;
   const double t_end = stops.back();
   if (sample_stop == 0) sample = y;
-  // Each lane's next stop (its index, and its time).
+  // Each slot's next stop (its index, and its time); a slot without a lane stays at the end.
   Lane next = Lane::Constant(1.0), target = Lane::Constant(stops[1]);
-  Lane t = Lane::Constant(stops.front());
+  Lane t = real.select(Lane::Constant(stops.front()), t_end);
   Lane h = (h_last > 0).select(h_last.min(target - t), (target - t) / 100);
+  // A slot whose lane has run the frame takes the next lane waiting, from the frame's start.
+  const auto restart = [&](int b) {
+    t(b) = stops.front();
+    next(b) = 1;
+    target(b) = stops[1];
+    h(b) = h_last(b) > 0 ? std::min(h_last(b), target(b) - t(b)) : (target(b) - t(b)) / 100;
+    if (sample_stop == 0)
+      for (auto& v : sample) v(b) = y[&v - sample.data()](b);
+  };
   State f0(n), k1(n), k2(n), y1(n), f1(n), e(n), inv_pivot(n);
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
@@ -327,6 +339,13 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     for (int b = 0; b < W; ++b)
       target(b) = stops[std::min(static_cast<size_t>(next(b)), stops.size() - 1)];
     h = (h > 0).select(h, (target - t) / 100);
+    for (int b = 0; b < W; ++b)
+      if (reached(b) && t(b) >= t_end) {
+        if (done(b))
+          restart(b);
+        else
+          real(b) = false;
+      }
   }
 }
 

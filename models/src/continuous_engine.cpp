@@ -18,6 +18,7 @@ using ct_detail::Cell;
 using ct_detail::kPackWidth;
 using ct_detail::Node;
 using ct_detail::Pack;
+using ct_detail::Params;
 using ct_detail::Structure;
 using ct_detail::Term;
 
@@ -158,74 +159,93 @@ void Structure::flatten() {
 
 }  // namespace ct_detail
 
-// The engine: the shared structure and its lanes in packs (one pack of one lane for a batch of
-// one, else packs of kPackWidth; the last pack's spare lanes repeat its last real lane).
+// One lane between frames: its states, inputs and step, which parameters it runs, and what its
+// last frame saw.
+struct LaneData {
+  std::vector<double> y, sampled, x_prev, x_now;
+  double h_last = 0;
+  int params = 0;
+  std::vector<CtCrossings> cross;  // per cell (layer-major)
+};
+
+// The engine: the shared structure, its lanes, and one pack whose slots integrate them (one slot
+// for a batch of one, else kPackWidth); a frame takes the lanes in turn, a slot taking the next
+// lane waiting as soon as its lane has run the frame.
 struct ContinuousEngine::Impl {
   Structure st;
   std::vector<CtDie> dies;
-  Index batch = 0;
+  std::vector<Params> params;  // the nominal values, or one per die
+  std::vector<LaneData> lanes;
   bool pending = true;  // reset(batch): the operating point waits for the first frame's inputs
-  std::variant<std::vector<Pack<1>>, std::vector<Pack<kPackWidth>>> packs;
+  Index batch = 0;
+  std::variant<Pack<1>, Pack<kPackWidth>> pack;
+  long long steps = 0, iterations = 0;
   Index k = 0;
 
-  // f(pack, first lane) for every pack.
   template <typename F>
-  void for_packs(F&& f) {
-    std::visit(
-        [&](auto& v) {
-          using P = typename std::decay_t<decltype(v)>::value_type;
-          constexpr int w = P::Lane::RowsAtCompileTime;
-          for (size_t p = 0; p < v.size(); ++p) f(v[p], static_cast<Index>(p) * w);
-        },
-        packs);
+  void with_pack(F&& f) {
+    std::visit(f, pack);
   }
-  template <typename F>
-  void for_packs(F&& f) const {
-    const_cast<Impl*>(this)->for_packs(std::forward<F>(f));
-  }
-  // The real lane a pack's lane b stands for.
-  Index lane(Index first, int b) const { return std::min(first + b, batch - 1); }
-
   void check_rows(const core::Matrix& m, Index cols, const char* what) const {
     if (m.rows() != batch || m.cols() != cols)
       throw InputError(std::string("ct engine: ") + what + " is " + std::to_string(m.rows()) +
                        " x " + std::to_string(m.cols()) + ", the engine runs " +
                        std::to_string(batch) + " lanes x " + std::to_string(cols));
   }
-  void set_inputs(const core::Matrix& x) {
-    const double u = st.net.unit_current_a;
-    for_packs([&](auto& p, Index first) {
-      p.x_now.resize(static_cast<size_t>(2 * st.net.n_in()));
-      for (Index i = 0; i < st.net.n_in(); ++i)
-        for (int b = 0; b < static_cast<int>(p.h_last.size()); ++b) {
-          const double v = x(lane(first, b), i) * u;
-          p.x_now[static_cast<size_t>(2 * i)](b) = std::max(v, 0.0);
-          p.x_now[static_cast<size_t>(2 * i + 1)](b) = std::max(-v, 0.0);
-        }
-    });
-  }
-  void make_packs() {
-    const auto make = [&](auto& v, int w) {
-      const Index n = (batch + w - 1) / w;
-      v.resize(static_cast<size_t>(n));
-      for (Index p = 0; p < n; ++p) {
-        std::vector<const CtDie*> d;
-        for (int b = 0; b < w; ++b)
-          d.push_back(dies.empty()       ? nullptr
-                      : dies.size() == 1 ? &dies[0]
-                                         : &dies[static_cast<size_t>(lane(p * w, b))]);
-        auto& pack = v[static_cast<size_t>(p)];
-        pack.init(st, d);
-        for (int b = 0; b < w; ++b) pack.real(b) = p * w + b < batch;
-      }
-    };
-    if (batch == 1) {
-      packs = std::vector<Pack<1>>{};
-      make(std::get<0>(packs), 1);
-    } else {
-      packs = std::vector<Pack<kPackWidth>>{};
-      make(std::get<1>(packs), kPackWidth);
+  // Lane b's input parts (A) from row b of x (model units).
+  void inputs(const core::Matrix& x, Index b, std::vector<double>& parts) const {
+    parts.assign(static_cast<size_t>(2 * st.net.n_in()), 0.0);
+    for (Index i = 0; i < st.net.n_in(); ++i) {
+      const double v = x(b, i) * st.net.unit_current_a;
+      parts[static_cast<size_t>(2 * i)] = std::max(v, 0.0);
+      parts[static_cast<size_t>(2 * i + 1)] = std::max(-v, 0.0);
     }
+  }
+  // Slot b of the pack takes lane l (its parameters, states, inputs and step).
+  template <typename P>
+  void load(P& p, int b, size_t l) const {
+    const LaneData& d = lanes[l];
+    p.load(b, params[static_cast<size_t>(d.params)], d.params);
+    for (size_t i = 0; i < d.y.size(); ++i) p.y[i](b) = d.y[i];
+    for (size_t i = 0; i < d.x_now.size(); ++i) {
+      p.x_prev[i](b) = d.x_prev[i];
+      p.x_now[i](b) = d.x_now[i];
+    }
+    p.h_last(b) = d.h_last;
+    for (size_t c = 0; c < p.cross_count.size(); ++c) {
+      p.cross_count[c](b) = 0;
+      p.cross_first[c](b) = -1;
+    }
+  }
+  // Lane l takes what slot b holds.
+  template <typename P>
+  void store(const P& p, int b, size_t l) {
+    LaneData& d = lanes[l];
+    for (size_t i = 0; i < d.y.size(); ++i) {
+      d.y[i] = p.y[i](b);
+      d.sampled[i] = p.sample[i](b);
+    }
+    d.h_last = p.h_last(b);
+    for (size_t c = 0; c < d.cross.size(); ++c)
+      d.cross[c] = {static_cast<long long>(p.cross_count[c](b)), p.cross_first[c](b)};
+  }
+  void make_lanes() {
+    params.clear();
+    if (dies.empty()) params.push_back(make_params(st, nullptr));
+    for (const CtDie& d : dies) params.push_back(make_params(st, &d));
+    lanes.assign(static_cast<size_t>(batch), LaneData{});
+    for (size_t l = 0; l < lanes.size(); ++l) {
+      LaneData& d = lanes[l];
+      d.params = params.size() == 1 ? 0 : static_cast<int>(l);
+      d.y.assign(static_cast<size_t>(st.n_states()), 0.0);
+      d.sampled = d.y;
+      d.cross.assign(st.cells.size(), CtCrossings{});
+    }
+    if (batch == 1)
+      pack.emplace<Pack<1>>();
+    else
+      pack.emplace<Pack<kPackWidth>>();
+    with_pack([&](auto& p) { p.shape(st); });
   }
 };
 
@@ -246,8 +266,7 @@ ContinuousEngine::~ContinuousEngine() = default;
 ContinuousEngine::ContinuousEngine(ContinuousEngine&&) noexcept = default;
 
 void ContinuousEngine::set_dies(std::vector<CtDie> dies) {
-  const Structure& st = impl_->st;
-  const CircuitGraph g = build_graph(st.net);
+  const CircuitGraph g = build_graph(impl_->st.net);
   for (size_t i = 0; i < dies.size(); ++i) {
     const CtDie& d = dies[i];
     if (d.nominal()) continue;
@@ -281,22 +300,30 @@ void ContinuousEngine::reset(const core::Matrix& x0) {
     throw InputError("ct engine: an input frame has " + std::to_string(x0.cols()) +
                      " values, the network takes " + std::to_string(m.st.net.n_in()));
   reset(x0.rows());
-  m.make_packs();
-  m.set_inputs(x0);
+  m.make_lanes();
   m.k = 0;
   m.pending = false;
+  m.steps = m.iterations = 0;
   const Structure& st = m.st;
-  m.for_packs([&](auto& p, Index) {
-    using Lane = typename std::decay_t<decltype(p)>::Lane;
-    p.x_prev = p.x_now;
-    p.frame_start = 0;
-    p.y.assign(static_cast<size_t>(st.n_states()), Lane::Zero());
+  for (size_t l = 0; l < m.lanes.size(); ++l) {
+    LaneData& d = m.lanes[l];
+    m.inputs(x0, static_cast<Index>(l), d.x_now);
+    d.x_prev = d.x_now;
     for (size_t c = 0; c < st.cells.size(); ++c)
-      p.y[st.nodes.size() + c] = Lane::Constant(st.cells[c].init_on ? 1.0 : 0.0);
-    p.settle(0);
-    p.n_steps = 0;
-    p.n_iterations = 0;
-    p.h_last = Lane::Zero();
+      d.y[st.nodes.size() + c] = st.cells[c].init_on ? 1.0 : 0.0;
+  }
+  // The operating point, a pack of lanes at a time (spare slots repeat the last lane).
+  m.with_pack([&](auto& p) {
+    const int w = static_cast<int>(p.h_last.size());
+    for (size_t first = 0; first < m.lanes.size(); first += static_cast<size_t>(w)) {
+      for (int b = 0; b < w; ++b)
+        m.load(p, b, std::min(first + static_cast<size_t>(b), m.lanes.size() - 1));
+      p.settle(0);
+      p.sample = p.y;
+      for (int b = 0; b < w && first + static_cast<size_t>(b) < m.lanes.size(); ++b)
+        m.store(p, b, first + static_cast<size_t>(b));
+      p.real = decltype(p.real)::Constant(false);
+    }
   });
 }
 
@@ -304,13 +331,10 @@ void ContinuousEngine::set_state(Index layer, const core::Matrix& h) {
   Impl& m = *impl_;
   const Index d = m.st.net.d();
   m.check_rows(h, d, "a layer's states");
-  m.for_packs([&](auto& p, Index first) {
-    for (Index i = 0; i < d; ++i) {
-      auto& q = p.y[m.st.nodes.size() + static_cast<size_t>(layer * d + i)];
-      for (int b = 0; b < static_cast<int>(q.size()); ++b)
-        q(b) = h(m.lane(first, b), i) > 0 ? 1.0 : 0.0;
-    }
-  });
+  for (size_t l = 0; l < m.lanes.size(); ++l)
+    for (Index i = 0; i < d; ++i)
+      m.lanes[l].y[m.st.nodes.size() + static_cast<size_t>(layer * d + i)] =
+          h(static_cast<Index>(l), i) > 0 ? 1.0 : 0.0;
 }
 
 void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
@@ -324,8 +348,38 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
   const core::FrameAxis& axis = st.axis;
   const double frame_start = axis.frame_start(m.k), ramp_end = axis.ramp_end(m.k),
                sample = axis.sample_time(m.k), end = axis.frame_start(m.k + 1);
-  m.for_packs([&](auto& p, Index) { p.x_prev = p.x_now; });
-  m.set_inputs(x);
+  for (size_t l = 0; l < m.lanes.size(); ++l) {
+    LaneData& d = m.lanes[l];
+    d.x_prev = d.x_now;
+    m.inputs(x, static_cast<Index>(l), d.x_now);
+  }
+  // The frame's stops (its ramp's end, its sample instant), without repeats (no ramp).
+  std::vector<double> stops{frame_start};
+  for (const double at : {ramp_end, sample, end})
+    if (at > stops.back()) stops.push_back(at);
+  const auto sample_stop = static_cast<size_t>(
+      std::find(stops.begin(), stops.end(), std::max(sample, frame_start)) - stops.begin());
+  m.with_pack([&](auto& p) {
+    const int w = static_cast<int>(p.h_last.size());
+    p.frame_start = frame_start;
+    std::vector<size_t> holds(static_cast<size_t>(w));  // the lane in each slot
+    size_t waiting = 0;                                 // the next lane to run the frame
+    for (int b = 0; b < w && waiting < m.lanes.size(); ++b, ++waiting) {
+      holds[static_cast<size_t>(b)] = waiting;
+      m.load(p, b, waiting);
+    }
+    const long long s0 = p.n_steps, i0 = p.n_iterations;
+    p.integrate(stops, sample_stop, [&](int b) {
+      m.store(p, b, holds[static_cast<size_t>(b)]);
+      if (waiting == m.lanes.size()) return false;
+      holds[static_cast<size_t>(b)] = waiting;
+      m.load(p, b, waiting++);
+      return true;
+    });
+    m.steps += p.n_steps - s0;
+    m.iterations += p.n_iterations - i0;
+  });
+  // Each lane's frame from its sampled states.
   const double u = st.net.unit_current_a;
   const Index B = m.batch, d = st.net.d();
   out.layers.resize(static_cast<size_t>(st.net.n_layers()));
@@ -335,78 +389,50 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
     f.output.resize(B, d);
   }
   out.logits.resize(B, st.net.n_out());
-  // The frame's stops (its ramp's end, its sample instant), without repeats (no ramp).
-  std::vector<double> stops{frame_start};
-  for (const double at : {ramp_end, sample, end})
-    if (at > stops.back()) stops.push_back(at);
-  const auto sample_stop = static_cast<size_t>(
-      std::find(stops.begin(), stops.end(), std::max(sample, frame_start)) - stops.begin());
-  m.for_packs([&](auto& p, Index first) {
-    using Lane = typename std::decay_t<decltype(p)>::Lane;
-    std::fill(p.cross_count.begin(), p.cross_count.end(), Lane::Zero());
-    std::fill(p.cross_first.begin(), p.cross_first.end(), Lane::Constant(-1));
-    p.frame_start = frame_start;
-    typename std::decay_t<decltype(p)>::State sampled(p.y.size());
-    p.integrate(stops, sample_stop, sampled);
-    const auto I = [&](int node) -> Lane { return sampled[static_cast<size_t>(node)].exp(); };
-    const int w = static_cast<int>(Lane::RowsAtCompileTime);
-    const int real = static_cast<int>(std::min<Index>(w, B - first));
+  for (Index b = 0; b < B; ++b) {
+    const LaneData& lane = m.lanes[static_cast<size_t>(b)];
+    const auto y = [&](int node) { return lane.sampled[static_cast<size_t>(node)]; };
+    const auto I = [&](int node) { return std::exp(y(node)); };
     for (Index l = 0; l < st.net.n_layers(); ++l) {
       auto& f = out.layers[static_cast<size_t>(l)];
       const auto L = static_cast<size_t>(l);
       for (Index i = 0; i < d; ++i) {
         const auto ci = static_cast<size_t>(i);
-        const Lane c = I(st.candidate_node[L][ci]) / u, h = I(st.state_node[L][ci]) / u,
-                   o = (I(st.output[L][ci].first) - I(st.output[L][ci].second)) / u;
-        for (int b = 0; b < real; ++b) {
-          f.candidate(first + b, i) = c(b);
-          f.state(first + b, i) = h(b);
-          f.output(first + b, i) = o(b);
-        }
+        f.candidate(b, i) = I(st.candidate_node[L][ci]) / u;
+        f.state(b, i) = I(st.state_node[L][ci]) / u;
+        f.output(b, i) = (I(st.output[L][ci].first) - I(st.output[L][ci].second)) / u;
       }
     }
+    const Params& p = m.params[static_cast<size_t>(lane.params)];
     for (Index j = 0; j < st.net.n_out(); ++j) {
       const auto J = static_cast<size_t>(j);
-      Lane pos = p.logit_bias_pos[J], neg = p.logit_bias_neg[J];
-      const auto& terms = st.logit[J];
-      for (size_t e = 0; e < terms.first.size(); ++e) {
-        const int n = terms.first[e].node;
-        pos += p.copied(p.logit_gain[J].first[e], terms.first[e].slope,
-                        sampled[static_cast<size_t>(n)], I(n));
-      }
-      for (size_t e = 0; e < terms.second.size(); ++e) {
-        const int n = terms.second[e].node;
-        neg += p.copied(p.logit_gain[J].second[e], terms.second[e].slope,
-                        sampled[static_cast<size_t>(n)], I(n));
-      }
-      const Lane v = (pos - neg) / u;
-      for (int b = 0; b < real; ++b) out.logits(first + b, j) = v(b);
+      const auto sum = [&](const std::vector<Term>& terms, const std::vector<double>& gains) {
+        double v = 0;
+        for (size_t e = 0; e < terms.size(); ++e)
+          v += gains[e] * I(terms[e].node) * (1 + terms[e].slope * (y(terms[e].node) - st.ln_ref));
+        return v;
+      };
+      const double pos = p.logit_bias[J].first + sum(st.logit[J].first, p.logit_gain[J].first);
+      const double neg = p.logit_bias[J].second + sum(st.logit[J].second, p.logit_gain[J].second);
+      out.logits(b, j) = (pos - neg) / u;
     }
-  });
+  }
   ++m.k;
 }
 
 std::vector<std::vector<CtCrossings>> ContinuousEngine::crossings(Index lane) const {
   const Impl& m = *impl_;
-  const Index d = m.st.net.d();
+  const auto d = static_cast<size_t>(m.st.net.d());
   std::vector<std::vector<CtCrossings>> out(static_cast<size_t>(m.st.net.n_layers()),
-                                            std::vector<CtCrossings>(static_cast<size_t>(d)));
-  m.for_packs([&](auto& p, Index first) {
-    const Index w = static_cast<Index>(p.h_last.size());
-    if (lane < first || lane >= first + w || p.cross_count.empty()) return;
-    for (size_t c = 0; c < p.cross_count.size(); ++c) {
-      CtCrossings& x = out[c / static_cast<size_t>(d)][c % static_cast<size_t>(d)];
-      x.count = static_cast<long long>(p.cross_count[c](lane - first));
-      x.first_s = p.cross_first[c](lane - first);
-    }
-  });
+                                            std::vector<CtCrossings>(d));
+  if (lane < 0 || lane >= static_cast<Index>(m.lanes.size())) return out;
+  const auto& cross = m.lanes[static_cast<size_t>(lane)].cross;
+  for (size_t c = 0; c < cross.size(); ++c) out[c / d][c % d] = cross[c];
   return out;
 }
 
 long long ContinuousEngine::steps() const {
-  long long n = 0;
-  impl_->for_packs([&](auto& p, Index) { n += p.n_steps; });
-  return n;
+  return impl_->steps;
 }
 
 int ContinuousEngine::pack_width() {
@@ -422,9 +448,7 @@ bool ContinuousEngine::wide_vectors() {
 }
 
 long long ContinuousEngine::iterations() const {
-  long long n = 0;
-  impl_->for_packs([&](auto& p, Index) { n += p.n_iterations; });
-  return n;
+  return impl_->iterations;
 }
 
 }  // namespace bmru::models

@@ -5,12 +5,14 @@
 // Lanes: one engine integrates a batch of sequences (or Monte Carlo dies) of one network. The
 // structure (which line copies which, the Jacobian's pattern, the topological order) is shared;
 // every value that differs between lanes (inputs, states, time, step size, and with mismatch the
-// gains and bias currents) is a fixed-size Eigen array of W lanes, so each operation of the
-// dynamics is one vector operation over a pack of W lanes (structure-of-arrays). Every lane keeps
-// its own step size and time: a lane whose error needs smaller steps takes more of them while the
-// others of its pack wait (masked), so no lane's result depends on the others it is packed with.
+// gains and bias currents) is a fixed-size Eigen array of a pack of W slots, so each operation of
+// the dynamics is one vector operation over W lanes (structure-of-arrays). Every slot keeps its
+// own step size and time, and when its lane has run the frame it takes the next lane waiting: a
+// lane whose error needs smaller steps takes more of them while the others go on, and no lane's
+// result depends on the lanes it shares the pack with.
 #include <Eigen/Dense>
 #include <cmath>
+#include <functional>
 #include <vector>
 
 #include "core/frame.hpp"
@@ -108,7 +110,17 @@ struct Structure {
   void flatten();
 };
 
-// W lanes of the engine: their parameters, states and step control. W = 1 is a single sequence.
+// One lane's parameters (the nominal values, or a die's under mismatch).
+struct Params {
+  std::vector<double> term_gain, bias;       // per flattened term, per node
+  std::vector<double> ith, iw, ig, in_gain;  // per cell
+  std::vector<std::pair<std::vector<double>, std::vector<double>>> logit_gain;  // per output
+  std::vector<std::pair<double, double>> logit_bias;                            // per output
+};
+Params make_params(const Structure& st, const CtDie* die);
+
+// W slots integrating lanes of the engine together: the parameters, states and step control of
+// the lanes they hold. W = 1 is a single sequence.
 template <int W>
 struct Pack {
   using Lane = Eigen::Array<double, W, 1>;
@@ -116,18 +128,17 @@ struct Pack {
   using State = std::vector<Lane>;
 
   const Structure* s = nullptr;
-  // Per-lane parameters (the nominal values, or a die's under mismatch).
+  // Each slot's lane's parameters (Params, per slot), and which Params it holds.
   std::vector<Lane> term_gain, bias;                      // per flattened term, per node
   std::vector<Lane> ith, iw, ig, half, ln_half, in_gain;  // per cell
-  std::vector<std::pair<std::vector<Lane>, std::vector<Lane>>> logit_gain;  // per output term
-  std::vector<Lane> logit_bias_pos, logit_bias_neg;
+  std::vector<int> loaded;
   // Inputs (A), 2 parts per input: the previous frame's and this frame's.
   std::vector<Lane> x_prev, x_now;
   double frame_start = 0;
-  State y;
+  State y, sample;  // the states now, and at the frame's sample instant
   Lane h_last = Lane::Zero();
-  Mask real = Mask::Constant(true);  // the lanes that are sequences (not a last pack's spares)
-  long long n_steps = 0;             // accepted steps of the real lanes
+  Mask real = Mask::Constant(false);  // the slots that hold a lane
+  long long n_steps = 0;              // accepted steps of the real lanes
   long long n_iterations = 0;
   // Crossings of alpha/2 in the current frame: per cell, count and first offset.
   std::vector<Lane> cross_count, cross_first;
@@ -138,8 +149,10 @@ struct Pack {
     std::vector<Lane> diag, off;
   };
 
-  // Every lane's parameters from the structure, with lane l's die factors when dies[l] is given.
-  void init(const Structure& st, const std::vector<const CtDie*>& dies);
+  // Sized for the structure, every slot empty.
+  void shape(const Structure& st);
+  // Slot b takes parameters p (Params number `which`: not copied again when it holds them).
+  void load(int b, const Params& p, int which);
   Lane input_at(int part, const Lane& t) const;
   // The current a copy of gain g and slope k adds from a line at y = ln I, and its derivative in y.
   Lane copied(const Lane& g, double k, const Lane& y, const Lane& I) const {
@@ -175,10 +188,13 @@ struct Pack {
   void crossings_between(const State& a, const Lane& ta, const State& b, const Lane& tb,
                          const Mask& mask);
   // Integrates a frame from stops.front() through the (strictly increasing) stops to
-  // stops.back(): the ramp's end is a kink in the inputs, so every lane steps onto it. Each lane
-  // runs on through the stops at its own pace (no lane waits for the others at a stop), and leaves
-  // its states at stops[sample_stop] in `sample`.
-  void integrate(const std::vector<double>& stops, size_t sample_stop, State& sample);
+  // stops.back(): the ramp's end is a kink in the inputs, so every lane steps onto it. Each slot
+  // runs on through the stops at its own pace, leaving its states at stops[sample_stop] in
+  // `sample`. At the end, done(b) takes slot b's lane and loads the next lane waiting into it
+  // (true: it runs the frame from the start) or leaves the slot empty (false). Slots hold no lane
+  // unless `real`.
+  void integrate(const std::vector<double>& stops, size_t sample_stop,
+                 const std::function<bool(int)>& done);
   // The inverse pivots 1 / (1 - gh J_rr) of (I - gh J), the same for the three solves of a step.
   // Clears `ok` in a lane whose pivot is not safely positive (a regenerative cell with too long a
   // step).
@@ -190,7 +206,8 @@ struct Pack {
   // topological order (currents flow forward; a cell's loop is inside its charge), so each stage
   // is a forward substitution: steps are limited by accuracy, not by the stiffness of the fast
   // high-current lines that limits explicit methods (see integrate_dopri5).
-  void integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop, State& sample);
+  void integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop,
+                            const std::function<bool(int)>& done);
   // Integrates [t0, t1] with odeint's adaptive Dormand-Prince stepper and its dense output: the
   // reference the Rosenbrock integrator is checked against (explicit, so its steps are bounded by
   // the fastest line's time constant: tens of times slower here). One lane only.
