@@ -259,11 +259,12 @@ TEST(ContinuousEngine, ALaneGivesTheFramesOfItsSequenceAlone) {
           EXPECT_NEAR(f.layers[l].output(0, i), b.layers[l].output(s, i), 1e-3);
         }
       for (Index j = 0; j < net.n_out(); ++j) EXPECT_NEAR(f.logits(0, j), b.logits(s, j), 1e-3);
-      if (s == S - 1)
-        for (size_t l = 0; l < f.layers.size(); ++l)
-          for (Index i = 0; i < net.d(); ++i)
-            EXPECT_EQ(one.crossings()[l][static_cast<size_t>(i)].count,
-                      cross[static_cast<size_t>(k)][l][static_cast<size_t>(i)].count);
+      if (s != S - 1) continue;
+      for (size_t l = 0; l < f.layers.size(); ++l)
+        for (Index i = 0; i < net.d(); ++i) {
+          EXPECT_EQ(one.crossings()[l][static_cast<size_t>(i)].count,
+                    cross[static_cast<size_t>(k)][l][static_cast<size_t>(i)].count);
+        }
     }
     alone_steps += one.steps();
   }
