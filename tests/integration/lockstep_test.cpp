@@ -41,13 +41,19 @@ TEST(Lockstep, ResyncHandsTheCircuitsStatesToBothFollowers) {
   EXPECT_GE(r.ct_vs_sw->state_agreement, 0.97);
 }
 
-// A models-only run: ct leads, sw follows; resyncing sw to ct can only help their agreement.
-TEST(Lockstep, ModelsOnlyResyncFollowsTheContinuousModel) {
-  FidelityOptions o = small("free.h5");
+// A models-only run (sw and ct, no SPICE) of `sequences` x `frames`.
+FidelityOptions models_only(const std::string& name, core::Index sequences, core::Index frames) {
+  FidelityOptions o = small(name);
   o.hw = false;
   o.ct = true;
-  o.random_sequences = 2;
-  o.frames = 60;
+  o.random_sequences = sequences;
+  o.frames = frames;
+  return o;
+}
+
+// A models-only run: ct leads, sw follows; resyncing sw to ct can only help their agreement.
+TEST(Lockstep, ModelsOnlyResyncFollowsTheContinuousModel) {
+  FidelityOptions o = models_only("free.h5", 2, 60);
   o.axis.period_s = 1e-3;  // short frames: ct lags the discrete model, so they disagree free
   o.axis.ramp_s = 1e-5;
   const FidelityResult free = run_fidelity(o, {}, {});
@@ -70,15 +76,11 @@ double max_difference(const std::filesystem::path& a, const std::filesystem::pat
 }
 
 // Issue 22: a models-only run integrates its sequences as lanes of one ct engine (on builds with
-// wide vectors; else one at a time), and under
-// --mismatch-seed ct runs the generated netlist's own die: the same seed gives the same run, the
-// die changes the currents, and with the circuit beside it ct follows the mismatched circuit.
+// wide vectors; else one at a time), and under --mismatch-seed ct runs the generated netlist's own
+// die: the same seed gives the same run, the die changes the currents, and with the circuit beside
+// it ct follows the mismatched circuit.
 TEST(Lockstep, CtRunsTheSequencesAsLanesAndTheNetlistsDie) {
-  FidelityOptions o = small("lanes.h5");
-  o.hw = false;
-  o.ct = true;
-  o.random_sequences = 3;
-  o.frames = 30;
+  FidelityOptions o = models_only("lanes.h5", 3, 30);
   o.mismatch_seed = 2;
   run_fidelity(o, {}, {});
   const auto lanes = o.out;
