@@ -136,10 +136,7 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     const auto tech = pdk::open_technology(o->tech.pdk, o->tech.pdk_path);
     spice::WorkerPool pool(o->binary, 1);
     const CalibrationReply cal = request_calibration(pool, *o, o->tech.conditions, true);
-    models::CircuitOptions copt;
-    copt.cell = cal.cell;
-    copt.mirror = cal.mirror;
-    copt.conditions = o->tech.conditions;
+    models::CircuitOptions copt = circuit_options(cal, *o, o->tech.conditions);
     const core::Network ct_net = models::build_circuit(net, *tech, copt).network;
     std::vector<models::CtDie> dies;
     for (Index j = 0; j < L; ++j) {

@@ -150,24 +150,14 @@ core::Frame lane_frame(const core::Frame& f, core::Index b) {
 }
 
 // The die of the generated netlist for this network and mismatch seed (the program's own Pelgrom
-// draws), and the network as that circuit realises it: ct under mismatch is the SPICE netlist's
-// die.
+// draws, on a technology where the program draws them), and the network as that circuit realises
+// it: ct under mismatch is the SPICE netlist's die.
 std::pair<core::Network, models::CtDie> circuit_die(const FidelityOptions& o,
                                                     const core::Network& net,
                                                     const pdk::Technology& tech,
                                                     const CalibrationReply& cal) {
-  if (!tech.program_mismatch())
-    throw InputError(
-        "--mismatch-seed with --engines sw,ct: ct draws the netlist's mismatch on "
-        "technologies whose mismatch this program draws (generic180); " +
-        tech.name() + "'s models draw their own inside ngspice (run with hw)");
-  models::CircuitOptions copt;
-  copt.cell = cal.cell;
-  copt.mirror = cal.mirror;
-  copt.conditions = o.tech.conditions;
-  copt.mismatch_seed = o.mismatch_seed;
-  copt.clamp = o.clamp;
-  const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
+  const models::CircuitModel circuit =
+      models::build_circuit(net, tech, circuit_options(cal, o, o.tech.conditions));
   return {circuit.network, models::die_factors(circuit.draws, cal.ct->slope_v)};
 }
 
@@ -184,6 +174,11 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   const core::Index S = source->sequences(), N = source->frames();
   const auto tech = pdk::open_technology(o.tech.pdk, o.tech.pdk_path);
   check_supply(*tech, o.tech.conditions.vdd_v);
+  if (o.mismatch_seed && !tech->program_mismatch())  // refused before any simulation
+    throw InputError(
+        "--mismatch-seed with --engines sw,ct: ct draws the netlist's mismatch on "
+        "technologies whose mismatch this program draws (generic180); " +
+        tech->name() + "'s models draw their own inside ngspice (run with hw)");
   const core::TraceShape shape{S, N, net.n_in(), net.d(), net.n_layers(), net.n_out()};
   check_output_size(o.out, core::estimate_run_bytes(shape, 2, 0), o.max_output_gb);
   const auto x = core::read_all(*source);

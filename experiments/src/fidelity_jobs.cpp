@@ -57,6 +57,17 @@ void run_calibration_job(const std::string& payload, spice::JobContext& ctx) {
   }
 }
 
+models::CircuitOptions circuit_options(const CalibrationReply& cal, const FidelityOptions& o,
+                                       const pdk::Conditions& k) {
+  models::CircuitOptions copt;
+  copt.cell = cal.cell;
+  copt.mirror = cal.mirror;
+  copt.conditions = k;
+  copt.mismatch_seed = o.mismatch_seed;
+  copt.clamp = o.clamp;
+  return copt;
+}
+
 CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& o,
                                      const pdk::Conditions& run, bool ct) {
   const pdk::Conditions cal = o.calibration_conditions.value_or(

@@ -26,13 +26,7 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
           std::string(o.ct ? "; the ct model's characterization a few seconds more" : "") + ")");
   CalibrationReply cal = request_calibration(pool, o, k, o.ct);
   ct_facts = cal.ct;
-  models::CircuitOptions copt;
-  copt.cell = cal.cell;
-  copt.mirror = cal.mirror;
-  copt.conditions = k;
-  copt.mismatch_seed = o.mismatch_seed;
-  copt.clamp = o.clamp;
-  const models::CircuitModel circuit = models::build_circuit(net, tech, copt);
+  const models::CircuitModel circuit = models::build_circuit(net, tech, circuit_options(cal, o, k));
   Target t;
   t.network = circuit.network;
   t.realised = circuit.realised;

@@ -30,6 +30,8 @@ namespace ct_detail {
 // cell's M1.
 void Structure::build() {
   const CircuitGraph g = build_graph(net);
+  n_copies = g.copies.size();
+  n_biases = g.biases.size();
   ref_area = facts.w_ref_m * facts.l_m;
   ln_ref = std::log(facts.mirror_ref_a);
   std::vector<int> index(g.lines.size(), -1);  // graph line -> node
@@ -178,8 +180,7 @@ struct ContinuousEngine::Impl {
   std::vector<LaneData> lanes;
   bool pending = true;  // reset(batch): the operating point waits for the first frame's inputs
   Index batch = 0;
-  std::variant<Pack<1>, Pack<kPackWidth>> pack;
-  long long steps = 0, iterations = 0;
+  std::variant<Pack<1>, Pack<kPackWidth>> pack;  // made anew by every reset
   Index k = 0;
 
   template <typename F>
@@ -266,19 +267,20 @@ ContinuousEngine::~ContinuousEngine() = default;
 ContinuousEngine::ContinuousEngine(ContinuousEngine&&) noexcept = default;
 
 void ContinuousEngine::set_dies(std::vector<CtDie> dies) {
-  const CircuitGraph g = build_graph(impl_->st.net);
+  const Structure& st = impl_->st;
+  const size_t cells = st.cells.size();
   for (size_t i = 0; i < dies.size(); ++i) {
     const CtDie& d = dies[i];
     if (d.nominal()) continue;
-    const bool fits = d.copy.size() == g.copies.size() && d.bias.size() == g.biases.size() &&
-                      d.cell_ith.size() == g.cells.size() && d.cell_iw.size() == g.cells.size() &&
-                      d.cell_ig.size() == g.cells.size() && d.cell_in.size() == g.cells.size();
+    const bool fits = d.copy.size() == st.n_copies && d.bias.size() == st.n_biases &&
+                      d.cell_ith.size() == cells && d.cell_iw.size() == cells &&
+                      d.cell_ig.size() == cells && d.cell_in.size() == cells;
     if (!fits)
       throw InputError("ct engine: die " + std::to_string(i) + " has " +
                        std::to_string(d.copy.size()) + " copies, " + std::to_string(d.bias.size()) +
                        " biases and " + std::to_string(d.cell_ith.size()) +
-                       " cells; the circuit has " + std::to_string(g.copies.size()) + ", " +
-                       std::to_string(g.biases.size()) + " and " + std::to_string(g.cells.size()));
+                       " cells; the circuit has " + std::to_string(st.n_copies) + ", " +
+                       std::to_string(st.n_biases) + " and " + std::to_string(cells));
   }
   impl_->dies = std::move(dies);
 }
@@ -303,7 +305,6 @@ void ContinuousEngine::reset(const core::Matrix& x0) {
   m.make_lanes();
   m.k = 0;
   m.pending = false;
-  m.steps = m.iterations = 0;
   const Structure& st = m.st;
   for (size_t l = 0; l < m.lanes.size(); ++l) {
     LaneData& d = m.lanes[l];
@@ -368,7 +369,6 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
       holds[static_cast<size_t>(b)] = waiting;
       m.load(p, b, waiting);
     }
-    const long long s0 = p.n_steps, i0 = p.n_iterations;
     p.integrate(stops, sample_stop, [&](int b) {
       m.store(p, b, holds[static_cast<size_t>(b)]);
       if (waiting == m.lanes.size()) return false;
@@ -376,8 +376,6 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
       m.load(p, b, waiting++);
       return true;
     });
-    m.steps += p.n_steps - s0;
-    m.iterations += p.n_iterations - i0;
   });
   // Each lane's frame from its sampled states.
   const double u = st.net.unit_current_a;
@@ -432,7 +430,7 @@ std::vector<std::vector<CtCrossings>> ContinuousEngine::crossings(Index lane) co
 }
 
 long long ContinuousEngine::steps() const {
-  return impl_->steps;
+  return std::visit([](const auto& p) { return p.n_steps; }, impl_->pack);
 }
 
 int ContinuousEngine::pack_width() {
@@ -448,7 +446,7 @@ bool ContinuousEngine::wide_vectors() {
 }
 
 long long ContinuousEngine::iterations() const {
-  return impl_->iterations;
+  return std::visit([](const auto& p) { return p.n_iterations; }, impl_->pack);
 }
 
 }  // namespace bmru::models

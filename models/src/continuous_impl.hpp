@@ -84,6 +84,7 @@ struct Structure {
   std::vector<std::pair<std::vector<Term>, std::vector<Term>>> logit;
   std::vector<std::pair<std::vector<BiasTerm>, std::vector<BiasTerm>>> logit_bias;
   double ref_area = 0;
+  size_t n_copies = 0, n_biases = 0;  // the graph's (a CtDie has a factor for each)
   Integrator integrator = Integrator::rosenbrock;
   std::vector<Index> order;  // state indices in an order where every state follows its inputs
   // The nodes' input terms flattened (node i: [term_start[i], term_start[i + 1])), and the

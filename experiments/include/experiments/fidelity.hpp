@@ -18,6 +18,7 @@
 #include "core/time_axis.hpp"
 #include "experiments/characterize.hpp"
 #include "models/cell_calibration.hpp"
+#include "models/circuit_model.hpp"
 #include "models/continuous_engine.hpp"
 #include "models/mirror_circuit.hpp"
 #include "models/realisable_range.hpp"
@@ -119,6 +120,10 @@ struct CalibrationReply {
   models::MirrorCalibration mirror;
   std::optional<models::CtFacts> ct;
 };
+// The generator's options for a run at conditions k: the calibrated tables, and the run's
+// mismatch seed and --clamp.
+models::CircuitOptions circuit_options(const CalibrationReply& cal, const FidelityOptions& options,
+                                       const pdk::Conditions& k);
 CalibrationReply request_calibration(spice::WorkerPool& pool, const FidelityOptions& options,
                                      const pdk::Conditions& run, bool ct);
 // The job that builds (or reads from the cache) the calibration in a worker.
