@@ -44,6 +44,7 @@ int run_cli(int argc, char** argv) {
   add_export_command(app);
   add_fidelity_command(app, cmdline, argv[0]);
   add_sweep_command(app, cmdline, argv[0]);
+  add_scaling_command(app, cmdline, argv[0]);
   add_evaluate_command(app, cmdline, argv[0]);
   add_validate_command(app, cmdline, argv[0]);
   add_model_command(app);

@@ -126,6 +126,8 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   std::vector<std::string> supplies;
   for (const auto& [block, name] : target.supplies) supplies.push_back(name);
   supplies.insert(supplies.end(), target.cell_supplies.begin(), target.cell_supplies.end());
+  supplies.insert(supplies.end(), target.position_supplies.begin(),
+                  target.position_supplies.end());
   std::vector<std::string> states;
   for (const auto& l : target.ports.layers)
     states.insert(states.end(), l.state.begin(), l.state.end());
@@ -292,6 +294,8 @@ FidelityResult run_fidelity(const FidelityOptions& o,
   result.metrics = m.metrics;
   if (!target.has_logits) result.metrics.decision_agreement = std::nan("");  // nothing to compare
   result.power_w = hw.mean_power();
+  result.position_power_w = hw.mean_position_power();
+  if (!result.position_power_w.empty()) result.positions = target.ports.positions;
   result.ideal_power_w = models::ideal_power(net, x, k.vdd_v);
   result.simulated_s = r.tran.stop_s * static_cast<double>(S);
   result.workers = pool.workers();
@@ -315,6 +319,9 @@ FidelityResult run_fidelity(const FidelityOptions& o,
        {"sw_wall_s", result.sw_wall_s},
        {"hw_wall_s", result.hw_wall_s},
        {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
+  for (size_t p = 0; p < result.positions.size(); ++p)
+    file.set_attr("/metrics",
+                  {"power_" + result.positions[p] + "_w", result.position_power_w[p]});
   if (target.network && (!target.realised.empty() || !target.clamped.empty())) {
     // What realising and clamping cost the task: the realised network's own sw decisions.
     const std::vector<core::Decision> realised = sw_batch(o, *target.network);

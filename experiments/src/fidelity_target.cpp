@@ -45,6 +45,8 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
                 {core::PowerBlock::feedforward, circuit.ports.supply_feedforward + "#branch"},
                 {core::PowerBlock::bias, circuit.ports.supply_bias + "#branch"}};
   for (const auto& c : circuit.ports.cell_supplies) t.cell_supplies.push_back(c + "#branch");
+  for (const auto& c : circuit.ports.position_supplies)
+    t.position_supplies.push_back(c + "#branch");
   t.config = {{"netlist_source", std::string("generated")},
               {"calibration_corner", cal_k.corner},
               {"calibration_temperature", cal_k.temperature_c},

@@ -29,6 +29,9 @@ struct Target {
   bool has_logits = true;
   std::vector<std::pair<core::PowerBlock, std::string>> supplies;  // (block, supply source)
   std::vector<std::string> cell_supplies;  // per cell (layer-major), when the netlist has them
+  // Per position (ports.positions) its feed-forward and bias rails' sense sources, when the
+  // netlist has them.
+  std::vector<std::string> position_supplies;
   std::vector<core::Attr> config;
   spice::SimOptions sim;  // the simulator settings in effect (recorded in /config)
   // The generated circuit's parameters as realised, and what changed (none for a user's netlist).

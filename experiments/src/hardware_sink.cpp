@@ -76,13 +76,26 @@ HardwareSink::HardwareSink(core::RunFile& file, const core::Network& net,
                                               "frame (columns: layer-major, cell); their sum "
                                               "is /hw/power/cells")});
   }
+  if (!target.position_supplies.empty() && !target.cell_supplies.empty()) {
+    const auto P = static_cast<core::Index>(target.ports.positions.size());
+    position_power_ = file.add_rows("hw/power/position", S, N, P, "W");
+    std::string names;
+    for (const auto& p : target.ports.positions) names += (names.empty() ? "" : ",") + p;
+    file.set_attr("/hw/power/position", {"columns", names});
+    file.set_attr("/hw/power/position",
+                  {"description", std::string("average power per frame of each position in the "
+                                              "network: its feed-forward and bias rails and, "
+                                              "for a layer, its cells; they sum to "
+                                              "/hw/power/total")});
+  }
 }
 
 void HardwareSink::check_shape(const core::FrameRecord& rec) const {
   const size_t wave = static_cast<size_t>(o_.waveform_points) * cells_;
   if (rec.probes.size() != probes_ ||
       rec.sw.layers.size() != static_cast<size_t>(net_.n_layers()) ||
-      rec.supply_charge.size() != target_.supplies.size() + target_.cell_supplies.size() ||
+      rec.supply_charge.size() != target_.supplies.size() + target_.cell_supplies.size() +
+                                      target_.position_supplies.size() ||
       rec.crossings.size() != cells_ || rec.waveform.size() != wave ||
       rec.ct.has_value() != o_.ct ||
       rec.argmax_s.size() != (lead_ ? static_cast<size_t>(net_.n_out()) : 0))
@@ -155,11 +168,25 @@ void HardwareSink::add_power(core::Index s, core::Index k, const std::vector<dou
   core::PowerByBlock watts;
   for (const auto b : core::kSupplyBlocks) watts[b] = std::nan("");
   for (size_t j = 0; j < n_blocks; ++j) watts[target_.supplies[j].first] = -charge[j] * vdd_v_ / T;
-  if (cell_power_) {
-    // A sense source carries the cell's current into its + node: power = +integral x vdd / T.
-    std::vector<double> per_cell;
-    for (size_t j = n_blocks; j < charge.size(); ++j) per_cell.push_back(charge[j] * vdd_v_ / T);
-    cell_power_->write(s, k, per_cell);
+  // A sense source carries its lead's current into its + node: power = +integral x vdd / T.
+  const size_t n_cells = target_.cell_supplies.size();
+  std::vector<double> per_cell;
+  for (size_t j = n_blocks; j < n_blocks + n_cells; ++j)
+    per_cell.push_back(charge[j] * vdd_v_ / T);
+  if (cell_power_) cell_power_->write(s, k, per_cell);
+  if (position_power_) {
+    // Position p's rails (feed-forward, bias), and for a layer (p = 1..L) its d cells.
+    const size_t P = target_.ports.positions.size(), d = static_cast<size_t>(net_.d());
+    std::vector<double> per_position(P, 0.0);
+    for (size_t p = 0; p < P; ++p) {
+      for (size_t r = 0; r < 2; ++r)
+        per_position[p] += charge[n_blocks + n_cells + 2 * p + r] * vdd_v_ / T;
+      if (p >= 1 && p + 1 < P)
+        for (size_t i = 0; i < d; ++i) per_position[p] += per_cell[(p - 1) * d + i];
+    }
+    position_power_->write(s, k, per_position);
+    q.position_sum.resize(P, 0.0);
+    for (size_t p = 0; p < P; ++p) q.position_sum[p] += per_position[p];
   }
   double total = 0;
   for (const auto b : core::kSupplyBlocks) {
@@ -201,6 +228,19 @@ core::PowerByBlock HardwareSink::mean_power() const {
   for (const auto b : core::kPowerBlocks)
     mean[b] = frames ? sum[b] / static_cast<double>(frames) : 0;
   return mean;
+}
+
+std::vector<double> HardwareSink::mean_position_power() const {
+  std::vector<double> sum;
+  long long frames = 0;
+  for (const auto& q : seq_) {
+    if (q.position_sum.empty()) continue;
+    sum.resize(q.position_sum.size(), 0.0);
+    for (size_t p = 0; p < sum.size(); ++p) sum[p] += q.position_sum[p];
+    frames += q.power_frames;
+  }
+  for (double& v : sum) v = frames ? v / static_cast<double>(frames) : 0;
+  return sum;
 }
 
 }  // namespace bmru::experiments

@@ -37,6 +37,8 @@ class HardwareSink {
   LockstepMetrics finish() { return sinks_.finish(); }
 
   core::PowerByBlock mean_power() const;  // over every frame received, in sequence order
+  // The same per position (ports.positions), when the netlist measures them (else empty).
+  std::vector<double> mean_position_power() const;
   double spice_s = 0, ct_s = 0;           // with the ct engine: seconds each spent, per frame
 
  private:
@@ -45,6 +47,7 @@ class HardwareSink {
     core::Index next_k = 0;                    // first frame of the pending power block
     core::Index received = 0;
     core::PowerByBlock power_sum;  // this sequence's power by block, summed over its frames
+    std::vector<double> position_sum;  // and by position
     long long power_frames = 0;
   };
   void check_shape(const core::FrameRecord& rec) const;
@@ -59,7 +62,7 @@ class HardwareSink {
   size_t probes_, cells_;
   LockstepSinks sinks_;
   std::vector<core::SeriesWriter> power_;
-  std::optional<core::SeriesWriter> cell_power_, waves_, lead_;
+  std::optional<core::SeriesWriter> cell_power_, position_power_, waves_, lead_;
   std::vector<Sequence> seq_;
 };
 

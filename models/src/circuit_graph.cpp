@@ -46,6 +46,7 @@ class GraphBuilder {
     line.kind = kind;
     line.node = n;
     line.gate = n;
+    line.position = position_;
     g_.lines.push_back(line);
     return static_cast<int>(g_.lines.size()) - 1;
   }
@@ -65,7 +66,7 @@ class GraphBuilder {
   }
   int add_copy(int from, int to, double gain, CircuitGraph::CopyKind kind,
                const std::string& name) {
-    g_.copies.push_back({from, to, gain, kind, name});
+    g_.copies.push_back({from, to, gain, kind, name, position_});
     step(Element::copy, g_.copies.size() - 1);
     return static_cast<int>(g_.copies.size()) - 1;
   }
@@ -125,7 +126,7 @@ class GraphBuilder {
   void bias(double b, int to, const std::string& name, const std::string& param) {
     if (b == 0) return pruned(param);
     const double amps = b * g_.unit_current_a * g_.lines[static_cast<size_t>(to)].sign();
-    g_.biases.push_back({to, amps, name, param});
+    g_.biases.push_back({to, amps, name, param, position_});
     step(Element::bias, g_.biases.size() - 1);
   }
   // The same into a pair: |b| added to pos (b > 0) or neg (b < 0).
@@ -152,6 +153,7 @@ class GraphBuilder {
     cell.name = ci;
     cell.layer_param = "layer" + std::to_string(l);
     cell.index = i;
+    cell.position = position_;
     cell.candidate_sum = c.native;
     cell.beta_lo_a = k.beta_lo(i) * u;
     cell.beta_hi_a = k.beta_hi(i) * u;
@@ -221,6 +223,10 @@ class GraphBuilder {
 
   void build(const core::Network& net, const PolarityPlan& plan) {
     g_.unit_current_a = net.unit_current_a;
+    g_.positions.push_back("pre");
+    for (Index l = 1; l <= net.n_layers(); ++l) g_.positions.push_back("layer" + std::to_string(l));
+    g_.positions.push_back("output");
+    position_ = 0;
     std::vector<Pair> x;
     for (Index k = 0; k < net.n_in(); ++k) x.push_back(input(k));
     // u_0 = x K_in + b_in, as pairs.
@@ -234,7 +240,11 @@ class GraphBuilder {
       bias(net.pre_proj.bias(j), pos, neg, node("in_", j), idx("pre_proj.bias", j));
       u.push_back({close(pos, ""), close(neg, "")});
     }
-    for (Index l = 1; l <= net.n_layers(); ++l) layer(net, plan, l, u);
+    for (Index l = 1; l <= net.n_layers(); ++l) {
+      position_ = static_cast<int>(l);
+      layer(net, plan, l, u);
+    }
+    position_ = static_cast<int>(net.n_layers()) + 1;
     // Logits: pair nodes held at a fixed voltage by their sense sources.
     for (Index j = 0; j < net.n_out(); ++j) {
       const int pos = reserve(Kind::held, node("y", j) + "p");
@@ -254,6 +264,7 @@ class GraphBuilder {
 
  private:
   CircuitGraph& g_;
+  int position_ = 0;  // of the elements being made
 };
 
 }  // namespace

@@ -60,6 +60,13 @@ class Writer {
       text += src + " " + s.node + " 0 " + format_number(vdd) + "\n";
       structural(src);
     }
+    // Each position's rails behind their sense sources (power by position).
+    for (const auto& p : g_.positions)
+      for (const char* rail : {"ff", "bias"}) {
+        const std::string sense = position_sense(rail, p);
+        text += sense + " vdd_" + rail + " vdd_" + rail + "_" + p + " 0\n";
+        structural(sense);
+      }
     for (const auto& e : g_.order) {
       const auto i = static_cast<size_t>(e.index);
       switch (e.element) {
@@ -95,6 +102,11 @@ class Writer {
     for (const auto& c : g_.cells) draws.cell_in.push_back(line_draw_[at(c.candidate)]);
   }
 
+  // The zero-volt source feeding rail vdd_<rail>_<position> from vdd_<rail>.
+  static std::string position_sense(const std::string& rail, const std::string& position) {
+    return "Vpos_" + rail + "_" + position;
+  }
+
   // The caller-driven source of an input line: iin<k>p / iin<k>n.
   std::string input_source(int l) const {
     const auto& line = g_.lines[static_cast<size_t>(l)];
@@ -125,6 +137,13 @@ class Writer {
   double width(double w, Polarity type, Destination dest) const {
     return o_.mirror.width_for(w, type, o_.mirror_sizes, dest);
   }
+  // The feed-forward and bias rails of a position.
+  std::string ff(int position) const {
+    return "vdd_ff_" + g_.positions[static_cast<size_t>(position)];
+  }
+  std::string bias_rail(int position) const {
+    return "vdd_bias_" + g_.positions[static_cast<size_t>(position)];
+  }
   const std::string& gate(int l) const { return g_.lines[static_cast<size_t>(l)].gate; }
   const std::string& node(int l) const { return g_.lines[static_cast<size_t>(l)].node; }
 
@@ -145,11 +164,11 @@ class Writer {
           structural(l.sense);
         }
         structural(device(l.device, p ? Polarity::p : Polarity::n, w, len, l.gate, l.gate,
-                          p ? "vdd_ff" : "0"));
+                          p ? ff(l.position) : "0"));
         break;
       }
       case CircuitGraph::LineKind::pline:
-        structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, "vdd_ff"));
+        structural(device(l.device, Polarity::p, w, len, l.gate, l.gate, ff(l.position)));
         break;
       case CircuitGraph::LineKind::nline:
         structural(device(l.device, Polarity::n, w, len, l.gate, l.gate, "0"));
@@ -174,14 +193,14 @@ class Writer {
         break;
       case CircuitGraph::CopyKind::nline_feed:
         inst = device(c.name, Polarity::p, width(1.0, Polarity::p, Destination::nmos_diode), len,
-                      dest, gate(c.from), "vdd_ff");
+                      dest, gate(c.from), ff(c.position));
         break;
       default: {
         const Polarity type = c.gain > 0 ? Polarity::p : Polarity::n;
         const Geometry g = copy_geometry(width(std::abs(c.gain), type, destination(c.to)),
                                          o_.mirror_sizes, t_.limits(type).w_min_m);
         inst = device(c.name, type, g.w_m, g.l_m, dest, gate(c.from),
-                      type == Polarity::p ? "vdd_ff" : "0");
+                      type == Polarity::p ? ff(c.position) : "0");
       }
     }
     instance_[index] = inst;
@@ -211,10 +230,11 @@ class Writer {
     const Polarity type = b.amps > 0 ? Polarity::p : Polarity::n;
     const double amps = o_.mirror.bias_reference_for(std::abs(b.amps), type, destination(b.to));
     const std::string ref = "b_" + b.name;
-    text += "I" + ref + (b.amps > 0 ? " " + ref + " 0 " : " vdd_bias " + ref + " ") +
+    const std::string supply = bias_rail(b.position);
+    text += "I" + ref + (b.amps > 0 ? " " + ref + " 0 " : " " + supply + " " + ref + " ") +
             format_number(amps) + "\n";
     map.push_back({"I" + ref, "bias_source", b.param, amps, "A"});
-    const std::string rail = b.amps > 0 ? "vdd_bias" : "0";
+    const std::string rail = b.amps > 0 ? supply : "0";
     const double len = o_.mirror_sizes.l_m;
     structural(device("r" + ref, type, o_.mirror_sizes.bias_ref_w_m(), len, ref, ref, rail));
     const auto i = at(&b - g_.biases.data());
@@ -226,9 +246,9 @@ class Writer {
   // A cell bias line: reference current (the bias / bias_ratio) from the bias supply into its
   // reference diode; the element is that reference current.
   pdk::MismatchDraw cell_bias(const std::string& name, double amps, const std::string& kind,
-                              const std::string& param) {
+                              const std::string& param, int position) {
     const double ref = amps / o_.cell_sizes.bias_ratio;
-    text += "I" + name + " vdd_bias " + name + " " + format_number(ref) + "\n";
+    text += "I" + name + " " + bias_rail(position) + " " + name + " " + format_number(ref) + "\n";
     map.push_back({"I" + name, kind, param, ref, "A"});
     const auto& n = o_.cell_sizes.bias_ref_n;
     structural(device("r" + name, Polarity::n, n.w_m, n.l_m, name, name, "0"));
@@ -238,11 +258,11 @@ class Writer {
     const CellBias cb = o_.cell.bias_for(c.beta_lo_a, c.beta_hi_a, c.alpha_a);
     const std::string& ci = c.name;
     const auto th = cell_bias("gth_" + ci, cb.ithresh_a, "cell_ithresh",
-                              idx(c.layer_param + ".beta1", c.index));
-    const auto wd =
-        cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth", idx(c.layer_param + ".delta", c.index));
-    const auto gn =
-        cell_bias("gg_" + ci, cb.igain_a, "cell_igain", idx(c.layer_param + ".alphas", c.index));
+                              idx(c.layer_param + ".beta1", c.index), c.position);
+    const auto wd = cell_bias("gw_" + ci, cb.iwidth_a, "cell_iwidth",
+                              idx(c.layer_param + ".delta", c.index), c.position);
+    const auto gn = cell_bias("gg_" + ci, cb.igain_a, "cell_igain",
+                              idx(c.layer_param + ".alphas", c.index), c.position);
     if (sampler_) {
       const auto i = at(&c - g_.cells.data());
       draws.cell_ith[i] = th;
@@ -299,6 +319,10 @@ PortMap port_map(const CircuitGraph& g, const Writer& w) {
     p.layers.push_back(ports);
   }
   for (const auto& c : g.cells) p.cell_supplies.push_back("vpwr_" + c.name);
+  p.positions = g.positions;
+  for (const auto& pos : g.positions)
+    for (const char* rail : {"ff", "bias"})
+      p.position_supplies.push_back(lower(Writer::position_sense(rail, pos)));
   for (const auto& [pos, neg] : g.logits) p.logits.push_back({branch(pos), branch(neg)});
   return p;
 }

@@ -127,22 +127,7 @@ Network draw(Rng& rng, core::StimulusSource& inputs) {
   }
   net.fc = {sparse_kernel(rng, d, n_out, d, 0.2, 1.0, 0.5), Vector::Zero(n_out)};
 
-  // Layer l's candidates depend only on the states of layers before it: place thresholds in order.
-  // The band [beta_lo, beta_hi] spans the 35-70 % quantiles of the candidate, so the cell holds on
-  // about a third of the frames and crosses both thresholds often; each threshold is then moved
-  // (by at most 0.05) off values the candidate takes on many frames (clear_threshold).
-  for (size_t l = 0; l < net.layers.size(); ++l) {
-    const auto c = candidates(net, l, inputs);
-    auto& layer = net.layers[l];
-    for (Index i = 0; i < d; ++i) {
-      const auto& ci = c[static_cast<size_t>(i)];
-      const double lo = clear_threshold(ci, std::round(quantile(ci, 0.35) * 100) / 100, 0.1);
-      const double hi =
-          clear_threshold(ci, std::round(quantile(ci, 0.70) * 100) / 100, lo * 1.03 + 0.02);
-      layer.beta1(i) = lo;
-      layer.delta(i) = std::round((hi - lo) * 100) / 100;
-    }
-  }
+  place_thresholds(net, inputs);
   return net;
 }
 
@@ -159,6 +144,26 @@ bool meets(const Network& net, core::StimulusSource& inputs, const DemoTargets& 
 }
 
 }  // namespace
+
+void place_thresholds(Network& net, core::StimulusSource& inputs) {
+  const Index d = net.d();
+  // Layer l's candidates depend only on the states of layers before it: place thresholds in order.
+  // The band [beta_lo, beta_hi] spans the 35-70 % quantiles of the candidate, so the cell holds on
+  // about a third of the frames and crosses both thresholds often; each threshold is then moved
+  // (by at most 0.05) off values the candidate takes on many frames (clear_threshold).
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const auto c = candidates(net, l, inputs);
+    auto& layer = net.layers[l];
+    for (Index i = 0; i < d; ++i) {
+      const auto& ci = c[static_cast<size_t>(i)];
+      const double lo = clear_threshold(ci, std::round(quantile(ci, 0.35) * 100) / 100, 0.1);
+      const double hi =
+          clear_threshold(ci, std::round(quantile(ci, 0.70) * 100) / 100, lo * 1.03 + 0.02);
+      layer.beta1(i) = lo;
+      layer.delta(i) = std::round((hi - lo) * 100) / 100;
+    }
+  }
+}
 
 core::RandomStimulusSpec demo_inputs() {
   return {8, 101, 13, 1};

@@ -75,6 +75,9 @@ struct FidelityResult {
   std::vector<models::ParameterChange> realised, clamped;
   double clamped_sw_decision_agreement = std::nan("");
   core::PowerByBlock power_w;        // mean over frames, by block
+  // ... and by position in the network (pre, layer<l>, output), when the netlist measures them.
+  std::vector<std::string> positions;
+  std::vector<double> position_power_w;
   core::PowerByBlock ideal_power_w;  // what the model's own currents draw (models/ideal_power.hpp)
   double sw_wall_s = 0, hw_wall_s = 0, ct_wall_s = 0, simulated_s = 0;
   double spice_s =

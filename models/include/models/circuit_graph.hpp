@@ -37,6 +37,7 @@ struct CircuitGraph {
     std::string device;  // the diode's device name ("" for cell_output and held)
     int input = -1;      // input part 2k (pos) or 2k + 1 (neg) drives it
     int cell = -1;       // cell_output: the cell that drives it
+    int position = 0;    // where in the network it is (CircuitGraph::positions)
     pdk::Polarity type() const {
       return kind == LineKind::pline || kind == LineKind::cell_output || kind == LineKind::summing_p
                  ? pdk::Polarity::p
@@ -56,6 +57,7 @@ struct CircuitGraph {
     double gain = 0;
     CopyKind kind = CopyKind::structural;
     std::string name;  // device name as the generator gives it
+    int position = 0;  // where in the network it is (CircuitGraph::positions)
     pdk::Polarity device() const {
       if (kind == CopyKind::pline_feed) return pdk::Polarity::n;
       if (kind == CopyKind::nline_feed) return pdk::Polarity::p;
@@ -74,6 +76,7 @@ struct CircuitGraph {
     int to = -1;
     double amps = 0;
     std::string name, param;
+    int position = 0;
   };
   // A cell: candidate p-line into M1, output line M4, and the levels the model defines (A).
   struct Cell {
@@ -83,6 +86,7 @@ struct CircuitGraph {
     std::string name;         // "l<l>_c<i>"
     std::string layer_param;  // "layer<l>"
     core::Index index = 0;    // i within the layer
+    int position = 0;         // its layer's (CircuitGraph::positions)
     double beta_lo_a = 0, beta_hi_a = 0, alpha_a = 0;
     double width_a = 0;  // (beta_hi - beta_lo) x unit, rounded once
     bool init_on = false;
@@ -124,6 +128,12 @@ struct CircuitGraph {
                                {"vdd_bias", core::PowerBlock::bias}};
   std::vector<LayerProbes> layers;
   std::vector<std::pair<int, int>> logits;  // (pos, neg) held lines
+  // Positions in the network, for power by position: "pre" (inputs and pre-projection),
+  // "layer<l>" (its ReLU, candidates, cells, post-projection and skip), "output" (the logits). A
+  // cell's position is its layer's (1 + its layer index). The feed-forward and bias devices of
+  // each position draw from their own rail (vdd_ff_<position>, vdd_bias_<position>), fed from
+  // vdd_ff and vdd_bias through a zero-volt sense source.
+  std::vector<std::string> positions;
   double unit_current_a = 1e-9;
 
   // What a copy adds to the current of the line it feeds, per unit of the line it copies, and what

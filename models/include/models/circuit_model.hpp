@@ -14,7 +14,8 @@
 //   state       v.xcell_l<l>_c<i>.vs  (the cell's output branch current I_out)
 //   output      vout_l<l>_c<i>p / vout_l<l>_c<i>n
 //   logits      vlogit_<j>p / vlogit_<j>n (nodes held at a fixed voltage)
-//   supplies    vdd_cells, vdd_ff, vdd_bias
+//   supplies    vdd_cells, vdd_ff, vdd_bias; per position p (pre, layer<l>, output) the rails
+//               vdd_ff_<p> and vdd_bias_<p> behind sense sources vpos_ff_<p>, vpos_bias_<p>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +65,11 @@ struct PortMap {
   // Zero-volt sources in each cell's own supply lead (layer-major), for power per cell; empty when
   // the netlist has none (a user's netlist).
   std::vector<std::string> cell_supplies;
+  // Power by position in the network (CircuitGraph::positions: pre, layer<l>, output): per
+  // position its feed-forward rail's and then its bias rail's zero-volt sense source
+  // (2 x positions); a position's power is theirs plus its layer's cells. Empty when the netlist
+  // has none (a user's netlist).
+  std::vector<std::string> positions, position_supplies;
   bool operator==(const PortMap&) const = default;
 };
 

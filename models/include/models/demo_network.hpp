@@ -35,6 +35,12 @@ struct DemoTargets {
 std::vector<std::vector<CellExercise>> exercise(const core::Network& net,
                                                 core::StimulusSource& source);
 
+// Places every cell's thresholds on its candidate's distribution over `inputs`, layer by layer
+// (a layer's candidates depend only on the layers before it): the band spans the 35-70 % quantiles,
+// each threshold on the 0.01 grid and moved (by at most 0.05) off values the candidate takes on
+// many frames; beta_lo at least 0.1.
+void place_thresholds(core::Network& net, core::StimulusSource& inputs);
+
 // The demo network for `seed`. Deterministic; throws bmru::Error if no draw meets the targets.
 core::Network demo_network(std::uint64_t seed = kDemoSeed);
 
