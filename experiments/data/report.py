@@ -13,6 +13,10 @@ For an evaluation file (bmru evaluate, /config kind "evaluate"): evaluate.png (a
 accuracy per engine, energy per inference by block, and each clip's vote margin behavioural against
 circuit with the clips where the engines disagree marked) and confusion.png (a confusion matrix per
 engine), then the figures above for the chosen sequence of the first chunk run with a disagreement.
+For a scaling file (bmru scaling, /config kind "scaling"): scaling.png, power per block against d
+on log-log axes (simulated d filled, extrapolated d open), each block's fitted law, and the
+paper's claim (cells ~ d, feed-forward ~ d^2) as reference slopes through the first point; and
+scaling_positions.png, power by position in the network (pre, each layer, output) against d.
 For a training history (the CSV `bmru train` writes beside its model): training.png, loss and
 accuracy per epoch for the training and validation parts, the best epoch marked.
 """
@@ -326,6 +330,54 @@ def training(path, out):
     save(fig, out, "training.png")
 
 
+def scaling(f, out):
+    p = f["points"][...]
+    fit = f["fit"][...]
+    laws = {r["block"].decode(): r for r in fit}
+    d = p["d"].astype(float)
+    measured = p["measured"] == 1
+    fig, ax = plt.subplots(figsize=SIZE)
+    colours = {"cells": "tab:blue", "feedforward": "tab:orange", "bias": "tab:green", "total": "black"}
+    dd = np.geomspace(d.min(), d.max(), 50)
+    for block, c in colours.items():
+        y = p[f"power_{block}_w"]
+        ax.loglog(d[measured], y[measured], "o", color=c, label=f"{block} (SPICE)")
+        if (~measured).any():
+            ax.loglog(d[~measured], y[~measured], "o", mfc="none", color=c, label=f"{block} (extrapolated)")
+        law = laws.get(block)
+        if law is not None and np.isfinite(law["exponent"]):
+            lo, hi = law["ci_low"], law["ci_high"]
+            ci = f" [{lo:.2f}, {hi:.2f}]" if np.isfinite(lo) else ""
+            ax.loglog(dd, law["prefactor"] * dd ** law["exponent"], "-", color=c, alpha=0.6,
+                      label=f"{block} fit d^{law['exponent']:.2f}{ci}")
+    first = np.argmin(d)
+    for k, style, block in ((1, ":", "cells"), (2, "--", "feedforward")):
+        y0 = p[f"power_{block}_w"][first]
+        ax.loglog(dd, y0 * (dd / d[first]) ** k, style, color="grey", label=f"claim: {block} ~ d^{k}")
+    ax.set_xlabel("state dimension d")
+    ax.set_ylabel("mean power (W)")
+    cfg = f["config"].attrs
+    ax.set_title(f"Power against d, family {text(cfg.get('family', '?'))}, {conditions(f)}")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    save(fig, out, "scaling.png")
+    positions = [n[len("power_"):-len("_w")] for n in p.dtype.names
+                 if n.startswith("power_") and n.endswith("_w")
+                 and n[len("power_"):-len("_w")] not in colours]
+    if positions and measured.any():
+        fig, ax = plt.subplots(figsize=SIZE)
+        for pos in positions:
+            ax.loglog(d[measured], p[f"power_{pos}_w"][measured], "o-", label=pos)
+        ax.set_xlabel("state dimension d")
+        ax.set_ylabel("mean power (W)")
+        ax.set_title(f"Power by position in the network (SPICE), {conditions(f)}")
+        ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+        fig.tight_layout()
+        save(fig, out, "scaling_positions.png")
+
+
 def main(path, out, sequence, window):
     os.makedirs(out, exist_ok=True)
     if path.endswith(".csv"):
@@ -336,6 +388,9 @@ def main(path, out, sequence, window):
     except OSError:
         raise ReportError("not an HDF5 file (or unreadable)")
     with f:
+        if "config" in f and text(f["config"].attrs.get("kind", "")) == "scaling":
+            scaling(f, out)
+            return
         if "summary" in f:
             worst = sweep(f, out)
             if worst is None:

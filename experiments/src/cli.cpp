@@ -45,6 +45,7 @@ int run_cli(int argc, char** argv) {
   add_fidelity_command(app, cmdline, argv[0]);
   add_sweep_command(app, cmdline, argv[0]);
   add_scaling_command(app, cmdline, argv[0]);
+  add_noise_study_command(app, cmdline);
   add_evaluate_command(app, cmdline, argv[0]);
   add_validate_command(app, cmdline, argv[0]);
   add_model_command(app);

@@ -25,6 +25,7 @@ void add_model_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_sweep_command(CLI::App& app, const std::string& command_line, const char* argv0);
 void add_scaling_command(CLI::App& app, const std::string& command_line, const char* argv0);
+void add_noise_study_command(CLI::App& app, const std::string& command_line);
 struct TechnologyOptions;
 void add_technology_options(CLI::App* cmd, TechnologyOptions& t);
 // Sets `exit_code` to the worker loop's exit code.

@@ -140,8 +140,15 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   const std::string model_json = core::model_to_json(net);
   // ct models the circuit: the network as the circuit realises it.
   const std::string ct_model_json = core::model_to_json(target.network.value_or(net));
+  // The default timeout is sized for the keyword-spotting circuit (about 600 netlist lines); a
+  // larger circuit (the scaling study's d = 64 has 40 times the devices) gets proportionally more.
+  const double lines =
+      static_cast<double>(std::count(target.lockstep.begin(), target.lockstep.end(), '\n'));
+  const double timeout_s =
+      spice::default_timeout_s(r.tran.stop_s) * std::max(1.0, lines / 600.0);
   std::vector<spice::Job> jobs;
-  for (const core::Matrix& xs : x) {
+  for (size_t s = 0; s < x.size(); ++s) {
+    const core::Matrix& xs = x[s];
     std::vector<double> flat;
     for (core::Index f = 0; f < xs.rows(); ++f)
       for (core::Index i = 0; i < net.n_in(); ++i) flat.push_back(xs(f, i));
@@ -163,8 +170,11 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
         {"ct", o.ct ? json::parse(ct_facts_to_json(ct_facts)) : json()},
         {"ct_die",
          o.ct && !target.ct_die.nominal() ? json::parse(ct_die_to_json(target.ct_die)) : json()},
-        {"resync", o.mode == Mode::resync}};
-    jobs.push_back(job(JobKind::sequence, req.dump(), spice::default_timeout_s(r.tran.stop_s)));
+        {"resync", o.mode == Mode::resync},
+        {"sequence", s},
+        {"noise", o.noise.active() ? json::parse(noise_to_json(o.noise)) : json()},
+        {"noise_sources", target.noise_sources}};
+    jobs.push_back(job(JobKind::sequence, req.dump(), timeout_s));
     jobs.back().retries_on_worker_death = 1;  // a killed worker costs a rerun, not the sequence
   }
   return jobs;
@@ -217,6 +227,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     throw InputError(
         "validate compares the netlist (hw) with the discrete model (sw): --engines sw,hw only; "
         "the ct model follows the generated circuit, not a netlist of yours");
+  if (o.noise.active() && !o.noise_half) return run_with_noise(o, progress, stage);
   if (!o.hw) return run_sw_ct(o, progress);
   const auto t_start = Clock::now();
   std::optional<UserPorts> user;

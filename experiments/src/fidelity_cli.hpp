@@ -16,6 +16,7 @@ struct FidelityCli {
   std::string engines = "sw,hw";
   std::optional<std::filesystem::path> ct_facts;
   std::optional<double> ramp_s;
+  std::string noise = "none", noise_at = "candidates";
 };
 
 void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli);

@@ -105,13 +105,25 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   for (const auto& f : r.retried) std::printf("retried %s\n", f.c_str());
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
+  // --noise: the suppression of the circuit (hw, else ct, else sw): the last engine listed.
+  std::string noise_kv;
+  for (const auto& q : r.suppression)
+    std::printf("noise %s: suppression factor (median over cell boundaries) %s%.4g\n",
+                q.engine.c_str(), q.is_bound ? ">= " : "", q.factor);
+  if (!r.suppression.empty()) {
+    char kv[128];
+    std::snprintf(kv, sizeof kv, " suppression_factor=%.6g suppression_is_bound=%d",
+                  r.suppression.back().factor, r.suppression.back().is_bound ? 1 : 0);
+    noise_kv = kv;
+  }
   std::printf(
       "state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
-      "first_divergence=%lld mean_power_w=%.6g ideal_power_w=%.6g failed=%zu\n",
+      "first_divergence=%lld mean_power_w=%.6g ideal_power_w=%.6g failed=%zu%s\n",
       m.state_agreement, m.decision_agreement, m.candidate_nrmse, m.logit_nrmse,
       static_cast<long long>(m.first_divergence),
       o.hw ? r.power_w[core::PowerBlock::total] : std::nan(""),
-      o.hw ? r.ideal_power_w[core::PowerBlock::total] : std::nan(""), r.failed.size());
+      o.hw ? r.ideal_power_w[core::PowerBlock::total] : std::nan(""), r.failed.size(),
+      noise_kv.c_str());
   std::fflush(stdout);
   if (!r.failed.empty())
     throw PartialFailure(std::to_string(r.failed.size()) + " of " +
@@ -162,6 +174,17 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   add_count(
       cmd, "--waveforms", o.waveform_points,
       "Samples per frame of every cell's output current in /hw/waveforms (default 50; 0: none)", 0);
+  cmd->add_option("--noise", cli.noise,
+                  "Seeded noise currents into every cell's candidate: shot, rel:0.05 (or rel:5%), "
+                  "abs:2p or none; the run is made without and with it (/metrics/noise)");
+  add_quantity(cmd, "--noise-dt", o.noise.dt_s,
+               "Time grid of the noise samples (default T/100; bandwidth 1/(2 dt))");
+  add_quantity(cmd, "--noise-corner", o.noise.corner_hz,
+               "1/f corner frequency of the noise in Hz (default 0: white)");
+  add_count(cmd, "--noise-seed", o.noise.seed, "Seed of the noise (default 1)", 0);
+  cmd->add_option("--noise-at", cli.noise_at,
+                  "Where the noise enters: candidates (default; the lines feeding each cell)")
+      ->check(CLI::IsMember({"candidates"}));
   cmd->add_option("--max-output-gb", o.max_output_gb,
                   "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
@@ -178,6 +201,15 @@ void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
   }
   o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
   o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);
+  const auto dt = o.noise.dt_s, corner = o.noise.corner_hz;
+  const auto seed = o.noise.seed;
+  o.noise = core::parse_noise(cli.noise);
+  o.noise.dt_s = dt;
+  o.noise.corner_hz = corner;
+  o.noise.seed = seed;
+  if (o.noise.active() && dt > 0 && dt > o.axis.period_s)
+    throw InputError("--noise-dt " + core::format_number(dt) +
+                     " s is longer than a frame: the noise would not change within one");
 }
 
 void add_fidelity_command(CLI::App& app, const std::string& command_line, const char* argv0) {

@@ -225,10 +225,19 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
       for (core::Index b = 0; b < B; ++b) xk.row(b) = x[static_cast<size_t>(s0 + b)].row(k);
     };
     frame_inputs(0);
+    // --noise: the same samples as a SPICE run of these sequences (from the operating point on).
+    std::vector<std::vector<core::NoiseTrack>> noise;
+    for (core::Index b = 0; b < B && o.noise.active(); ++b) {
+      noise.push_back(candidate_noise(o.noise, net, x[static_cast<size_t>(s0 + b)], o.axis,
+                                      static_cast<std::uint64_t>(s0 + b)));
+      engine.set_noise(b, noise.back());
+    }
     engine.reset(xk);
     std::vector<Followers> sw;
     for (core::Index b = 0; b < B; ++b)
       sw.emplace_back(net, o.mode, std::nullopt, o.axis, xk.row(b));
+    for (core::Index b = 0; b < B && o.noise.active(); ++b)
+      sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)]);
     std::vector<std::vector<core::Matrix>> leader(
         static_cast<size_t>(B), std::vector<core::Matrix>(static_cast<size_t>(net.n_layers())));
     core::Frame ct;

@@ -33,6 +33,15 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   t.clamped = circuit.clamped;
   if (cal.ct) t.ct_die = models::die_factors(circuit.draws, cal.ct->slope_v);
   t.lockstep = lockstep_netlist(circuit, tech, k);
+  if (o.noise.active()) {
+    // The noise sources go before the deck's end.
+    std::string lines;
+    for (const auto& l : circuit.noise_source_lines) lines += l + "\n";
+    const auto end = t.lockstep.rfind(".end");
+    if (end == std::string::npos) throw Error("The lockstep netlist has no .end");
+    t.lockstep.insert(end, lines);
+    t.noise_sources = circuit.noise_sources;
+  }
   // The technology's header sets gmin; the deck's .option line the rest.
   spice::SimOptions gmin;
   gmin.gmin_s = tech.gmin_s();

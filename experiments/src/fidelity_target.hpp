@@ -32,6 +32,8 @@ struct Target {
   // Per position (ports.positions) its feed-forward and bias rails' sense sources, when the
   // netlist has them.
   std::vector<std::string> position_supplies;
+  // --noise: the caller-driven noise sources in the lockstep netlist, one per cell (layer-major).
+  std::vector<std::string> noise_sources;
   std::vector<core::Attr> config;
   spice::SimOptions sim;  // the simulator settings in effect (recorded in /config)
   // The generated circuit's parameters as realised, and what changed (none for a user's netlist).

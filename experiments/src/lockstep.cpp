@@ -15,7 +15,7 @@ core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& al
 Followers::Followers(const core::Network& net, Mode mode, const std::optional<models::CtFacts>& ct,
                      const core::FrameAxis& axis, const core::Matrix& x0,
                      const core::Network* ct_net, const models::CtDie* die)
-    : net_(net), resync_(mode == Mode::resync), sw_engine_(net) {
+    : net_(net), resync_(mode == Mode::resync), sw_engine_(net), axis_(axis) {
   for (const auto& layer : net.layers) alpha_.push_back(core::cell_constants(layer).alpha);
   sw_engine_.reset(1);
   if (ct) {
@@ -32,6 +32,15 @@ void Followers::step(core::Index k, const core::Matrix& x_k,
     for (size_t l = 0; l < alpha_.size(); ++l)
       sw_engine_.set_state(static_cast<core::Index>(l),
                            discrete_states(leader_states[l], alpha_[l]));
+  if (!noise_.empty()) {
+    const double t = axis_.sample_time(k), u = net_.unit_current_a;
+    const core::Index d = net_.d();
+    std::vector<core::Matrix> n(alpha_.size(), core::Matrix(1, d));
+    for (size_t l = 0; l < n.size(); ++l)
+      for (core::Index i = 0; i < d; ++i)
+        n[l](0, i) = noise_[l * static_cast<size_t>(d) + static_cast<size_t>(i)].at(t) / u;
+    sw_engine_.set_candidate_noise(std::move(n));
+  }
   sw_engine_.step(x_k, sw);
   if (!ct_engine_) return;
   const auto t0 = std::chrono::steady_clock::now();
@@ -41,6 +50,29 @@ void Followers::step(core::Index k, const core::Matrix& x_k,
                             discrete_states(leader_states[l], alpha_[l]));
   ct_engine_->step(x_k, ct);
   ct_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void Followers::set_noise(std::vector<core::NoiseTrack> tracks) {
+  if (ct_engine_) ct_engine_->set_noise(0, tracks);
+  noise_ = std::move(tracks);
+}
+
+std::vector<core::NoiseTrack> candidate_noise(const core::NoiseSpec& spec, const core::Network& net,
+                                              const core::Matrix& x, const core::FrameAxis& axis,
+                                              std::uint64_t sequence) {
+  if (!spec.active()) return {};
+  const std::vector<core::Frame> clean = models::run_sequence(net, x);
+  const core::Index d = net.d();
+  std::vector<core::NoiseTrack> tracks;
+  for (core::Index l = 0; l < net.n_layers(); ++l)
+    for (core::Index i = 0; i < d; ++i) {
+      std::vector<double> sigma;
+      for (const core::Frame& f : clean)
+        sigma.push_back(spec.sigma(
+            f.layers[static_cast<size_t>(l)].candidate(0, i) * net.unit_current_a, axis));
+      tracks.emplace_back(spec, axis, sequence, static_cast<std::uint64_t>(l * d + i), sigma);
+    }
+  return tracks;
 }
 
 CrossingRows Followers::ct_crossings() const {

@@ -13,6 +13,7 @@
 #include "core/comparator.hpp"
 #include "core/frame.hpp"
 #include "core/network.hpp"
+#include "core/noise.hpp"
 #include "core/run_file.hpp"
 #include "core/time_axis.hpp"
 #include "experiments/fidelity.hpp"
@@ -45,6 +46,10 @@ class Followers {
   // currents of frame k-1 in model units [1, d] (read only when resyncing and k > 0).
   void step(core::Index k, const core::Matrix& x_k, const std::vector<core::Matrix>& leader_states);
 
+  // Noise currents (A) into every cell's candidate (layer-major; candidate_noise()): sw adds each
+  // one's value at the sample instant, ct integrates it.
+  void set_noise(std::vector<core::NoiseTrack> tracks);
+
   core::Frame sw;
   core::Frame ct;
   bool has_ct() const { return ct_engine_.has_value(); }
@@ -57,7 +62,16 @@ class Followers {
   std::vector<core::Vector> alpha_;
   models::ReferenceEngine sw_engine_;
   std::optional<models::ContinuousEngine> ct_engine_;
+  core::FrameAxis axis_;
+  std::vector<core::NoiseTrack> noise_;
 };
+
+// The noise currents (A) into every cell's candidate line (layer-major) over one sequence x
+// [N, n_in]: each line's amplitude in frame k from its noiseless current (the discrete model's
+// candidate) when the amplitude is relative or shot noise; `sequence` picks the generators.
+std::vector<core::NoiseTrack> candidate_noise(const core::NoiseSpec& spec, const core::Network& net,
+                                              const core::Matrix& x, const core::FrameAxis& axis,
+                                              std::uint64_t sequence);
 
 // One frame of every engine that ran, in model units (the SPICE adapter converted the circuit's).
 struct LockstepFrame {

@@ -446,6 +446,17 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
     for (const int l : {in.pos, in.neg})
       m.inputs.push_back({w.input_source(l), g.lines[static_cast<size_t>(l)].node});
   m.ports = port_map(g, w);
+  for (const auto& c : g.cells) {
+    const auto& line = g.lines[static_cast<size_t>(c.candidate_sum)];
+    // SPICE's I n+ n- drives its current out of n-: into an NMOS-closed node (adds to its line),
+    // or out of a PMOS-closed one (what is sunk from it adds).
+    const std::string name = "inoise_" + c.name;
+    m.noise_sources.push_back(name);
+    m.noise_source_lines.push_back(name + (line.kind == CircuitGraph::LineKind::summing_p
+                                               ? " " + line.node + " 0"
+                                               : " 0 " + line.node) +
+                                   " external");
+  }
   m.initial_conditions = std::move(w.initial_conditions);
   m.body = std::move(w.text);
   m.map = std::move(w.map);

@@ -94,7 +94,11 @@ void Structure::build() {
   for (const auto& layer : g.layers) {
     std::vector<int> cand, state;
     std::vector<std::pair<int, int>> out;
-    for (const int l : layer.candidate) cand.push_back(index[static_cast<size_t>(l)]);
+    for (const int l : layer.candidate) {
+      cand.push_back(index[static_cast<size_t>(l)]);
+      nodes[static_cast<size_t>(cand.back())].noise =
+          static_cast<int>(candidate_node.size() * layer.candidate.size() + cand.size() - 1);
+    }
     for (const int c : layer.state) state.push_back(cells[static_cast<size_t>(c)].out_node);
     for (const auto& [p, n] : layer.output)
       out.push_back({index[static_cast<size_t>(p)], index[static_cast<size_t>(n)]});
@@ -178,6 +182,7 @@ struct ContinuousEngine::Impl {
   std::vector<CtDie> dies;
   std::vector<Params> params;  // the nominal values, or one per die
   std::vector<LaneData> lanes;
+  std::vector<std::vector<core::NoiseTrack>> noise;  // per lane, per cell (empty: none)
   bool pending = true;  // reset(batch): the operating point waits for the first frame's inputs
   Index batch = 0;
   std::variant<Pack<1>, Pack<kPackWidth>> pack;  // made anew by every reset
@@ -207,6 +212,7 @@ struct ContinuousEngine::Impl {
   void load(P& p, int b, size_t l) const {
     const LaneData& d = lanes[l];
     p.load(b, params[static_cast<size_t>(d.params)], d.params);
+    p.noise[static_cast<size_t>(b)] = l < noise.size() && !noise[l].empty() ? &noise[l] : nullptr;
     for (size_t i = 0; i < d.y.size(); ++i) p.y[i](b) = d.y[i];
     for (size_t i = 0; i < d.x_now.size(); ++i) {
       p.x_prev[i](b) = d.x_prev[i];
@@ -328,6 +334,16 @@ void ContinuousEngine::reset(const core::Matrix& x0) {
   });
 }
 
+void ContinuousEngine::set_noise(Index lane, std::vector<core::NoiseTrack> per_cell) {
+  Impl& m = *impl_;
+  if (!per_cell.empty() && per_cell.size() != m.st.cells.size())
+    throw InputError("ct engine: noise for " + std::to_string(per_cell.size()) +
+                     " cells, the network has " + std::to_string(m.st.cells.size()));
+  if (lane < 0) throw InputError("ct engine: a negative lane");
+  if (static_cast<size_t>(lane) >= m.noise.size()) m.noise.resize(static_cast<size_t>(lane) + 1);
+  m.noise[static_cast<size_t>(lane)] = std::move(per_cell);
+}
+
 void ContinuousEngine::set_state(Index layer, const core::Matrix& h) {
   Impl& m = *impl_;
   const Index d = m.st.net.d();
@@ -358,6 +374,23 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
   std::vector<double> stops{frame_start};
   for (const double at : {ramp_end, sample, end})
     if (at > stops.back()) stops.push_back(at);
+  // Noise currents are linear between their samples: every lane steps onto each sample (a kink),
+  // as onto the ramp's end.
+  const auto with_noise = std::find_if(m.noise.begin(), m.noise.end(),
+                                       [](const auto& n) { return !n.empty(); });
+  if (with_noise != m.noise.end()) {
+    const double dt = with_noise->front().dt(), eps = axis.period_s * 1e-9;
+    std::vector<double> grid;
+    for (auto j = static_cast<long long>(std::floor(frame_start / dt)) + 1;
+         static_cast<double>(j) * dt < end - eps; ++j) {
+      const double t = static_cast<double>(j) * dt;
+      if (std::none_of(stops.begin(), stops.end(),
+                       [&](double s) { return std::abs(s - t) <= eps; }))
+        grid.push_back(t);
+    }
+    stops.insert(stops.end(), grid.begin(), grid.end());
+    std::sort(stops.begin(), stops.end());
+  }
   const auto sample_stop = static_cast<size_t>(
       std::find(stops.begin(), stops.end(), std::max(sample, frame_start)) - stops.begin());
   m.with_pack([&](auto& p) {

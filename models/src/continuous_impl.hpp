@@ -11,12 +11,14 @@
 // lane whose error needs smaller steps takes more of them while the others go on, and no lane's
 // result depends on the lanes it shares the pack with.
 #include <Eigen/Dense>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <vector>
 
 #include "core/frame.hpp"
 #include "core/network.hpp"
+#include "core/noise.hpp"
 #include "core/time_axis.hpp"
 #include "models/continuous_engine.hpp"
 
@@ -58,6 +60,7 @@ struct Node {
   std::vector<BiasTerm> biases;
   int input = -1;       // input part 2k (pos) or 2k+1 (neg) drives it
   int cell = -1;        // a cell's output line: I_in = I_gain s(q)
+  int noise = -1;       // a candidate line: the lane's noise current of this cell (layer-major)
   double area_m2 = 0;   // gate area on the line (diode and the copies it drives)
   bool pmos = false;    // a PMOS line (its diode and copies are PMOS)
   double inv_sc = 0;    // 1 / (n U_T C)
@@ -133,6 +136,8 @@ struct Pack {
   std::vector<Lane> term_gain, bias;                      // per flattened term, per node
   std::vector<Lane> ith, iw, ig, half, ln_half, in_gain;  // per cell
   std::vector<int> loaded;
+  // Each slot's lane's noise currents per cell (null: none).
+  std::array<const std::vector<core::NoiseTrack>*, W> noise{};
   // Inputs (A), 2 parts per input: the previous frame's and this frame's.
   std::vector<Lane> x_prev, x_now;
   double frame_start = 0;

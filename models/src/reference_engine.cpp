@@ -45,17 +45,23 @@ void ReferenceEngine::step(const Matrix& x, core::Frame& out) {
     // c_t = ReLU(a K_c + b_c)
     f.candidate.noalias() = a_ * layer.candidate.kernel;
     f.candidate.rowwise() += layer.candidate.bias.transpose();
+    if (l < noise_.size() && noise_[l].rows() == batch && noise_[l].cols() == f.candidate.cols())
+      f.candidate += noise_[l];
     f.candidate = f.candidate.cwiseMax(0.0);
-    // Force high above beta_hi, low below beta_lo, hold in the closed band [beta_lo, beta_hi].
     Matrix& h = h_[l];
-    for (Index j = 0; j < h.cols(); ++j)
-      for (Index b = 0; b < batch; ++b) {
-        const double c = f.candidate(b, j);
-        if (c > k.beta_hi(j))
-          h(b, j) = k.alpha(j);
-        else if (c < k.beta_lo(j))
-          h(b, j) = 0.0;
-      }
+    if (leak_ >= 0) {
+      h = leak_ * h + (1 - leak_) * f.candidate;
+    } else {
+      // Force high above beta_hi, low below beta_lo, hold in the closed band [beta_lo, beta_hi].
+      for (Index j = 0; j < h.cols(); ++j)
+        for (Index b = 0; b < batch; ++b) {
+          const double c = f.candidate(b, j);
+          if (c > k.beta_hi(j))
+            h(b, j) = k.alpha(j);
+          else if (c < k.beta_lo(j))
+            h(b, j) = 0.0;
+        }
+    }
     f.state = h;
     // u_l = ReLU(h K_p + b_p) + u_{l-1}
     f.output.noalias() = h * layer.post.kernel;
@@ -65,6 +71,13 @@ void ReferenceEngine::step(const Matrix& x, core::Frame& out) {
   }
   out.logits.noalias() = u_ * net_.fc.kernel;
   out.logits.rowwise() += net_.fc.bias.transpose();
+  noise_.clear();
+}
+
+void ReferenceEngine::set_leaky(double a) {
+  if (!(a >= 0 && a < 1))
+    throw bmru::InputError("A leaky cell's a must lie in [0, 1), not " + std::to_string(a));
+  leak_ = a;
 }
 
 std::vector<core::Frame> run_sequence(const core::Network& net, const Matrix& x) {

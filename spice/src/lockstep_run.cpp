@@ -22,6 +22,7 @@ LockstepRun::LockstepRun(const LockstepSpec& spec, LockstepHandler& handler, dou
       // of the period is far below any step we take and far above rounding.
       eps_(spec.axis.period_s * 1e-7) {
   for (size_t i = 0; i < spec.sources.size(); ++i) source_index_[lower(spec.sources[i])] = i;
+  for (size_t i = 0; i < spec.signals.size(); ++i) signal_index_[lower(spec.signals[i])] = i;
   acc_int_.assign(spec.integrals.size(), 0.0);
 }
 
@@ -41,6 +42,8 @@ double LockstepRun::source_value(const char* name, double t) {
   if (n == "vbmru_abort") return abort_after_ >= 0 && t > abort_after_ ? 1.0 : 0.0;
   const auto it = source_index_.find(n);
   if (it == source_index_.end()) {
+    const auto sig = signal_index_.find(n);
+    if (sig != signal_index_.end() && spec_.signal_value) return spec_.signal_value(sig->second, t);
     if (std::find(problems_.begin(), problems_.end(), "no driver for " + n) == problems_.end())
       problems_.push_back("no driver for " + n);
     return 0.0;

@@ -47,7 +47,7 @@ class LockstepRun {
   LockstepHandler& handler_;
   double stop_s_;
   double eps_;
-  std::unordered_map<std::string, size_t> source_index_;
+  std::unordered_map<std::string, size_t> source_index_, signal_index_;
   // Frame value cache: frames k-1 and k are all the ramp ever needs.
   Index cached_k_[2] = {-1, -1};
   std::vector<double> cached_[2];

@@ -341,3 +341,52 @@ TEST(Realisation, ClampDoesNotRoundABrokenParameter) {
 
 }  // namespace
 }  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// Power by position: every feed-forward and bias device draws from its position's rail, and only
+// the position's sense source feeds that rail from the block's supply.
+TEST(CircuitModel, EachPositionDrawsFromItsOwnRailsBehindASenseSource) {
+  const core::Network net = demo_network();
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  const std::vector<std::string> positions{"pre", "layer1", "layer2", "output"};
+  EXPECT_EQ(c.ports.positions, positions);
+  ASSERT_EQ(c.ports.position_supplies.size(), 8u);
+  EXPECT_EQ(c.ports.position_supplies[0], "vpos_ff_pre");
+  EXPECT_EQ(c.ports.position_supplies[3], "vpos_bias_layer1");
+  std::map<std::string, int> rail_users;
+  for (const auto& l : lines(c.body)) {
+    std::istringstream in(l);
+    std::vector<std::string> tok;
+    for (std::string t; in >> t;) tok.push_back(t);
+    if (tok.size() < 3) continue;
+    const bool sense = tok[0].rfind("Vpos_", 0) == 0;
+    for (size_t i = 1; i < tok.size(); ++i) {
+      // The block supplies feed only their sources and the position senses.
+      if (tok[i] == "vdd_ff" || tok[i] == "vdd_bias") {
+        EXPECT_TRUE(sense || tok[0] == "Vff_src" || tok[0] == "Vbias_src") << l;
+      }
+      if (tok[i].rfind("vdd_ff_", 0) == 0 || tok[i].rfind("vdd_bias_", 0) == 0) {
+        if (!sense) ++rail_users[tok[i]];
+        // A layer-1 candidate weight sits on layer 1's rail; a logit weight on the output's.
+        if (tok[0].find("w_c_l1_") != std::string::npos) {
+          EXPECT_EQ(tok[i], "vdd_ff_layer1") << l;
+        }
+        if (tok[0].find("w_fc_") != std::string::npos) {
+          EXPECT_EQ(tok[i], "vdd_ff_output") << l;
+        }
+        if (tok[0].find("w_in_") != std::string::npos) {
+          EXPECT_EQ(tok[i], "vdd_ff_pre") << l;
+        }
+      }
+    }
+  }
+  // Every position's feed-forward rail is used; the cells' bias currents use their layer's rail.
+  for (const auto& p : positions) EXPECT_GT(rail_users["vdd_ff_" + p], 0) << p;
+  EXPECT_GE(rail_users["vdd_bias_layer1"], 3 * 4);
+  EXPECT_GE(rail_users["vdd_bias_layer2"], 3 * 4);
+}
+
+}  // namespace
+}  // namespace bmru::models

@@ -340,3 +340,39 @@ TEST(ContinuousEngine, RosenbrockFollowsOdeintsDormandPrince) {
 
 }  // namespace
 }  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// Issue 21: a noise current enters the candidate line of its own lane (the samples the SPICE run
+// drives): the lane beside it, without noise, runs exactly as an engine without any noise, and
+// the noisy lane's candidate moves by about the noise's size (the line low-passes it).
+TEST(ContinuousEngine, NoiseEntersTheCandidateLineOfItsLaneOnly) {
+  const Network net = cell();
+  const auto axis = core::FrameAxis::with_period(10e-3);
+  const std::vector<double> xs{0.3, 0.35, 0.4, 0.3, 0.45, 0.3, 0.32, 0.38, 0.3, 0.41};
+  const core::NoiseSpec spec = core::parse_noise("abs:20p");
+  const core::NoiseTrack track(spec, axis, 0, 0, std::vector<double>(xs.size(), 20e-12));
+  ContinuousEngine e(net, facts(), axis), quiet(net, facts(), axis);
+  e.set_noise(1, {track});  // lane 1 of 2
+  Matrix x(2, 1);
+  x.setConstant(xs.front());
+  e.reset(x);
+  quiet.reset(x);
+  double moved2 = 0;
+  for (size_t k = 0; k < xs.size(); ++k) {
+    x.setConstant(xs[k]);
+    Frame f, q;
+    e.step(x, f);
+    quiet.step(x, q);
+    EXPECT_NEAR(f.layers[0].candidate(0, 0), q.layers[0].candidate(0, 0), 1e-4) << k;
+    const double moved = (f.layers[0].candidate(1, 0) - f.layers[0].candidate(0, 0)) * 1e-9;
+    moved2 += moved * moved / static_cast<double>(xs.size());
+  }
+  EXPECT_GT(std::sqrt(moved2), 3e-12);
+  EXPECT_LT(std::sqrt(moved2), 40e-12);
+  EXPECT_THROW(e.set_noise(0, {track, track}), InputError);  // one per cell
+}
+
+}  // namespace
+}  // namespace bmru::models

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/run_file.hpp"
@@ -20,6 +21,11 @@ struct NamedArray {
 
 void write_arrays(const std::filesystem::path& path, const std::vector<NamedArray>& arrays,
                   const std::vector<Attr>& root_attrs);
+
+// Adds arrays (groups made as needed) and attributes (object path, attribute) to an existing HDF5
+// file, whole or not at all: a copy is changed and renamed over it.
+void append_arrays(const std::filesystem::path& path, const std::vector<NamedArray>& arrays,
+                   const std::vector<std::pair<std::string, Attr>>& attrs);
 
 // One numeric dataset of any HDF5 file ("hw/layer1/state"), converted to doubles. Throws
 // FileError naming the file and the dataset.

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/comparator.hpp"
+#include "core/noise.hpp"
 #include "core/power.hpp"
 #include "core/run_file.hpp"
 #include "core/time_axis.hpp"
@@ -52,6 +53,12 @@ struct FidelityOptions {
   // The ct model's facts are characterized on the technology; these fields (file name, JSON
   // object text) replace measured values (`--ct-facts FILE`).
   std::optional<std::pair<std::string, std::string>> ct_overrides;
+  // --noise (issue 21): seeded noise currents into every cell's candidate line, the same samples
+  // in every engine. The run is made twice, without and with the noise, and the suppression at
+  // each cell boundary goes to /metrics/noise (noise.cpp). `noise_half`: this run is one of the
+  // two (internal).
+  core::NoiseSpec noise;
+  bool noise_half = false;
   int waveform_points = 50;  // per frame, of every cell's output current in /hw/waveforms (0: none)
   // Transient settings beyond DESIGN.md section 4's defaults (the accuracy study's reference).
   std::optional<double> tran_max_step_s, reltol, abstol, trtol;
@@ -83,6 +90,14 @@ struct FidelityResult {
   double spice_s =
       0;  // seconds the workers spent in SPICE (with the ct engine: measured per frame)
   std::optional<core::Metrics> ct_vs_sw, hw_vs_ct;
+  // With --noise: per engine that ran (sw, ct, hw), the median suppression factor over the cell
+  // boundaries and whether it is a lower bound (no state ever moved).
+  struct Suppression {
+    std::string engine;
+    double factor = std::nan("");
+    bool is_bound = false;
+  };
+  std::vector<Suppression> suppression;
   int workers = 1;
   double wall_s = 0;
 };
@@ -105,8 +120,18 @@ std::vector<core::Attr> ct_facts_attrs(const models::CtFacts& facts);
 std::string ct_die_to_json(const models::CtDie& die);
 models::CtDie ct_die_from_json(const std::string& text);
 
+// A noise spec (--noise) as JSON, for job payloads and /config.
+std::string noise_to_json(const core::NoiseSpec& spec);
+core::NoiseSpec noise_from_json(const std::string& text);
+
 // Replaces the fields `j` names (InputError naming the file and the field otherwise).
 void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
+
+// --noise: the run without and then with the noise, and the suppression per cell boundary and
+// engine appended to the run file (/metrics/noise, /noiseless); run_fidelity calls it.
+FidelityResult run_with_noise(const FidelityOptions& options,
+                              const std::function<void(long long, long long)>& progress,
+                              const StageFn& stage);
 
 // sw against ct only, in this process (no SPICE): `--engines sw,ct`.
 FidelityResult run_sw_ct(const FidelityOptions& options,

@@ -99,6 +99,10 @@ struct CircuitModel {
   std::vector<ParameterChange> realised;  // realised other than given, without any option
   std::vector<ParameterChange> clamped;   // every change --clamp made
   DeviceDraws draws;                      // the mismatch drawn (options.mismatch_seed)
+  // Caller-driven noise current sources into each cell's candidate summing node (layer-major),
+  // oriented so that a positive value adds to the line's current; not in `body`: a run with
+  // --noise adds them (`<name> n+ n- external`).
+  std::vector<std::string> noise_sources, noise_source_lines;
   double unit_current_a = 1e-9;
 };
 

@@ -28,6 +28,7 @@
 
 #include "core/frame.hpp"
 #include "core/network.hpp"
+#include "core/noise.hpp"
 #include "core/time_axis.hpp"
 
 namespace bmru::models {
@@ -91,6 +92,9 @@ class ContinuousEngine final : public core::FrameEngine {
   // Mismatch: lane b runs dies[b] (one die: every lane). Takes effect at the next reset; the die
   // must fit the network's graph (InputError otherwise). No dies: the nominal circuit.
   void set_dies(std::vector<CtDie> dies);
+  // Noise currents (A) into each cell's candidate line (layer-major, one per cell) of lane
+  // `lane`, the same the SPICE run injects (core/noise.hpp); empty: none. Kept across resets.
+  void set_noise(core::Index lane, std::vector<core::NoiseTrack> per_cell);
 
   // core::FrameEngine: "ct"; reset(B) defers the operating point to the first step, at that
   // frame's inputs (x_{-1} = x_0, DESIGN.md section 4).

@@ -29,12 +29,23 @@ class ReferenceEngine final : public core::FrameEngine {
 
   const core::Network& network() const { return net_; }
 
+  // Noise currents on the candidates of the next step only (model units), per layer [B, d]: added
+  // before the cut at zero, as at the candidate's summing node (issue 21).
+  void set_candidate_noise(std::vector<Matrix> noise) { noise_ = std::move(noise); }
+  // The non-bistable baseline of issue 21: every cell a leaky integrator of its candidate,
+  // h_t = a h_{t-1} + (1 - a) c_t (a in [0, 1)), in place of the hysteresis. Its initial state is
+  // the cell's initial BMRU state.
+  void set_leaky(double a);
+  bool leaky() const { return leak_ >= 0; }
+
  private:
   core::Network net_;
   std::vector<core::CellConstants> cells_;
   std::vector<Matrix> h_;  // per layer [B, d]
   Matrix u_;               // residual stream [B, d]
   Matrix a_;               // ReLU of the stream [B, d]
+  std::vector<Matrix> noise_;
+  double leak_ = -1;  // >= 0: leaky cells
 };
 
 // Runs one sequence x [N, n_in] from the initial states and returns its N frames (batch 1).

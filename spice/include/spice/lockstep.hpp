@@ -22,6 +22,10 @@ struct LockstepSpec {
   // Values x_k of every source at frame k, in the order of `sources`, in volts or amperes. Called
   // with non-decreasing k (a frame may be asked for more than once); must be deterministic.
   std::function<void(Index k, std::span<double> values)> frame_values;
+  // Sources written `<name> n+ n- external` whose value is a function of time alone (seeded noise
+  // currents): signal_value(i, t) for signals[i]; deterministic.
+  std::vector<std::string> signals;
+  std::function<double(size_t i, double t)> signal_value;
   std::vector<std::string> probes;     // sampled at each frame's sample instant
   std::vector<std::string> integrals;  // integrated over each frame (trapezoid on accepted points)
   std::vector<std::string> dense;      // handed over at every accepted point
