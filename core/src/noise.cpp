@@ -59,10 +59,12 @@ NoiseSpec parse_noise(const std::string& text, const std::string& option) {
     return n;
   }
   const auto colon = text.find(':');
-  const std::string kind = text.substr(0, colon), v = colon == std::string::npos ? "" : text.substr(colon + 1);
+  const std::string kind = text.substr(0, colon),
+                    v = colon == std::string::npos ? "" : text.substr(colon + 1);
   if ((kind != "rel" && kind != "abs") || v.empty())
-    throw InputError(option + " '" + text +
-                     "' is not shot, rel:<sigma> (rel:0.05 or rel:5%), abs:<amps> (abs:2p) or none");
+    throw InputError(
+        option + " '" + text +
+        "' is not shot, rel:<sigma> (rel:0.05 or rel:5%), abs:<amps> (abs:2p) or none");
   double x = 0;
   if (kind == "rel" && v.back() == '%')
     x = parse_quantity(v.substr(0, v.size() - 1), option) / 100;
@@ -91,7 +93,7 @@ NoiseTrack::NoiseTrack(const NoiseSpec& spec, const FrameAxis& axis, std::uint64
   std::vector<double> pole, kick, state;
   if (spec.corner_hz > 0) {
     const double band = 1 / (2 * dt_);
-    for (double f = std::min(spec.corner_hz, band) ; f >= 1 / end; f /= 2) {
+    for (double f = std::min(spec.corner_hz, band); f >= 1 / end; f /= 2) {
       const double var = spec.corner_hz / band * std::numbers::ln2;
       const double a = std::exp(-2 * std::numbers::pi * f * dt_);
       pole.push_back(a);

@@ -17,6 +17,11 @@ For a scaling file (bmru scaling, /config kind "scaling"): scaling.png, power pe
 on log-log axes (simulated d filled, extrapolated d open), each block's fitted law, and the
 paper's claim (cells ~ d, feed-forward ~ d^2) as reference slopes through the first point; and
 scaling_positions.png, power by position in the network (pre, each layer, output) against d.
+For a noise study (bmru noise-study, /config kind "noise-study"): noise_study.png, for BMRU cells
+and the leaky baseline against the noise level: the suppression factor (lower bounds open), the
+state error, the decisions' agreement with the noiseless run, and the state error against time at
+the highest level. A fidelity run with --noise also gets noise.png: per engine the suppression
+factor of every cell boundary (lower bounds open) and the state error against time.
 For a training history (the CSV `bmru train` writes beside its model): training.png, loss and
 accuracy per epoch for the training and validation parts, the best epoch marked.
 """
@@ -378,6 +383,70 @@ def scaling(f, out):
         save(fig, out, "scaling_positions.png")
 
 
+def noise_study(f, out):
+    t = f["levels"][...]
+    err = f["error_vs_frame"][...]
+    levels = [x.decode() for x in t["level"]]
+    cells = [x.decode() for x in t["cell"]]
+    order = list(dict.fromkeys(levels))
+    fig, ax = plt.subplots(2, 2, figsize=SIZE)
+    for cell, c in (("bmru", "tab:blue"), ("leaky", "tab:orange")):
+        rows = [i for i, x in enumerate(cells) if x == cell]
+        xs = [order.index(levels[i]) for i in rows]
+        fac = t["suppression_factor"][rows]
+        bound = t["suppression_is_bound"][rows] == 1
+        xs_a = np.array(xs)
+        ax[0, 0].plot(xs_a[~bound], fac[~bound], "o-", color=c, label=cell)
+        ax[0, 0].plot(xs_a[bound], fac[bound], "o", mfc="none", color=c, label=f"{cell} (lower bound)")
+        ax[0, 1].plot(xs, t["state_error"][rows], "o-", color=c, label=cell)
+        ax[1, 0].plot(xs, 100 * t["decision_agreement"][rows], "o-", color=c, label=cell)
+        ax[1, 1].plot(err[rows[-1]], color=c, label=f"{cell} at {levels[rows[-1]]}")
+    ax[0, 0].axhline(20, color="grey", ls="--", label="paper: 20x")
+    ax[0, 0].set_yscale("log")
+    ax[0, 0].set_ylabel("suppression factor (median over cells)")
+    ax[0, 1].set_ylabel("state error (mean |dh| / alpha)")
+    ax[1, 0].set_ylabel("decision agreement with noiseless (%)")
+    for a in (ax[0, 0], ax[0, 1], ax[1, 0]):
+        a.set_xticks(range(len(order)))
+        a.set_xticklabels(order)
+        a.set_xlabel("noise level (relative sigma at the candidates)")
+        a.legend(fontsize=8)
+        a.grid(True, alpha=0.3)
+    ax[1, 1].set_xlabel("frame")
+    ax[1, 1].set_ylabel("state error (mean |dh| / alpha)")
+    ax[1, 1].legend(fontsize=8)
+    ax[1, 1].grid(True, alpha=0.3)
+    fig.suptitle(f"BMRU against a leaky baseline under noise (behavioural model, "
+                 f"leak {float(f['config'].attrs.get('leak', float('nan'))):g})")
+    fig.tight_layout()
+    save(fig, out, "noise_study.png")
+
+
+def noise_run(f, out):
+    g = f["metrics/noise"]
+    engines = [e for e in ("sw", "ct", "hw") if e in g]
+    fig, ax = plt.subplots(1, 2, figsize=SIZE)
+    width = 0.8 / max(1, len(engines))
+    for j, e in enumerate(engines):
+        fac = g[e]["suppression_factor"][...].ravel()
+        bound = g[e]["suppression_is_bound"][...].ravel() == 1
+        x = np.arange(fac.size) + j * width
+        ax[0].bar(x[~bound], fac[~bound], width, label=e)
+        ax[0].bar(x[bound], fac[bound], width, fill=False, hatch="//", label=f"{e} (lower bound)")
+        ax[1].plot(g[e]["state_error_vs_frame"][...], label=e)
+    ax[0].axhline(20, color="grey", ls="--", label="paper: 20x")
+    ax[0].set_yscale("log")
+    ax[0].set_xlabel("cell boundary (layer-major)")
+    ax[0].set_ylabel("suppression factor")
+    ax[0].legend(fontsize=8)
+    ax[1].set_xlabel("frame")
+    ax[1].set_ylabel("state error (mean |dh| / alpha)")
+    ax[1].legend()
+    fig.suptitle(f"Noise {text(f['config'].attrs.get('noise', '?'))} at the candidates, {conditions(f)}")
+    fig.tight_layout()
+    save(fig, out, "noise.png")
+
+
 def main(path, out, sequence, window):
     os.makedirs(out, exist_ok=True)
     if path.endswith(".csv"):
@@ -390,6 +459,9 @@ def main(path, out, sequence, window):
     with f:
         if "config" in f and text(f["config"].attrs.get("kind", "")) == "scaling":
             scaling(f, out)
+            return
+        if "config" in f and text(f["config"].attrs.get("kind", "")) == "noise-study":
+            noise_study(f, out)
             return
         if "summary" in f:
             worst = sweep(f, out)
@@ -411,6 +483,8 @@ def main(path, out, sequence, window):
         cells(f, sequence, out, window)
         logits(f, sequence, out, window)
         agreement(f, out)
+        if "metrics/noise" in f:
+            noise_run(f, out)
 
 
 def parse_window(w):

@@ -126,8 +126,7 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   std::vector<std::string> supplies;
   for (const auto& [block, name] : target.supplies) supplies.push_back(name);
   supplies.insert(supplies.end(), target.cell_supplies.begin(), target.cell_supplies.end());
-  supplies.insert(supplies.end(), target.position_supplies.begin(),
-                  target.position_supplies.end());
+  supplies.insert(supplies.end(), target.position_supplies.begin(), target.position_supplies.end());
   std::vector<std::string> states;
   for (const auto& l : target.ports.layers)
     states.insert(states.end(), l.state.begin(), l.state.end());
@@ -144,8 +143,7 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   // larger circuit (the scaling study's d = 64 has 40 times the devices) gets proportionally more.
   const double lines =
       static_cast<double>(std::count(target.lockstep.begin(), target.lockstep.end(), '\n'));
-  const double timeout_s =
-      spice::default_timeout_s(r.tran.stop_s) * std::max(1.0, lines / 600.0);
+  const double timeout_s = spice::default_timeout_s(r.tran.stop_s) * std::max(1.0, lines / 600.0);
   std::vector<spice::Job> jobs;
   for (size_t s = 0; s < x.size(); ++s) {
     const core::Matrix& xs = x[s];
@@ -331,8 +329,7 @@ FidelityResult run_fidelity(const FidelityOptions& o,
        {"hw_wall_s", result.hw_wall_s},
        {"wall_s", std::chrono::duration<double>(Clock::now() - t_start).count()}});
   for (size_t p = 0; p < result.positions.size(); ++p)
-    file.set_attr("/metrics",
-                  {"power_" + result.positions[p] + "_w", result.position_power_w[p]});
+    file.set_attr("/metrics", {"power_" + result.positions[p] + "_w", result.position_power_w[p]});
   if (target.network && (!target.realised.empty() || !target.clamped.empty())) {
     // What realising and clamping cost the task: the realised network's own sw decisions.
     const std::vector<core::Decision> realised = sw_batch(o, *target.network);

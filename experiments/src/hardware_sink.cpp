@@ -171,8 +171,7 @@ void HardwareSink::add_power(core::Index s, core::Index k, const std::vector<dou
   // A sense source carries its lead's current into its + node: power = +integral x vdd / T.
   const size_t n_cells = target_.cell_supplies.size();
   std::vector<double> per_cell;
-  for (size_t j = n_blocks; j < n_blocks + n_cells; ++j)
-    per_cell.push_back(charge[j] * vdd_v_ / T);
+  for (size_t j = n_blocks; j < n_blocks + n_cells; ++j) per_cell.push_back(charge[j] * vdd_v_ / T);
   if (cell_power_) cell_power_->write(s, k, per_cell);
   if (position_power_) {
     // Position p's rails (feed-forward, bias), and for a layer (p = 1..L) its d cells.

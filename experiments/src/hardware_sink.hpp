@@ -39,14 +39,14 @@ class HardwareSink {
   core::PowerByBlock mean_power() const;  // over every frame received, in sequence order
   // The same per position (ports.positions), when the netlist measures them (else empty).
   std::vector<double> mean_position_power() const;
-  double spice_s = 0, ct_s = 0;           // with the ct engine: seconds each spent, per frame
+  double spice_s = 0, ct_s = 0;  // with the ct engine: seconds each spent, per frame
 
  private:
   struct Sequence {
     std::array<std::vector<double>, 4> power;  // by core::PowerBlock, the pending block's frames
     core::Index next_k = 0;                    // first frame of the pending power block
     core::Index received = 0;
-    core::PowerByBlock power_sum;  // this sequence's power by block, summed over its frames
+    core::PowerByBlock power_sum;      // this sequence's power by block, summed over its frames
     std::vector<double> position_sum;  // and by position
     long long power_frames = 0;
   };

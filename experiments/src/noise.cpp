@@ -98,8 +98,9 @@ FidelityResult run_with_noise(const FidelityOptions& o,
                               const std::function<void(long long, long long)>& progress,
                               const StageFn& stage) {
   if (o.user_netlist)
-    throw InputError("--noise drives sources into the generated circuit's candidate lines: it "
-                     "cannot run on a user's netlist");
+    throw InputError(
+        "--noise drives sources into the generated circuit's candidate lines: it "
+        "cannot run on a user's netlist");
   // The noiseless run of the same circuit, then the noisy one.
   FidelityOptions clean = o;
   clean.noise = {};
@@ -161,8 +162,7 @@ FidelityResult run_with_noise(const FidelityOptions& o,
           for (core::Index i = 0; i < d; ++i) {
             const auto at = static_cast<size_t>((s * N + f) * d + i);
             const double v = std::abs(hn[at] - hc[at]) / (k.alpha(i) * scale);
-            if (std::isfinite(v))
-              err[static_cast<size_t>(f)] += v / static_cast<double>(S * L * d);
+            if (std::isfinite(v)) err[static_cast<size_t>(f)] += v / static_cast<double>(S * L * d);
           }
     }
     const std::string m = "metrics/noise/" + e + "/";

@@ -43,7 +43,7 @@ struct Row {
   double sigma_rel = 0;
   double factor = std::nan("");
   bool is_bound = false;
-  double state_error = 0;  // mean |h_noisy - h_clean| / alpha over cells, frames, sequences
+  double state_error = 0;        // mean |h_noisy - h_clean| / alpha over cells, frames, sequences
   double growth = std::nan("");  // state error of the last quarter of frames / the first quarter
   double decision_agreement = 1;
   std::vector<double> error_vs_frame;
@@ -94,9 +94,9 @@ Row run_level(const core::Network& net, const std::vector<core::Matrix>& x, cons
           c1[c].push_back(b.candidate(0, i));
           h0[c].push_back(a.state(0, i));
           h1[c].push_back(b.state(0, i));
-          r.error_vs_frame[static_cast<size_t>(k)] +=
-              std::abs(b.state(0, i) - a.state(0, i)) / alpha(i) /
-              static_cast<double>(cells * x.size());
+          r.error_vs_frame[static_cast<size_t>(k)] += std::abs(b.state(0, i) - a.state(0, i)) /
+                                                      alpha(i) /
+                                                      static_cast<double>(cells * x.size());
         }
       }
     }
@@ -145,8 +145,9 @@ void run_study(const StudyOptions& o) {
       rows.push_back(r);
     }
   }
-  std::printf("noise at the candidates; behavioural model, %zu sequences x %ld frames; leaky a = %g\n",
-              x.size(), static_cast<long>(x.front().rows()), o.leak);
+  std::printf(
+      "noise at the candidates; behavioural model, %zu sequences x %ld frames; leaky a = %g\n",
+      x.size(), static_cast<long>(x.front().rows()), o.leak);
   std::printf("%-8s %-6s %14s %12s %12s %12s\n", "level", "cell", "suppression", "state err",
               "growth", "decisions");
   for (const auto& r : rows) {
@@ -180,9 +181,14 @@ void run_study(const StudyOptions& o) {
                      {"frames", static_cast<std::int64_t>(x.front().rows())},
                      {"frame_period", o.axis.period_s}});
   file.write_model(net);
-  std::vector<core::TableColumn> t{{"level", {}},       {"cell", {}},   {"sigma_rel", {}},
-                                   {"suppression_factor", {}}, {"suppression_is_bound", {}},
-                                   {"state_error", {}}, {"growth", {}}, {"decision_agreement", {}}};
+  std::vector<core::TableColumn> t{{"level", {}},
+                                   {"cell", {}},
+                                   {"sigma_rel", {}},
+                                   {"suppression_factor", {}},
+                                   {"suppression_is_bound", {}},
+                                   {"state_error", {}},
+                                   {"growth", {}},
+                                   {"decision_agreement", {}}};
   for (const auto& r : rows) {
     t[0].values.emplace_back(r.level);
     t[1].values.emplace_back(r.cell);
@@ -207,10 +213,10 @@ void run_study(const StudyOptions& o) {
   double bmru_growth = std::nan(""), leaky_growth = std::nan("");
   for (const auto& r : rows)
     if (r.level == o.levels.back()) (r.cell == "bmru" ? bmru_growth : leaky_growth) = r.growth;
-  std::printf("bmru_suppression_at_top=%.6g leaky_suppression_at_top=%.6g "
-              "bmru_growth_at_top=%.6g leaky_growth_at_top=%.6g suppression_below_20x_at=%s\n",
-              rows[rows.size() - 2].factor, rows.back().factor, bmru_growth, leaky_growth,
-              stops.c_str());
+  std::printf(
+      "bmru_suppression_at_top=%.6g leaky_suppression_at_top=%.6g "
+      "bmru_growth_at_top=%.6g leaky_growth_at_top=%.6g suppression_below_20x_at=%s\n",
+      rows[rows.size() - 2].factor, rows.back().factor, bmru_growth, leaky_growth, stops.c_str());
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/driver.hpp"
 #include "core/array_file.hpp"
+#include "core/driver.hpp"
 #include "core/errors.hpp"
 #include "core/model_file.hpp"
 #include "core/run_file.hpp"
@@ -53,8 +53,7 @@ double peak_node_current(const core::Network& net, const fs::path& inputs) {
   const std::vector<core::Matrix> x = core::read_all(*all);
   double peak = 0;
   for (const auto& xs : x) {
-    const core::Matrix u0 =
-        (xs * net.pre_proj.kernel).rowwise() + net.pre_proj.bias.transpose();
+    const core::Matrix u0 = (xs * net.pre_proj.kernel).rowwise() + net.pre_proj.bias.transpose();
     peak = std::max(peak, u0.cwiseAbs().maxCoeff());
   }
   models::ReferenceEngine engine(net);
@@ -106,10 +105,10 @@ void write_scaling_file(const ScalingOptions& o, const ScalingResult& r, const f
        {"extrapolation",
         std::string("d > spice_max_d: cells and feed-forward = the network's ideal power x the "
                     "measured/ideal ratio at the largest simulated d; bias from its fitted law")}});
-  std::vector<core::TableColumn> t{{"d", {}},          {"measured", {}},    {"status", {}},
-                                   {"error", {}},      {"model", {}},       {"devices", {}},
-                                   {"peak_node_a", {}}, {"in_range", {}},   {"realised", {}},
-                                   {"clamped", {}},    {"wall_s", {}}};
+  std::vector<core::TableColumn> t{{"d", {}},           {"measured", {}}, {"status", {}},
+                                   {"error", {}},       {"model", {}},    {"devices", {}},
+                                   {"peak_node_a", {}}, {"in_range", {}}, {"realised", {}},
+                                   {"clamped", {}},     {"wall_s", {}}};
   for (const auto b : core::kPowerBlocks)
     t.push_back({std::string("power_") + core::block_name(b) + "_w", {}});
   for (const auto b : core::kPowerBlocks)
@@ -135,7 +134,7 @@ void write_scaling_file(const ScalingOptions& o, const ScalingResult& r, const f
                                                                : std::nan(""));
   }
   file.write_table("points", t);
-  std::vector<core::TableColumn> f{{"block", {}}, {"exponent", {}}, {"ci_low", {}},
+  std::vector<core::TableColumn> f{{"block", {}},   {"exponent", {}},  {"ci_low", {}},
                                    {"ci_high", {}}, {"prefactor", {}}, {"r2", {}},
                                    {"points", {}}};
   const std::pair<const char*, const PowerLaw*> laws[] = {{"cells", &r.cells},
@@ -197,7 +196,8 @@ PowerLaw fit_power_law(const std::vector<double>& x, const std::vector<double>& 
   if (lx.size() > 2) {
     const double se = std::sqrt(sse / (n - 2) / sxx);
     const boost::math::students_t t(n - 2);
-    const double half = boost::math::quantile(boost::math::complement(t, (1 - confidence) / 2)) * se;
+    const double half =
+        boost::math::quantile(boost::math::complement(t, (1 - confidence) / 2)) * se;
     f.ci_low = f.exponent - half;
     f.ci_high = f.exponent + half;
   }
@@ -209,7 +209,7 @@ long long circuit_devices(const core::Network& net) {
   long long n = 0;
   for (const auto& l : g.lines) n += !l.device.empty();
   n += static_cast<long long>(g.copies.size());
-  n += 2 * static_cast<long long>(g.biases.size());  // reference diode and output device
+  n += 2 * static_cast<long long>(g.biases.size());       // reference diode and output device
   n += (9 + 3) * static_cast<long long>(g.cells.size());  // M1-M9 and three bias diodes
   return n;
 }
@@ -334,8 +334,7 @@ ScalingResult run_scaling(const ScalingOptions& o,
       q.power_w[b] = q.ideal_power_w[b] * ratio[b];
     q.power_w[PowerBlock::bias] = r.bias.at(static_cast<double>(q.d));
     q.power_w[PowerBlock::total] = q.power_w[PowerBlock::cells] +
-                                   q.power_w[PowerBlock::feedforward] +
-                                   q.power_w[PowerBlock::bias];
+                                   q.power_w[PowerBlock::feedforward] + q.power_w[PowerBlock::bias];
     q.status = "extrapolated";
   }
   write_scaling_file(o, r, runs);

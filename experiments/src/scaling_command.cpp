@@ -40,10 +40,10 @@ void print_scaling(const ScalingResult& r, const ScalingOptions& o) {
                 q.in_range ? "in" : "OUT", q.wall_s, q.power_w[core::PowerBlock::cells],
                 q.power_w[core::PowerBlock::feedforward], q.power_w[core::PowerBlock::bias],
                 q.power_w[core::PowerBlock::total],
-                q.status == "ok"             ? "SPICE"
-                : q.status == "extrapolated" ? "EXTRAPOLATED (model of the circuit)"
-                                             : ("FAILED: " + q.error.substr(0, q.error.find('\n')))
-                                                   .c_str());
+                q.status == "ok" ? "SPICE"
+                : q.status == "extrapolated"
+                    ? "EXTRAPOLATED (model of the circuit)"
+                    : ("FAILED: " + q.error.substr(0, q.error.find('\n'))).c_str());
   }
   if (!r.positions.empty()) {
     std::printf("power by position (W):\n%5s", "d");
@@ -71,14 +71,16 @@ void print_scaling(const ScalingResult& r, const ScalingOptions& o) {
                 r.wall.at(static_cast<double>(last->d)));
   std::printf("\n");
   if (r.range_end_d > 0)
-    std::printf("the realisable range ends at d = %ld (node currents above %.3g nA or "
-                "parameters clamped)\n",
-                static_cast<long>(r.range_end_d), models::RealisableRange{}.node_max_a * 1e9);
+    std::printf(
+        "the realisable range ends at d = %ld (node currents above %.3g nA or "
+        "parameters clamped)\n",
+        static_cast<long>(r.range_end_d), models::RealisableRange{}.node_max_a * 1e9);
   if (std::any_of(r.points.begin(), r.points.end(),
                   [](const ScalingPoint& q) { return q.status == "extrapolated"; }))
-    std::printf("d above --spice-max-d %ld are extrapolated from a model of the circuit, not "
-                "simulated\n",
-                static_cast<long>(o.spice_max_d));
+    std::printf(
+        "d above --spice-max-d %ld are extrapolated from a model of the circuit, not "
+        "simulated\n",
+        static_cast<long>(o.spice_max_d));
   std::printf("wrote %s\n", o.base.out.c_str());
   std::printf(
       "cells_exponent=%.4g cells_exponent_ci_low=%.4g cells_exponent_ci_high=%.4g "
@@ -117,7 +119,7 @@ void add_scaling_command(CLI::App& app, const std::string& command_line, const c
                "Inputs: the random sequences (N(0, 1) clipped to 3) times this (default 0.25)");
   add_count(cmd, "--seed", o->seed, "Seed of the networks and inputs (default 1)", 0);
   add_count(cmd, "--spice-max-d", o->spice_max_d,
-            "Largest d simulated in SPICE; larger ones are extrapolated (default 64)");
+            "Largest d simulated in SPICE; larger ones are extrapolated (default 32)");
   add_quantity(cmd, "--unit-current", o->shape.unit_current_a,
                "Current of one model unit (default 1n)");
   add_quantity(cmd, "--frame-period", o->base.axis.period_s, "Frame period (default 10m)");

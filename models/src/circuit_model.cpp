@@ -452,9 +452,10 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
     // or out of a PMOS-closed one (what is sunk from it adds).
     const std::string name = "inoise_" + c.name;
     m.noise_sources.push_back(name);
-    m.noise_source_lines.push_back(name + (line.kind == CircuitGraph::LineKind::summing_p
-                                               ? " " + line.node + " 0"
-                                               : " 0 " + line.node) +
+    m.noise_source_lines.push_back(name +
+                                   (line.kind == CircuitGraph::LineKind::summing_p
+                                        ? " " + line.node + " 0"
+                                        : " 0 " + line.node) +
                                    " external");
   }
   m.initial_conditions = std::move(w.initial_conditions);

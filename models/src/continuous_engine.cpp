@@ -376,8 +376,8 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
     if (at > stops.back()) stops.push_back(at);
   // Noise currents are linear between their samples: every lane steps onto each sample (a kink),
   // as onto the ramp's end.
-  const auto with_noise = std::find_if(m.noise.begin(), m.noise.end(),
-                                       [](const auto& n) { return !n.empty(); });
+  const auto with_noise =
+      std::find_if(m.noise.begin(), m.noise.end(), [](const auto& n) { return !n.empty(); });
   if (with_noise != m.noise.end()) {
     const double dt = with_noise->front().dt(), eps = axis.period_s * 1e-9;
     std::vector<double> grid;

@@ -175,8 +175,7 @@ TEST(LeakyCell, IntegratesItsCandidateWithoutHysteresis) {
   const auto x = core::read_all(*core::random_stimuli({1, 20, 13, 1}));
   core::Frame fb, fl;
   core::Matrix h = core::Matrix::Zero(1, net.d());
-  for (core::Index i = 0; i < net.d(); ++i)
-    h(0, i) = core::cell_constants(net.layers[0]).h_init(i);
+  for (core::Index i = 0; i < net.d(); ++i) h(0, i) = core::cell_constants(net.layers[0]).h_init(i);
   for (core::Index k = 0; k < 20; ++k) {
     leaky.step(x[0].row(k), fl);
     h = 0.75 * h + 0.25 * fl.layers[0].candidate;

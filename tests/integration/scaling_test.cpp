@@ -11,9 +11,9 @@ namespace {
 TEST(Scaling, MeasuresPowerByBlockAndPositionFitsItAndExtrapolatesPastTheSpiceLimit) {
   test::TempDir dir;
   const auto out = dir / "scaling.h5";
-  const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
-                           " scaling --d 4,6,8 --spice-max-d 6 --frames 2 --sequences 1 -o " +
-                           out.string());
+  const auto r =
+      test::run(test::cache_env() + " " + BMRU_BINARY +
+                " scaling --d 4,6,8 --spice-max-d 6 --frames 2 --sequences 1 -o " + out.string());
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("EXTRAPOLATED"), std::string::npos) << r.text;
   EXPECT_NE(r.text.find("cells_exponent="), std::string::npos);
@@ -24,7 +24,9 @@ TEST(Scaling, MeasuresPowerByBlockAndPositionFitsItAndExtrapolatesPastTheSpiceLi
   // feed-forward power; the fit's exponent is the slope between the two simulated d.
   const auto check = test::run(
       "/usr/bin/python3 -c \"import h5py, numpy as np, math\n"
-      "f = h5py.File('" + out.string() + "')\n"
+      "f = h5py.File('" +
+      out.string() +
+      "')\n"
       "p = f['points'][...]\n"
       "assert list(p['d']) == [4, 6, 8], p['d']\n"
       "assert list(p['measured']) == [1, 1, 0], p['measured']\n"

@@ -25,7 +25,9 @@ struct NoiseSpec {
   double dt_s = 0;       // 0: the frame period / 100
   double corner_hz = 0;  // 1/f corner (0: white)
   std::uint64_t seed = 1;
-  bool active() const { return amplitude != Amplitude::none && !(amplitude != Amplitude::shot && value == 0); }
+  bool active() const {
+    return amplitude != Amplitude::none && !(amplitude != Amplitude::shot && value == 0);
+  }
   double grid_s(const FrameAxis& axis) const { return dt_s > 0 ? dt_s : axis.period_s / 100; }
   // The amplitude of a line carrying `current_a` (A): sigma in A.
   double sigma(double current_a, const FrameAxis& axis) const;

@@ -81,7 +81,7 @@ struct FidelityResult {
   // this fraction of the sequences.
   std::vector<models::ParameterChange> realised, clamped;
   double clamped_sw_decision_agreement = std::nan("");
-  core::PowerByBlock power_w;        // mean over frames, by block
+  core::PowerByBlock power_w;  // mean over frames, by block
   // ... and by position in the network (pre, layer<l>, output), when the netlist measures them.
   std::vector<std::string> positions;
   std::vector<double> position_power_w;

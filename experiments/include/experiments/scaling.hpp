@@ -51,17 +51,17 @@ struct ScalingOptions {
   // The inputs: the tool's random sequences (N(0, 1) clipped to +-3, held 1-5 frames) times this,
   // the same at every d.
   double input_scale = 0.25;
-  core::Index spice_max_d = 64;  // larger d are extrapolated
+  core::Index spice_max_d = 32;  // larger d are extrapolated (d = 64 takes SPICE over 30 min)
 };
 
 struct ScalingPoint {
   core::Index d = 0;
-  bool measured = false;        // simulated in SPICE (else extrapolated)
-  std::string status = "ok";    // "failed": the SPICE run did not finish (error says why)
-  std::string error, model;     // model: the trained network's file ("" for a random one)
-  long long devices = 0;        // MOSFETs in the generated netlist
-  double peak_node_a = 0;       // the largest node current of the network on the inputs
-  bool in_range = true;         // every parameter realisable and the peak within the range
+  bool measured = false;      // simulated in SPICE (else extrapolated)
+  std::string status = "ok";  // "failed": the SPICE run did not finish (error says why)
+  std::string error, model;   // model: the trained network's file ("" for a random one)
+  long long devices = 0;      // MOSFETs in the generated netlist
+  double peak_node_a = 0;     // the largest node current of the network on the inputs
+  bool in_range = true;       // every parameter realisable and the peak within the range
   long realised = 0, clamped = 0;
   double wall_s = 0;  // the SPICE run (calibration cached after the first d)
   core::PowerByBlock power_w, ideal_power_w;
@@ -72,8 +72,8 @@ struct ScalingResult {
   std::vector<ScalingPoint> points;
   std::vector<std::string> positions;
   PowerLaw cells, feedforward, bias, total;
-  PowerLaw wall;                  // SPICE wall time against d (measured points)
-  core::Index range_end_d = -1;   // the first d outside the realisable range (-1: none)
+  PowerLaw wall;                 // SPICE wall time against d (measured points)
+  core::Index range_end_d = -1;  // the first d outside the realisable range (-1: none)
   long failed = 0;
   double wall_s = 0;
 };
