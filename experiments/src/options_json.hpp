@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/noise.hpp"
 #include "core/time_axis.hpp"
 #include "core/vote.hpp"
 #include "experiments/characterize.hpp"
@@ -37,6 +38,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Conditions, corner, temperature_c, vdd_v, mis
 
 namespace bmru::core {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FrameAxis, period_s, ramp_s, sample_phase)
+NLOHMANN_JSON_SERIALIZE_ENUM(NoiseSpec::Amplitude, {{NoiseSpec::Amplitude::none, "none"},
+                                                    {NoiseSpec::Amplitude::shot, "shot"},
+                                                    {NoiseSpec::Amplitude::rel, "rel"},
+                                                    {NoiseSpec::Amplitude::abs, "abs"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NoiseSpec, amplitude, value, dt_s, corner_hz, seed)
 NLOHMANN_JSON_SERIALIZE_ENUM(DecisionRule, {{DecisionRule::vote, "vote"},
                                             {DecisionRule::last, "last"},
                                             {DecisionRule::time_share, "time-share"}})
@@ -48,10 +54,10 @@ NLOHMANN_JSON_SERIALIZE_ENUM(Mode, {{Mode::free, "free"}, {Mode::resync, "resync
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TechnologyOptions, pdk, pdk_path, conditions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FidelityOptions, model, inputs, random_sequences, frames, seed,
                                    tech, mismatch_seed, calibration_conditions, mc_seed, mc_sample,
-                                   unit_current_a, axis, mode, clamp, hw, ct, ct_overrides,
-                                   waveform_points, tran_max_step_s, reltol, abstol, trtol,
-                                   user_netlist, user_ports, jobs, max_output_gb, out, binary,
-                                   command_line)
+                                   unit_current_a, axis, mode, clamp, hw, ct, ct_overrides, noise,
+                                   noise_half, waveform_points, tran_max_step_s, reltol, abstol,
+                                   trtol, user_netlist, user_ports, jobs, max_output_gb, out,
+                                   binary, command_line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvaluateOptions, base, data, scheme, part, limit, decision, tie,
                                    chunk, retry_failed)
 // The task part of an evaluation: its options without the run options (`base`), which travel as

@@ -35,8 +35,10 @@ void print_scaling(const ScalingResult& r, const ScalingOptions& o) {
               "clamped", "range", "wall (s)", "cells (W)", "ff (W)", "bias (W)", "total (W)",
               "source");
   for (const auto& q : r.points) {
-    std::printf("%5ld %8lld %9.3g %8ld %7s %9.1f %11.4g %11.4g %11.4g %11.4g  %s\n",
-                static_cast<long>(q.d), q.devices, q.peak_node_a * 1e9, q.clamped,
+    // Clamping is counted by the run: an extrapolated d has none to count.
+    const std::string clamped = q.measured ? std::to_string(q.clamped) : "-";
+    std::printf("%5ld %8lld %9.3g %8s %7s %9.1f %11.4g %11.4g %11.4g %11.4g  %s\n",
+                static_cast<long>(q.d), q.devices, q.peak_node_a * 1e9, clamped.c_str(),
                 q.in_range ? "in" : "OUT", q.wall_s, q.power_w[core::PowerBlock::cells],
                 q.power_w[core::PowerBlock::feedforward], q.power_w[core::PowerBlock::bias],
                 q.power_w[core::PowerBlock::total],

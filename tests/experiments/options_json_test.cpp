@@ -26,6 +26,11 @@ TEST(OptionsJson, EveryFieldOfARunSurvivesTheTrip) {
   o.hw = false;
   o.ct = true;
   o.ct_overrides = {{"facts.json", "{\"slope_v\": 0.04}"}};
+  o.noise = core::parse_noise("rel:0.05");
+  o.noise.dt_s = 2e-5;
+  o.noise.corner_hz = 300;
+  o.noise.seed = 17;
+  o.noise_half = true;
   o.waveform_points = 0;
   o.tran_max_step_s = 2e-6;
   o.reltol = 1e-4;
@@ -49,6 +54,10 @@ TEST(OptionsJson, EveryFieldOfARunSurvivesTheTrip) {
   EXPECT_EQ(back.ct_overrides->second, o.ct_overrides->second);
   EXPECT_EQ(*back.user_ports, *o.user_ports);
   EXPECT_EQ(back.max_output_gb, 0.5);
+  EXPECT_EQ(back.noise.describe(), "rel:0.05");  // a sweep's runs keep --noise
+  EXPECT_EQ(back.noise.seed, 17u);
+  EXPECT_EQ(back.noise.corner_hz, 300);
+  EXPECT_TRUE(back.noise_half);
   // Absent optionals stay absent.
   const FidelityOptions plain = nlohmann::json(FidelityOptions{}).get<FidelityOptions>();
   EXPECT_FALSE(plain.model || plain.mismatch_seed || plain.calibration_conditions || plain.reltol);
