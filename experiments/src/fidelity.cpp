@@ -143,7 +143,10 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
   // larger circuit (the scaling study's d = 64 has 40 times the devices) gets proportionally more.
   const double lines =
       static_cast<double>(std::count(target.lockstep.begin(), target.lockstep.end(), '\n'));
-  const double timeout_s = spice::default_timeout_s(r.tran.stop_s) * std::max(1.0, lines / 600.0);
+  // Noise currents change every T/100, so ngspice takes more steps (3x covers rel:0.5 on the
+  // demo with another build sharing the machine).
+  const double timeout_s = spice::default_timeout_s(r.tran.stop_s) * std::max(1.0, lines / 600.0) *
+                           (o.noise.active() ? 3.0 : 1.0);
   std::vector<spice::Job> jobs;
   for (size_t s = 0; s < x.size(); ++s) {
     const core::Matrix& xs = x[s];
