@@ -228,6 +228,10 @@ FidelityResult run_fidelity(const FidelityOptions& o,
     throw InputError(
         "validate compares the netlist (hw) with the discrete model (sw): --engines sw,hw only; "
         "the ct model follows the generated circuit, not a netlist of yours");
+  if (o.leak && o.hw)
+    throw InputError(
+        "--cell leaky has no circuit: run it with --engines sw,ct (the behavioural "
+        "and continuous-time models)");
   if (o.noise.active() && !o.noise_half) return run_with_noise(o, progress, stage);
   if (!o.hw) return run_sw_ct(o, progress);
   const auto t_start = Clock::now();

@@ -17,6 +17,8 @@ struct FidelityCli {
   std::optional<std::filesystem::path> ct_facts;
   std::optional<double> ramp_s;
   std::string noise = "none", noise_at = "candidates";
+  std::string cell = "bmru";
+  double leak = 0.8;
 };
 
 void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli);

@@ -182,6 +182,12 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   add_quantity(cmd, "--noise-corner", o.noise.corner_hz,
                "1/f corner frequency of the noise in Hz (default 0: white)");
   add_count(cmd, "--noise-seed", o.noise.seed, "Seed of the noise (default 1)", 0);
+  cmd->add_option("--cell", cli.cell,
+                  "bmru (default) or leaky: every cell a leaky integrator h = a h + (1 - a) c, "
+                  "the non-bistable baseline (--engines sw,ct only)")
+      ->check(CLI::IsMember({"bmru", "leaky"}));
+  cmd->add_option("--leak", cli.leak, "The leaky cell's a (default 0.8)")
+      ->check(CLI::Range(0.001, 0.999));
   cmd->add_option("--noise-at", cli.noise_at,
                   "Where the noise enters: candidates (default; the lines feeding each cell)")
       ->check(CLI::IsMember({"candidates"}));
@@ -201,6 +207,7 @@ void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
   }
   o.mode = cli.mode == "free" ? Mode::free : Mode::resync;
   o.axis.ramp_s = cli.ramp_s.value_or(o.axis.period_s / 100);
+  if (cli.cell == "leaky") o.leak = cli.leak;
   const auto dt = o.noise.dt_s, corner = o.noise.corner_hz;
   const auto seed = o.noise.seed;
   o.noise = core::parse_noise(cli.noise);

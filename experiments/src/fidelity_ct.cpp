@@ -200,7 +200,10 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     die = std::move(d);
   }
   core::RunFile file(o.out, {kToolVersion, o.command_line});
-  std::vector<core::Attr> config{{"engines", std::string("sw,ct")}, {"pdk", o.tech.pdk}};
+  std::vector<core::Attr> config{{"engines", std::string("sw,ct")},
+                                 {"pdk", o.tech.pdk},
+                                 {"cell", std::string(o.leak ? "leaky" : "bmru")},
+                                 {"leak", o.leak.value_or(std::nan(""))}};
   for (const auto& a : run_axis_config(o, net.unit_current_a, source->describe()))
     config.push_back(a);
   config.push_back({"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed)
@@ -220,6 +223,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     const core::Index B = std::min(ct_lanes(), S - s0);
     models::ContinuousEngine engine(ct_net, facts, o.axis);
     if (!die.nominal()) engine.set_dies({die});
+    if (o.leak) engine.set_leaky(*o.leak);
     core::Matrix xk(B, net.n_in());
     const auto frame_inputs = [&](core::Index k) {
       for (core::Index b = 0; b < B; ++b) xk.row(b) = x[static_cast<size_t>(s0 + b)].row(k);
@@ -238,6 +242,8 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
       sw.emplace_back(net, o.mode, std::nullopt, o.axis, xk.row(b));
     for (core::Index b = 0; b < B && o.noise.active(); ++b)
       sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)]);
+    for (auto& f : sw)
+      if (o.leak) f.set_leaky(*o.leak);
     std::vector<std::vector<core::Matrix>> leader(
         static_cast<size_t>(B), std::vector<core::Matrix>(static_cast<size_t>(net.n_layers())));
     core::Frame ct;

@@ -52,6 +52,11 @@ void Followers::step(core::Index k, const core::Matrix& x_k,
   ct_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+void Followers::set_leaky(double a) {
+  sw_engine_.set_leaky(a);
+  if (ct_engine_) ct_engine_->set_leaky(a);
+}
+
 void Followers::set_noise(std::vector<core::NoiseTrack> tracks) {
   if (ct_engine_) ct_engine_->set_noise(0, tracks);
   noise_ = std::move(tracks);

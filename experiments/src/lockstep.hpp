@@ -49,6 +49,8 @@ class Followers {
   // Noise currents (A) into every cell's candidate (layer-major; candidate_noise()): sw adds each
   // one's value at the sample instant, ct integrates it.
   void set_noise(std::vector<core::NoiseTrack> tracks);
+  // Every cell of sw (and ct) the leaky baseline h = a h + (1 - a) c.
+  void set_leaky(double a);
 
   core::Frame sw;
   core::Frame ct;

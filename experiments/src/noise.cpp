@@ -146,7 +146,8 @@ FidelityResult run_with_noise(const FidelityOptions& o,
             x.push_back(hc[at]);
             y.push_back(hn[at]);
           }
-        cells.push_back(suppression(a, b, x, y, k.beta_hi(i) * scale, k.alpha(i) * scale, true));
+        cells.push_back(
+            suppression(a, b, x, y, k.beta_hi(i) * scale, k.alpha(i) * scale, !o.leak.has_value()));
       }
       arrays.push_back({"noiseless/" + g + "candidate", cc.dims, cc.data, ""});
       arrays.push_back({"noiseless/" + g + "state", cc.dims, hc, ""});

@@ -127,7 +127,9 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
   I_.resize(at(M));
   for (Index i = 0; i < M; ++i) I_[at(i)] = st[at(i)].exp();
   sw_.resize(s->cells.size());
-  for (size_t c = 0; c < s->cells.size(); ++c) sw_[c] = switched(st[at(M) + c], s->cells[c].q_s);
+  const bool leaky = s->leak_tau > 0;
+  for (size_t c = 0; c < s->cells.size(); ++c)
+    sw_[c] = leaky ? st[at(M) + c] : switched(st[at(M) + c], s->cells[c].q_s);
   ds.resize(st.size());
   if (j) {
     j->diag.resize(st.size());
@@ -151,7 +153,10 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
     }
     if (n.cell >= 0) {
       const Lane& sw = sw_[at(n.cell)];
-      j->off[e] = live * ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth;
+      if (leaky)
+        j->off[e] = live * ig[at(n.cell)];
+      else
+        j->off[e] = live * ig[at(n.cell)] * sw * (1 - sw) / kSwitchWidth;
     }
   }
   for (size_t c = 0; c < s->cells.size(); ++c) {
@@ -160,6 +165,14 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
     const Lane& q = st[qi];
     const Lane& sw = sw_[c];
     const Lane in = I_[at(cell.in_node)] * in_gain[c];
+    if (leaky) {  // dq/dt = (in / alpha - q) / tau
+      const double k = 1 / s->leak_tau;
+      ds[qi] = (in / ig[c] - q) * k;
+      if (!j) continue;
+      j->diag[qi] = Lane::Constant(-k);
+      j->off[at(s->jac_start[qi])] = in / ig[c] * k;
+      continue;
+    }
     const Lane net_a = in + iw[c] * sw - ith[c];
     // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
     const Mask up = net_a > 0;
@@ -183,7 +196,8 @@ void Pack<W>::settle(double t) {
   for (Index pass = 0; pass <= M; ++pass) {
     double change = 0;
     for (Index i = 0; i < M; ++i) I_[at(i)] = y[at(i)].exp();
-    for (size_t c = 0; c < s->cells.size(); ++c) sw_[c] = switched(y[at(M) + c], s->cells[c].q_s);
+    for (size_t c = 0; c < s->cells.size(); ++c)
+      sw_[c] = s->leak_tau > 0 ? y[at(M) + c] : switched(y[at(M) + c], s->cells[c].q_s);
     for (Index i = 0; i < M; ++i) {
       const Lane v = rest(s->nodes[at(i)], node_input(i, I_, y, tl, sw_).max(0.0));
       change = std::max(change, (v - y[at(i)]).abs().maxCoeff());

@@ -334,6 +334,12 @@ void ContinuousEngine::reset(const core::Matrix& x0) {
   });
 }
 
+void ContinuousEngine::set_leaky(double a) {
+  if (!(a > 0 && a < 1))
+    throw InputError("ct engine: a leaky cell's a must lie in (0, 1), not " + std::to_string(a));
+  impl_->st.leak_tau = -impl_->st.axis.period_s / std::log(a);
+}
+
 void ContinuousEngine::set_noise(Index lane, std::vector<core::NoiseTrack> per_cell) {
   Impl& m = *impl_;
   if (!per_cell.empty() && per_cell.size() != m.st.cells.size())

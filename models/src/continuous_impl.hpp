@@ -89,6 +89,10 @@ struct Structure {
   double ref_area = 0;
   size_t n_copies = 0, n_biases = 0;  // the graph's (a CtDie has a factor for each)
   Integrator integrator = Integrator::rosenbrock;
+  // > 0: every cell is the non-bistable baseline of issue 21, a leaky integrator of its candidate
+  // with this time constant (s): its state q = I_out / alpha follows dq/dt = (I_in / alpha - q) /
+  // tau, and its output line takes alpha q (no switch, no hysteresis).
+  double leak_tau = 0;
   std::vector<Index> order;  // state indices in an order where every state follows its inputs
   // The nodes' input terms flattened (node i: [term_start[i], term_start[i + 1])), and the
   // Jacobian's off-diagonal pattern (row r: [jac_start[r], jac_start[r + 1]) of jac_col), fixed at

@@ -49,6 +49,24 @@ TEST(Noise, FidelityNoiseIsSeededInjectedInTheCircuitAndMeasured) {
   EXPECT_NE(text.text.find("inoise_l1_c0"), std::string::npos);
 }
 
+// The leaky baseline in sw and ct (--cell leaky), under the same noise; it has no circuit.
+TEST(Noise, TheLeakyBaselineRunsInSwAndCtAndIsRefusedForSpice) {
+  test::TempDir dir;
+  const auto out = dir / "leaky.h5";
+  const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
+                           " fidelity --engines sw,ct --cell leaky --leak 0.7 --noise abs:50p "
+                           "--random-sequences 2 --frames 8 -o " +
+                           out.string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  EXPECT_NE(r.text.find("noise ct: suppression factor"), std::string::npos) << r.text;
+  EXPECT_DOUBLE_EQ(*core::read_number_attribute(out, "config", "leak"), 0.7);
+  // A leaky cell's state is analog: it moves with the noise, so its factor is a ratio.
+  EXPECT_EQ(*core::read_number_attribute(out, "metrics/noise/ct", "suppression_is_bound"), 0);
+  const auto hw = test::bmru("fidelity --cell leaky -o " + (dir / "x.h5").string());
+  EXPECT_EQ(hw.status, 1) << hw.text;
+  EXPECT_NE(hw.text.find("--engines sw,ct"), std::string::npos) << hw.text;
+}
+
 TEST(Noise, StudyComparesBmruWithTheLeakyBaselinePerLevel) {
   test::TempDir dir;
   const auto out = dir / "study.h5";

@@ -376,3 +376,36 @@ TEST(ContinuousEngine, NoiseEntersTheCandidateLineOfItsLaneOnly) {
 
 }  // namespace
 }  // namespace bmru::models
+
+namespace bmru::models {
+namespace {
+
+// Issue 21's baseline in ct: a leaky cell's output follows its candidate with tau = -T / ln a, so
+// frame by frame it moves as the discrete h_t = a h_{t-1} + (1 - a) c_t (the candidate settles
+// within the ramp, far faster than tau), with no hysteresis: the same input gives the same level
+// whichever way it came.
+TEST(ContinuousEngine, ALeakyCellIntegratesItsCandidateAsTheDiscreteLeakyCell) {
+  const Network net = cell();
+  const auto axis = core::FrameAxis::with_period(10e-3);
+  const std::vector<double> xs{0.2, 0.9, 0.9, 0.6, 0.1, 0.6, 0.6, 0.6, 0.3};
+  ContinuousEngine ct(net, facts(), axis);
+  ct.set_leaky(0.7);
+  ReferenceEngine sw(net);
+  sw.set_leaky(0.7);
+  sw.reset(1);
+  Matrix x(1, 1);
+  x(0, 0) = xs.front();
+  ct.reset(x);
+  for (size_t k = 0; k < xs.size(); ++k) {
+    x(0, 0) = xs[k];
+    Frame c, s;
+    ct.step(x, c);
+    sw.step(x, s);
+    // Sampled at 0.9 T, the continuous state lags the discrete one by a few hundredths.
+    EXPECT_NEAR(c.layers[0].state(0, 0), s.layers[0].state(0, 0), 0.04) << k;
+  }
+  EXPECT_THROW(ct.set_leaky(1.0), InputError);
+}
+
+}  // namespace
+}  // namespace bmru::models

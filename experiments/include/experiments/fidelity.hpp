@@ -59,6 +59,9 @@ struct FidelityOptions {
   // two (internal).
   core::NoiseSpec noise;
   bool noise_half = false;
+  // --cell leaky --leak a (issue 21's baseline): every cell a leaky integrator
+  // h = a h + (1 - a) c in sw and ct (no circuit: --engines sw,ct only).
+  std::optional<double> leak;
   int waveform_points = 50;  // per frame, of every cell's output current in /hw/waveforms (0: none)
   // Transient settings beyond DESIGN.md section 4's defaults (the accuracy study's reference).
   std::optional<double> tran_max_step_s, reltol, abstol, trtol;

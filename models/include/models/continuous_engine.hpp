@@ -95,6 +95,11 @@ class ContinuousEngine final : public core::FrameEngine {
   // Noise currents (A) into each cell's candidate line (layer-major, one per cell) of lane
   // `lane`, the same the SPICE run injects (core/noise.hpp); empty: none. Kept across resets.
   void set_noise(core::Index lane, std::vector<core::NoiseTrack> per_cell);
+  // The non-bistable baseline of issue 21: every cell a leaky integrator of its candidate whose
+  // output follows it with the time constant tau = -T / ln a, so that over a frame it moves as
+  // the discrete h_t = a h_{t-1} + (1 - a) c_t (ReferenceEngine::set_leaky); a in (0, 1). Takes
+  // effect at once (before the first step or reset).
+  void set_leaky(double a);
 
   // core::FrameEngine: "ct"; reset(B) defers the operating point to the first step, at that
   // frame's inputs (x_{-1} = x_0, DESIGN.md section 4).
