@@ -127,14 +127,15 @@ FidelityResult run_with_noise(const FidelityOptions& o,
     if ((e == "hw" && !o.hw) || (e == "ct" && !o.ct)) continue;
     const double scale = e == "hw" ? net.unit_current_a : 1.0;  // /hw is in amperes
     std::vector<CellSuppression> cells;
-    core::Index N = 0;
+    std::vector<double> err;  // the state error against time, over sequences, layers and cells
     for (core::Index l = 0; l < L; ++l) {
       const std::string g = e + "/layer" + std::to_string(l + 1) + "/";
       const auto cc = core::read_array(clean.out, g + "candidate");
       const auto hc = read(clean.out, g + "state");
       const auto cn = read(o.out, g + "candidate");
       const auto hn = read(o.out, g + "state");
-      N = static_cast<core::Index>(cc.dims.at(1));
+      const auto N = static_cast<core::Index>(cc.dims.at(1));
+      err.resize(static_cast<size_t>(N), 0.0);
       const auto k = core::cell_constants(net.layers[static_cast<size_t>(l)]);
       for (core::Index i = 0; i < d; ++i) {
         std::vector<double> a, b, x, y;
@@ -145,26 +146,14 @@ FidelityResult run_with_noise(const FidelityOptions& o,
             b.push_back(cn[at]);
             x.push_back(hc[at]);
             y.push_back(hn[at]);
+            const double v = std::abs(hn[at] - hc[at]) / (k.alpha(i) * scale);
+            if (std::isfinite(v)) err[static_cast<size_t>(f)] += v / static_cast<double>(S * L * d);
           }
         cells.push_back(
             suppression(a, b, x, y, k.beta_hi(i) * scale, k.alpha(i) * scale, !o.leak.has_value()));
       }
       arrays.push_back({"noiseless/" + g + "candidate", cc.dims, cc.data, ""});
       arrays.push_back({"noiseless/" + g + "state", cc.dims, hc, ""});
-    }
-    // The state error against time, over sequences, layers and cells.
-    std::vector<double> err(static_cast<size_t>(N), 0.0);
-    for (core::Index l = 0; l < L; ++l) {
-      const std::string g = e + "/layer" + std::to_string(l + 1) + "/state";
-      const auto hc = read(clean.out, g), hn = read(o.out, g);
-      const auto k = core::cell_constants(net.layers[static_cast<size_t>(l)]);
-      for (core::Index s = 0; s < S; ++s)
-        for (core::Index f = 0; f < N; ++f)
-          for (core::Index i = 0; i < d; ++i) {
-            const auto at = static_cast<size_t>((s * N + f) * d + i);
-            const double v = std::abs(hn[at] - hc[at]) / (k.alpha(i) * scale);
-            if (std::isfinite(v)) err[static_cast<size_t>(f)] += v / static_cast<double>(S * L * d);
-          }
     }
     const std::string m = "metrics/noise/" + e + "/";
     const std::vector<std::uint64_t> dims{static_cast<std::uint64_t>(L),
@@ -182,7 +171,8 @@ FidelityResult run_with_noise(const FidelityOptions& o,
     arrays.push_back({m + "candidate_deviation", dims, cdev, "1/beta_hi"});
     arrays.push_back({m + "state_deviation", dims, sdev, "1/alpha"});
     arrays.push_back({m + "state_flips", dims, flips, "frames"});
-    arrays.push_back({m + "state_error_vs_frame", {static_cast<std::uint64_t>(N)}, err, "1/alpha"});
+    arrays.push_back(
+        {m + "state_error_vs_frame", {static_cast<std::uint64_t>(err.size())}, err, "1/alpha"});
     const auto [median, is_bound] = median_suppression(cells);
     attrs.push_back({"/" + m.substr(0, m.size() - 1), {"suppression_factor", median}});
     attrs.push_back({"/" + m.substr(0, m.size() - 1),

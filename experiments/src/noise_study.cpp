@@ -18,7 +18,6 @@
 #include "core/vote.hpp"
 #include "experiments/simulate.hpp"
 #include "lockstep.hpp"
-#include "models/reference_engine.hpp"
 #include "noise_metrics.hpp"
 #include "options.hpp"
 #include "version.hpp"
@@ -60,28 +59,21 @@ Row run_level(const core::Network& net, const std::vector<core::Matrix>& x, cons
   r.error_vs_frame.assign(static_cast<size_t>(N), 0.0);
   long same = 0;
   for (size_t s = 0; s < x.size(); ++s) {
-    models::ReferenceEngine clean(net), noisy(net);
+    // The lockstep's followers (sw only): the noisy one adds each noise current's value at the
+    // sample instant, as a fidelity run's discrete model does.
+    Followers clean(net, Mode::free, std::nullopt, o.axis, x[s].row(0));
+    Followers noisy(net, Mode::free, std::nullopt, o.axis, x[s].row(0));
     if (leaky) {
       clean.set_leaky(o.leak);
       noisy.set_leaky(o.leak);
     }
-    clean.reset(1);
-    noisy.reset(1);
-    const auto tracks = candidate_noise(spec, net, x[s], o.axis, s);
+    noisy.set_noise(candidate_noise(spec, net, x[s], o.axis, s));
     core::Matrix l0(N, net.n_out()), l1(N, net.n_out());
     for (core::Index k = 0; k < N; ++k) {
-      if (!tracks.empty()) {
-        std::vector<core::Matrix> n(static_cast<size_t>(L), core::Matrix(1, d));
-        for (core::Index l = 0; l < L; ++l)
-          for (core::Index i = 0; i < d; ++i)
-            n[static_cast<size_t>(l)](0, i) =
-                tracks[static_cast<size_t>(l * d + i)].at(o.axis.sample_time(k)) /
-                net.unit_current_a;
-        noisy.set_candidate_noise(std::move(n));
-      }
-      core::Frame f0, f1;
-      clean.step(x[s].row(k), f0);
-      noisy.step(x[s].row(k), f1);
+      clean.step(k, x[s].row(k), {});
+      noisy.step(k, x[s].row(k), {});
+      const core::Frame& f0 = clean.sw;
+      const core::Frame& f1 = noisy.sw;
       l0.row(k) = f0.logits;
       l1.row(k) = f1.logits;
       for (core::Index l = 0; l < L; ++l) {
