@@ -174,6 +174,7 @@ std::vector<spice::Job> sequence_jobs(const FidelityOptions& o, const core::Netw
         {"resync", o.mode == Mode::resync},
         {"sequence", s},
         {"noise", o.noise.active() ? json::parse(noise_to_json(o.noise)) : json()},
+        {"noise_at", o.noise_all_lines ? "all" : "candidates"},
         {"noise_sources", target.noise_sources}};
     jobs.push_back(job(JobKind::sequence, req.dump(), timeout_s));
     jobs.back().retries_on_worker_death = 1;  // a killed worker costs a rerun, not the sequence

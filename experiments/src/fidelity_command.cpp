@@ -189,8 +189,9 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   cmd->add_option("--leak", cli.leak, "The leaky cell's a (default 0.8)")
       ->check(CLI::Range(0.001, 0.999));
   cmd->add_option("--noise-at", cli.noise_at,
-                  "Where the noise enters: candidates (default; the lines feeding each cell)")
-      ->check(CLI::IsMember({"candidates"}));
+                  "Where the noise enters: candidates (default; the lines feeding each cell) or "
+                  "all (every line of the circuit: SPICE and ct; the discrete model runs without)")
+      ->check(CLI::IsMember({"candidates", "all"}));
   cmd->add_option("--max-output-gb", o.max_output_gb,
                   "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
@@ -214,6 +215,7 @@ void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {
   o.noise.dt_s = dt;
   o.noise.corner_hz = corner;
   o.noise.seed = seed;
+  o.noise_all_lines = cli.noise_at == "all";
   if (o.noise.active() && dt > 0 && dt > o.axis.period_s)
     throw InputError("--noise-dt " + core::format_number(dt) +
                      " s is longer than a frame: the noise would not change within one");

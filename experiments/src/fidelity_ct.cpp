@@ -231,17 +231,19 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     frame_inputs(0);
     // --noise: the same samples as a SPICE run of these sequences (from the operating point on).
     std::vector<std::vector<core::NoiseTrack>> noise;
+    const auto noise_at = o.noise_all_lines ? models::ContinuousEngine::NoiseAt::lines
+                                            : models::ContinuousEngine::NoiseAt::candidates;
     for (core::Index b = 0; b < B && o.noise.active(); ++b) {
-      noise.push_back(candidate_noise(o.noise, net, x[static_cast<size_t>(s0 + b)], o.axis,
-                                      static_cast<std::uint64_t>(s0 + b)));
-      engine.set_noise(b, noise.back());
+      noise.push_back(noise_tracks(o.noise, noise_at, net, ct_net, x[static_cast<size_t>(s0 + b)],
+                                   o.axis, static_cast<std::uint64_t>(s0 + b)));
+      engine.set_noise(b, noise.back(), noise_at);
     }
     engine.reset(xk);
     std::vector<Followers> sw;
     for (core::Index b = 0; b < B; ++b)
       sw.emplace_back(net, o.mode, std::nullopt, o.axis, xk.row(b));
     for (core::Index b = 0; b < B && o.noise.active(); ++b)
-      sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)]);
+      if (!o.noise_all_lines) sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)]);
     for (auto& f : sw)
       if (o.leak) f.set_leaky(*o.leak);
     std::vector<std::vector<core::Matrix>> leader(

@@ -129,7 +129,9 @@ class SequenceHandler final : public spice::LockstepHandler {
     if (dense_logits) argmax_s_.assign(static_cast<size_t>(net.n_out()), 0.0);
   }
 
-  void set_noise(std::vector<core::NoiseTrack> tracks) { followers_.set_noise(std::move(tracks)); }
+  void set_noise(std::vector<core::NoiseTrack> tracks, models::ContinuousEngine::NoiseAt at) {
+    followers_.set_noise(std::move(tracks), at);
+  }
 
   spice::Action on_sample(core::Index k, std::span<const double> hw) override {
     // The followers see the hardware's states of frame k-1 (resync) and step to frame k.
@@ -285,16 +287,21 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
                                 : models::CtDie{};
   SequenceHandler h(ctx, net, x, ct_net, r.at("resync").get<bool>() ? Mode::resync : Mode::free,
                     spec.axis, r.value("waveform_points", 0), ct, !logits.empty(), die);
-  // --noise: the same samples into the circuit's candidate lines, ct's and sw's.
+  // --noise: the same samples into the circuit's candidate lines (or every line), ct's and sw's.
   std::vector<core::NoiseTrack> noise;
   if (r.contains("noise") && !r.at("noise").is_null()) {
-    noise = candidate_noise(noise_from_json(r.at("noise").dump()), net, x, spec.axis,
-                            r.value("sequence", std::uint64_t{0}));
+    const auto at = r.value("noise_at", std::string("candidates")) == "all"
+                        ? models::ContinuousEngine::NoiseAt::lines
+                        : models::ContinuousEngine::NoiseAt::candidates;
+    noise = noise_tracks(noise_from_json(r.at("noise").dump()), at, net, ct_net, x, spec.axis,
+                         r.value("sequence", std::uint64_t{0}));
     spec.signals = r.at("noise_sources").get<std::vector<std::string>>();
     if (spec.signals.size() != noise.size())
-      throw Error("The job's noise sources do not match the network's cells");
+      throw Error("The job's " + std::to_string(spec.signals.size()) +
+                  " noise sources do not match the circuit's " + std::to_string(noise.size()) +
+                  (at == models::ContinuousEngine::NoiseAt::lines ? " lines" : " cells"));
     spec.signal_value = [&noise](size_t i, double t) { return noise[i].at(t); };
-    h.set_noise(noise);
+    h.set_noise(noise, at);
   }
   c.lockstep({t.at(0), t.at(1), t.at(2)}, spec, h);
 }

@@ -36,11 +36,13 @@ Target generated_target(const FidelityOptions& o, const core::Network& net,
   if (o.noise.active()) {
     // The noise sources go before the deck's end.
     std::string lines;
-    for (const auto& l : circuit.noise_source_lines) lines += l + "\n";
+    for (const auto& l :
+         o.noise_all_lines ? circuit.line_noise_source_lines : circuit.noise_source_lines)
+      lines += l + "\n";
     const auto end = t.lockstep.rfind(".end");
     if (end == std::string::npos) throw Error("The lockstep netlist has no .end");
     t.lockstep.insert(end, lines);
-    t.noise_sources = circuit.noise_sources;
+    t.noise_sources = o.noise_all_lines ? circuit.line_noise_sources : circuit.noise_sources;
   }
   // The technology's header sets gmin; the deck's .option line the rest.
   spice::SimOptions gmin;

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "models/circuit_graph.hpp"
+
 namespace bmru::experiments {
 
 core::Matrix discrete_states(const core::Matrix& sampled, const core::Vector& alpha) {
@@ -57,9 +59,10 @@ void Followers::set_leaky(double a) {
   if (ct_engine_) ct_engine_->set_leaky(a);
 }
 
-void Followers::set_noise(std::vector<core::NoiseTrack> tracks) {
-  if (ct_engine_) ct_engine_->set_noise(0, tracks);
-  noise_ = std::move(tracks);
+void Followers::set_noise(std::vector<core::NoiseTrack> tracks,
+                          models::ContinuousEngine::NoiseAt at) {
+  if (ct_engine_) ct_engine_->set_noise(0, tracks, at);
+  if (at == models::ContinuousEngine::NoiseAt::candidates) noise_ = std::move(tracks);
 }
 
 std::vector<core::NoiseTrack> candidate_noise(const core::NoiseSpec& spec, const core::Network& net,
@@ -78,6 +81,39 @@ std::vector<core::NoiseTrack> candidate_noise(const core::NoiseSpec& spec, const
       tracks.emplace_back(spec, axis, sequence, static_cast<std::uint64_t>(l * d + i), sigma);
     }
   return tracks;
+}
+
+std::vector<core::NoiseTrack> line_noise(const core::NoiseSpec& spec,
+                                         const core::Network& circuit_net, const core::Matrix& x,
+                                         const core::FrameAxis& axis, std::uint64_t sequence) {
+  if (!spec.active()) return {};
+  const std::vector<core::Frame> clean = models::run_sequence(circuit_net, x);
+  const models::CircuitGraph g = models::build_graph(circuit_net);
+  std::vector<std::vector<double>> sigma(g.lines.size());
+  for (size_t k = 0; k < clean.size(); ++k) {
+    std::vector<bool> on;
+    for (const auto& layer : clean[k].layers)
+      for (core::Index i = 0; i < layer.state.cols(); ++i) on.push_back(layer.state(0, i) > 0);
+    const std::vector<double> I =
+        models::ideal_line_currents(g, x.row(static_cast<core::Index>(k)).transpose(), on);
+    for (size_t l = 0; l < I.size(); ++l) sigma[l].push_back(spec.sigma(I[l], axis));
+  }
+  std::vector<core::NoiseTrack> tracks;
+  for (size_t l = 0; l < g.lines.size(); ++l)
+    if (g.lines[l].kind != models::CircuitGraph::LineKind::held)
+      tracks.emplace_back(spec, axis, sequence, static_cast<std::uint64_t>(tracks.size()),
+                          sigma[l]);
+  return tracks;
+}
+
+std::vector<core::NoiseTrack> noise_tracks(const core::NoiseSpec& spec,
+                                           models::ContinuousEngine::NoiseAt at,
+                                           const core::Network& net,
+                                           const core::Network& circuit_net, const core::Matrix& x,
+                                           const core::FrameAxis& axis, std::uint64_t sequence) {
+  return at == models::ContinuousEngine::NoiseAt::lines
+             ? line_noise(spec, circuit_net, x, axis, sequence)
+             : candidate_noise(spec, net, x, axis, sequence);
 }
 
 CrossingRows Followers::ct_crossings() const {

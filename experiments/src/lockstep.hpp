@@ -47,8 +47,11 @@ class Followers {
   void step(core::Index k, const core::Matrix& x_k, const std::vector<core::Matrix>& leader_states);
 
   // Noise currents (A) into every cell's candidate (layer-major; candidate_noise()): sw adds each
-  // one's value at the sample instant, ct integrates it.
-  void set_noise(std::vector<core::NoiseTrack> tracks);
+  // one's value at the sample instant, ct integrates it. With NoiseAt::lines, into every line of
+  // the circuit (line_noise()): ct integrates them; sw, which has no lines, runs without.
+  void set_noise(
+      std::vector<core::NoiseTrack> tracks,
+      models::ContinuousEngine::NoiseAt at = models::ContinuousEngine::NoiseAt::candidates);
   // Every cell of sw (and ct) the leaky baseline h = a h + (1 - a) c.
   void set_leaky(double a);
 
@@ -74,6 +77,21 @@ class Followers {
 std::vector<core::NoiseTrack> candidate_noise(const core::NoiseSpec& spec, const core::Network& net,
                                               const core::Matrix& x, const core::FrameAxis& axis,
                                               std::uint64_t sequence);
+
+// The noise currents (A) into every line of the circuit of `circuit_net` (the network as the
+// circuit realises it), one per CircuitGraph line but the held logit nodes, in the graph's order
+// (CircuitModel::line_noise_sources): each line's amplitude in frame k from its current in the
+// ideal circuit (models::ideal_line_currents, the cells as the discrete model has them).
+std::vector<core::NoiseTrack> line_noise(const core::NoiseSpec& spec,
+                                         const core::Network& circuit_net, const core::Matrix& x,
+                                         const core::FrameAxis& axis, std::uint64_t sequence);
+
+// candidate_noise() or line_noise() (on `circuit_net`), as `at` says.
+std::vector<core::NoiseTrack> noise_tracks(const core::NoiseSpec& spec,
+                                           models::ContinuousEngine::NoiseAt at,
+                                           const core::Network& net,
+                                           const core::Network& circuit_net, const core::Matrix& x,
+                                           const core::FrameAxis& axis, std::uint64_t sequence);
 
 // One frame of every engine that ran, in model units (the SPICE adapter converted the circuit's).
 struct LockstepFrame {

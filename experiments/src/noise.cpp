@@ -1,5 +1,6 @@
 // `--noise` (issue 21): the run is made twice, without and with seeded noise currents in every
-// cell's candidate line, and the suppression at each cell boundary is measured per engine:
+// cell's candidate line (or, --noise-at all, in every line of the circuit: SPICE and ct only, the
+// discrete model has no lines), and the suppression at each cell boundary is measured per engine:
 //
 //   candidate deviation  rms(c_noisy - c_clean) / beta_hi      (over every sequence and frame)
 //   state deviation      rms(h_noisy - h_clean) / alpha
@@ -99,8 +100,8 @@ FidelityResult run_with_noise(const FidelityOptions& o,
                               const StageFn& stage) {
   if (o.user_netlist)
     throw InputError(
-        "--noise drives sources into the generated circuit's candidate lines: it "
-        "cannot run on a user's netlist");
+        "--noise drives sources into the generated circuit's lines: it cannot run on a "
+        "user's netlist");
   // The noiseless run of the same circuit, then the noisy one.
   FidelityOptions clean = o;
   clean.noise = {};
@@ -122,9 +123,10 @@ FidelityResult run_with_noise(const FidelityOptions& o,
       {"/config", {"noise_seed", static_cast<std::int64_t>(o.noise.seed)}},
       {"/config", {"noise_dt", o.noise.grid_s(o.axis)}},
       {"/config", {"noise_corner_hz", o.noise.corner_hz}},
-      {"/config", {"noise_at", std::string("candidates")}}};
+      {"/config", {"noise_at", std::string(o.noise_all_lines ? "all" : "candidates")}}};
   for (const std::string e : {"sw", "ct", "hw"}) {
-    if ((e == "hw" && !o.hw) || (e == "ct" && !o.ct)) continue;
+    // Under --noise-at all the discrete model ran without noise: it has no figure.
+    if ((e == "hw" && !o.hw) || (e == "ct" && !o.ct) || (e == "sw" && o.noise_all_lines)) continue;
     const double scale = e == "hw" ? net.unit_current_a : 1.0;  // /hw is in amperes
     std::vector<CellSuppression> cells;
     std::vector<double> err;  // the state error against time, over sequences, layers and cells

@@ -55,9 +55,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TechnologyOptions, pdk, pdk_path, conditions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FidelityOptions, model, inputs, random_sequences, frames, seed,
                                    tech, mismatch_seed, calibration_conditions, mc_seed, mc_sample,
                                    unit_current_a, axis, mode, clamp, hw, ct, ct_overrides, noise,
-                                   noise_half, leak, waveform_points, tran_max_step_s, reltol,
-                                   abstol, trtol, user_netlist, user_ports, jobs, max_output_gb,
-                                   out, binary, command_line)
+                                   noise_half, noise_all_lines, leak, waveform_points,
+                                   tran_max_step_s, reltol, abstol, trtol, user_netlist, user_ports,
+                                   jobs, max_output_gb, out, binary, command_line)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EvaluateOptions, base, data, scheme, part, limit, decision, tie,
                                    chunk, retry_failed)
 // The task part of an evaluation: its options without the run options (`base`), which travel as

@@ -283,4 +283,36 @@ CircuitGraph build_graph(const core::Network& net) {
   return build_graph(net, lean_plan(net));
 }
 
+std::vector<double> ideal_line_currents(const CircuitGraph& g, const core::Vector& x,
+                                        const std::vector<bool>& on) {
+  const size_t n = g.lines.size();
+  if (x.size() != static_cast<core::Index>(g.inputs.size()) || on.size() != g.cells.size())
+    throw Error("ideal_line_currents: " + std::to_string(x.size()) + " inputs and " +
+                std::to_string(on.size()) + " cells for a circuit of " +
+                std::to_string(g.inputs.size()) + " and " + std::to_string(g.cells.size()));
+  std::vector<double> fixed(n, 0.0), I(n, 0.0);
+  for (size_t l = 0; l < n; ++l) {
+    const auto& line = g.lines[l];
+    if (line.input >= 0) {
+      const double v = x(line.input / 2) * g.unit_current_a;
+      fixed[l] += line.input % 2 == 0 ? std::max(v, 0.0) : std::max(-v, 0.0);
+    }
+    if (line.kind == CircuitGraph::LineKind::cell_output && on[static_cast<size_t>(line.cell)])
+      fixed[l] += g.cells[static_cast<size_t>(line.cell)].alpha_a;
+  }
+  for (const auto& b : g.biases) fixed[static_cast<size_t>(b.to)] += g.added(b);
+  // The graph is acyclic once the cells' states are given: passes in order settle it in at most
+  // as many passes as it has lines (in practice its depth).
+  for (size_t pass = 0; pass <= n; ++pass) {
+    std::vector<double> next = fixed;
+    for (const auto& c : g.copies)
+      next[static_cast<size_t>(c.to)] += g.added(c) * I[static_cast<size_t>(c.from)];
+    for (size_t l = 0; l < n; ++l)
+      if (g.lines[l].kind != CircuitGraph::LineKind::held) next[l] = std::max(next[l], 0.0);
+    if (next == I) break;
+    I = std::move(next);
+  }
+  return I;
+}
+
 }  // namespace bmru::models

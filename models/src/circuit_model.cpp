@@ -446,17 +446,24 @@ CircuitModel build_circuit(const core::Network& input_net, const pdk::Technology
     for (const int l : {in.pos, in.neg})
       m.inputs.push_back({w.input_source(l), g.lines[static_cast<size_t>(l)].node});
   m.ports = port_map(g, w);
+  // SPICE's I n+ n- drives its current out of n-: into an NMOS-closed node (adds to its line), or
+  // out of a PMOS-closed one (what is sunk from it adds).
+  const auto noise_line = [&](const std::string& name, const CircuitGraph::Line& line) {
+    return name + (line.type() == pdk::Polarity::p ? " " + line.node + " 0" : " 0 " + line.node) +
+           " external";
+  };
   for (const auto& c : g.cells) {
-    const auto& line = g.lines[static_cast<size_t>(c.candidate_sum)];
-    // SPICE's I n+ n- drives its current out of n-: into an NMOS-closed node (adds to its line),
-    // or out of a PMOS-closed one (what is sunk from it adds).
     const std::string name = "inoise_" + c.name;
     m.noise_sources.push_back(name);
-    m.noise_source_lines.push_back(name +
-                                   (line.kind == CircuitGraph::LineKind::summing_p
-                                        ? " " + line.node + " 0"
-                                        : " 0 " + line.node) +
-                                   " external");
+    m.noise_source_lines.push_back(noise_line(name, g.lines[static_cast<size_t>(c.candidate_sum)]));
+  }
+  for (size_t l = 0; l < g.lines.size(); ++l) {
+    const auto& line = g.lines[l];
+    if (line.kind == CircuitGraph::LineKind::held) continue;
+    const std::string name = "inoise_" + line.node;
+    m.line_noise_sources.push_back(name);
+    m.line_noise_source_lines.push_back(noise_line(name, line));
+    m.line_noise_lines.push_back(static_cast<int>(l));
   }
   m.initial_conditions = std::move(w.initial_conditions);
   m.body = std::move(w.text);

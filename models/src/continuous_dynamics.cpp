@@ -115,9 +115,10 @@ typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State&
     in += copied(term_gain[at(e)], s->term_slope[at(e)], st[at(j)], I[at(j)]);
   }
   if (n.cell >= 0) in += ig[at(n.cell)] * sw[at(n.cell)];
-  if (n.noise >= 0)
+  const int source = s->noise_on_lines ? static_cast<int>(i) : n.noise;
+  if (source >= 0)
     for (int b = 0; b < W; ++b)
-      if (noise[at(b)]) in(b) += (*noise[at(b)])[at(n.noise)].at(t(b));
+      if (noise[at(b)]) in(b) += (*noise[at(b)])[at(source)].at(t(b));
   return in;
 }
 

@@ -340,12 +340,22 @@ void ContinuousEngine::set_leaky(double a) {
   impl_->st.leak_tau = -impl_->st.axis.period_s / std::log(a);
 }
 
-void ContinuousEngine::set_noise(Index lane, std::vector<core::NoiseTrack> per_cell) {
+void ContinuousEngine::set_noise(Index lane, std::vector<core::NoiseTrack> tracks, NoiseAt at) {
   Impl& m = *impl_;
-  if (!per_cell.empty() && per_cell.size() != m.st.cells.size())
-    throw InputError("ct engine: noise for " + std::to_string(per_cell.size()) +
-                     " cells, the network has " + std::to_string(m.st.cells.size()));
+  const bool lines = at == NoiseAt::lines;
+  const size_t want = lines ? m.st.nodes.size() : m.st.cells.size();
+  if (!tracks.empty() && tracks.size() != want)
+    throw InputError("ct engine: noise for " + std::to_string(tracks.size()) +
+                     (lines ? " lines, the circuit has " : " cells, the network has ") +
+                     std::to_string(want));
   if (lane < 0) throw InputError("ct engine: a negative lane");
+  const bool other =
+      std::any_of(m.noise.begin(), m.noise.end(), [](const auto& n) { return !n.empty(); }) &&
+      m.st.noise_on_lines != lines;
+  if (other && !tracks.empty())
+    throw InputError("ct engine: noise on the candidates and on every line in one engine");
+  if (!tracks.empty()) m.st.noise_on_lines = lines;
+  auto& per_cell = tracks;
   if (static_cast<size_t>(lane) >= m.noise.size()) m.noise.resize(static_cast<size_t>(lane) + 1);
   m.noise[static_cast<size_t>(lane)] = std::move(per_cell);
 }

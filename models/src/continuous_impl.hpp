@@ -93,6 +93,9 @@ struct Structure {
   // with this time constant (s): its state q = I_out / alpha follows dq/dt = (I_in / alpha - q) /
   // tau, and its output line takes alpha q (no switch, no hysteresis).
   double leak_tau = 0;
+  // --noise-at all: lane noise track k drives node k (every line); otherwise track k drives the
+  // candidate line of cell k (Node::noise).
+  bool noise_on_lines = false;
   std::vector<Index> order;  // state indices in an order where every state follows its inputs
   // The nodes' input terms flattened (node i: [term_start[i], term_start[i + 1])), and the
   // Jacobian's off-diagonal pattern (row r: [jac_start[r], jac_start[r + 1]) of jac_col), fixed at

@@ -31,6 +31,7 @@ TEST(OptionsJson, EveryFieldOfARunSurvivesTheTrip) {
   o.noise.corner_hz = 300;
   o.noise.seed = 17;
   o.noise_half = true;
+  o.noise_all_lines = true;
   o.leak = 0.75;
   o.waveform_points = 0;
   o.tran_max_step_s = 2e-6;
@@ -59,6 +60,7 @@ TEST(OptionsJson, EveryFieldOfARunSurvivesTheTrip) {
   EXPECT_EQ(back.noise.seed, 17u);
   EXPECT_EQ(back.noise.corner_hz, 300);
   EXPECT_TRUE(back.noise_half);
+  EXPECT_TRUE(back.noise_all_lines);
   EXPECT_EQ(*back.leak, 0.75);
   // Absent optionals stay absent.
   const FidelityOptions plain = nlohmann::json(FidelityOptions{}).get<FidelityOptions>();

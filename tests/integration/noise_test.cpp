@@ -4,6 +4,8 @@
 // noise-study` on the behavioural model.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "cli_support.hpp"
 #include "core/array_file.hpp"
 #include "h5_reader.hpp"
@@ -47,6 +49,43 @@ TEST(Noise, FidelityNoiseIsSeededInjectedInTheCircuitAndMeasured) {
   const auto text = test::run("/usr/bin/python3 -c \"import h5py; print(h5py.File('" + a.string() +
                               "')['netlist/lockstep'][()].decode())\"");
   EXPECT_NE(text.text.find("inoise_l1_c0"), std::string::npos);
+}
+
+// --noise-at all: a source on every line of the circuit; SPICE and ct take the same samples and
+// move the candidates alike; the discrete model (no lines) has no figure.
+TEST(Noise, NoiseOnEveryLineReachesSpiceAndCtAlike) {
+  test::TempDir dir;
+  const auto out = dir / "all.h5";
+  const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
+                           " fidelity --engines sw,ct,hw --random-sequences 1 --frames 5 "
+                           "--waveforms 0 --noise rel:0.2 --noise-at all -o " +
+                           out.string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  EXPECT_NE(r.text.find("noise hw: suppression factor"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.find("noise sw:"), std::string::npos) << r.text;
+  const auto text = test::run("/usr/bin/python3 -c \"import h5py; f = h5py.File('" + out.string() +
+                              "'); print(f['netlist/lockstep'][()].decode().count('external') "
+                              "- 26, f['config'].attrs['noise_at'], 'sw' in f['metrics/noise'])\"");
+  // 26 input sources; one noise source per line (far more than the 8 candidates).
+  int sources = 0;
+  std::istringstream in(text.text);
+  std::string at, has_sw;
+  in >> sources >> at >> has_sw;
+  EXPECT_GT(sources, 40) << text.text;
+  EXPECT_EQ(at, "all");
+  EXPECT_EQ(has_sw, "False");
+  // SPICE and ct see the same noise: their candidates' deviations agree within a factor 1.5.
+  const auto hw = test::read_dataset(out, "metrics/noise/hw/candidate_deviation");
+  const auto ct = test::read_dataset(out, "metrics/noise/ct/candidate_deviation");
+  ASSERT_EQ(hw.size(), 8u);
+  ASSERT_EQ(ct.size(), 8u);
+  double h = 0, c = 0;
+  for (size_t i = 0; i < hw.size(); ++i) {
+    h += hw[i];
+    c += ct[i];
+  }
+  EXPECT_GT(h, 0.5);  // a 20 % noise on every line: the candidates move by tens of percent
+  EXPECT_LT(std::abs(h / c - 1), 0.5) << h << " " << c;
 }
 
 // The leaky baseline in sw and ct (--cell leaky), under the same noise; it has no circuit.

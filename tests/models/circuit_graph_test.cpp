@@ -3,10 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
 #include <set>
 
+#include "core/errors.hpp"
 #include "models/demo_network.hpp"
 #include "models/ideal_power.hpp"
+#include "models/reference_engine.hpp"
 #include "test_support.hpp"
 
 namespace bmru::models {
@@ -127,23 +131,52 @@ TEST(CircuitGraph, EveryPlanComputesTheSameCandidates) {
     p.a_p = {bool(m & 16u)};
     p.c_p = {bool(m & 32u)};
     const CircuitGraph g = build_graph(net, p);
-    // Propagate x = 0.7 through the graph in its order (lines are fed before they are read).
-    std::vector<double> I(g.lines.size(), 0.0);
-    I[static_cast<size_t>(g.inputs[0].pos)] = 0.7;
-    for (int pass = 0; pass < 8; ++pass) {
-      std::vector<double> next(g.lines.size(), 0.0);
-      next[static_cast<size_t>(g.inputs[0].pos)] = 0.7;
-      for (const auto& c : g.copies)
-        next[static_cast<size_t>(c.to)] += g.added(c) * I[static_cast<size_t>(c.from)];
-      for (const auto& b : g.biases)
-        next[static_cast<size_t>(b.to)] += g.added(b) / g.unit_current_a;
-      for (auto& v : next) v = std::max(v, 0.0);
-      for (const auto& cell : g.cells) next[static_cast<size_t>(cell.output)] = 0;
-      I = next;
-    }
+    // x = 0.7 through the graph, the cell off.
+    const std::vector<double> I =
+        ideal_line_currents(g, core::Vector::Constant(1, 0.7 / net.unit_current_a), {false});
     EXPECT_NEAR(I[static_cast<size_t>(g.cells[0].candidate_sum)], 1.4, 1e-12) << m;
     EXPECT_NEAR(I[static_cast<size_t>(g.cells[0].candidate)], 1.4, 1e-12) << m;
   }
+}
+
+// The ideal circuit computes the model: on the demo network, frame by frame, every candidate line
+// carries c, every layer's output pair u, every logit pair y (times the unit).
+TEST(CircuitGraph, IdealLineCurrentsAreTheModelsQuantities) {
+  const core::Network net = demo_network();
+  const CircuitGraph g = build_graph(net);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> z(0, 0.5);
+  core::Matrix x(12, net.n_in());
+  for (core::Index k = 0; k < x.rows(); ++k)
+    for (core::Index i = 0; i < x.cols(); ++i) x(k, i) = z(rng);
+  const std::vector<core::Frame> frames = run_sequence(net, x);
+  const double u = net.unit_current_a;
+  int switched = 0;
+  for (core::Index k = 0; k < x.rows(); ++k) {
+    const core::Frame& f = frames[static_cast<size_t>(k)];
+    std::vector<bool> on;
+    for (core::Index l = 0; l < net.n_layers(); ++l)
+      for (core::Index i = 0; i < net.d(); ++i) on.push_back(f.layers[size_t(l)].state(0, i) > 0);
+    switched += static_cast<int>(std::count(on.begin(), on.end(), true));
+    const std::vector<double> I = ideal_line_currents(g, x.row(k).transpose(), on);
+    const auto at = [&](int line) { return I[static_cast<size_t>(line)] / u; };
+    for (core::Index l = 0; l < net.n_layers(); ++l) {
+      const auto& probes = g.layers[static_cast<size_t>(l)];
+      const auto& lf = f.layers[static_cast<size_t>(l)];
+      for (core::Index i = 0; i < net.d(); ++i) {
+        const auto j = static_cast<size_t>(i);
+        EXPECT_NEAR(at(probes.candidate[j]), lf.candidate(0, i), 1e-9) << k << " " << l << i;
+        EXPECT_NEAR(at(probes.output[j].first) - at(probes.output[j].second), lf.output(0, i), 1e-9)
+            << k << " " << l << i;
+      }
+    }
+    for (size_t o = 0; o < g.logits.size(); ++o)
+      EXPECT_NEAR(at(g.logits[o].first) - at(g.logits[o].second),
+                  f.logits(0, static_cast<core::Index>(o)), 1e-9)
+          << k << " " << o;
+  }
+  EXPECT_GT(switched, 0);  // the cells' outputs took part
+  EXPECT_THROW(ideal_line_currents(g, core::Vector::Zero(2), {}), Error);
 }
 
 }  // namespace

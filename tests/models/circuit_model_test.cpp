@@ -388,5 +388,44 @@ TEST(CircuitModel, EachPositionDrawsFromItsOwnRailsBehindASenseSource) {
   EXPECT_GE(rail_users["vdd_bias_layer2"], 3 * 4);
 }
 
+// --noise: one source per cell's candidate, or (--noise-at all) one per line, each named, on a
+// node of the body, and oriented so that a positive value adds to its line's current.
+TEST(CircuitModel, NoiseSourcesSitOnTheCandidatesOrOnEveryLineAddingToIt) {
+  const core::Network net = demo_network();
+  const CircuitModel c = build_circuit(net, *pdk::generic180(), ideal());
+  const CircuitGraph g = build_graph(c.network);
+  ASSERT_EQ(c.noise_sources.size(), g.cells.size());
+  ASSERT_EQ(c.noise_source_lines.size(), g.cells.size());
+  EXPECT_EQ(c.noise_sources[0], "inoise_l1_c0");
+  size_t held = 0;
+  for (const auto& l : g.lines) held += l.kind == CircuitGraph::LineKind::held;
+  ASSERT_EQ(c.line_noise_sources.size(), g.lines.size() - held);
+  ASSERT_EQ(c.line_noise_source_lines.size(), c.line_noise_sources.size());
+  ASSERT_EQ(c.line_noise_lines.size(), c.line_noise_sources.size());
+  std::set<std::string> names(c.line_noise_sources.begin(), c.line_noise_sources.end());
+  EXPECT_EQ(names.size(), c.line_noise_sources.size());
+  std::set<int> kinds;
+  for (size_t k = 0; k < c.line_noise_sources.size(); ++k) {
+    const auto& line = g.lines[static_cast<size_t>(c.line_noise_lines[k])];
+    EXPECT_NE(line.kind, CircuitGraph::LineKind::held);
+    kinds.insert(static_cast<int>(line.kind));
+    // NMOS lines take the current sourced into them (I 0 node), PMOS lines what is sunk.
+    const std::string expected =
+        c.line_noise_sources[k] +
+        (line.type() == pdk::Polarity::p ? " " + line.node + " 0" : " 0 " + line.node) +
+        " external";
+    EXPECT_EQ(c.line_noise_source_lines[k], expected);
+    EXPECT_NE(c.body.find(" " + line.node + " "), std::string::npos) << line.node;
+  }
+  // Every kind of line is there: summing nodes of both closings, conversions, cell outputs.
+  EXPECT_TRUE(kinds.count(static_cast<int>(CircuitGraph::LineKind::summing)));
+  EXPECT_TRUE(kinds.count(static_cast<int>(CircuitGraph::LineKind::cell_output)));
+  // The candidates' sources drive the same nodes as the all-lines sources of those lines.
+  for (size_t i = 0; i < g.cells.size(); ++i) {
+    const auto& node = g.lines[static_cast<size_t>(g.cells[i].candidate_sum)].node;
+    EXPECT_NE(c.noise_source_lines[i].find(" " + node), std::string::npos) << node;
+  }
+}
+
 }  // namespace
 }  // namespace bmru::models

@@ -374,6 +374,60 @@ TEST(ContinuousEngine, NoiseEntersTheCandidateLineOfItsLaneOnly) {
   EXPECT_THROW(e.set_noise(0, {track, track}), InputError);  // one per cell
 }
 
+// --noise-at all: one track per line of the circuit. Noise on the input's line alone reaches the
+// candidate through the mirrors (the pre-projection gain 0.7 here); noise on the cell's output
+// line alone leaves the candidate as it was. Wrong counts and mixing kinds are refused.
+TEST(ContinuousEngine, LineNoiseEntersEachLineItIsGivenTo) {
+  const Network net = cell();
+  const CircuitGraph g = build_graph(net);
+  const auto axis = core::FrameAxis::with_period(10e-3);
+  const core::NoiseSpec spec = core::parse_noise("abs:20p");
+  size_t lines = 0;
+  int input_line = -1, output_line = -1;
+  for (size_t l = 0; l < g.lines.size(); ++l) {
+    if (g.lines[l].kind == CircuitGraph::LineKind::held) continue;
+    if (g.lines[l].input == 0) input_line = static_cast<int>(lines);
+    if (g.lines[l].kind == CircuitGraph::LineKind::cell_output)
+      output_line = static_cast<int>(lines);
+    ++lines;
+  }
+  ASSERT_GE(input_line, 0);
+  ASSERT_GE(output_line, 0);
+  const auto only = [&](int line) {
+    std::vector<core::NoiseTrack> t(lines);
+    t[static_cast<size_t>(line)] =
+        core::NoiseTrack(spec, axis, 0, 0, std::vector<double>(10, 20e-12));
+    for (size_t k = 0; k < lines; ++k)
+      if (static_cast<int>(k) != line) t[k] = core::NoiseTrack(spec, axis, 0, k, {0.0});
+    return t;
+  };
+  const auto rms_moved = [&](int line) {
+    ContinuousEngine e(net, facts(), axis), quiet(net, facts(), axis);
+    e.set_noise(0, only(line), ContinuousEngine::NoiseAt::lines);
+    Matrix x(1, 1);
+    x.setConstant(0.3);
+    e.reset(x);
+    quiet.reset(x);
+    double m2 = 0;
+    for (int k = 0; k < 10; ++k) {
+      Frame f, q;
+      e.step(x, f);
+      quiet.step(x, q);
+      const double m = (f.layers[0].candidate(0, 0) - q.layers[0].candidate(0, 0)) * 1e-9;
+      m2 += m * m / 10;
+    }
+    return std::sqrt(m2);
+  };
+  EXPECT_GT(rms_moved(input_line), 2e-12);
+  EXPECT_LT(rms_moved(output_line), 1e-14);
+  ContinuousEngine e(net, facts(), axis);
+  EXPECT_THROW(e.set_noise(0, only(input_line), ContinuousEngine::NoiseAt::candidates), InputError);
+  EXPECT_THROW(e.set_noise(0, {only(input_line)[0]}, ContinuousEngine::NoiseAt::lines), InputError);
+  e.set_noise(0, only(input_line), ContinuousEngine::NoiseAt::lines);
+  const core::NoiseTrack one(spec, axis, 0, 0, {20e-12});
+  EXPECT_THROW(e.set_noise(1, {one}), InputError);  // candidates beside lines
+}
+
 }  // namespace
 }  // namespace bmru::models
 

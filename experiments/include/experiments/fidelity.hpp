@@ -59,6 +59,10 @@ struct FidelityOptions {
   // two (internal).
   core::NoiseSpec noise;
   bool noise_half = false;
+  // --noise-at all: the noise enters every line of the circuit (every summing node, conversion
+  // and cell output; CircuitModel::line_noise_sources), not only the candidates. SPICE and ct
+  // take it; the discrete model has no lines and runs without (no sw suppression figure).
+  bool noise_all_lines = false;
   // --cell leaky --leak a (issue 21's baseline): every cell a leaky integrator
   // h = a h + (1 - a) c in sw and ct (no circuit: --engines sw,ct only).
   std::optional<double> leak;

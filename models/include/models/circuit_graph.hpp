@@ -171,4 +171,11 @@ double conversion_estimate(const core::Network& net, const PolarityPlan& plan);
 CircuitGraph build_graph(const core::Network& net);
 CircuitGraph build_graph(const core::Network& net, const PolarityPlan& plan);
 
+// The current of every line (A, per g.lines) when the circuit is ideal: every copy exact, every
+// summing node the ReLU of what reaches it, a held line what reaches it (signed). `x` holds one
+// frame's inputs (model units), `on` every cell's state (layer-major); a cell's output line
+// carries its alpha while it is on. For the amplitude of noise on every line (`--noise-at all`).
+std::vector<double> ideal_line_currents(const CircuitGraph& g, const core::Vector& x,
+                                        const std::vector<bool>& on);
+
 }  // namespace bmru::models

@@ -103,6 +103,10 @@ struct CircuitModel {
   // oriented so that a positive value adds to the line's current; not in `body`: a run with
   // --noise adds them (`<name> n+ n- external`).
   std::vector<std::string> noise_sources, noise_source_lines;
+  // The same for every line of the circuit (--noise-at all), in the graph's line order without
+  // the held logit nodes: source k drives line_noise_lines[k] (a CircuitGraph line index).
+  std::vector<std::string> line_noise_sources, line_noise_source_lines;
+  std::vector<int> line_noise_lines;
   double unit_current_a = 1e-9;
 };
 

@@ -92,9 +92,13 @@ class ContinuousEngine final : public core::FrameEngine {
   // Mismatch: lane b runs dies[b] (one die: every lane). Takes effect at the next reset; the die
   // must fit the network's graph (InputError otherwise). No dies: the nominal circuit.
   void set_dies(std::vector<CtDie> dies);
-  // Noise currents (A) into each cell's candidate line (layer-major, one per cell) of lane
-  // `lane`, the same the SPICE run injects (core/noise.hpp); empty: none. Kept across resets.
-  void set_noise(core::Index lane, std::vector<core::NoiseTrack> per_cell);
+  // Noise currents (A) of lane `lane`, the same the SPICE run injects (core/noise.hpp): into each
+  // cell's candidate line (layer-major, one per cell), or with NoiseAt::lines into every line of
+  // the circuit (one per CircuitGraph line but the held logit nodes, in the graph's order;
+  // CircuitModel::line_noise_sources). Empty: none. Kept across resets; one kind per engine.
+  enum class NoiseAt { candidates, lines };
+  void set_noise(core::Index lane, std::vector<core::NoiseTrack> tracks,
+                 NoiseAt at = NoiseAt::candidates);
   // The non-bistable baseline of issue 21: every cell a leaky integrator of its candidate whose
   // output follows it with the time constant tau = -T / ln a, so that over a frame it moves as
   // the discrete h_t = a h_{t-1} + (1 - a) c_t (ReferenceEngine::set_leaky); a in (0, 1). Takes
