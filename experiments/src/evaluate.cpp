@@ -631,6 +631,19 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
   scored.mean_power_w = scored.energy_j;
   for (auto& v : scored.mean_power_w.value) v /= scored.clip_duration_s;
   write_evaluation_file(o, net, scored, print);
+  if (o.base.noise.active()) {
+    // The suppression over every clip, from the chunks' noisy runs.
+    std::vector<fs::path> runs;
+    for (const auto& c : scored.clips) {
+      const fs::path f = journal / "runs" / (c.run + ".h5");
+      if (!c.run.empty() && std::find(runs.begin(), runs.end(), f) == runs.end() && fs::exists(f))
+        runs.push_back(f);
+    }
+    std::vector<core::NamedArray> arrays;
+    std::vector<std::pair<std::string, core::Attr>> attrs;
+    scored.suppression = pooled_suppression(runs, !o.base.leak.has_value(), arrays, attrs);
+    if (!arrays.empty()) core::append_arrays(o.base.out, arrays, attrs);
+  }
   scored.wall_s = std::chrono::duration<double>(Clock::now() - t0).count();
   return scored;
 }

@@ -66,14 +66,20 @@ CellSuppression suppression(const std::vector<double>& c_clean, const std::vecto
   if (m == 0) return r;
   r.candidate_deviation = std::sqrt(sc / static_cast<double>(m)) / beta_hi;
   r.state_deviation = std::sqrt(sh / static_cast<double>(m)) / alpha;
-  if (r.candidate_deviation == 0) return r;  // no noise reached the candidate: no factor
+  settle(r, discrete);
+  return r;
+}
+
+void settle(CellSuppression& r, bool discrete) {
+  r.factor = std::nan("");
+  r.is_bound = false;
+  if (r.frames == 0 || r.candidate_deviation == 0) return;  // no noise reached the candidate
   if ((discrete && r.flips == 0) || r.state_deviation == 0) {
-    r.factor = r.candidate_deviation * std::sqrt(static_cast<double>(m));
+    r.factor = r.candidate_deviation * std::sqrt(static_cast<double>(r.frames));
     r.is_bound = true;
   } else {
     r.factor = r.candidate_deviation / r.state_deviation;
   }
-  return r;
 }
 
 std::pair<double, bool> median_suppression(const std::vector<CellSuppression>& cells) {
@@ -91,6 +97,37 @@ namespace {
 
 std::vector<double> read(const fs::path& file, const std::string& name) {
   return core::read_array(file, name).data;
+}
+
+// Per cell boundary of one engine, under the group `m` ("metrics/noise/<engine>/").
+void cell_arrays(const std::string& m, const std::vector<std::uint64_t>& dims,
+                 const std::vector<CellSuppression>& cells, std::vector<core::NamedArray>& arrays) {
+  std::vector<double> factor, bound, cdev, sdev, flips, frames;
+  for (const auto& q : cells) {
+    factor.push_back(q.factor);
+    bound.push_back(q.is_bound ? 1 : 0);
+    cdev.push_back(q.candidate_deviation);
+    sdev.push_back(q.state_deviation);
+    flips.push_back(static_cast<double>(q.flips));
+    frames.push_back(static_cast<double>(q.frames));
+  }
+  arrays.push_back({m + "suppression_factor", dims, factor, ""});
+  arrays.push_back({m + "suppression_is_bound", dims, bound, ""});
+  arrays.push_back({m + "candidate_deviation", dims, cdev, "1/beta_hi"});
+  arrays.push_back({m + "state_deviation", dims, sdev, "1/alpha"});
+  arrays.push_back({m + "state_flips", dims, flips, "frames"});
+  arrays.push_back({m + "state_frames", dims, frames, "frames"});
+}
+
+// The median over the cells as the group's attributes, and as the engine's figure.
+FidelityResult::Suppression engine_attrs(const std::string& engine, const std::string& m,
+                                         const std::vector<CellSuppression>& cells,
+                                         std::vector<std::pair<std::string, core::Attr>>& attrs) {
+  const auto [median, is_bound] = median_suppression(cells);
+  const std::string group = "/" + m.substr(0, m.size() - 1);
+  attrs.push_back({group, {"suppression_factor", median}});
+  attrs.push_back({group, {"suppression_is_bound", static_cast<std::int64_t>(is_bound)}});
+  return {engine, median, is_bound};
 }
 
 }  // namespace
@@ -160,26 +197,10 @@ FidelityResult run_with_noise(const FidelityOptions& o,
     const std::string m = "metrics/noise/" + e + "/";
     const std::vector<std::uint64_t> dims{static_cast<std::uint64_t>(L),
                                           static_cast<std::uint64_t>(d)};
-    std::vector<double> factor, bound, cdev, sdev, flips;
-    for (const auto& q : cells) {
-      factor.push_back(q.factor);
-      bound.push_back(q.is_bound ? 1 : 0);
-      cdev.push_back(q.candidate_deviation);
-      sdev.push_back(q.state_deviation);
-      flips.push_back(static_cast<double>(q.flips));
-    }
-    arrays.push_back({m + "suppression_factor", dims, factor, ""});
-    arrays.push_back({m + "suppression_is_bound", dims, bound, ""});
-    arrays.push_back({m + "candidate_deviation", dims, cdev, "1/beta_hi"});
-    arrays.push_back({m + "state_deviation", dims, sdev, "1/alpha"});
-    arrays.push_back({m + "state_flips", dims, flips, "frames"});
+    cell_arrays(m, dims, cells, arrays);
     arrays.push_back(
         {m + "state_error_vs_frame", {static_cast<std::uint64_t>(err.size())}, err, "1/alpha"});
-    const auto [median, is_bound] = median_suppression(cells);
-    attrs.push_back({"/" + m.substr(0, m.size() - 1), {"suppression_factor", median}});
-    attrs.push_back({"/" + m.substr(0, m.size() - 1),
-                     {"suppression_is_bound", static_cast<std::int64_t>(is_bound)}});
-    r.suppression.push_back({e, median, is_bound});
+    r.suppression.push_back(engine_attrs(e, m, cells, attrs));
   }
   attrs.push_back(
       {"/metrics/noise",
@@ -195,6 +216,50 @@ FidelityResult run_with_noise(const FidelityOptions& o,
   fs::remove(clean.out);
   r.wall_s += c.wall_s;
   return r;
+}
+
+std::vector<FidelityResult::Suppression> pooled_suppression(
+    const std::vector<fs::path>& runs, bool discrete, std::vector<core::NamedArray>& arrays,
+    std::vector<std::pair<std::string, core::Attr>>& attrs) {
+  std::vector<FidelityResult::Suppression> out;
+  for (const std::string e : {"sw", "ct", "hw"}) {
+    const std::string m = "metrics/noise/" + e + "/";
+    std::vector<CellSuppression> cells;  // sums of frames x deviation^2 until settled
+    std::vector<std::uint64_t> dims;
+    for (const auto& f : runs) {
+      const auto names = core::list_datasets(f);
+      if (std::find(names.begin(), names.end(), m + "state_frames") == names.end()) continue;
+      const auto cd = core::read_array(f, m + "candidate_deviation");
+      const auto sd = read(f, m + "state_deviation"), fl = read(f, m + "state_flips"),
+                 fr = read(f, m + "state_frames");
+      if (dims.empty()) {
+        dims = cd.dims;
+        cells.resize(cd.data.size());
+      }
+      if (cd.dims != dims || sd.size() != cells.size() || fl.size() != cells.size() ||
+          fr.size() != cells.size())
+        throw FileError(f.string(), m,
+                        "holds another number of cell boundaries than the other runs");
+      for (size_t i = 0; i < cells.size(); ++i) {
+        if (!(fr[i] > 0) || !std::isfinite(cd.data[i]) || !std::isfinite(sd[i])) continue;
+        cells[i].candidate_deviation += fr[i] * cd.data[i] * cd.data[i];
+        cells[i].state_deviation += fr[i] * sd[i] * sd[i];
+        cells[i].flips += static_cast<long long>(fl[i]);
+        cells[i].frames += static_cast<long long>(fr[i]);
+      }
+    }
+    if (dims.empty()) continue;
+    for (auto& c : cells) {
+      if (c.frames > 0) {
+        c.candidate_deviation = std::sqrt(c.candidate_deviation / static_cast<double>(c.frames));
+        c.state_deviation = std::sqrt(c.state_deviation / static_cast<double>(c.frames));
+      }
+      settle(c, discrete);
+    }
+    cell_arrays(m, dims, cells, arrays);
+    out.push_back(engine_attrs(e, m, cells, attrs));
+  }
+  return out;
 }
 
 }  // namespace bmru::experiments

@@ -19,6 +19,10 @@ CellSuppression suppression(const std::vector<double>& c_clean, const std::vecto
                             const std::vector<double>& h_clean, const std::vector<double>& h_noisy,
                             double beta_hi, double alpha, bool discrete);
 
+// The factor of a cell whose deviations, flips and frames are set: their ratio, or the bound one
+// flipped frame among `frames` allows when the state never moved; NaN without candidate deviation.
+void settle(CellSuppression& cell, bool discrete);
+
 // The median factor over the cells with one, and whether it is a lower bound.
 std::pair<double, bool> median_suppression(const std::vector<CellSuppression>& cells);
 

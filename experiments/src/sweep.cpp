@@ -80,6 +80,8 @@ SummaryRow empty_row(const SweepPoint& p) {
       nan;
   r.hw_ct_state_agreement = r.ct_sw_state_agreement = nan;
   r.sw_accuracy = r.ct_accuracy = r.hw_accuracy = r.energy_per_inference_j = nan;
+  r.suppression_factor = nan;
+  r.suppression_is_bound = -1;
   return r;
 }
 
@@ -95,6 +97,10 @@ void fidelity_point(const FidelityOptions& run, SummaryRow& r,
   r.mean_power_w = f.power_w[core::PowerBlock::total];
   if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
   if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
+  if (!f.suppression.empty()) {
+    r.suppression_factor = f.suppression.back().factor;
+    r.suppression_is_bound = f.suppression.back().is_bound ? 1 : 0;
+  }
   r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
   r.status = f.failed.empty() ? "ok" : "failed";
   for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
@@ -113,6 +119,10 @@ void evaluate_point(const EvaluateOptions& e, SummaryRow& r,
   r.sw_accuracy = v.sw.score.accuracy;
   if (v.ct.run) r.ct_accuracy = v.ct.score.accuracy;
   if (v.hw.run) r.hw_accuracy = v.hw.score.accuracy;
+  if (!v.suppression.empty()) {
+    r.suppression_factor = v.suppression.back().factor;
+    r.suppression_is_bound = v.suppression.back().is_bound ? 1 : 0;
+  }
   r.failed_sequences = v.failed;
   r.status = v.failed == 0 ? "ok" : "failed";
   for (const auto& c : v.clips)

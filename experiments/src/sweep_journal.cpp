@@ -39,7 +39,9 @@ const std::vector<SummaryField>& summary_fields() {
       {"sw_accuracy", &R::sw_accuracy},
       {"ct_accuracy", &R::ct_accuracy},
       {"hw_accuracy", &R::hw_accuracy},
-      {"energy_per_inference_j", &R::energy_per_inference_j}};
+      {"energy_per_inference_j", &R::energy_per_inference_j},
+      {"suppression_factor", &R::suppression_factor},
+      {"suppression_is_bound", &R::suppression_is_bound}};
   return fields;
 }
 

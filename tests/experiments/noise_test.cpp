@@ -6,12 +6,14 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/array_file.hpp"
 #include "core/errors.hpp"
 #include "core/noise.hpp"
 #include "lockstep.hpp"
 #include "models/demo_network.hpp"
 #include "models/reference_engine.hpp"
 #include "noise_metrics.hpp"
+#include "test_support.hpp"
 
 namespace bmru::experiments {
 namespace {
@@ -164,6 +166,61 @@ TEST(Suppression, CellsThatNeverSwitchGiveALowerBound) {
   EXPECT_EQ(r.flips, 0);
   EXPECT_TRUE(r.is_bound);
   EXPECT_NEAR(r.factor, r.candidate_deviation * std::sqrt(60.0), 1e-12);
+}
+
+// An evaluation's chunks: each cell's deviations pooled over every frame of every run (root mean
+// square weighted by frames), flips summed; a cell that never flipped in any run keeps the bound
+// of the whole length; runs without noise metrics are skipped.
+TEST(Suppression, PoolsChunksFrameWeighted) {
+  test::TempDir dir;
+  const auto run = [&](const std::string& name, std::vector<double> cdev, std::vector<double> sdev,
+                       std::vector<double> flips, std::vector<double> frames) {
+    const auto f = dir / name;
+    const std::string m = "metrics/noise/hw/";
+    core::write_arrays(f,
+                       {{m + "candidate_deviation", {1, 2}, cdev, ""},
+                        {m + "state_deviation", {1, 2}, sdev, ""},
+                        {m + "state_flips", {1, 2}, flips, ""},
+                        {m + "state_frames", {1, 2}, frames, ""}},
+                       {});
+    return f;
+  };
+  const auto a = run("a.h5", {0.1, 0.2}, {0.5, 0}, {2, 0}, {10, 10});
+  const auto b = run("b.h5", {0.3, 0.2}, {0.2, 0}, {1, 0}, {30, 30});
+  const auto none = dir / "none.h5";
+  core::write_arrays(none, {{"hw/layer1/state", {1}, {0.0}, ""}}, {});
+  std::vector<core::NamedArray> arrays;
+  std::vector<std::pair<std::string, core::Attr>> attrs;
+  const auto q = pooled_suppression({a, none, b}, true, arrays, attrs);
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].engine, "hw");
+  const auto find = [&](const std::string& name) {
+    for (const auto& x : arrays)
+      if (x.name == "metrics/noise/hw/" + name) return x.data;
+    ADD_FAILURE() << name;
+    return std::vector<double>{};
+  };
+  const double c0 = std::sqrt((10 * 0.01 + 30 * 0.09) / 40),
+               s0 = std::sqrt((10 * 0.25 + 30 * 0.04) / 40);
+  EXPECT_NEAR(find("candidate_deviation")[0], c0, 1e-12);
+  EXPECT_NEAR(find("state_deviation")[0], s0, 1e-12);
+  EXPECT_EQ(find("state_flips")[0], 3);
+  EXPECT_EQ(find("state_frames")[1], 40);
+  EXPECT_NEAR(find("suppression_factor")[0], c0 / s0, 1e-12);
+  EXPECT_NEAR(find("suppression_factor")[1], 0.2 * std::sqrt(40.0), 1e-12);  // never flipped
+  EXPECT_EQ(find("suppression_is_bound")[1], 1);
+  // The median of the two cells, a bound since one of them is.
+  EXPECT_NEAR(q[0].factor, (c0 / s0 + 0.2 * std::sqrt(40.0)) / 2, 1e-12);
+  EXPECT_TRUE(q[0].is_bound);
+  // Runs of different networks do not pool.
+  const auto c = dir / "c.h5";
+  core::write_arrays(c,
+                     {{"metrics/noise/hw/candidate_deviation", {1, 3}, {0.1, 0.1, 0.1}, ""},
+                      {"metrics/noise/hw/state_deviation", {1, 3}, {0.1, 0.1, 0.1}, ""},
+                      {"metrics/noise/hw/state_flips", {1, 3}, {1, 1, 1}, ""},
+                      {"metrics/noise/hw/state_frames", {1, 3}, {5, 5, 5}, ""}},
+                     {});
+  EXPECT_THROW(pooled_suppression({a, c}, true, arrays, attrs), FileError);
 }
 
 TEST(LeakyCell, IntegratesItsCandidateWithoutHysteresis) {

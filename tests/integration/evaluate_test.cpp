@@ -3,6 +3,7 @@
 // simulation.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 
 #include "cli_support.hpp"
@@ -112,6 +113,43 @@ TEST(Evaluate, ASweepOverDiesEvaluatesEachAndSummarisesTheAccuracySpread) {
       "(s['energy_per_inference_j'] > 0).all(), "
       "all(f['runs'][i.decode()]['config'].attrs['kind'] == 'evaluate' for i in s['id']))\"");
   EXPECT_EQ(py.text, "2 True True True\n") << py.text;  // one point, two dies
+}
+
+// --noise on evaluate (ct): each chunk's suppression, pooled over every clip (two chunks here);
+// and on a sweep over the dataset, per run in /summary.
+TEST(Evaluate, NoiseIsPooledOverTheClipsAndSummarisedPerSweepRun) {
+  REQUIRE_FSDD();
+  test::TempDir dir;
+  const std::string data = (dir / "kw.h5").string();
+  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0 --root " +
+                      kFsdd.string() + " -o " + data);
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto out = dir / "eval.h5";
+  r = test::run(test::cache_env() + " " + BMRU_BINARY + " evaluate --data " + data +
+                " --limit 3 --chunk 2 --engines sw,ct --noise rel:0.1 -o " + out.string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto kv = key_values(r.text);
+  ASSERT_TRUE(kv.count("suppression_factor")) << r.text;
+  EXPECT_TRUE(std::isfinite(kv.at("suppression_factor"))) << r.text;
+  EXPECT_NE(r.text.find("noise ct: suppression factor"), std::string::npos) << r.text;
+  // Every frame of the three clips counts once per cell, across the two chunks.
+  const auto frames = test::read_dataset(out, "metrics/noise/ct/state_frames");
+  ASSERT_EQ(frames.size(), 8u);
+  const auto one = test::read_dataset(out, "runs/clips_0_2/metrics/noise/ct/state_frames");
+  ASSERT_EQ(one.size(), 8u);
+  EXPECT_EQ(frames[0], 1.5 * one[0]);
+  EXPECT_NEAR(*core::read_number_attribute(out, "metrics/noise/ct", "suppression_factor"),
+              kv.at("suppression_factor"), 1e-5 * kv.at("suppression_factor"));
+  const auto sweep = dir / "sweep.h5";
+  r = test::run(test::cache_env() + " " + BMRU_BINARY + " sweep --data " + data +
+                " --limit 2 --engines sw,ct --noise rel:0.1 -o " + sweep.string());
+  ASSERT_EQ(r.status, 0) << r.text;
+  const auto py =
+      test::run("/usr/bin/python3 -c \"import h5py, numpy as np; s = h5py.File('" + sweep.string() +
+                "', 'r')['summary'][...]; print(len(s), "
+                "np.isfinite(s['suppression_factor']).all(), "
+                "np.isin(s['suppression_is_bound'], [0, 1]).all())\"");
+  EXPECT_EQ(py.text, "1 True True\n") << py.text;
 }
 
 TEST(Evaluate, ADatasetTheModelCannotTakeIsNamedBeforeAnySimulation) {

@@ -78,6 +78,8 @@ struct EvaluateResult {
   core::PowerByBlock mean_power_w, energy_j;  // means over the clips that finished
   double spice_s_per_clip = 0, ct_s_per_clip = 0, clip_duration_s = 0;
   long failed = 0;
+  // With --noise: per engine the suppression pooled over every clip (pooled_suppression).
+  std::vector<FidelityResult::Suppression> suppression;
   int ran = 0, skipped = 0;
   std::filesystem::path journal;
   double wall_s = 0;

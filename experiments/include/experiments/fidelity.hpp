@@ -12,6 +12,7 @@
 
 #include <utility>
 
+#include "core/array_file.hpp"
 #include "core/comparator.hpp"
 #include "core/noise.hpp"
 #include "core/power.hpp"
@@ -133,6 +134,15 @@ core::NoiseSpec noise_from_json(const std::string& text);
 
 // Replaces the fields `j` names (InputError naming the file and the field otherwise).
 void update_ct_facts(models::CtFacts& facts, const std::string& json_text, const std::string& file);
+
+// The suppression per engine over several --noise run files of one network (an evaluation's
+// chunks): per cell boundary the deviations pooled over every frame of every run (root mean
+// square, weighted by frames), flips and frames summed, the factor as in one run. The arrays and
+// attributes for the file that gathers them (/metrics/noise/<engine>) are added to `arrays` and
+// `attrs`; runs without /metrics/noise are skipped.
+std::vector<FidelityResult::Suppression> pooled_suppression(
+    const std::vector<std::filesystem::path>& runs, bool discrete,
+    std::vector<core::NamedArray>& arrays, std::vector<std::pair<std::string, core::Attr>>& attrs);
 
 // --noise: the run without and then with the noise, and the suppression per cell boundary and
 // engine appended to the run file (/metrics/noise, /noiseless); run_fidelity calls it.

@@ -59,6 +59,10 @@ struct SummaryRow {
   double hw_ct_state_agreement = 0, ct_sw_state_agreement = 0;
   // With --data (NaN otherwise): accuracy per engine over the clips, energy per inference (J).
   double sw_accuracy = 0, ct_accuracy = 0, hw_accuracy = 0, energy_per_inference_j = 0;
+  // With --noise (NaN and -1 otherwise): the circuit's median suppression factor (hw, else ct,
+  // else sw; pooled over the clips with --data) and whether it is a lower bound.
+  double suppression_factor = 0;
+  std::int64_t suppression_is_bound = -1;
 };
 
 // The one description of the row: its fields in /summary order, each a member. The journal's JSON
