@@ -97,6 +97,7 @@ void write_scaling_file(const ScalingOptions& o, const ScalingResult& r, const f
        {"seed", static_cast<std::int64_t>(o.seed)},
        {"input_scale", o.input_scale},
        {"spice_max_d", static_cast<std::int64_t>(o.spice_max_d)},
+       {"tmax", o.tmax()},
        {"pdk", o.base.tech.pdk},
        {"corner", k.corner},
        {"temperature", k.temperature_c},
@@ -274,6 +275,7 @@ ScalingResult run_scaling(const ScalingOptions& o,
       f.hw = true;
       f.ct = false;
       f.waveform_points = 0;
+      f.tran_max_step_s = o.tmax();
       f.out = runs / (d_name(q.d) + ".h5");
       const auto t0 = Clock::now();
       try {

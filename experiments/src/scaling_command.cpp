@@ -125,10 +125,15 @@ void add_scaling_command(CLI::App& app, const std::string& command_line, const c
   add_quantity(cmd, "--unit-current", o->shape.unit_current_a,
                "Current of one model unit (default 1n)");
   add_quantity(cmd, "--frame-period", o->base.axis.period_s, "Frame period (default 10m)");
+  add_quantity(cmd, "--tmax", o->tmax_s,
+               "SPICE's largest step (default T/10: power is an average; fidelity's is T/40)");
   add_technology_options(cmd, o->base.tech);
   add_count(cmd, "--jobs", o->base.jobs, "Worker processes (default: the number of cores)", 0);
   cmd->add_option("-o,--out", o->base.out, "Scaling file to write (HDF5)")->required();
   cmd->callback([o, family] {
+    if (o->tmax_s && !(*o->tmax_s > 0 && *o->tmax_s <= o->base.axis.period_s))
+      throw InputError("--tmax " + core::format_number(*o->tmax_s) +
+                       " s: SPICE's largest step must be positive and at most a frame");
     o->family = *family == "scaled" ? models::ScalingFamily::scaled : models::ScalingFamily::fixed;
     Progress bar("SPICE frames");
     const ScalingResult r = run_scaling(
