@@ -17,8 +17,8 @@
 //   /runs/d<d>  each simulated d's fidelity run (traces, netlist, metrics)
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
