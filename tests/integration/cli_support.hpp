@@ -50,6 +50,11 @@ inline std::string cache_env() {
   return "XDG_CACHE_HOME=" + cache_dir().string();
 }
 
+// bmru with the tests' calibration cache.
+inline Output bmru_cached(const std::string& args) {
+  return run(cache_env() + " " + BMRU_BINARY + " " + args);
+}
+
 // Debian's interpreter, where scripts/setup.sh installs python3-h5py.
 inline Output python(const std::string& script_path, const std::string& args) {
   return run("/usr/bin/python3 " + script_path + " " + args);

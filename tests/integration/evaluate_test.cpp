@@ -28,19 +28,27 @@ std::map<std::string, double> key_values(const std::string& text) {
   return kv;
 }
 
+// george's takes `takes` of every digit as the keyword "zero" vs the rest (bmru dataset fsdd), in
+// `dir`; its path, or "" (a failure recorded) when the command failed.
+std::string george(const test::TempDir& dir, const std::string& takes) {
+  const std::string data = (dir / "kw.h5").string();
+  const auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes " + takes +
+                            " --root " + kFsdd.string() + " -o " + data);
+  EXPECT_EQ(r.status, 0) << r.text;
+  return r.status == 0 ? data : "";
+}
+
 TEST(Evaluate, SpeechClipsThroughThreeEnginesScoredAndResumedFromTheJournal) {
   REQUIRE_FSDD();
   test::TempDir dir;
-  const std::string data = (dir / "kw.h5").string();
-  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0-1 --root " +
-                      kFsdd.string() + " -o " + data);
-  ASSERT_EQ(r.status, 0) << r.text;
+  const std::string data = george(dir, "0-1");
+  ASSERT_FALSE(data.empty());
   // The demo network has the keyword shape (13 inputs, 2 outputs). Four clips evenly spaced over
   // george's 20 (clips 0, 5, 10, 15: digits 0, 2, 5 and 7), in two chunks of two.
   const std::string command = test::cache_env() + " " + BMRU_BINARY + " evaluate --data " + data +
                               " --limit 4 --chunk 2 --engines sw,ct,hw --jobs 2 --waveforms 0 -o " +
                               (dir / "eval.h5").string();
-  r = test::run(command);
+  auto r = test::run(command);
   ASSERT_EQ(r.status, 0) << r.text;
   const auto kv = key_values(r.text);
   ASSERT_EQ(kv.size(), 7u) << r.text;
@@ -90,13 +98,12 @@ TEST(Evaluate, SpeechClipsThroughThreeEnginesScoredAndResumedFromTheJournal) {
 TEST(Evaluate, ASweepOverDiesEvaluatesEachAndSummarisesTheAccuracySpread) {
   REQUIRE_FSDD();
   test::TempDir dir;
-  const std::string data = (dir / "kw.h5").string();
-  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0 --root " +
-                      kFsdd.string() + " -o " + data);
-  ASSERT_EQ(r.status, 0) << r.text;
+  const std::string data = george(dir, "0");
+  ASSERT_FALSE(data.empty());
   const auto out = dir / "sweep.h5";
-  r = test::run(test::cache_env() + " " + BMRU_BINARY + " sweep --data " + data +
-                " --limit 2 --mc 2 --engines sw,hw --jobs 2 --waveforms 0 -o " + out.string());
+  auto r = test::bmru_cached("sweep --data " + data +
+                             " --limit 2 --mc 2 --engines sw,hw --jobs 2 --waveforms 0 -o " +
+                             out.string());
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("task accuracy (%) per point over its dies"), std::string::npos) << r.text;
   std::smatch m;
@@ -120,13 +127,12 @@ TEST(Evaluate, ASweepOverDiesEvaluatesEachAndSummarisesTheAccuracySpread) {
 TEST(Evaluate, NoiseIsPooledOverTheClipsAndSummarisedPerSweepRun) {
   REQUIRE_FSDD();
   test::TempDir dir;
-  const std::string data = (dir / "kw.h5").string();
-  auto r = test::bmru("dataset fsdd --keyword 0 --speakers george --takes 0 --root " +
-                      kFsdd.string() + " -o " + data);
-  ASSERT_EQ(r.status, 0) << r.text;
+  const std::string data = george(dir, "0");
+  ASSERT_FALSE(data.empty());
   const auto out = dir / "eval.h5";
-  r = test::run(test::cache_env() + " " + BMRU_BINARY + " evaluate --data " + data +
-                " --limit 3 --chunk 2 --engines sw,ct --noise rel:0.1 -o " + out.string());
+  auto r =
+      test::bmru_cached("evaluate --data " + data +
+                        " --limit 3 --chunk 2 --engines sw,ct --noise rel:0.1 -o " + out.string());
   ASSERT_EQ(r.status, 0) << r.text;
   const auto kv = key_values(r.text);
   ASSERT_TRUE(kv.count("suppression_factor")) << r.text;
@@ -141,8 +147,8 @@ TEST(Evaluate, NoiseIsPooledOverTheClipsAndSummarisedPerSweepRun) {
   EXPECT_NEAR(*core::read_number_attribute(out, "metrics/noise/ct", "suppression_factor"),
               kv.at("suppression_factor"), 1e-5 * kv.at("suppression_factor"));
   const auto sweep = dir / "sweep.h5";
-  r = test::run(test::cache_env() + " " + BMRU_BINARY + " sweep --data " + data +
-                " --limit 2 --engines sw,ct --noise rel:0.1 -o " + sweep.string());
+  r = test::bmru_cached("sweep --data " + data + " --limit 2 --engines sw,ct --noise rel:0.1 -o " +
+                        sweep.string());
   ASSERT_EQ(r.status, 0) << r.text;
   const auto py =
       test::run("/usr/bin/python3 -c \"import h5py, numpy as np; s = h5py.File('" + sweep.string() +

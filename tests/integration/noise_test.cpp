@@ -18,10 +18,10 @@ TEST(Noise, FidelityNoiseIsSeededInjectedInTheCircuitAndMeasured) {
   test::TempDir dir;
   const auto run = [&](const std::string& name, int seed) {
     const auto out = dir / name;
-    const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
-                             " fidelity --random-sequences 1 --frames 6 --waveforms 0 --noise "
-                             "abs:50p --noise-seed " +
-                             std::to_string(seed) + " -o " + out.string());
+    const auto r = test::bmru_cached(
+        "fidelity --random-sequences 1 --frames 6 --waveforms 0 --noise "
+        "abs:50p --noise-seed " +
+        std::to_string(seed) + " -o " + out.string());
     EXPECT_EQ(r.status, 0) << r.text;
     EXPECT_NE(r.text.find("suppression_factor="), std::string::npos) << r.text;
     EXPECT_NE(r.text.find("suppression_is_bound="), std::string::npos) << r.text;
@@ -56,10 +56,10 @@ TEST(Noise, FidelityNoiseIsSeededInjectedInTheCircuitAndMeasured) {
 TEST(Noise, NoiseOnEveryLineReachesSpiceAndCtAlike) {
   test::TempDir dir;
   const auto out = dir / "all.h5";
-  const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
-                           " fidelity --engines sw,ct,hw --random-sequences 1 --frames 5 "
-                           "--waveforms 0 --noise rel:0.2 --noise-at all -o " +
-                           out.string());
+  const auto r = test::bmru_cached(
+      "fidelity --engines sw,ct,hw --random-sequences 1 --frames 5 "
+      "--waveforms 0 --noise rel:0.2 --noise-at all -o " +
+      out.string());
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("noise hw: suppression factor"), std::string::npos) << r.text;
   EXPECT_EQ(r.text.find("noise sw:"), std::string::npos) << r.text;
@@ -92,10 +92,10 @@ TEST(Noise, NoiseOnEveryLineReachesSpiceAndCtAlike) {
 TEST(Noise, TheLeakyBaselineRunsInSwAndCtAndIsRefusedForSpice) {
   test::TempDir dir;
   const auto out = dir / "leaky.h5";
-  const auto r = test::run(test::cache_env() + " " + BMRU_BINARY +
-                           " fidelity --engines sw,ct --cell leaky --leak 0.7 --noise abs:50p "
-                           "--random-sequences 2 --frames 8 -o " +
-                           out.string());
+  const auto r = test::bmru_cached(
+      "fidelity --engines sw,ct --cell leaky --leak 0.7 --noise abs:50p "
+      "--random-sequences 2 --frames 8 -o " +
+      out.string());
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("noise ct: suppression factor"), std::string::npos) << r.text;
   EXPECT_DOUBLE_EQ(*core::read_number_attribute(out, "config", "leak"), 0.7);
