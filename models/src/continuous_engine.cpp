@@ -355,9 +355,8 @@ void ContinuousEngine::set_noise(Index lane, std::vector<core::NoiseTrack> track
   if (other && !tracks.empty())
     throw InputError("ct engine: noise on the candidates and on every line in one engine");
   if (!tracks.empty()) m.st.noise_on_lines = lines;
-  auto& per_cell = tracks;
   if (static_cast<size_t>(lane) >= m.noise.size()) m.noise.resize(static_cast<size_t>(lane) + 1);
-  m.noise[static_cast<size_t>(lane)] = std::move(per_cell);
+  m.noise[static_cast<size_t>(lane)] = std::move(tracks);
 }
 
 void ContinuousEngine::set_state(Index layer, const core::Matrix& h) {
