@@ -64,8 +64,16 @@ def frames_of(f, s, window):
     return a, b
 
 
+def compared(f):
+    """The engine the behavioural model is compared with, and the scale of its traces to model
+    units: the circuit (/hw, in amperes), else the ct model (/ct, a run with --engines sw,ct)."""
+    if "hw" in f:
+        return "hw", 1 / f["config"].attrs["unit_current"]
+    return "ct", 1.0
+
+
 def cells(f, s, out, window):
-    unit = f["config"].attrs["unit_current"]
+    e, scale = compared(f)
     a, b = frames_of(f, s, window)
     x = np.arange(a, b)
     layers = int(f["model"].attrs["n_layers"])
@@ -75,12 +83,12 @@ def cells(f, s, out, window):
         beta_lo = np.abs(f[f"model/layer{l}/beta1"][...])
         beta_hi = beta_lo + np.abs(f[f"model/layer{l}/delta"][...])
         alpha = np.abs(f[f"model/layer{l}/alphas"][...])
-        c_sw, c_hw = f[f"sw/layer{l}/candidate"][s, a:b], f[f"hw/layer{l}/candidate"][s, a:b] / unit
-        h_sw, h_hw = f[f"sw/layer{l}/state"][s, a:b], f[f"hw/layer{l}/state"][s, a:b] / unit
+        c_sw, c_hw = f[f"sw/layer{l}/candidate"][s, a:b], f[f"{e}/layer{l}/candidate"][s, a:b] * scale
+        h_sw, h_hw = f[f"sw/layer{l}/state"][s, a:b], f[f"{e}/layer{l}/state"][s, a:b] * scale
         for i in range(d):
             ax = axes[2 * (l - 1)][i]
             ax.plot(x, c_sw[:, i], label="sw", lw=1)
-            ax.plot(x, c_hw[:, i], label="hw", lw=1, ls="--")
+            ax.plot(x, c_hw[:, i], label=e, lw=1, ls="--")
             ax.axhline(beta_lo[i], color="grey", lw=0.5)
             ax.axhline(beta_hi[i], color="grey", lw=0.5)
             ax.annotate(f"beta_lo {beta_lo[i]:.3g}", (x[0], beta_lo[i]), fontsize=6, color="grey", va="top")
@@ -89,7 +97,7 @@ def cells(f, s, out, window):
             ax.set_ylabel("model units", fontsize=7)
             ax = axes[2 * (l - 1) + 1][i]
             ax.step(x, h_sw[:, i] / alpha[i], where="mid", label="sw", lw=1)
-            ax.step(x, h_hw[:, i] / alpha[i], where="mid", label="hw", lw=1, ls="--")
+            ax.step(x, h_hw[:, i] / alpha[i], where="mid", label=e, lw=1, ls="--")
             differ = (h_hw[:, i] > alpha[i] / 2) != (h_sw[:, i] > 0)
             if differ.any():
                 ax.plot(x[differ], np.full(differ.sum(), 1.12), "x", color="red", ms=4, label="disagree")
@@ -106,17 +114,18 @@ def cells(f, s, out, window):
 
 
 def logits(f, s, out, window):
-    unit = f["config"].attrs["unit_current"]
+    e, scale = compared(f)
     a, b = frames_of(f, s, window)
     x = np.arange(a, b)
-    y_sw, y_hw = f["sw/logits"][s, a:b], f["hw/logits"][s, a:b] / unit
+    y_sw, y_hw = f["sw/logits"][s, a:b], f[f"{e}/logits"][s, a:b] * scale
     fig, ax = plt.subplots(figsize=SIZE, dpi=DPI)
     for j in range(y_sw.shape[1]):
         ax.plot(x, y_sw[:, j], label=f"sw class {j}")
-        ax.plot(x, y_hw[:, j], ls="--", label=f"hw class {j}")
+        ax.plot(x, y_hw[:, j], ls="--", label=f"{e} class {j}")
     ax.set_xlabel("frame")
     ax.set_ylabel("logit (model units)")
-    ax.set_title(f"sequence {s}: decision sw {f['sw/decision'][s]}, hw {f['hw/decision'][s]} ({conditions(f)})")
+    ax.set_title(f"sequence {s}: decision sw {f['sw/decision'][s]}, {e} {f[f'{e}/decision'][s]} "
+                 f"({conditions(f)})")
     ax.legend()
     fig.tight_layout()
     save(fig, out, f"sequence{s}_logits.png")
@@ -476,8 +485,8 @@ def main(path, out, sequence, window):
             run, sequence = picked
             f = f["runs"][run]
             print(f"figures of clip {sequence} of run {run}")
-        if "hw" not in f or "metrics" not in f or "config" not in f:
-            raise ReportError("not a fidelity, validate or sweep run file (no /hw, /metrics or /config)")
+        if ("hw" not in f and "ct" not in f) or "metrics" not in f or "config" not in f:
+            raise ReportError("not a fidelity, validate or sweep run file (no /hw or /ct, /metrics or /config)")
         if not 0 <= sequence < f["inputs"].shape[0]:
             raise ReportError(f"sequence {sequence} does not exist (the file has {f['inputs'].shape[0]})")
         cells(f, sequence, out, window)

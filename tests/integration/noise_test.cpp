@@ -99,6 +99,12 @@ TEST(Noise, TheLeakyBaselineRunsInSwAndCtAndIsRefusedForSpice) {
   ASSERT_EQ(r.status, 0) << r.text;
   EXPECT_NE(r.text.find("noise ct: suppression factor"), std::string::npos) << r.text;
   EXPECT_DOUBLE_EQ(*core::read_number_attribute(out, "config", "leak"), 0.7);
+  // A run without the circuit reports ct against sw (cells, logits, agreement, noise).
+  const auto fig = dir / "fig";
+  const auto report = test::bmru("report " + out.string() + " -o " + fig.string());
+  EXPECT_EQ(report.status, 0) << report.text;
+  for (const char* png : {"sequence0_cells.png", "sequence0_logits.png", "noise.png"})
+    EXPECT_GT(test::png_size(fig / png).first, 0) << png;
   // A leaky cell's state is analog: it moves with the noise, so its factor is a ratio.
   EXPECT_EQ(*core::read_number_attribute(out, "metrics/noise/ct", "suppression_is_bound"), 0);
   const auto hw = test::bmru("fidelity --cell leaky -o " + (dir / "x.h5").string());
