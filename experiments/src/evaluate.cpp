@@ -352,13 +352,19 @@ void write_confusion(core::RunFile& file, const std::string& engine, const core:
                                             "(columns); ties and failures in no column")});
 }
 
+// The chunks' run ids the clips came from, each once, in the clips' order.
+std::vector<std::string> chunk_runs(const std::vector<ClipResult>& clips) {
+  std::vector<std::string> runs;
+  for (const auto& c : clips)
+    if (!c.run.empty() && std::find(runs.begin(), runs.end(), c.run) == runs.end())
+      runs.push_back(c.run);
+  return runs;
+}
+
 void write_evaluation_file(const EvaluateOptions& o, const core::Network& net,
                            const EvaluateResult& r, const json& print) {
   double need = 1e6;
-  std::vector<std::string> runs;
-  for (const auto& c : r.clips)
-    if (!c.run.empty() && std::find(runs.begin(), runs.end(), c.run) == runs.end())
-      runs.push_back(c.run);
+  const std::vector<std::string> runs = chunk_runs(r.clips);
   for (const auto& id : runs) {
     std::error_code ec;
     const auto size = fs::file_size(r.journal / "runs" / (id + ".h5"), ec);
@@ -634,11 +640,9 @@ EvaluateResult run_evaluate(const EvaluateOptions& o,
   if (o.base.noise.active()) {
     // The suppression over every clip, from the chunks' noisy runs.
     std::vector<fs::path> runs;
-    for (const auto& c : scored.clips) {
-      const fs::path f = journal / "runs" / (c.run + ".h5");
-      if (!c.run.empty() && std::find(runs.begin(), runs.end(), f) == runs.end() && fs::exists(f))
-        runs.push_back(f);
-    }
+    for (const auto& id : chunk_runs(scored.clips))
+      if (fs::exists(journal / "runs" / (id + ".h5")))
+        runs.push_back(journal / "runs" / (id + ".h5"));
     std::vector<core::NamedArray> arrays;
     std::vector<std::pair<std::string, core::Attr>> attrs;
     scored.suppression = pooled_suppression(runs, !o.base.leak.has_value(), arrays, attrs);

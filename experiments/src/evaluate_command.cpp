@@ -89,24 +89,15 @@ void print_evaluation(const EvaluateResult& r, const EvaluateOptions& o) {
                   c.error.c_str());
   std::printf("%zu clips (%d ran now, %d from the journal %s)\nwrote %s\n", r.clips.size(), r.ran,
               r.skipped, r.journal.c_str(), o.base.out.c_str());
-  // --noise: the suppression pooled over the clips, per engine; the circuit's (the last) on the
-  // key=value line.
-  for (const auto& q : r.suppression)
-    std::printf(
-        "noise %s: suppression factor (median over cell boundaries, pooled over the "
-        "clips) %s%.4g\n",
-        q.engine.c_str(), q.is_bound ? ">= " : "", q.factor);
-  char noise_kv[128] = "";
-  if (!r.suppression.empty())
-    std::snprintf(noise_kv, sizeof noise_kv, " suppression_factor=%.6g suppression_is_bound=%d",
-                  r.suppression.back().factor, r.suppression.back().is_bound ? 1 : 0);
+  const std::string noise_kv =
+      print_suppression(r.suppression, "median over cell boundaries, pooled over the clips");
   std::printf(
       "sw_accuracy=%.10g ct_accuracy=%.10g hw_accuracy=%.10g decision_agreement=%.10g "
       "mean_power_w=%.6g energy_per_inference_j=%.6g failed=%ld%s\n",
       r.sw.score.accuracy, r.ct.run ? r.ct.score.accuracy : std::nan(""),
       r.hw.run ? r.hw.score.accuracy : std::nan(""), r.decision_agreement,
       r.mean_power_w[core::PowerBlock::total], r.energy_j[core::PowerBlock::total], r.failed,
-      noise_kv);
+      noise_kv.c_str());
   std::fflush(stdout);
   if (r.failed > 0)
     throw PartialFailure(std::to_string(r.failed) + " of " + std::to_string(r.clips.size()) +

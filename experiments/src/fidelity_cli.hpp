@@ -25,6 +25,11 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli);
 void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o);
 // The compact table of a finished run (per cell, per sequence, latency, power, wall times).
 void print_fidelity(const FidelityResult& r, const FidelityOptions& o);
+// --noise: a line per engine's median suppression factor (`over` says what it was taken over),
+// and the circuit's (the last engine: hw, else ct, else sw) as the key=value line's tail
+// (" suppression_factor=... suppression_is_bound=..."; empty without noise).
+std::string print_suppression(const std::vector<FidelityResult::Suppression>& s,
+                              const std::string& over);
 // The task options of an evaluation (--data --scheme --part --limit --decision --tie --chunk), for
 // evaluate (`required`: --data must be given) and sweep (the others need --data). Returns --data.
 CLI::Option* add_evaluate_options(CLI::App* cmd, EvaluateOptions& o, bool required);

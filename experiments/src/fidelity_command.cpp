@@ -105,17 +105,7 @@ void print_fidelity(const FidelityResult& r, const FidelityOptions& o) {
   for (const auto& f : r.retried) std::printf("retried %s\n", f.c_str());
   for (const auto& f : r.failed) std::printf("FAILED %s\n", f.c_str());
   std::printf("wrote %s\n", o.out.c_str());
-  // --noise: the suppression of the circuit (hw, else ct, else sw): the last engine listed.
-  std::string noise_kv;
-  for (const auto& q : r.suppression)
-    std::printf("noise %s: suppression factor (median over cell boundaries) %s%.4g\n",
-                q.engine.c_str(), q.is_bound ? ">= " : "", q.factor);
-  if (!r.suppression.empty()) {
-    char kv[128];
-    std::snprintf(kv, sizeof kv, " suppression_factor=%.6g suppression_is_bound=%d",
-                  r.suppression.back().factor, r.suppression.back().is_bound ? 1 : 0);
-    noise_kv = kv;
-  }
+  const std::string noise_kv = print_suppression(r.suppression, "median over cell boundaries");
   std::printf(
       "state_agreement=%.10g decision_agreement=%.10g candidate_nrmse=%.6g logit_nrmse=%.6g "
       "first_divergence=%lld mean_power_w=%.6g ideal_power_w=%.6g failed=%zu%s\n",
@@ -195,6 +185,18 @@ void add_fidelity_options(CLI::App* cmd, FidelityOptions& o, FidelityCli& cli) {
   cmd->add_option("--max-output-gb", o.max_output_gb,
                   "Refuse a run whose file would be larger than this, in GB (default 20)");
   cmd->add_option("-o,--out", o.out, "Run file to write (HDF5)")->required();
+}
+
+std::string print_suppression(const std::vector<FidelityResult::Suppression>& s,
+                              const std::string& over) {
+  for (const auto& q : s)
+    std::printf("noise %s: suppression factor (%s) %s%.4g\n", q.engine.c_str(), over.c_str(),
+                q.is_bound ? ">= " : "", q.factor);
+  if (s.empty()) return "";
+  char kv[128];
+  std::snprintf(kv, sizeof kv, " suppression_factor=%.6g suppression_is_bound=%d", s.back().factor,
+                s.back().is_bound ? 1 : 0);
+  return kv;
 }
 
 void apply_fidelity_cli(const FidelityCli& cli, FidelityOptions& o) {

@@ -242,8 +242,8 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     std::vector<Followers> sw;
     for (core::Index b = 0; b < B; ++b)
       sw.emplace_back(net, o.mode, std::nullopt, o.axis, xk.row(b));
-    for (core::Index b = 0; b < B && o.noise.active(); ++b)
-      if (!o.noise_all_lines) sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)]);
+    for (core::Index b = 0; b < B && o.noise.active(); ++b)  // sw has no lines to take them
+      sw[static_cast<size_t>(b)].set_noise(noise[static_cast<size_t>(b)], noise_at);
     for (auto& f : sw)
       if (o.leak) f.set_leaky(*o.leak);
     std::vector<std::vector<core::Matrix>> leader(

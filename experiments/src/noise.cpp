@@ -222,13 +222,16 @@ std::vector<FidelityResult::Suppression> pooled_suppression(
     const std::vector<fs::path>& runs, bool discrete, std::vector<core::NamedArray>& arrays,
     std::vector<std::pair<std::string, core::Attr>>& attrs) {
   std::vector<FidelityResult::Suppression> out;
+  std::vector<std::vector<std::string>> names;  // each run's datasets, listed once
+  for (const auto& f : runs) names.push_back(core::list_datasets(f));
   for (const std::string e : {"sw", "ct", "hw"}) {
     const std::string m = "metrics/noise/" + e + "/";
     std::vector<CellSuppression> cells;  // sums of frames x deviation^2 until settled
     std::vector<std::uint64_t> dims;
-    for (const auto& f : runs) {
-      const auto names = core::list_datasets(f);
-      if (std::find(names.begin(), names.end(), m + "state_frames") == names.end()) continue;
+    for (size_t n = 0; n < runs.size(); ++n) {
+      const fs::path& f = runs[n];
+      if (std::find(names[n].begin(), names[n].end(), m + "state_frames") == names[n].end())
+        continue;
       const auto cd = core::read_array(f, m + "candidate_deviation");
       const auto sd = read(f, m + "state_deviation"), fl = read(f, m + "state_flips"),
                  fr = read(f, m + "state_frames");

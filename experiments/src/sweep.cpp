@@ -85,6 +85,13 @@ SummaryRow empty_row(const SweepPoint& p) {
   return r;
 }
 
+// --noise: the circuit's figure (the last engine: hw, else ct, else sw) in the row.
+void set_suppression(const std::vector<FidelityResult::Suppression>& s, SummaryRow& r) {
+  if (s.empty()) return;
+  r.suppression_factor = s.back().factor;
+  r.suppression_is_bound = s.back().is_bound ? 1 : 0;
+}
+
 // One fidelity run of the sweep: its headline figures in the row.
 void fidelity_point(const FidelityOptions& run, SummaryRow& r,
                     const std::function<void(long long, long long)>& progress) {
@@ -97,10 +104,7 @@ void fidelity_point(const FidelityOptions& run, SummaryRow& r,
   r.mean_power_w = f.power_w[core::PowerBlock::total];
   if (f.hw_vs_ct) r.hw_ct_state_agreement = f.hw_vs_ct->state_agreement;
   if (f.ct_vs_sw) r.ct_sw_state_agreement = f.ct_vs_sw->state_agreement;
-  if (!f.suppression.empty()) {
-    r.suppression_factor = f.suppression.back().factor;
-    r.suppression_is_bound = f.suppression.back().is_bound ? 1 : 0;
-  }
+  set_suppression(f.suppression, r);
   r.failed_sequences = static_cast<std::int64_t>(f.failed.size());
   r.status = f.failed.empty() ? "ok" : "failed";
   for (const auto& e : f.failed) r.error += (r.error.empty() ? "" : "\n") + e;
@@ -119,10 +123,7 @@ void evaluate_point(const EvaluateOptions& e, SummaryRow& r,
   r.sw_accuracy = v.sw.score.accuracy;
   if (v.ct.run) r.ct_accuracy = v.ct.score.accuracy;
   if (v.hw.run) r.hw_accuracy = v.hw.score.accuracy;
-  if (!v.suppression.empty()) {
-    r.suppression_factor = v.suppression.back().factor;
-    r.suppression_is_bound = v.suppression.back().is_bound ? 1 : 0;
-  }
+  set_suppression(v.suppression, r);
   r.failed_sequences = v.failed;
   r.status = v.failed == 0 ? "ok" : "failed";
   for (const auto& c : v.clips)

@@ -123,14 +123,20 @@ typename Pack<W>::Lane Pack<W>::node_input(Index i, const State& I, const State&
 }
 
 template <int W>
+void Pack<W>::cell_outputs(const State& st) const {
+  const Index M = s->n_nodes();
+  sw_.resize(s->cells.size());
+  for (size_t c = 0; c < s->cells.size(); ++c)
+    sw_[c] = s->leak_tau > 0 ? st[at(M) + c] : switched(st[at(M) + c], s->cells[c].q_s);
+}
+
+template <int W>
 void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const {
   const Index M = s->n_nodes();
   I_.resize(at(M));
   for (Index i = 0; i < M; ++i) I_[at(i)] = st[at(i)].exp();
-  sw_.resize(s->cells.size());
+  cell_outputs(st);
   const bool leaky = s->leak_tau > 0;
-  for (size_t c = 0; c < s->cells.size(); ++c)
-    sw_[c] = leaky ? st[at(M) + c] : switched(st[at(M) + c], s->cells[c].q_s);
   ds.resize(st.size());
   if (j) {
     j->diag.resize(st.size());
@@ -193,12 +199,10 @@ void Pack<W>::settle(double t) {
   for (Index i = 0; i < M; ++i) y[at(i)] = Lane::Constant(s->nodes[at(i)].ln_floor);
   const Lane tl = Lane::Constant(t);
   I_.resize(at(M));
-  sw_.resize(s->cells.size());
   for (Index pass = 0; pass <= M; ++pass) {
     double change = 0;
     for (Index i = 0; i < M; ++i) I_[at(i)] = y[at(i)].exp();
-    for (size_t c = 0; c < s->cells.size(); ++c)
-      sw_[c] = s->leak_tau > 0 ? y[at(M) + c] : switched(y[at(M) + c], s->cells[c].q_s);
+    cell_outputs(y);
     for (Index i = 0; i < M; ++i) {
       const Lane v = rest(s->nodes[at(i)], node_input(i, I_, y, tl, sw_).max(0.0));
       change = std::max(change, (v - y[at(i)]).abs().maxCoeff());

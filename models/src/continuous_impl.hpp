@@ -177,6 +177,9 @@ struct Pack {
   static Lane switched(const Lane& q, double q_s) {
     return 1.0 / (1.0 + (-(q - q_s) / kSwitchWidth).exp());
   }
+  // sw_ from the cells' states in st: each cell's switch value, or its state q itself when the
+  // cells are the leaky baseline.
+  void cell_outputs(const State& st) const;
   // (I_0 / I)^n of a line at y = ln I: its diode carries I (1 - r), with derivative in y
   // I (1 + (n - 1) r).
   // Zero where it is below 1e-11 in every lane (a line 25 / n e-folds above its floor): half the
