@@ -26,13 +26,10 @@ namespace bmru::experiments {
 
 namespace {
 
-// Sequences integrated together as lanes of one ct engine where the build's vectors make lanes
-// pay (bmru bench ct-throughput: with 8 doubles about 3 times the throughput of one lane at a
-// time; with SSE2's 2 the same at 64 lanes and less for a few); more lanes only hold more frames
-// pending per sequence.
-core::Index ct_lanes() {
-  return models::ContinuousEngine::wide_vectors() ? 64 : 1;
-}
+// Sequences integrated together as lanes of one ct engine (bmru bench ct-throughput: with
+// AVX-512's 8 doubles about 3 times the throughput of one lane at a time, with SSE2's 2 about 1.5
+// times at 64 lanes and 1.1-1.3 times at 8); more lanes only hold more frames pending per sequence.
+constexpr core::Index kCtLanes = 64;
 
 // Every ct fact once: its JSON (and --ct-facts) name, where it lives, and whether /config carries
 // it as ct_<name> (the reference mirror's geometry is the generator's, not a measured fact).
@@ -208,7 +205,7 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
     config.push_back(a);
   config.push_back({"mismatch_seed", o.mismatch_seed ? static_cast<std::int64_t>(*o.mismatch_seed)
                                                      : std::int64_t{-1}});
-  config.push_back({"ct_lanes", static_cast<std::int64_t>(std::min(S, ct_lanes()))});
+  config.push_back({"ct_lanes", static_cast<std::int64_t>(std::min(S, kCtLanes))});
   for (const auto& a : ct_facts_attrs(facts)) config.push_back(a);
   file.write_config(config);
   file.write_model(net);
@@ -217,10 +214,10 @@ FidelityResult run_sw_ct(const FidelityOptions& o,
   LockstepSinks sinks(file, net, shape, false, true);
   FidelityResult result;
   double ct_s = 0;
-  // The sequences run as lanes of one ct engine, ct_lanes() at a time; the discrete model follows
+  // The sequences run as lanes of one ct engine, kCtLanes at a time; the discrete model follows
   // each lane (resync: from ct's sampled states).
-  for (core::Index s0 = 0; s0 < S; s0 += ct_lanes()) {
-    const core::Index B = std::min(ct_lanes(), S - s0);
+  for (core::Index s0 = 0; s0 < S; s0 += kCtLanes) {
+    const core::Index B = std::min(kCtLanes, S - s0);
     models::ContinuousEngine engine(ct_net, facts, o.axis);
     if (!die.nominal()) engine.set_dies({die});
     if (o.leak) engine.set_leaky(*o.leak);

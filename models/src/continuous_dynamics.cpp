@@ -134,7 +134,7 @@ template <int W>
 void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const {
   const Index M = s->n_nodes();
   I_.resize(at(M));
-  for (Index i = 0; i < M; ++i) I_[at(i)] = st[at(i)].exp();
+  for (Index i = 0; i < M; ++i) I_[at(i)] = fast_exp(st[at(i)]);
   cell_outputs(st);
   const bool leaky = s->leak_tau > 0;
   ds.resize(st.size());
@@ -145,7 +145,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
   for (Index i = 0; i < M; ++i) {
     const Node& n = s->nodes[at(i)];
     const Lane in = node_input(i, I_, st, t, sw_);
-    const Lane r = floor_ratio(n, st[at(i)]);
+    const Lane r = floor_ratio(n, st[at(i)], true);
     ds[at(i)] = (in.max(0.0) - I_[at(i)] * (1 - r)) * n.inv_sc;
     if (!j) continue;
     j->diag[at(i)] = -I_[at(i)] * (1 + (s->diode_n - 1) * r) * n.inv_sc;
@@ -217,7 +217,7 @@ template <int W>
 typename Pack<W>::Lane Pack<W>::rest(const Node& n, const Lane& in) const {
   Lane v = (in + std::exp(n.ln_floor)).log();
   for (int it = 0; it < 50; ++it) {
-    const Lane I = v.exp(), r = floor_ratio(n, v);
+    const Lane I = v.exp(), r = floor_ratio(n, v, false);
     const Lane step = (I * (1 - r) - in) / (I * (1 + (s->diode_n - 1) * r));
     v -= step;
     if (step.abs().maxCoeff() < 1e-13) break;

@@ -485,14 +485,6 @@ int ContinuousEngine::pack_width() {
   return kPackWidth;
 }
 
-bool ContinuousEngine::wide_vectors() {
-#if defined(EIGEN_VECTORIZE_AVX)
-  return true;
-#else
-  return false;
-#endif
-}
-
 long long ContinuousEngine::iterations() const {
   return std::visit([](const auto& p) { return p.n_iterations; }, impl_->pack);
 }

@@ -174,8 +174,17 @@ struct Pack {
   Lane copied_dy(const Lane& g, double k, const Lane& y, const Lane& I) const {
     return g * I * (1 + k * (y - s->ln_ref + 1));
   }
+  // e^x in single precision, for the integrator's evaluations: its relative error (1e-7) is far
+  // below the step's tolerance (1e-2 in ln I), and it costs half of Eigen's double exp, which
+  // divides (its float exp is a polynomial). Eigen does not vectorize a conversion between double
+  // and float inside one expression; as separate assignments the compiler does.
+  static EIGEN_ALWAYS_INLINE Lane fast_exp(const Lane& x) {
+    Eigen::Array<float, W, 1> f = x.template cast<float>();
+    f = f.exp();
+    return f.template cast<double>();
+  }
   static Lane switched(const Lane& q, double q_s) {
-    return 1.0 / (1.0 + (-(q - q_s) / kSwitchWidth).exp());
+    return 1.0 / (1.0 + fast_exp(-(q - q_s) / kSwitchWidth));
   }
   // sw_ from the cells' states in st: each cell's switch value, or its state q itself when the
   // cells are the leaky baseline.
@@ -184,10 +193,11 @@ struct Pack {
   // I (1 + (n - 1) r).
   // Zero where it is below 1e-11 in every lane (a line 25 / n e-folds above its floor): half the
   // exponentials of a step are these, and a line that carries a signal is far above its floor.
-  Lane floor_ratio(const Node& n, const Lane& y) const {
+  // `fast`: in single precision (fast_exp), for the integrator; rest() solves in double.
+  Lane floor_ratio(const Node& n, const Lane& y, bool fast) const {
     const Lane a = s->diode_n * (n.ln_floor - y);
-    if ((a > -25.0).any()) return a.exp();
-    return Lane::Zero();
+    if (!(a > -25.0).any()) return Lane::Zero();
+    return fast ? fast_exp(a) : a.exp();
   }
   // The current into node i; `I` holds the lines' currents (exp of the first states of st).
   Lane node_input(Index i, const State& I, const State& st, const Lane& t, const State& sw) const;

@@ -122,9 +122,6 @@ class ContinuousEngine final : public core::FrameEngine {
   long long steps() const;       // accepted integrator steps so far, summed over lanes
   long long iterations() const;  // step attempts of the packs so far (each covers its lanes)
   static int pack_width();       // lanes per pack of a batch of more than one
-  // Whether this build's vectors hold 4 doubles or more (AVX: -DBMRU_NATIVE=ON on such a
-  // machine). With SSE2's 2, a pack costs about as much per lane as lanes run one at a time.
-  static bool wide_vectors();
 
   struct Impl;
 
