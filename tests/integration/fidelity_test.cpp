@@ -198,7 +198,7 @@ TEST(Fidelity, ContinuousTimeEngineAloneAndBesideSpice) {
   ASSERT_EQ(ct_a.size(), ct_b.size());
   // The same engine on the same inputs and facts. Beside SPICE each worker runs its sequence as
   // one lane; alone the sequences run as lanes of one pack, whose vector exp and the single lane's
-  // scalar one differ in the last bits, which moves the adaptive steps a little (the step's
+  // scalar one differ by an ulp of a float, which moves the adaptive steps a little (the step's
   // tolerance is 1e-2 in ln I; measured 1.4e-4 at most).
   for (size_t i = 0; i < ct_a.size(); ++i)
     EXPECT_NEAR(ct_a[i], ct_b[i], 1e-3 * std::abs(ct_a[i]) + 1e-15) << i;

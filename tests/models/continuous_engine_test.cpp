@@ -213,10 +213,12 @@ TEST(ContinuousEngine, ShortFramesCutSwitchingShortAndResyncSetsTheState) {
   EXPECT_GT(f.layers[0].state(0, 0), 0.55);
 }
 
-// Issue 22: lanes. A batch of sequences integrated together (packs of 8, each lane with its own
-// step) gives every sequence the frames it gets alone: the same states, and currents within 1e-3
-// of a unit. They are not bit-equal: the packs' vector exp and the scalar one differ in the last
-// bits, which moves step sizes a little; the integrator's own tolerance is 1 % (measured: 8.5e-5).
+// Issue 22: lanes. A batch of sequences integrated together (packs of 4 or 8, each lane with its
+// own step) gives every sequence the frames it gets alone: the same states, and currents within
+// 1e-3 of a unit plus 0.5 % of their value, half the integrator's own tolerance (1 % in ln I).
+// They are not bit-equal: the packs' vector exp and a single lane's scalar one differ by an ulp of
+// a float, which moves the adaptive steps a little (measured: 1.1e-3 on an output of 1.27, with
+// -DBMRU_NATIVE=ON on AVX-512).
 TEST(ContinuousEngine, ALaneGivesTheFramesOfItsSequenceAlone) {
   const Network net = demo_network();
   const Index S = 11, N = 25;  // two packs, the second with 5 spare lanes
@@ -242,6 +244,7 @@ TEST(ContinuousEngine, ALaneGivesTheFramesOfItsSequenceAlone) {
   EXPECT_THROW(lanes.step(Matrix::Zero(2, net.n_in()), wrong), InputError);
   long long alone_steps = 0;
   int switched = 0;
+  const auto near = [](double a) { return 1e-3 + 5e-3 * std::abs(a); };
   for (Index s = 0; s < S; ++s) {
     ContinuousEngine one(net, facts(), axis);
     one.reset(x[static_cast<size_t>(s)].row(0));
@@ -255,10 +258,13 @@ TEST(ContinuousEngine, ALaneGivesTheFramesOfItsSequenceAlone) {
           EXPECT_EQ(f.layers[l].state(0, i) > alpha / 2, b.layers[l].state(s, i) > alpha / 2)
               << s << " " << k;
           switched += f.layers[l].state(0, i) > alpha / 2;
-          EXPECT_NEAR(f.layers[l].candidate(0, i), b.layers[l].candidate(s, i), 1e-3);
-          EXPECT_NEAR(f.layers[l].output(0, i), b.layers[l].output(s, i), 1e-3);
+          EXPECT_NEAR(f.layers[l].candidate(0, i), b.layers[l].candidate(s, i),
+                      near(f.layers[l].candidate(0, i)));
+          EXPECT_NEAR(f.layers[l].output(0, i), b.layers[l].output(s, i),
+                      near(f.layers[l].output(0, i)));
         }
-      for (Index j = 0; j < net.n_out(); ++j) EXPECT_NEAR(f.logits(0, j), b.logits(s, j), 1e-3);
+      for (Index j = 0; j < net.n_out(); ++j)
+        EXPECT_NEAR(f.logits(0, j), b.logits(s, j), near(f.logits(0, j)));
       if (s != S - 1) continue;
       for (size_t l = 0; l < f.layers.size(); ++l)
         for (Index i = 0; i < net.d(); ++i) {
