@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 
 #include "commands.hpp"
@@ -140,20 +141,25 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     spice.hw = true;
     spice.ct = true;  // the worker then times SPICE alone, frame by frame (FidelityResult::spice_s)
     spice.frames = *spice_frames;
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("bmru-bench-ct-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir);
-    double spice_s = 0;
-    for (Index i = 0; i < R; ++i) {
-      spice.out = dir / ("spice" + std::to_string(i) + ".h5");
-      const FidelityResult sr = run_fidelity(spice);
-      if (!sr.failed.empty()) {
-        std::filesystem::remove_all(dir);
-        throw Error("The SPICE run failed: " + sr.failed.front());
+    double spice_s = std::numeric_limits<double>::infinity();
+    {
+      // The run files are scratch: removed however the runs end (a full disk throws).
+      const struct Scratch {
+        std::filesystem::path dir =
+            std::filesystem::temp_directory_path() / ("bmru-bench-ct-" + std::to_string(getpid()));
+        Scratch() { std::filesystem::create_directories(dir); }
+        ~Scratch() {
+          std::error_code ignore;
+          std::filesystem::remove_all(dir, ignore);
+        }
+      } scratch;
+      for (Index i = 0; i < R; ++i) {
+        spice.out = scratch.dir / ("spice" + std::to_string(i) + ".h5");
+        const FidelityResult sr = run_fidelity(spice);
+        if (!sr.failed.empty()) throw Error("The SPICE run failed: " + sr.failed.front());
+        spice_s = std::min(spice_s, sr.spice_s);
       }
-      spice_s = i == 0 ? sr.spice_s : std::min(spice_s, sr.spice_s);
     }
-    std::filesystem::remove_all(dir);
     const double spice_tp = static_cast<double>(cells * *spice_frames) / spice_s;
 
     // ct on the same circuit: the network it realises, facts measured on the technology, and the
