@@ -183,17 +183,19 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     const auto tp = [&](const CtRun& r, Index n_lanes) {
       return static_cast<double>(n_lanes * N * cells) / r.cpu_s;
     };
-    std::printf("\n%-34s %6s %9s %14s %10s %10s %9s\n", "engine", "lanes", "cpu (s)",
-                "cell-frames/s", "x SPICE", "lane use", "agree");
-    std::printf("%-34s %6d %9.2f %14.4g %10.4g %10s %9s\n", "SPICE (ngspice, 1 sequence)", 1,
-                spice_s, spice_tp, 1.0, "", "");
-    // Lane use: the share of a pack's lane-iterations that were accepted steps of real lanes.
+    std::printf("\n%-34s %6s %9s %14s %10s %11s %10s %9s\n", "engine", "lanes", "cpu (s)",
+                "cell-frames/s", "x SPICE", "steps/frame", "lane use", "agree");
+    std::printf("%-34s %6d %9.2f %14.4g %10.4g %11s %10s %9s\n", "SPICE (ngspice, 1 sequence)", 1,
+                spice_s, spice_tp, 1.0, "", "", "");
+    // Steps per frame: accepted steps per lane and frame. Lane use: the share of a pack's
+    // lane-iterations that were accepted steps of real lanes.
     const auto row = [&](const char* name, const CtRun& r, Index n_lanes, const CtRun* ref) {
       const double width = n_lanes > 1 ? models::ContinuousEngine::pack_width() : 1;
       const double use = static_cast<double>(r.steps) / (static_cast<double>(r.iterations) * width);
-      std::printf("%-34s %6lld %9.2f %14.4g %10.4g %9.1f%% %8.3f%%\n", name,
+      const double per_frame = static_cast<double>(r.steps) / static_cast<double>(L * N);
+      std::printf("%-34s %6lld %9.2f %14.4g %10.4g %11.1f %9.1f%% %8.3f%%\n", name,
                   static_cast<long long>(n_lanes), r.cpu_s, tp(r, L), tp(r, L) / spice_tp,
-                  100 * use, ref ? 100 * agreement(r, *ref) : 100.0);
+                  per_frame, 100 * use, ref ? 100 * agreement(r, *ref) : 100.0);
     };
     const models::CtFacts& facts = cal.ct.value();
     const CtRun mc_alone =
@@ -218,10 +220,12 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     std::printf(
         "\nthroughput_ratio_mc=%.6g\nthroughput_ratio_inputs=%.6g\nsingle_lane_ratio=%.6g\n"
         "lanes_speedup_mc=%.6g\nlanes_speedup_inputs=%.6g\nagreement_loss_mc_points=%.6g\n"
-        "agreement_loss_inputs_points=%.6g\nspice_cell_frames_per_core_s=%.6g\n",
+        "agreement_loss_inputs_points=%.6g\nspice_cell_frames_per_core_s=%.6g\n"
+        "steps_per_frame_inputs=%.6g\n",
         tp(mc, L) / spice_tp, tp(in, L) / spice_tp, tp(in_alone, L) / spice_tp,
         mc_alone.cpu_s / mc.cpu_s, in_alone.cpu_s / in.cpu_s, 100 * (1 - agreement(mc, mc_alone)),
-        100 * (1 - agreement(in, in_alone)), spice_tp);
+        100 * (1 - agreement(in, in_alone)), spice_tp,
+        static_cast<double>(in.steps) / static_cast<double>(L * N));
   });
 }
 

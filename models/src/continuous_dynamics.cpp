@@ -3,6 +3,7 @@
 #include <boost/numeric/odeint/external/eigen/eigen.hpp>
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "continuous_impl.hpp"
 #include "core/errors.hpp"
@@ -141,6 +142,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
   if (j) {
     j->diag.resize(st.size());
     j->off.resize(s->jac_col.size());
+    j->live.resize(at(M));
   }
   for (Index i = 0; i < M; ++i) {
     const Node& n = s->nodes[at(i)];
@@ -152,7 +154,7 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
     auto e = at(s->jac_start[at(i)]);
     // Cut off (no net input), the inputs do not move it: a 0/1 factor, so that the terms below
     // are plain vector products.
-    const Lane live = (in > 0).template cast<double>() * n.inv_sc;
+    const Lane& live = j->live[at(i)] = (in > 0).template cast<double>() * n.inv_sc;
     for (int k = s->term_start[at(i)]; k < s->term_start[at(i) + 1]; ++k, ++e) {
       const int from = s->term_node[at(k)];
       j->off[e] =
@@ -181,13 +183,15 @@ void Pack<W>::eval(const State& st, const Lane& t, State& ds, Jacobian* j) const
       continue;
     }
     const Lane net_a = in + iw[c] * sw - ith[c];
-    // The node stops at its rails: the rate fades within 1 % of the rail it is driven into.
+    // The node stops at its rails: the rate fades as 1 - e^-x, x the distance from the rail it is
+    // driven into in units of 1 % (smooth, so the integrator's order holds up to the rail).
     const Mask up = net_a > 0;
-    const Lane g = up.select(((1.0 - q) / 0.01).max(0.0).min(1.0), (q / 0.01).max(0.0).min(1.0));
+    const Lane x = (up.select(1.0 - q, q) / kRailWidth).max(0.0);
+    const Lane fade = fast_exp(-x);
+    const Lane g = 1.0 - fade;
     ds[qi] = net_a * cell.inv_q * g;
     if (!j) continue;
-    const Lane dg = up.select(((1.0 - q) / 0.01 < 1 && q < 1).select(Lane::Constant(-100.0), 0.0),
-                              (q / 0.01 < 1 && q > 0).select(Lane::Constant(100.0), 0.0));
+    const Lane dg = (x > 0).select(up.select(-fade, fade) / kRailWidth, 0.0);
     j->diag[qi] = cell.inv_q * (iw[c] * sw * (1 - sw) / kSwitchWidth * g + net_a * dg);
     j->off[at(s->jac_start[qi])] = in * cell.inv_q * g;
   }
@@ -227,14 +231,39 @@ typename Pack<W>::Lane Pack<W>::rest(const Node& n, const Lane& in) const {
 
 template <int W>
 void Pack<W>::crossings_between(const State& sa, const Lane& ta, const State& sb, const Lane& tb,
-                                const Mask& mask) {
+                                const Mask& mask, const Slopes* slopes) {
   for (size_t c = 0; c < s->cells.size(); ++c) {
     const auto out = at(s->cells[c].out_node);
-    // Compared in ln I (no exponential unless a lane crossed); timed linearly in the current.
+    // Compared in ln I (no exponential unless a lane crossed).
     const Mask crossed = mask && ((sa[out] < ln_half[c]) != (sb[out] < ln_half[c]));
     if (!crossed.any()) continue;
-    const Lane a = sa[out].exp() - half[c], b = sb[out].exp() - half[c];
-    const Lane when = ta + (tb - ta) * a / (a - b) - frame_start;
+    Lane when;
+    if (slopes) {
+      // Timed on the cubic Hermite through both ends' ln I and slopes, by bisection (its ends
+      // lie on either side of ln(alpha / 2)).
+      when = ta;
+      for (int b = 0; b < W; ++b) {
+        if (!crossed(b)) continue;
+        const double y0 = sa[out](b) - ln_half[c](b), y1 = sb[out](b) - ln_half[c](b);
+        const double h = tb(b) - ta(b), m0 = h * (*slopes->a)[out](b),
+                     m1 = h * (*slopes->b)[out](b);
+        const auto p = [&](double u) {
+          const double u2 = u * u, u3 = u2 * u;
+          return (2 * u3 - 3 * u2 + 1) * y0 + (u3 - 2 * u2 + u) * m0 + (3 * u2 - 2 * u3) * y1 +
+                 (u3 - u2) * m1;
+        };
+        double lo = 0, hi = 1;
+        for (int it = 0; it < 40; ++it) {
+          const double mid = 0.5 * (lo + hi);
+          ((p(mid) < 0) == (y0 < 0) ? lo : hi) = mid;
+        }
+        when(b) = ta(b) + h * 0.5 * (lo + hi);
+      }
+      when -= frame_start;
+    } else {  // linearly in the current
+      const Lane a = sa[out].exp() - half[c], b = sb[out].exp() - half[c];
+      when = ta + (tb - ta) * a / (a - b) - frame_start;
+    }
     cross_first[c] = (crossed && cross_count[c] == 0).select(when, cross_first[c]);
     cross_count[c] += crossed.template cast<double>();
   }
@@ -279,10 +308,35 @@ void Pack<W>::solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, S
 }
 
 template <int W>
+void Pack<W>::time_slope(const Jacobian& j, const Lane& t, const Lane& h, State& ft) const {
+  const Index M = s->n_nodes();
+  const Lane te = t + h;
+  for (Index i = 0; i < M; ++i) {
+    const Node& n = s->nodes[at(i)];
+    Lane d = Lane::Zero();
+    if (n.input >= 0) d = input_at(n.input, te) - input_at(n.input, t);
+    const int source = s->noise_on_lines ? static_cast<int>(i) : n.noise;
+    if (source >= 0)
+      for (int b = 0; b < W; ++b)
+        if (noise[at(b)])
+          d(b) += (*noise[at(b)])[at(source)].at(te(b)) - (*noise[at(b)])[at(source)].at(t(b));
+    ft[at(i)] = j.live[at(i)] * d / h.max(1e-300);
+  }
+  for (size_t c = 0; c < s->cells.size(); ++c) ft[at(M) + c] = Lane::Zero();
+}
+
+template <int W>
 void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop,
                                    const std::function<bool(int)>& done) {
-  const double gamma = 1.0 + 1.0 / std::sqrt(2.0);
-  const double atol = s->ct_atol;  // in ln I (relative current) and in a cell's charge fraction
+  // RODAS3's coefficients in the form of Hairer and Wanner (stages K_i as increments of y):
+  // (I / (gamma h) - J) K_i = f(t + alpha_i h, y + sum_j a_ij K_j) + sum_j c_ij / h K_j
+  //                           + gamma_i h f_t,
+  // y_new = y + 2 K1 + K3 + K4, error K4. Stage 2 evaluates where stage 1 does (a_21 = 0,
+  // alpha_2 = 0); stages 3 and 4 at t + h.
+  constexpr double gamma = 0.5, c21 = 4, c31 = 1, c32 = -1, c41 = 1, c42 = -1, c43 = -8.0 / 3;
+  constexpr double gamma1 = 0.5, gamma2 = 1.5;
+  const double atol = s->ct_atol;                   // in ln I (relative current)
+  const double q_weight = s->ct_atol / s->ct_qtol;  // a cell's charge fraction against it
   const Index M = s->n_nodes();
   const size_t n = y.size();
   const double floor_i = 0.01 * s->net.unit_current_a;
@@ -292,8 +346,15 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
   Lane next = Lane::Constant(1.0), target = Lane::Constant(stops[1]);
   Lane t = real.select(Lane::Constant(stops.front()), t_end);
   Lane h = (h_last > 0).select(h_last.min(target - t), (target - t) / 100);
+  // The step control's memory: each slot's last accepted step and its error (none yet: 0), and
+  // whether its last attempt was rejected; and whether it has taken the frame's first step.
+  Lane h_acc = Lane::Zero(), e_acc = Lane::Ones();
+  Mask rejected = Mask::Constant(false), started = Mask::Constant(false);
   // A slot whose lane has run the frame takes the next lane waiting, from the frame's start.
   const auto restart = [&](int b) {
+    h_acc(b) = 0;
+    rejected(b) = false;
+    started(b) = false;
     t(b) = stops.front();
     next(b) = 1;
     target(b) = stops[1];
@@ -301,57 +362,104 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     if (sample_stop == 0)
       for (auto& v : sample) v(b) = y[&v - sample.data()](b);
   };
-  State f0(n), k1(n), k2(n), y1(n), f1(n), e(n), inv_pivot(n);
+  State f0(n), ft(n), k1(n), k2(n), k3(n), k4(n), ys(n), fs(n), inv_pivot(n), I0;
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
   for (;;) {
     const Mask active = t < t_end;
     if (!active.any()) break;
-    h = active.select(h.min(target - t), 0.0);
-    if (!fresh) eval(y, t, f0, &j);
+    // A step that would end just short of the next stop is stretched onto it (no sliver of a
+    // step after it).
+    h = active.select((h * 1.01 >= target - t).select(target - t, h), 0.0);
+    if (!fresh) {
+      eval(y, t, f0, &j);
+      I0.assign(I_.begin(), I_.end());
+    }
     fresh = true;
     ++n_iterations;
-    const Lane gh = gamma * h;
+    const Lane gh = gamma * h, inv_h = 1.0 / h.max(1e-300);
     Mask ok = active;
     factor(j, gh, inv_pivot, ok);
-    k1 = f0;
-    solve(j, gh, inv_pivot, k1);
-    for (size_t i = 0; i < n; ++i) y1[i] = y[i] + h * k1[i];
-    eval(y1, t + h, f1, nullptr);
-    for (size_t i = 0; i < n; ++i) k2[i] = f1[i] - 2.0 * k1[i];
-    solve(j, gh, inv_pivot, k2);
-    // y_{n+1} = y + 3/2 h k1 + 1/2 h k2; the first-order y + h k1 estimates the error, filtered
-    // through (I - gamma h J)^-1 so that fast lines at rest do not hold the step down (Shampine).
-    for (size_t i = 0; i < n; ++i) e[i] = 0.5 * h * (k1[i] + k2[i]);
-    solve(j, gh, inv_pivot, e);
-    // Error of a line in ln I, weighted by I / (I + 1 % of the unit current): a relative error
-    // of a current far below every threshold and level does not matter.
-    Lane err = Lane::Zero();
-    for (Index i = 0; i < M; ++i)
-      err = err.max((e[at(i)] * I_[at(i)] / (I_[at(i)] + floor_i)).abs());
-    for (size_t i = at(M); i < n; ++i) err = err.max(e[i].abs());
+    time_slope(j, t, h, ft);
+    // K := gamma h (I - gamma h J)^-1 rhs.
+    const auto stage = [&](State& k) {
+      solve(j, gh, inv_pivot, k);
+      for (auto& v : k) v *= gh;
+    };
+    for (size_t i = 0; i < n; ++i) k1[i] = f0[i] + gamma1 * h * ft[i];
+    stage(k1);
+    for (size_t i = 0; i < n; ++i) k2[i] = f0[i] + c21 * inv_h * k1[i] + gamma2 * h * ft[i];
+    stage(k2);
+    for (size_t i = 0; i < n; ++i) ys[i] = y[i] + 2.0 * k1[i];
+    eval(ys, t + h, fs, nullptr);
+    for (size_t i = 0; i < n; ++i) k3[i] = fs[i] + inv_h * (c31 * k1[i] + c32 * k2[i]);
+    stage(k3);
+    for (size_t i = 0; i < n; ++i) ys[i] += k3[i];
+    eval(ys, t + h, fs, nullptr);
+    for (size_t i = 0; i < n; ++i)
+      k4[i] = fs[i] + inv_h * (c41 * k1[i] + c42 * k2[i] + c43 * k3[i]);
+    stage(k4);
+    // Error of a line in ln I, weighted by I / (I + 1 % of the unit current), I the larger of its
+    // currents at the step's start and its last stage: a relative error of a current far below
+    // every threshold and level does not matter. (A stage far off the solution can overflow, and
+    // max() drops a NaN: `sum` keeps it.)
+    Lane err = Lane::Zero(), sum = Lane::Zero();
+    for (Index i = 0; i < M; ++i) {
+      const Lane I = I0[at(i)].max(I_[at(i)]);
+      err = err.max((k4[at(i)] * I / (I + floor_i)).abs());
+      sum += k4[at(i)];
+    }
+    for (size_t i = at(M); i < n; ++i) {
+      err = err.max(k4[i].abs() * q_weight);
+      sum += k4[i];
+    }
     err /= atol;
     // A lane with a failed pivot retries at a quarter of its step; one whose error is too large
-    // at a step shrunk by the error; the others advance.
-    const Mask too_big = ok && err > 1.0 && h > 1e-12;
+    // at a step shrunk by the error (not finite: by 5); the others advance.
+    const Mask finite = sum.isFinite();
+    const Mask too_big = ok && ((err > 1.0 && h > 1e-12) || !finite);
+    const Mask stuck = too_big && !finite && h <= 1e-15;
+    if (stuck.any()) {
+      const auto b = std::find(stuck.data(), stuck.data() + W, true) - stuck.data();
+      throw Error("ct engine: the integration failed (a state is not finite) at t = " +
+                  std::to_string(t(b)) + " s, with steps down to " + std::to_string(h(b)) + " s");
+    }
     const Mask accept = ok && !too_big;
+    // The step that would meet the tolerance (the error estimate is of order h^3).
+    const Lane scale = finite.select(0.9 * err.max(1e-10).pow(-1.0 / 3), 0.2);
     h = (active && !ok).select(h / 4, h);
-    h = too_big.select(h * (0.9 / err.sqrt()).max(0.2), h);
+    h = too_big.select(h * scale.max(0.2), h);
+    rejected = (rejected || too_big || (active && !ok)) && !accept;
     if (!accept.any()) continue;
-    for (size_t i = 0; i < n; ++i) y1[i] = y[i] + 1.5 * h * k1[i] + 0.5 * h * k2[i];
+    for (size_t i = 0; i < n; ++i) ys[i] += k4[i];
     const Lane tn = t + h;
-    crossings_between(y, t, y1, tn, accept);
+    const Slopes slopes{&f0, &fs};  // fs: at the last stage, which the step ends next to
+    crossings_between(y, t, ys, tn, accept, &slopes);
     if (accept.all())
-      std::swap(y, y1);
+      std::swap(y, ys);
     else
-      for (size_t i = 0; i < n; ++i) y[i] = accept.select(y1[i], y[i]);
+      for (size_t i = 0; i < n; ++i) y[i] = accept.select(ys[i], y[i]);
     n_steps += (accept && real).count();
     // A lane whose step ended on its next stop (the step was cut to it) moves on to the one after,
     // and leaves its states in `sample` at the sample stop.
     const Mask reached = accept && h >= target - t;
     t = reached.select(target, accept.select(tn, t));
-    h_last = accept.select(h, h_last);
-    h = accept.select(h * (0.9 / err.max(1e-10).sqrt()).max(0.2).min(4.0), h);
+    // The next frame starts with this frame's first step (its inputs' ramp again), not with the
+    // long steps of the settled end.
+    h_last = (accept && !started).select(h, h_last);
+    started = started || accept;
+    // Gustafsson's predictive control (as in Hairer and Wanner's RODAS): the smaller of the
+    // step the error asks for and the one its trend from the last accepted step predicts, and
+    // no growth right after a rejection. It cuts the rejections of a step that grows into a
+    // cell's switching.
+    const Lane e = err.max(1e-10);
+    const Lane trend =
+        (h_acc > 0).select(0.9 * (h / h_acc.max(1e-300)) * (e_acc / (e * e)).pow(1.0 / 3), scale);
+    const Lane grow = rejected.select(scale.min(trend).min(1.0), scale.min(trend));
+    h_acc = accept.select(h, h_acc);
+    e_acc = accept.select(e.max(1e-2), e_acc);
+    rejected = rejected && !accept;
+    h = accept.select(h * grow.max(0.2).min(4.0), h);
     fresh = false;
     if (!reached.any()) continue;
     const Mask sampled = reached && next == static_cast<double>(sample_stop);

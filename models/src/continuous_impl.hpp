@@ -40,6 +40,9 @@ constexpr int kPackWidth = 4;
 // The switch characteristic of a cell's comparator node around its switching point (normalised
 // charge): steep, so the feedback is regenerative, smooth for the integrator.
 constexpr double kSwitchWidth = 0.01;
+// How close to its rail (0 or 1) a cell's charge fraction slows: its rate fades as
+// 1 - e^(-distance / kRailWidth).
+constexpr double kRailWidth = 0.01;
 
 struct Term {
   int node;
@@ -105,9 +108,12 @@ struct Structure {
   std::vector<double> term_slope;
   double ln_ref = 0;     // ln CtFacts::mirror_ref_a
   double diode_n = 1.4;  // n = n U_T / U_T, the exponent of the diode's drain term
-  // 1 % in ln I and in a cell's charge fraction: on the demo (8 x 101 frames against SPICE)
-  // 1e-3 gave the same states with 4 times the steps, 3e-2 lost 0.2 % of the agreement.
-  double ct_atol = 1e-2;
+  // The tolerances of RODAS3's order-2 error estimate: 1 % in ln I, and 0.1 % in a cell's charge
+  // fraction (a tenth of its switch's width: a cell's charge sets when it switches). On the demo
+  // at 2 ms frames (8 x 101, sampled while cells switch) the outputs are then within 1.8e-2 of a
+  // run at 1e-5 (ROS2 at 1e-2 in both: 2.1e-2); with 1e-2 in the charge too, a state differed
+  // (0.62). At 10 ms frames the agreement with SPICE is the same 99.52 % as at 1e-5.
+  double ct_atol = 1e-2, ct_qtol = 1e-3;
 
   Index n_nodes() const { return static_cast<Index>(nodes.size()); }
   Index n_states() const { return static_cast<Index>(nodes.size() + cells.size()); }
@@ -158,8 +164,11 @@ struct Pack {
 
   // Scratch.
   mutable State I_, sw_;  // the lines' currents, the cells' switch values
+  // The Jacobian of the rhs in the states, and `live`: per line, 1 / (n U_T C) where its net
+  // input is positive, else 0 (cut off, the inputs do not move it), which its derivative in time
+  // takes from the inputs' slopes.
   struct Jacobian {
-    std::vector<Lane> diag, off;
+    std::vector<Lane> diag, off, live;
   };
 
   // Sized for the structure, every slot empty.
@@ -213,9 +222,14 @@ struct Pack {
   // ln I of a line at rest with input `in` >= 0 (its diode's current I (1 - r) = in), by Newton's
   // method from ln(in + I_0), which lies above the root of this increasing convex function.
   Lane rest(const Node& n, const Lane& in) const;
-  // Counts crossings of alpha/2 by the cell outputs between two states of the lanes in `mask`.
+  // Counts crossings of alpha/2 by the cell outputs between two states of the lanes in `mask`,
+  // timed on a cubic through their rates at both ends where `slopes` gives them (else linearly
+  // in the current).
+  struct Slopes {
+    const State *a, *b;
+  };
   void crossings_between(const State& a, const Lane& ta, const State& b, const Lane& tb,
-                         const Mask& mask);
+                         const Mask& mask, const Slopes* slopes = nullptr);
   // Integrates a frame from stops.front() through the (strictly increasing) stops to
   // stops.back(): the ramp's end is a kink in the inputs, so every lane steps onto it. Each slot
   // runs on through the stops at its own pace, leaving its states at stops[sample_stop] in
@@ -230,11 +244,15 @@ struct Pack {
   void factor(const Jacobian& j, const Lane& gh, State& inv_pivot, Mask& ok) const;
   // x := (I - gh J)^-1 x by forward substitution in topological order.
   void solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, State& x) const;
-  // The two-stage L-stable Rosenbrock method ROS2 (Verwer et al. 1999) and its embedded
-  // first-order solution for the step size. The Jacobian of this graph is triangular in
-  // topological order (currents flow forward; a cell's loop is inside its charge), so each stage
-  // is a forward substitution: steps are limited by accuracy, not by the stiffness of the fast
-  // high-current lines that limits explicit methods (see integrate_dopri5).
+  // d rhs / dt over a step [t, t + h] at the states of the last eval with a Jacobian: the inputs'
+  // ramps and the noise currents are linear between the stops every step ends on.
+  void time_slope(const Jacobian& j, const Lane& t, const Lane& h, State& ft) const;
+  // The four-stage L-stable Rosenbrock method RODAS3 (Sandu et al. 1997), of order 3, and its
+  // embedded order-2 solution for the step size: three evaluations and four solves a step. The
+  // Jacobian of this graph is triangular in topological order (currents flow forward; a cell's
+  // loop is inside its charge), so each stage is a forward substitution: steps are limited by
+  // accuracy, not by the stiffness of the fast high-current lines that limits explicit methods
+  // (see integrate_dopri5).
   void integrate_rosenbrock(const std::vector<double>& stops, size_t sample_stop,
                             const std::function<bool(int)>& done);
   // Integrates [t0, t1] with odeint's adaptive Dormand-Prince stepper and its dense output: the
