@@ -286,24 +286,26 @@ void Pack<W>::integrate(const std::vector<double>& stops, size_t sample_stop,
 }
 
 template <int W>
-void Pack<W>::factor(const Jacobian& j, const Lane& gh, State& inv_pivot, Mask& ok) const {
+void Pack<W>::factor(const Jacobian& j, const Lane& gh, State& gh_pivot, Mask& ok) const {
   Lane smallest = Lane::Constant(1.0);
-  inv_pivot.resize(j.diag.size());
+  gh_pivot.resize(j.diag.size());
   for (size_t r = 0; r < j.diag.size(); ++r) {
     const Lane pivot = 1.0 - gh * j.diag[r];
     smallest = smallest.min(pivot);
-    inv_pivot[r] = 1.0 / pivot;
+    gh_pivot[r] = gh / pivot;
   }
   ok = ok && smallest > 0.2;
 }
 
+// (I - gh J) K = gh x row by row: K_r (1 - gh J_rr) = gh (x_r + sum_c J_rc K_c), the columns c
+// coming before r in topological order.
 template <int W>
-void Pack<W>::solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, State& x) const {
+void Pack<W>::solve(const Jacobian& j, const State& gh_pivot, State& x) const {
   for (Index r : s->order) {
     Lane v = x[at(r)];
     for (int e = s->jac_start[at(r)]; e < s->jac_start[at(r) + 1]; ++e)
-      v += gh * j.off[at(e)] * x[at(s->jac_col[at(e)])];
-    x[at(r)] = v * inv_pivot[at(r)];
+      v += j.off[at(e)] * x[at(s->jac_col[at(e)])];
+    x[at(r)] = v * gh_pivot[at(r)];
   }
 }
 
@@ -380,25 +382,29 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     const Lane gh = gamma * h, inv_h = 1.0 / h.max(1e-300);
     Mask ok = active;
     factor(j, gh, inv_pivot, ok);
-    time_slope(j, t, h, ft);
-    // K := gamma h (I - gamma h J)^-1 rhs.
-    const auto stage = [&](State& k) {
-      solve(j, gh, inv_pivot, k);
-      for (auto& v : k) v *= gh;
-    };
-    for (size_t i = 0; i < n; ++i) k1[i] = f0[i] + gamma1 * h * ft[i];
-    stage(k1);
-    for (size_t i = 0; i < n; ++i) k2[i] = f0[i] + c21 * inv_h * k1[i] + gamma2 * h * ft[i];
-    stage(k2);
+    // The rhs moves in time only while an input ramps or with noise (the slots' lanes change).
+    const bool noisy = std::any_of(noise.begin(), noise.end(), [](const auto* v) { return v; });
+    const bool timed = noisy || (s->axis.ramp_s > 0 && (t < frame_start + s->axis.ramp_s).any());
+    if (timed) {
+      time_slope(j, t, h, ft);
+      for (size_t i = 0; i < n; ++i) k1[i] = f0[i] + gamma1 * h * ft[i];
+    } else {
+      k1 = f0;
+    }
+    solve(j, inv_pivot, k1);
+    for (size_t i = 0; i < n; ++i) k2[i] = f0[i] + c21 * inv_h * k1[i];
+    if (timed)
+      for (size_t i = 0; i < n; ++i) k2[i] += gamma2 * h * ft[i];
+    solve(j, inv_pivot, k2);
     for (size_t i = 0; i < n; ++i) ys[i] = y[i] + 2.0 * k1[i];
     eval(ys, t + h, fs, nullptr);
     for (size_t i = 0; i < n; ++i) k3[i] = fs[i] + inv_h * (c31 * k1[i] + c32 * k2[i]);
-    stage(k3);
+    solve(j, inv_pivot, k3);
     for (size_t i = 0; i < n; ++i) ys[i] += k3[i];
     eval(ys, t + h, fs, nullptr);
     for (size_t i = 0; i < n; ++i)
       k4[i] = fs[i] + inv_h * (c41 * k1[i] + c42 * k2[i] + c43 * k3[i]);
-    stage(k4);
+    solve(j, inv_pivot, k4);
     // Error of a line in ln I, weighted by I / (I + 1 % of the unit current), I the larger of its
     // currents at the step's start and its last stage: a relative error of a current far below
     // every threshold and level does not matter. (A stage far off the solution can overflow, and

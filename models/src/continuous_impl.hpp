@@ -238,12 +238,13 @@ struct Pack {
   // unless `real`.
   void integrate(const std::vector<double>& stops, size_t sample_stop,
                  const std::function<bool(int)>& done);
-  // The inverse pivots 1 / (1 - gh J_rr) of (I - gh J), the same for the three solves of a step.
-  // Clears `ok` in a lane whose pivot is not safely positive (a regenerative cell with too long a
-  // step).
-  void factor(const Jacobian& j, const Lane& gh, State& inv_pivot, Mask& ok) const;
-  // x := (I - gh J)^-1 x by forward substitution in topological order.
-  void solve(const Jacobian& j, const Lane& gh, const State& inv_pivot, State& x) const;
+  // gh / (1 - gh J_rr), the pivots of (I - gh J) inverted and scaled by gh, the same for the
+  // four solves of a step. Clears `ok` in a lane whose pivot is not safely positive (a
+  // regenerative cell with too long a step).
+  void factor(const Jacobian& j, const Lane& gh, State& gh_pivot, Mask& ok) const;
+  // x := gh (I - gh J)^-1 x (a stage of the step as an increment of the states), by forward
+  // substitution in topological order.
+  void solve(const Jacobian& j, const State& gh_pivot, State& x) const;
   // d rhs / dt over a step [t, t + h] at the states of the last eval with a Jacobian: the inputs'
   // ramps and the noise currents are linear between the stops every step ends on.
   void time_slope(const Jacobian& j, const Lane& t, const Lane& h, State& ft) const;
