@@ -364,7 +364,7 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     if (sample_stop == 0)
       for (auto& v : sample) v(b) = y[&v - sample.data()](b);
   };
-  State f0(n), ft(n), k1(n), k2(n), k3(n), k4(n), ys(n), fs(n), inv_pivot(n), I0;
+  State f0(n), ft(n), k1(n), k2(n), k3(n), k4(n), ys(n), fs(n), gh_pivot(n), I0;
   Jacobian j;
   bool fresh = false;  // f0 and j belong to (y, t)
   for (;;) {
@@ -381,7 +381,7 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     ++n_iterations;
     const Lane gh = gamma * h, inv_h = 1.0 / h.max(1e-300);
     Mask ok = active;
-    factor(j, gh, inv_pivot, ok);
+    factor(j, gh, gh_pivot, ok);
     // The rhs moves in time only while an input ramps or with noise (the slots' lanes change).
     const bool noisy = std::any_of(noise.begin(), noise.end(), [](const auto* v) { return v; });
     const bool timed = noisy || (s->axis.ramp_s > 0 && (t < frame_start + s->axis.ramp_s).any());
@@ -391,20 +391,20 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     } else {
       k1 = f0;
     }
-    solve(j, inv_pivot, k1);
+    solve(j, gh_pivot, k1);
     for (size_t i = 0; i < n; ++i) k2[i] = f0[i] + c21 * inv_h * k1[i];
     if (timed)
       for (size_t i = 0; i < n; ++i) k2[i] += gamma2 * h * ft[i];
-    solve(j, inv_pivot, k2);
+    solve(j, gh_pivot, k2);
     for (size_t i = 0; i < n; ++i) ys[i] = y[i] + 2.0 * k1[i];
     eval(ys, t + h, fs, nullptr);
     for (size_t i = 0; i < n; ++i) k3[i] = fs[i] + inv_h * (c31 * k1[i] + c32 * k2[i]);
-    solve(j, inv_pivot, k3);
+    solve(j, gh_pivot, k3);
     for (size_t i = 0; i < n; ++i) ys[i] += k3[i];
     eval(ys, t + h, fs, nullptr);
     for (size_t i = 0; i < n; ++i)
       k4[i] = fs[i] + inv_h * (c41 * k1[i] + c42 * k2[i] + c43 * k3[i]);
-    solve(j, inv_pivot, k4);
+    solve(j, gh_pivot, k4);
     // Error of a line in ln I, weighted by I / (I + 1 % of the unit current), I the larger of its
     // currents at the step's start and its last stage: a relative error of a current far below
     // every threshold and level does not matter. (A stage far off the solution can overflow, and
