@@ -180,6 +180,9 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     for (Index s = 0; s < L; ++s) inputs.push_back(source->read_sequence(s, 0, N));
     same.assign(static_cast<size_t>(L), inputs.front());
 
+    const auto steps_per_frame = [&](const CtRun& r) {
+      return static_cast<double>(r.steps) / static_cast<double>(L * N);
+    };
     const auto tp = [&](const CtRun& r, Index n_lanes) {
       return static_cast<double>(n_lanes * N * cells) / r.cpu_s;
     };
@@ -192,10 +195,9 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
     const auto row = [&](const char* name, const CtRun& r, Index n_lanes, const CtRun* ref) {
       const double width = n_lanes > 1 ? models::ContinuousEngine::pack_width() : 1;
       const double use = static_cast<double>(r.steps) / (static_cast<double>(r.iterations) * width);
-      const double per_frame = static_cast<double>(r.steps) / static_cast<double>(L * N);
       std::printf("%-34s %6lld %9.2f %14.4g %10.4g %11.1f %9.1f%% %8.3f%%\n", name,
                   static_cast<long long>(n_lanes), r.cpu_s, tp(r, L), tp(r, L) / spice_tp,
-                  per_frame, 100 * use, ref ? 100 * agreement(r, *ref) : 100.0);
+                  steps_per_frame(r), 100 * use, ref ? 100 * agreement(r, *ref) : 100.0);
     };
     const models::CtFacts& facts = cal.ct.value();
     const CtRun mc_alone =
@@ -224,8 +226,7 @@ void add_bench_ct_throughput(CLI::App* bench, const std::string& command_line, c
         "steps_per_frame_inputs=%.6g\n",
         tp(mc, L) / spice_tp, tp(in, L) / spice_tp, tp(in_alone, L) / spice_tp,
         mc_alone.cpu_s / mc.cpu_s, in_alone.cpu_s / in.cpu_s, 100 * (1 - agreement(mc, mc_alone)),
-        100 * (1 - agreement(in, in_alone)), spice_tp,
-        static_cast<double>(in.steps) / static_cast<double>(L * N));
+        100 * (1 - agreement(in, in_alone)), spice_tp, steps_per_frame(in));
   });
 }
 

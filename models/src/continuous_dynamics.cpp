@@ -347,7 +347,13 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
   // Each slot's next stop (its index, and its time); a slot without a lane stays at the end.
   Lane next = Lane::Constant(1.0), target = Lane::Constant(stops[1]);
   Lane t = real.select(Lane::Constant(stops.front()), t_end);
-  Lane h = (h_last > 0).select(h_last.min(target - t), (target - t) / 100);
+  // A slot's first step towards its next stop: its lane's last first step, else a hundredth of
+  // the way.
+  const auto first_step = [&](int b) {
+    return h_last(b) > 0 ? std::min(h_last(b), target(b) - t(b)) : (target(b) - t(b)) / 100;
+  };
+  Lane h;
+  for (int b = 0; b < W; ++b) h(b) = first_step(b);
   // The step control's memory: each slot's last accepted step and its error (none yet: 0), and
   // whether its last attempt was rejected; and whether it has taken the frame's first step.
   Lane h_acc = Lane::Zero(), e_acc = Lane::Ones();
@@ -360,7 +366,7 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     t(b) = stops.front();
     next(b) = 1;
     target(b) = stops[1];
-    h(b) = h_last(b) > 0 ? std::min(h_last(b), target(b) - t(b)) : (target(b) - t(b)) / 100;
+    h(b) = first_step(b);
     if (sample_stop == 0)
       for (auto& v : sample) v(b) = y[&v - sample.data()](b);
   };
@@ -427,7 +433,11 @@ void Pack<W>::integrate_rosenbrock(const std::vector<double>& stops, size_t samp
     const Mask stuck = too_big && !finite && h <= 1e-15;
     if (stuck.any()) {
       const auto b = std::find(stuck.data(), stuck.data() + W, true) - stuck.data();
-      throw Error("ct engine: the integration failed (a state is not finite) at t = " +
+      size_t bad = 0;
+      while (bad + 1 < n && std::isfinite(k4[bad](b))) ++bad;
+      const std::string what = bad < at(M) ? "line " + std::to_string(bad)
+                                           : "cell " + std::to_string(bad - at(M)) + "'s charge";
+      throw Error("ct engine: the integration failed (" + what + " is not finite) at t = " +
                   std::to_string(t(b)) + " s, with steps down to " + std::to_string(h(b)) + " s");
     }
     const Mask accept = ok && !too_big;
