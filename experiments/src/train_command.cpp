@@ -78,12 +78,16 @@ void run(const TrainCommand& c) {
               o.layers, o.hardware_aware ? ", hardware-aware" : "");
   print_accuracy("val", r.val, data.classes);
   print_accuracy("test", r.test, data.classes);
+  const core::PowerByBlock& w = r.test_ideal_power;
+  std::printf("ideal power on the test clips at %.2f V: %.1f nW (cells %.1f, feed-forward %.1f)\n",
+              o.vdd_v, 1e9 * w[core::PowerBlock::total], 1e9 * w[core::PowerBlock::cells],
+              1e9 * w[core::PowerBlock::feedforward]);
   std::printf("wrote %s and %s\n", c.out.string().c_str(), history.string().c_str());
   std::printf(
-      "test_accuracy=%.9g test_balanced_accuracy=%.9g val_accuracy=%.9g epochs=%ld "
-      "best_epoch=%ld wall_s=%.6g\n",
-      r.test.accuracy, r.test.balanced_accuracy, r.val.accuracy, long(r.history.size()),
-      r.best_epoch, r.wall_s);
+      "test_accuracy=%.9g test_balanced_accuracy=%.9g val_accuracy=%.9g test_ideal_power_w=%.6g "
+      "epochs=%ld best_epoch=%ld wall_s=%.6g\n",
+      r.test.accuracy, r.test.balanced_accuracy, r.val.accuracy, w[core::PowerBlock::total],
+      long(r.history.size()), r.best_epoch, r.wall_s);
 }
 
 }  // namespace
@@ -114,6 +118,12 @@ void add_train_command(CLI::App& app) {
                "Gaussian noise of this sigma on every input feature while training (default 0)");
   add_quantity(cmd, "--mismatch-sigma", c->train.mismatch_sigma,
                "Multiplicative Gaussian noise on weights, biases and cell levels per batch");
+  add_quantity(cmd, "--power-weight", c->train.power_weight,
+               "Loss per model unit of the currents the network defines per frame (its ideal "
+               "power over VDD and the unit current): trades accuracy for energy (default 0)");
+  add_quantity(cmd, "--power-budget", c->train.power_budget_w,
+               "With --power-weight: weigh only the ideal power above this (W, e.g. 60n; "
+               "default 0: all of it)");
   add_decision_options(cmd, c->train.decision, c->train.tie);
   add_count(cmd, "--threads", c->train.threads, "libtorch threads (default 1; fixed per seed)");
   cmd->add_flag("--resume", c->train.resume,

@@ -10,6 +10,7 @@
 
 #include "bmru_torch.hpp"
 #include "core/errors.hpp"
+#include "models/ideal_power.hpp"
 #include "models/reference_engine.hpp"
 #include "test_support.hpp"
 
@@ -45,6 +46,34 @@ TEST(TorchForward, StatesAreIdenticalAndLogitsWithin1e6OfTheReferenceEngine) {
     }
   }
   EXPECT_GT(switched, 10);  // the comparison covers cells that switch, not only idle ones
+}
+
+TEST(TorchForward, ItsIdealCurrentsAreTheIdealPowerAndReachEveryParameterKind) {
+  core::Network net = test::random_network(5, 4, 2, 3, 33);
+  net.unit_current_a = 2e-9;
+  const auto clips = random_clips(3, 30, 5, 34);
+  const double vdd = 1.7;
+  const core::PowerByBlock want = models::ideal_power(net, clips, vdd);
+  const TorchNet t = TorchNet::from_network(net);
+  torch::Tensor x = torch::stack({to_tensor(clips[0]), to_tensor(clips[1]), to_tensor(clips[2])});
+  ForwardOptions o;
+  o.ideal = true;
+  const ForwardOut f = forward(t, x, o);
+  const double scale = vdd * net.unit_current_a;
+  EXPECT_NEAR(f.ideal_cells.mean().item<double>() * scale, want[core::PowerBlock::cells],
+              1e-12 * want[core::PowerBlock::cells]);
+  EXPECT_NEAR(f.ideal_feedforward.mean().item<double>() * scale,
+              want[core::PowerBlock::feedforward], 1e-12 * want[core::PowerBlock::feedforward]);
+  // The forward pass itself is unchanged by also giving the currents.
+  const ForwardOut plain = forward(t, x, {});
+  EXPECT_LT((f.logits - plain.logits).abs().max().item<double>(), 1e-12);
+  // Every kind of parameter moves the currents: kernels and biases, and the cells' levels.
+  const std::vector<torch::Tensor> g =
+      torch::autograd::grad({(f.ideal_cells + f.ideal_feedforward).mean()}, t.params, {}, {}, true);
+  for (size_t i = 0; i < g.size(); ++i) {
+    if (t.fields[i] == "initial_state") continue;  // a switch, not a current
+    EXPECT_GT(g[i].abs().sum().item<double>(), 0) << "parameter " << i << " " << t.fields[i];
+  }
 }
 
 TEST(Surrogate, ForwardIsTheExactStepAndBackwardTheArctanDerivative) {
@@ -179,6 +208,20 @@ TEST(Train, HardwareAwareTrainingEndsInsideTheRealisableRange) {
   EXPECT_EQ(project(again, o.range), 0);
 }
 
+TEST(Train, APowerBudgetHoldsTheNetworksIdealPowerNearItAtATaskItCanStillLearn) {
+  const core::Dataset ds = memory_task(400, 45);
+  const TrainResult free = train(ds, tiny_options());
+  const double p0 = free.test_ideal_power[core::PowerBlock::total];
+  ASSERT_GT(p0, 0);
+  TrainOptions o = tiny_options();
+  o.power_weight = 0.1;
+  o.power_budget_w = 0.5 * p0;
+  const TrainResult held = train(ds, o);
+  const double p = held.test_ideal_power[core::PowerBlock::total];
+  EXPECT_LT(p, 0.6 * p0) << "free " << p0 << " W, budget " << o.power_budget_w << " W";
+  EXPECT_GT(held.test.accuracy, 0.75) << "chance is 0.5";
+}
+
 TEST(Train, BadDatasetsAndOptionsAreNamedBeforeTraining) {
   core::Dataset ds = memory_task(40, 44);
   TrainOptions o = tiny_options();
@@ -204,6 +247,9 @@ TEST(Train, BadDatasetsAndOptionsAreNamedBeforeTraining) {
   TrainOptions scheme = o;
   scheme.scheme = "voice";
   expect(ds, scheme, "/split_voice");
+  TrainOptions power = o;
+  power.power_weight = -1;
+  expect(ds, power, "--power-weight");
 }
 
 }  // namespace

@@ -27,6 +27,16 @@ torch::Tensor tensor_of(const core::Vector& v) {
   return torch::from_blob(const_cast<double*>(v.data()), {v.size()}, torch::kDouble).clone();
 }
 
+// x K + b of a signed pair (pos, neg) [B, N, in] into a pair, as the circuit sums it: a weight
+// w copies |w| of pos into the destination's pos line (w > 0) or neg line (w < 0), and neg the
+// other way; a bias goes to the line of its sign.
+std::pair<torch::Tensor, torch::Tensor> pair_sum(const torch::Tensor& pos, const torch::Tensor& neg,
+                                                 const torch::Tensor& k, const torch::Tensor& b) {
+  const torch::Tensor kp = torch::relu(k), kn = torch::relu(-k);
+  return {torch::matmul(pos, kp) + torch::matmul(neg, kn) + torch::relu(b),
+          torch::matmul(pos, kn) + torch::matmul(neg, kp) + torch::relu(-b)};
+}
+
 }  // namespace
 
 torch::Tensor to_tensor(const core::Matrix& m) {
@@ -86,8 +96,16 @@ ForwardOut forward(const TorchNet& net, const torch::Tensor& x, const ForwardOpt
     return o.gains.empty() || !o.gains[i].defined() ? net.params[i] : net.params[i] * o.gains[i];
   };
   ForwardOut out;
-  // u_0 = x K_in + b_in, every frame at once.
-  torch::Tensor u = torch::matmul(x, p(0)) + p(1);
+  // u_0 = x K_in + b_in, every frame at once; with the currents, as the pair (pos, neg) the
+  // circuit carries (u = pos - neg), the skip copies carrying both lines.
+  torch::Tensor u, pos, neg, cells, ff;
+  if (o.ideal) {
+    std::tie(pos, neg) = pair_sum(torch::relu(x), torch::relu(-x), p(0), p(1));
+    u = pos - neg;
+    ff = (pos + neg).sum(-1);
+  } else {
+    u = torch::matmul(x, p(0)) + p(1);
+  }
   const long B = x.size(0), N = x.size(1);
   for (long l = 0; l < net.n_layers; ++l) {
     const size_t at = 2 + 8 * static_cast<size_t>(l);
@@ -95,28 +113,45 @@ ForwardOut forward(const TorchNet& net, const torch::Tensor& x, const ForwardOpt
     const torch::Tensor beta_lo = p(at + 1).abs();
     const torch::Tensor beta_hi = beta_lo + p(at + 2).abs();
     // c_t = ReLU(a K_c + b_c) for every frame: it depends on the layer below only.
-    const torch::Tensor c = torch::relu(torch::matmul(torch::relu(u), p(at + 4)) + p(at + 5));
-    // h_{-1} = alpha where |initial_state| > 0.5.
-    torch::Tensor h =
-        (alpha * heaviside(p(at + 3).abs() - 0.5, o.sharpness)).expand({B, alpha.size(0)});
-    std::vector<torch::Tensor> hs;
-    hs.reserve(static_cast<size_t>(N));
+    const torch::Tensor a = torch::relu(u);
+    const torch::Tensor c = torch::relu(torch::matmul(a, p(at + 4)) + p(at + 5));
+    // s_{-1} = 1 where |initial_state| > 0.5; h = alpha s.
+    torch::Tensor s = heaviside(p(at + 3).abs() - 0.5, o.sharpness).expand({B, alpha.size(0)});
+    std::vector<torch::Tensor> ss;
+    ss.reserve(static_cast<size_t>(N));
     for (long t = 0; t < N; ++t) {
       const torch::Tensor ct = c.select(1, t);
-      // Above beta_hi: alpha; below beta_lo: 0; in the closed band: hold.
+      // Above beta_hi: on; below beta_lo: off; in the closed band: hold.
       const torch::Tensor up = heaviside(ct - beta_hi, o.sharpness);
       const torch::Tensor down = heaviside(beta_lo - ct, o.sharpness);
-      h = up * alpha + (1 - up) * (1 - down) * h;
-      hs.push_back(h);
+      s = up + (1 - up) * (1 - down) * s;
+      ss.push_back(s);
     }
-    torch::Tensor states = torch::stack(hs, 1);
+    const torch::Tensor on = torch::stack(ss, 1);
+    torch::Tensor states = on * alpha;
     out.states.push_back(states);
+    if (o.ideal) {
+      // A cell draws I_thresh always and I_width plus I_gain while on, besides its output alpha s.
+      const torch::Tensor cell =
+          beta_hi.sum() + torch::matmul(on, beta_hi - beta_lo + alpha) + states.sum(-1);
+      cells = cells.defined() ? cells + cell : cell;
+    }
     if (o.training && o.dropout > 0) states = torch::dropout(states, o.dropout, true);
     // u_l = ReLU(h K_p + b_p) + u_{l-1}
-    u = torch::relu(torch::matmul(states, p(at + 6)) + p(at + 7)) + u;
+    const torch::Tensor post = torch::relu(torch::matmul(states, p(at + 6)) + p(at + 7));
+    if (o.ideal) {
+      ff = ff + a.sum(-1) + c.sum(-1) + post.sum(-1) + (pos + neg).sum(-1);
+      pos = pos + post;
+    }
+    u = post + u;
   }
   const size_t fc = 2 + 8 * static_cast<size_t>(net.n_layers);
   out.logits = torch::matmul(u, p(fc)) + p(fc + 1);
+  if (o.ideal) {
+    const auto [yp, yn] = pair_sum(pos, neg, p(fc), p(fc + 1));
+    out.ideal_feedforward = ff + (yp + yn).sum(-1);
+    out.ideal_cells = cells.defined() ? cells : torch::zeros({B, N}, x.options());
+  }
   return out;
 }
 

@@ -34,11 +34,20 @@ struct ForwardOptions {
   // Multiplicative factors on weights and biases (mismatch during training), one per parameter
   // tensor, or empty.
   std::vector<torch::Tensor> gains;
+  // Also give the currents the model itself defines (ForwardOut::ideal_*).
+  bool ideal = false;
 };
 
 struct ForwardOut {
   torch::Tensor logits;               // [B, N, n_out]
   std::vector<torch::Tensor> states;  // per layer [B, N, d]
+  // With ForwardOptions::ideal: per frame [B, N], in model units, the currents models::ideal_power
+  // counts (each once, no reference branch): the cells' (I_thresh always, I_width and I_gain while
+  // on, and alpha s) and the feed-forward's (the pre-projection's and the logits' positive and
+  // negative parts, each layer's ReLU outputs, candidates, post-projection outputs and skip
+  // copies). Differentiable, so training can weigh power (TrainOptions::power_weight); the states
+  // enter through the surrogate derivative.
+  torch::Tensor ideal_cells, ideal_feedforward;
 };
 
 // x [B, N, n_in] (kDouble).

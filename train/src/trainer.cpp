@@ -10,6 +10,7 @@
 #include "bmru_torch.hpp"
 #include "checkpoint.hpp"
 #include "core/errors.hpp"
+#include "models/ideal_power.hpp"
 #include "models/reference_engine.hpp"
 
 namespace bmru::train {
@@ -114,14 +115,28 @@ long correct(const torch::Tensor& logits, const std::vector<std::int64_t>& label
   return right;
 }
 
+// Cross-entropy of every frame's logits against the clip's label, plus power_weight times the
+// mean per frame of the currents the network defines (ForwardOut::ideal_*).
 struct Loss {
   torch::Tensor weight;  // per class, or undefined
-  torch::Tensor operator()(const torch::Tensor& logits, const torch::Tensor& labels) const {
-    const long N = logits.size(1), C = logits.size(2);
+  double power_weight = 0;
+  double budget_units = 0;  // per frame
+  torch::Tensor operator()(const ForwardOut& f, const torch::Tensor& labels) const {
+    const long N = f.logits.size(1), C = f.logits.size(2);
     namespace F = torch::nn::functional;
     auto opts = F::CrossEntropyFuncOptions();
     if (weight.defined()) opts = opts.weight(weight);
-    return F::cross_entropy(logits.reshape({-1, C}), labels.repeat_interleave(N), opts);
+    torch::Tensor l =
+        F::cross_entropy(f.logits.reshape({-1, C}), labels.repeat_interleave(N), opts);
+    if (power_weight > 0)
+      l = l +
+          power_weight * torch::relu((f.ideal_cells + f.ideal_feedforward).mean() - budget_units);
+    return l;
+  }
+  ForwardOptions options(bool training, const TrainOptions& o) const {
+    ForwardOptions f{training, training ? o.dropout : 0, o.sharpness, {}};
+    f.ideal = power_weight > 0;
+    return f;
   }
 };
 
@@ -138,8 +153,8 @@ std::pair<double, double> evaluate(const TorchNet& net, const torch::Tensor& x,
     const std::vector<Index> part(which.begin() + long(at), which.begin() + long(end));
     std::vector<std::int64_t> y;
     for (Index i : part) y.push_back(labels[size_t(i)]);
-    const ForwardOut f = forward(net, clips(x, part), {false, 0, o.sharpness, {}});
-    total += loss(f.logits, torch::tensor(y, torch::kLong)).item<double>() * double(part.size());
+    const ForwardOut f = forward(net, clips(x, part), loss.options(false, o));
+    total += loss(f, torch::tensor(y, torch::kLong)).item<double>() * double(part.size());
     right += correct(f.logits, y, o);
   }
   const double n = double(std::max<size_t>(which.size(), 1));
@@ -217,6 +232,8 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
   if (!(o.input_noise >= 0)) bad.push_back("--input-noise must be zero or positive");
   if (!(o.mismatch_sigma >= 0 && o.mismatch_sigma < 1))
     bad.push_back("--mismatch-sigma must lie in [0, 1)");
+  if (!(o.power_weight >= 0)) bad.push_back("--power-weight must be zero or positive");
+  if (!(o.power_budget_w >= 0)) bad.push_back("--power-budget must be zero or positive");
   if (o.hardware_aware) {
     const double u = o.unit_current_a;
     if (!(u > 0) || o.range.level_min_a / u > 1 || o.range.level_max_a / u < 1)
@@ -253,6 +270,8 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   const Index C = static_cast<Index>(data.classes.size());
 
   Loss loss;
+  loss.power_weight = o.power_weight;
+  loss.budget_units = o.power_budget_w / (o.vdd_v * o.unit_current_a);
   if (o.class_weights) {
     std::vector<double> count(size_t(C), 0);
     for (Index i : split.train) ++count[size_t(data.labels[size_t(i)])];
@@ -294,12 +313,12 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       const std::vector<Index> part(order.begin() + long(at), order.begin() + long(end));
       std::vector<std::int64_t> y;
       for (Index i : part) y.push_back(data.labels[size_t(i)]);
-      ForwardOptions fo{true, o.dropout, o.sharpness, {}};
+      ForwardOptions fo = loss.options(true, o);
       if (o.mismatch_sigma > 0) fo.gains = mismatch_gains(net, o.mismatch_sigma);
       torch::Tensor xb = clips(x, part);
       if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);
       const ForwardOut f = forward(straight_through(net, o), xb, fo);
-      const torch::Tensor l = loss(f.logits, torch::tensor(y, torch::kLong));
+      const torch::Tensor l = loss(f, torch::tensor(y, torch::kLong));
       adam.zero_grad();
       l.backward();
       adam.step();
@@ -336,6 +355,9 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   result.best_epoch = state.best_epoch;
   result.val = score(result.network, data, split.val, o.decision, o.tie);
   result.test = score(result.network, data, split.test, o.decision, o.tie);
+  std::vector<core::Matrix> test_clips;
+  for (Index i : split.test) test_clips.push_back(data.clip(i));
+  result.test_ideal_power = models::ideal_power(result.network, test_clips, o.vdd_v);
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

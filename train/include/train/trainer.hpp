@@ -12,6 +12,7 @@
 
 #include "core/dataset_file.hpp"
 #include "core/network.hpp"
+#include "core/power.hpp"
 #include "core/vote.hpp"
 #include "models/realisable_range.hpp"
 
@@ -36,6 +37,12 @@ struct TrainOptions {
   // the features are per-utterance normalised, so sigma is relative to their spread).
   double input_noise = 0;
   double mismatch_sigma = 0;  // multiplicative N(1, sigma^2) noise on weights and biases per batch
+  // Loss per model unit of the currents the network itself defines, per frame (the ideal power's,
+  // models::ideal_power, over VDD and the unit current): training for energy. 0: none.
+  // Only the part above power_budget_w (the ideal power at vdd_v, W) is weighed: 0, all of it.
+  double power_weight = 0;
+  double power_budget_w = 0;
+  double vdd_v = 1.8;
   bool class_weights = true;  // weight the loss by inverse class frequency (keyword vs rest)
   core::DecisionRule decision = core::DecisionRule::vote;
   core::TiePolicy tie = core::TiePolicy::none;
@@ -61,8 +68,9 @@ struct TrainResult {
   core::Network network;  // the best epoch's: the lowest validation loss
   std::vector<EpochRecord> history;
   long best_epoch = 0;
-  Accuracy test;  // by the reference engine on the test part
-  Accuracy val;   // by the reference engine on the val part
+  Accuracy test;                        // by the reference engine on the test part
+  Accuracy val;                         // by the reference engine on the val part
+  core::PowerByBlock test_ideal_power;  // models::ideal_power of the network on the test part (W)
   double wall_s = 0;
 };
 
