@@ -13,6 +13,13 @@ namespace bmru::experiments {
 
 using nlohmann::json;
 
+namespace {
+// "[k]" after a port's field when it is a list of several probes.
+std::string list_index(size_t size, size_t k) {
+  return size == 1 ? "" : "[" + std::to_string(k) + "]";
+}
+}  // namespace
+
 // The generator's circuit for this network, calibrated in a worker (no ngspice in this process).
 Target generated_target(const FidelityOptions& o, const core::Network& net,
                         const pdk::Technology& tech, const pdk::Conditions& k,
@@ -111,8 +118,11 @@ Target user_target(const FidelityOptions& o, const UserPorts& u, const core::Net
       for (size_t i = 0; i < lp.state.size(); ++i)
         resolve(lp.state[i], w + ".state[" + std::to_string(i) + "]");
       for (size_t i = 0; i < lp.output.size(); ++i) {
-        resolve(lp.output[i].pos, w + ".output[" + std::to_string(i) + "].pos");
-        resolve(lp.output[i].neg, w + ".output[" + std::to_string(i) + "].neg");
+        const std::string at = w + ".output[" + std::to_string(i) + "]";
+        for (size_t k = 0; k < lp.output[i].pos.size(); ++k)
+          resolve(lp.output[i].pos[k], at + ".pos" + list_index(lp.output[i].pos.size(), k));
+        for (size_t k = 0; k < lp.output[i].neg.size(); ++k)
+          resolve(lp.output[i].neg[k], at + ".neg" + list_index(lp.output[i].neg.size(), k));
       }
     }
     for (size_t j = 0; j < t.ports.logits.size(); ++j) {

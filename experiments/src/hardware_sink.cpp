@@ -28,8 +28,8 @@ std::vector<std::string> probe_list(const models::PortMap& p) {
     out.insert(out.end(), l.candidate.begin(), l.candidate.end());
     out.insert(out.end(), l.state.begin(), l.state.end());
     for (const auto& q : l.output) {
-      out.push_back(q.pos);
-      out.push_back(q.neg);
+      out.insert(out.end(), q.pos.begin(), q.pos.end());
+      out.insert(out.end(), q.neg.begin(), q.neg.end());
     }
   }
   for (const auto& q : p.logits) {
@@ -118,8 +118,13 @@ LockstepFrame HardwareSink::convert(core::FrameRecord& rec) const {
   for (auto l = 0u; l < h.layers.size(); ++l) {
     for (size_t i = 0; i < d; ++i) h.layers[l].candidate(0, static_cast<core::Index>(i)) = r[p++];
     for (size_t i = 0; i < d; ++i) h.layers[l].state(0, static_cast<core::Index>(i)) = r[p++];
-    for (size_t i = 0; i < d; ++i, p += 2)
-      h.layers[l].output(0, static_cast<core::Index>(i)) = r[p] - r[p + 1];
+    for (size_t i = 0; i < d; ++i) {
+      const models::PortSum& q = target_.ports.layers[l].output[i];
+      double u = 0;
+      for (size_t k = 0; k < q.pos.size(); ++k) u += r[p++];
+      for (size_t k = 0; k < q.neg.size(); ++k) u -= r[p++];
+      h.layers[l].output(0, static_cast<core::Index>(i)) = u;
+    }
     for (const auto m :
          {&core::LayerFrame::candidate, &core::LayerFrame::state, &core::LayerFrame::output})
       hm.layers[l].*m = (h.layers[l].*m) / unit;

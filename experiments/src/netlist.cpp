@@ -83,7 +83,9 @@ std::string standalone_netlist(const models::CircuitModel& c, const pdk::Technol
   for (const auto& l : c.ports.layers) {
     for (const auto& p : l.candidate) probes += " " + p;
     for (const auto& p : l.state) probes += " " + p;
-    for (const auto& p : l.output) probes += " " + p.pos + " " + p.neg;
+    for (const auto& q : l.output)
+      for (const auto* part : {&q.pos, &q.neg})
+        for (const auto& p : *part) probes += " " + p;
   }
   for (const auto& p : c.ports.logits) probes += " " + p.pos + " " + p.neg;
   s += ".control\nset num_threads=1\nsave" + probes + "\ntran " + format_number(axis.print_step()) +
@@ -113,7 +115,13 @@ std::string port_map_json(const models::PortMap& p, const core::Network* paramet
   j["layers"] = json::array();
   for (const auto& l : p.layers) {
     json out = json::array();
-    for (const auto& q : l.output) out.push_back(pair(q));
+    for (const auto& q : l.output) {
+      // One probe per part as a name, several (their currents added) as a list.
+      const auto part = [&](const std::vector<std::string>& v) {
+        return v.size() == 1 ? json(source(v[0])) : json(sources(v));
+      };
+      out.push_back({{"pos", part(q.pos)}, {"neg", part(q.neg)}});
+    }
     j["layers"].push_back(
         {{"candidate", sources(l.candidate)}, {"state", sources(l.state)}, {"output", out}});
   }

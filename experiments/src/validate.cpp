@@ -24,6 +24,26 @@ std::string field_string(const json& j, const std::string& key, const std::strin
   return lower_case(j.at(key).get<std::string>());
 }
 
+// A layer output's part: one probe name, or a list of them whose currents add.
+std::vector<std::string> probe_sum(const json& j, const std::string& key, const std::string& where,
+                                   const std::string& file) {
+  if (j.contains(key) && j.at(key).is_array()) {
+    std::vector<std::string> out;
+    const json& list = j.at(key);
+    for (size_t i = 0; i < list.size(); ++i)
+      if (!list[i].is_string() || list[i].get<std::string>().empty())
+        throw InputError("Port map '" + file + "': " + where + "." + key + "[" + std::to_string(i) +
+                         "] must be a probe name");
+      else
+        out.push_back(lower_case(list[i].get<std::string>()));
+    if (out.empty())
+      throw InputError("Port map '" + file + "': " + where + "." + key +
+                       " must name at least one probe");
+    return out;
+  }
+  return {field_string(j, key, where, file)};
+}
+
 models::PortPair pair(const json& j, const std::string& where, const std::string& file) {
   if (!j.is_object())
     throw InputError("Port map '" + file + "': " + where + " must be an object {pos, neg}");
@@ -76,8 +96,13 @@ UserPorts read_port_map(const std::string& text, const std::string& file) {
     lp.state = names(jl["state"], w + ".state", file);
     if (!jl["output"].is_array())
       throw InputError("Port map '" + file + "': " + w + ".output must be a list");
-    for (size_t i = 0; i < jl["output"].size(); ++i)
-      lp.output.push_back(pair(jl["output"][i], w + ".output[" + std::to_string(i) + "]", file));
+    for (size_t i = 0; i < jl["output"].size(); ++i) {
+      const std::string at = w + ".output[" + std::to_string(i) + "]";
+      const json& q = jl["output"][i];
+      if (!q.is_object())
+        throw InputError("Port map '" + file + "': " + at + " must be an object {pos, neg}");
+      lp.output.push_back({probe_sum(q, "pos", at, file), probe_sum(q, "neg", at, file)});
+    }
     u.ports.layers.push_back(lp);
   }
   if (j.contains("logits")) {

@@ -1,6 +1,7 @@
 #include "models/circuit_graph.hpp"
 
 #include <cmath>
+#include <deque>
 
 #include "core/errors.hpp"
 
@@ -28,12 +29,18 @@ struct Signal {
   int n = -1, p = -1;
   int native = -1;
 };
-struct Pair {
-  Signal pos, neg;
+// A signed signal as the lines whose currents add to its positive and negative parts (the
+// signals live in GraphBuilder::signals_, so a conversion made for one reader serves the next).
+struct Bundle {
+  std::vector<Signal*> pos, neg;
 };
+// A device name for part k of a bundle: the first part keeps the plain name.
+std::string part(const std::string& name, size_t k) {
+  return k == 0 ? name : name + "_" + std::to_string(k);
+}
 
 // Walks the network once, in the generator's order: inputs -> pre-projection -> per layer ReLU ->
-// candidates -> cells -> post-projection + skip -> logits.
+// candidates -> cells -> post-projection -> logits.
 class GraphBuilder {
  public:
   explicit GraphBuilder(CircuitGraph& g) : g_(g) {}
@@ -112,14 +119,19 @@ class GraphBuilder {
     g_.weights.push_back({{c}, w, param});
     step(Element::weight, g_.weights.size() - 1);
   }
-  // Weight w of a signed pair into a pair of nodes: both parts sourced.
-  void weight(Pair& s, double w, int pos, int neg, const std::string& name,
+  // Weight w of a signed signal into a pair of nodes: every line of both parts, added.
+  void weight(Bundle& s, double w, int pos, int neg, const std::string& name,
               const std::string& param) {
     if (w == 0) return pruned(param);
     const double a = std::abs(w);
-    const int p = copy(s.pos, a, w > 0 ? pos : neg, name + "p", CircuitGraph::CopyKind::weight);
-    const int n = copy(s.neg, a, w > 0 ? neg : pos, name + "n", CircuitGraph::CopyKind::weight);
-    g_.weights.push_back({{p, n}, w, param});
+    std::vector<int> copies;
+    for (size_t k = 0; k < s.pos.size(); ++k)
+      copies.push_back(copy(*s.pos[k], a, w > 0 ? pos : neg, part(name + "p", k),
+                            CircuitGraph::CopyKind::weight));
+    for (size_t k = 0; k < s.neg.size(); ++k)
+      copies.push_back(copy(*s.neg[k], a, w > 0 ? neg : pos, part(name + "n", k),
+                            CircuitGraph::CopyKind::weight));
+    g_.weights.push_back({copies, w, param});
     step(Element::weight, g_.weights.size() - 1);
   }
   // A constant current adding b (model units) to `to` (b < 0 subtracts).
@@ -135,15 +147,24 @@ class GraphBuilder {
     bias(std::abs(b), b > 0 ? pos : neg, name, param);
   }
 
-  Pair input(Index k) {
+  Signal* keep(const Signal& s) { return &signals_.emplace_back(s); }
+
+  Bundle input(Index k) {
     const int p = reserve(Kind::summing, node("x", k) + "p");
     const int n = reserve(Kind::summing, node("x", k) + "n");
     g_.lines[static_cast<size_t>(p)].input = static_cast<int>(2 * k);
     g_.lines[static_cast<size_t>(n)].input = static_cast<int>(2 * k + 1);
-    Pair x{close(p, ""), close(n, "")};
+    Bundle x{{keep(close(p, ""))}, {keep(close(n, ""))}};
     g_.inputs.push_back({k, p, n});
     step(Element::input, g_.inputs.size() - 1);
     return x;
+  }
+  // The lines (their native ones, behind sense sources) of a bundle, for the probes.
+  static CircuitGraph::Bundle lines_of(const Bundle& b) {
+    CircuitGraph::Bundle out;
+    for (const Signal* s : b.pos) out.pos.push_back(s->native);
+    for (const Signal* s : b.neg) out.neg.push_back(s->native);
+    return out;
   }
 
   void cell(const core::CellConstants& k, Index l, Index i, Signal& c, std::vector<Signal>& h) {
@@ -172,19 +193,23 @@ class GraphBuilder {
     h.push_back(hs);
   }
 
-  void layer(const core::Network& net, const PolarityPlan& plan, Index l, std::vector<Pair>& u) {
+  void layer(const core::Network& net, const PolarityPlan& plan, Index l, std::vector<Bundle>& u) {
     const auto at = static_cast<size_t>(l);
     const core::Layer& L = net.layers[static_cast<size_t>(l - 1)];
     const auto k = core::cell_constants(L);
     const std::string tag = "l" + std::to_string(l) + "_c", pl = "layer" + std::to_string(l);
     CircuitGraph::LayerProbes probes;
-    // a = ReLU(u): u+ sourced, u- sunk into one node whose NMOS diode cuts a negative net off.
+    // a = ReLU(u): every line of u+ added, every line of u- subtracted, into one node whose diode
+    // cuts a negative net off.
     std::vector<Signal> a;
     for (Index i = 0; i < net.d(); ++i) {
-      const std::string n = "a_" + tag + std::to_string(i);
-      const int line = summing(n, plan.a_p[at - 1]);
-      structural(u[static_cast<size_t>(i)].pos, 1.0, line, "ap_" + tag + std::to_string(i));
-      structural(u[static_cast<size_t>(i)].neg, -1.0, line, "an_" + tag + std::to_string(i));
+      const std::string ci = tag + std::to_string(i);
+      const int line = summing("a_" + ci, plan.a_p[at - 1]);
+      Bundle& ui = u[static_cast<size_t>(i)];
+      for (size_t j = 0; j < ui.pos.size(); ++j)
+        structural(*ui.pos[j], 1.0, line, part("ap_" + ci, j));
+      for (size_t j = 0; j < ui.neg.size(); ++j)
+        structural(*ui.neg[j], -1.0, line, part("an_" + ci, j));
       a.push_back(close(line, ""));
     }
     std::vector<Signal> h;
@@ -200,24 +225,18 @@ class GraphBuilder {
       probes.state.push_back(static_cast<int>(g_.cells.size()));
       cell(k, l, i, c, h);
     }
-    std::vector<Pair> next;
+    // u_l = ReLU(h K_p + b_p) + u_{l-1}: the post-projection's line joins the bundle.
     for (Index i = 0; i < net.d(); ++i) {
       const std::string ci = tag + std::to_string(i);
-      const int line = reserve(Kind::summing, "p_" + ci);
+      const int line = summing("p_" + ci, plan.p_p[at - 1]);
       for (Index j = 0; j < net.d(); ++j)
         weight(h[static_cast<size_t>(j)], L.post.kernel(j, i), line,
                "w_p_" + ci + "_" + std::to_string(j), idx(pl + ".post_kernel", j, i));
       bias(L.post.bias(i), line, "p_" + ci, idx(pl + ".post_bias", i));
-      Signal p = close(line, "");
-      const int pos = summing("u_" + ci + "p", plan.u_pos_p[at]);
-      const int neg = summing("u_" + ci + "n", plan.u_neg_p[at]);
-      structural(p, 1.0, pos, "sp_" + ci);
-      structural(u[static_cast<size_t>(i)].pos, 1.0, pos, "kp_" + ci);
-      structural(u[static_cast<size_t>(i)].neg, 1.0, neg, "kn_" + ci);
-      next.push_back({close(pos, "vout_" + ci + "p"), close(neg, "vout_" + ci + "n")});
-      probes.output.push_back({pos, neg});
+      Bundle& ui = u[static_cast<size_t>(i)];
+      ui.pos.push_back(keep(close(line, "vout_" + ci)));
+      probes.output.push_back(lines_of(ui));
     }
-    u = next;
     g_.layers.push_back(probes);
   }
 
@@ -227,18 +246,19 @@ class GraphBuilder {
     for (Index l = 1; l <= net.n_layers(); ++l) g_.positions.push_back("layer" + std::to_string(l));
     g_.positions.push_back("output");
     position_ = 0;
-    std::vector<Pair> x;
+    std::vector<Bundle> x;
     for (Index k = 0; k < net.n_in(); ++k) x.push_back(input(k));
     // u_0 = x K_in + b_in, as pairs.
-    std::vector<Pair> u;
+    std::vector<Bundle> u;
     for (Index j = 0; j < net.d(); ++j) {
-      const int pos = summing(node("u0_", j) + "p", plan.u_pos_p[0]);
-      const int neg = summing(node("u0_", j) + "n", plan.u_neg_p[0]);
+      const int pos = summing(node("u0_", j) + "p", plan.u_pos_p);
+      const int neg = summing(node("u0_", j) + "n", plan.u_neg_p);
       for (Index k = 0; k < net.n_in(); ++k)
         weight(x[static_cast<size_t>(k)], net.pre_proj.kernel(k, j), pos, neg,
                "w_in_" + std::to_string(k) + "_" + std::to_string(j), idx("pre_proj.kernel", k, j));
       bias(net.pre_proj.bias(j), pos, neg, node("in_", j), idx("pre_proj.bias", j));
-      u.push_back({close(pos, ""), close(neg, "")});
+      const std::string sense = node("vout_l0_c", j);
+      u.push_back({{keep(close(pos, sense + "p"))}, {keep(close(neg, sense + "n"))}});
     }
     for (Index l = 1; l <= net.n_layers(); ++l) {
       position_ = static_cast<int>(l);
@@ -264,15 +284,15 @@ class GraphBuilder {
 
  private:
   CircuitGraph& g_;
-  int position_ = 0;  // of the elements being made
+  int position_ = 0;            // of the elements being made
+  std::deque<Signal> signals_;  // every signal of a bundle (stable addresses)
 };
 
 }  // namespace
 
 CircuitGraph build_graph(const core::Network& net, const PolarityPlan& plan) {
   const auto layers = static_cast<size_t>(net.n_layers());
-  if (plan.u_pos_p.size() != layers + 1 || plan.u_neg_p.size() != layers + 1 ||
-      plan.a_p.size() != layers || plan.c_p.size() != layers)
+  if (plan.a_p.size() != layers || plan.c_p.size() != layers || plan.p_p.size() != layers)
     throw Error("build_graph: the polarity plan does not have the network's layers");
   CircuitGraph g;
   GraphBuilder(g).build(net, plan);

@@ -315,7 +315,12 @@ PortMap port_map(const CircuitGraph& g, const Writer& w) {
     for (const int l : layer.candidate) ports.candidate.push_back(branch(l));
     for (const int c : layer.state)
       ports.state.push_back("v.xcell_" + g.cells[static_cast<size_t>(c)].name + ".vs#branch");
-    for (const auto& [pos, neg] : layer.output) ports.output.push_back({branch(pos), branch(neg)});
+    for (const auto& u : layer.output) {
+      PortSum sum;
+      for (const int l : u.pos) sum.pos.push_back(branch(l));
+      for (const int l : u.neg) sum.neg.push_back(branch(l));
+      ports.output.push_back(sum);
+    }
     p.layers.push_back(ports);
   }
   for (const auto& c : g.cells) p.cell_supplies.push_back("vpwr_" + c.name);

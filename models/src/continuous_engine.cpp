@@ -93,15 +93,19 @@ void Structure::build() {
   }
   for (const auto& layer : g.layers) {
     std::vector<int> cand, state;
-    std::vector<std::pair<int, int>> out;
+    std::vector<std::pair<std::vector<int>, std::vector<int>>> out;
     for (const int l : layer.candidate) {
       cand.push_back(index[static_cast<size_t>(l)]);
       nodes[static_cast<size_t>(cand.back())].noise =
           static_cast<int>(candidate_node.size() * layer.candidate.size() + cand.size() - 1);
     }
     for (const int c : layer.state) state.push_back(cells[static_cast<size_t>(c)].out_node);
-    for (const auto& [p, n] : layer.output)
-      out.push_back({index[static_cast<size_t>(p)], index[static_cast<size_t>(n)]});
+    const auto nodes_of = [&](const std::vector<int>& lines) {
+      std::vector<int> v;
+      for (const int l : lines) v.push_back(index[static_cast<size_t>(l)]);
+      return v;
+    };
+    for (const auto& u : layer.output) out.push_back({nodes_of(u.pos), nodes_of(u.neg)});
     candidate_node.push_back(cand);
     state_node.push_back(state);
     output.push_back(out);
@@ -446,7 +450,10 @@ void ContinuousEngine::step(const core::Matrix& x, core::Frame& out) {
         const auto ci = static_cast<size_t>(i);
         f.candidate(b, i) = I(st.candidate_node[L][ci]) / u;
         f.state(b, i) = I(st.state_node[L][ci]) / u;
-        f.output(b, i) = (I(st.output[L][ci].first) - I(st.output[L][ci].second)) / u;
+        double sum = 0;
+        for (const int n : st.output[L][ci].first) sum += I(n);
+        for (const int n : st.output[L][ci].second) sum -= I(n);
+        f.output(b, i) = sum / u;
       }
     }
     const Params& p = m.params[static_cast<size_t>(lane.params)];

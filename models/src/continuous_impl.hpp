@@ -85,7 +85,8 @@ struct Structure {
   std::vector<Node> nodes;
   std::vector<Cell> cells;                                   // layer-major
   std::vector<std::vector<int>> candidate_node, state_node;  // [layer][cell] nodes of the probes
-  std::vector<std::vector<std::pair<int, int>>> output;  // [layer][cell] (pos, neg) output nodes
+  // [layer][cell] the nodes whose currents add to u_l's (pos, neg) parts (CircuitGraph::Bundle).
+  std::vector<std::vector<std::pair<std::vector<int>, std::vector<int>>>> output;
   // Per output: its (pos, neg) held nodes' terms and biases.
   std::vector<std::pair<std::vector<Term>, std::vector<Term>>> logit;
   std::vector<std::pair<std::vector<BiasTerm>, std::vector<BiasTerm>>> logit_bias;

@@ -1,7 +1,6 @@
 // The polarity plan of the generated circuit (circuit_graph.hpp): which summing nodes a PMOS diode
 // closes, chosen so that the fewest signal currents need a conversion.
 #include <algorithm>
-#include <array>
 #include <limits>
 
 #include "models/circuit_graph.hpp"
@@ -12,35 +11,36 @@ namespace {
 using core::Index;
 
 constexpr double kInputPart = 0.5;  // every input part's estimated mean (model units)
+constexpr size_t kExhaustiveLayers = 6;
 
 // Mean line currents (model units) estimated from the network alone: every input part at half a
 // unit, a pair's lines the sums of their terms, a ReLU node the difference where positive plus a
 // quarter of the smaller line (inputs vary), each cell on half the time.
 struct Estimate {
-  std::vector<std::vector<double>> up, un;   // [0..L][cell] the pair lines
+  std::vector<double> up, un;                // the pre-projection's pair, per cell
   std::vector<std::vector<double>> a, c, p;  // [layer - 1][cell]
 };
 
 Estimate estimate(const core::Network& net) {
   const auto d = static_cast<size_t>(net.d());
   Estimate e;
-  std::vector<double> up(d, 0), un(d, 0);
+  e.up.assign(d, 0);
+  e.un.assign(d, 0);
   for (Index j = 0; j < net.d(); ++j) {
     for (Index k = 0; k < net.n_in(); ++k) {
       const double w = std::abs(net.pre_proj.kernel(k, j)) * kInputPart;
-      up[static_cast<size_t>(j)] += w;
-      un[static_cast<size_t>(j)] += w;
+      e.up[static_cast<size_t>(j)] += w;
+      e.un[static_cast<size_t>(j)] += w;
     }
     const double b = net.pre_proj.bias(j);
-    (b > 0 ? up : un)[static_cast<size_t>(j)] += std::abs(b);
+    (b > 0 ? e.up : e.un)[static_cast<size_t>(j)] += std::abs(b);
   }
-  e.up.push_back(up);
-  e.un.push_back(un);
+  std::vector<double> up = e.up;  // u_l's positive part
   for (const core::Layer& L : net.layers) {
     const auto k = core::cell_constants(L);
     std::vector<double> a(d), c(d), p(d);
     for (size_t j = 0; j < d; ++j)
-      a[j] = std::max(up[j] - un[j], 0.0) + 0.25 * std::min(up[j], un[j]);
+      a[j] = std::max(up[j] - e.un[j], 0.0) + 0.25 * std::min(up[j], e.un[j]);
     for (Index i = 0; i < net.d(); ++i) {
       double sum = L.candidate.bias(i), post = L.post.bias(i);
       for (Index j = 0; j < net.d(); ++j) {
@@ -54,8 +54,6 @@ Estimate estimate(const core::Network& net) {
     e.a.push_back(a);
     e.c.push_back(c);
     e.p.push_back(p);
-    e.up.push_back(up);
-    e.un.push_back(un);
   }
   return e;
 }
@@ -65,128 +63,162 @@ Estimate estimate(const core::Network& net) {
 bool needs_p(double s, bool dest_p) {
   return (s > 0) != dest_p;
 }
-// The conversion a signal natively on a PMOS (native_p) line needs for these uses.
-double conversion(double current, bool native_p, bool want_p, bool want_n) {
-  return (native_p ? want_n : want_p) ? current : 0.0;
+
+// The polarities a signal's readers need.
+struct Wants {
+  bool p = false, n = false;
+  void add(bool want_p) { (want_p ? p : n) = true; }
+  // The conversion a signal natively on a PMOS (native_p) line needs for these readers.
+  double cost(double current, bool native_p) const { return (native_p ? n : p) ? current : 0.0; }
+};
+
+// Whether the logits read line j of the residual stream (a nonzero weight in its row).
+bool read_by_logits(const core::Network& net, Index j) {
+  return (net.fc.kernel.row(j).array() != 0).any();
 }
 
-struct Layer {
-  bool a_p, c_p;
-};
-struct PairState {
-  bool pos_p, neg_p;
-};
-const std::array<PairState, 4> kPairs{{{false, false}, {false, true}, {true, false}, {true, true}}};
-const std::array<Layer, 4> kLayers{{{false, false}, {false, true}, {true, false}, {true, true}}};
-
 // The inputs' conversions, given how the pre-projection pair is closed.
-double input_cost(const core::Network& net, PairState u0) {
+double input_cost(const core::Network& net, bool pos_p, bool neg_p) {
   double cost = 0;
   for (Index k = 0; k < net.n_in(); ++k) {
-    bool pos_p = false, pos_n = false, neg_p = false, neg_n = false;
+    Wants pos, neg;
     for (Index j = 0; j < net.d(); ++j) {
       const double w = net.pre_proj.kernel(k, j);
       if (w == 0) continue;
       // w > 0: x+ into u+, x- into u-; w < 0 the other way round; always adding.
-      const bool pos_dest_p = w > 0 ? u0.pos_p : u0.neg_p, neg_dest_p = w > 0 ? u0.neg_p : u0.pos_p;
-      (needs_p(1, pos_dest_p) ? pos_p : pos_n) = true;
-      (needs_p(1, neg_dest_p) ? neg_p : neg_n) = true;
+      pos.add(needs_p(1, w > 0 ? pos_p : neg_p));
+      neg.add(needs_p(1, w > 0 ? neg_p : pos_p));
     }
-    cost +=
-        conversion(kInputPart, false, pos_p, pos_n) + conversion(kInputPart, false, neg_p, neg_n);
+    cost += pos.cost(kInputPart, false) + neg.cost(kInputPart, false);
   }
   return cost;
 }
 
-// Layer l's conversions: its input pair's (read by a and the skip), a's (read by c), c's (read by
-// the cell through its PMOS M1) and the post-projection's (read by the output pair).
-double layer_cost(const core::Network& net, const Estimate& e, size_t l, PairState in, Layer y,
-                  PairState out) {
-  const core::Layer& L = net.layers[l];
+// The conversions of layer l's own signals that its candidates' closing decides: a's (read by the
+// candidates) and c's (read by the cell through its PMOS M1).
+double candidate_cost(const core::Network& net, const Estimate& e, size_t l, bool a_p, bool c_p) {
+  double cost = 0;
+  for (Index j = 0; j < net.d(); ++j) {
+    Wants a;
+    for (Index i = 0; i < net.d(); ++i) {
+      const double w = net.layers[l].candidate.kernel(j, i);
+      if (w != 0) a.add(needs_p(w, c_p));
+    }
+    cost += a.cost(e.a[l][static_cast<size_t>(j)], a_p);
+    cost += Wants{true, false}.cost(e.c[l][static_cast<size_t>(j)], c_p);
+  }
+  return cost;
+}
+
+// Everything but the inputs' and candidate_cost: the residual stream's lines (read by every later
+// layer's ReLU and by the logits) and the cells' outputs (read by the post-projection).
+double stream_cost(const core::Network& net, const Estimate& e, const PolarityPlan& plan) {
+  const size_t layers = net.layers.size();
   double cost = 0;
   for (Index j = 0; j < net.d(); ++j) {
     const auto jj = static_cast<size_t>(j);
-    // u+ adds into a and into the output's pos line; u- subtracts from a and adds into neg.
-    cost += conversion(e.up[l][jj], in.pos_p, needs_p(1, y.a_p) || needs_p(1, out.pos_p),
-                       !needs_p(1, y.a_p) || !needs_p(1, out.pos_p));
-    cost += conversion(e.un[l][jj], in.neg_p, needs_p(-1, y.a_p) || needs_p(1, out.neg_p),
-                       !needs_p(-1, y.a_p) || !needs_p(1, out.neg_p));
-    bool want_p = false, want_n = false;
-    for (Index i = 0; i < net.d(); ++i) {
-      const double w = L.candidate.kernel(j, i);
-      if (w != 0) (needs_p(w, y.c_p) ? want_p : want_n) = true;
+    const bool logits = read_by_logits(net, j);
+    // u0+ adds into every ReLU node, u0- subtracts; the logits source every line.
+    Wants pos, neg;
+    for (size_t l = 0; l < layers; ++l) {
+      pos.add(needs_p(1, plan.a_p[l]));
+      neg.add(needs_p(-1, plan.a_p[l]));
     }
-    cost += conversion(e.a[l][jj], y.a_p, want_p, want_n);
-    cost += conversion(e.c[l][jj], y.c_p, true, false);
-    cost += conversion(e.p[l][jj], false, needs_p(1, out.pos_p), !needs_p(1, out.pos_p));
+    if (logits) {
+      pos.add(true);
+      neg.add(true);
+    }
+    cost += pos.cost(e.up[jj], plan.u_pos_p) + neg.cost(e.un[jj], plan.u_neg_p);
+    for (size_t k = 0; k < layers; ++k) {
+      Wants p;
+      for (size_t l = k + 1; l < layers; ++l) p.add(needs_p(1, plan.a_p[l]));
+      if (logits) p.add(true);
+      cost += p.cost(e.p[k][jj], plan.p_p[k]);
+      // Cell j's output (a PMOS line) into layer k's post-projection nodes.
+      Wants h;
+      for (Index i = 0; i < net.d(); ++i) {
+        const double w = net.layers[k].post.kernel(j, i);
+        if (w != 0) h.add(needs_p(w, plan.p_p[k]));
+      }
+      cost += h.cost(0.5 * core::cell_constants(net.layers[k]).alpha(j), true);
+    }
   }
   return cost;
 }
 
-// The last pair's conversions: the logit nodes are held, and every term is sourced into them.
-double output_cost(const core::Network& net, const Estimate& e, PairState last) {
-  const size_t l = e.up.size() - 1;
-  double cost = 0;
-  for (Index j = 0; j < net.d(); ++j) {
-    cost += conversion(e.up[l][static_cast<size_t>(j)], last.pos_p, true, false);
-    cost += conversion(e.un[l][static_cast<size_t>(j)], last.neg_p, true, false);
-  }
+// Each layer's c closing is the better one for its a closing (nothing else reads them).
+void choose_candidates(const core::Network& net, const Estimate& e, PolarityPlan& plan) {
+  for (size_t l = 0; l < net.layers.size(); ++l)
+    plan.c_p[l] = candidate_cost(net, e, l, plan.a_p[l], true) <
+                  candidate_cost(net, e, l, plan.a_p[l], false);
+}
+
+double cost_of(const core::Network& net, const Estimate& e, const PolarityPlan& plan) {
+  double cost = input_cost(net, plan.u_pos_p, plan.u_neg_p) + stream_cost(net, e, plan);
+  for (size_t l = 0; l < net.layers.size(); ++l)
+    cost += candidate_cost(net, e, l, plan.a_p[l], plan.c_p[l]);
   return cost;
+}
+
+// The closings the search sets (c follows a), as bits: u+, u-, then a and p per layer.
+void set_bit(PolarityPlan& plan, size_t bit, bool v) {
+  if (bit == 0)
+    plan.u_pos_p = v;
+  else if (bit == 1)
+    plan.u_neg_p = v;
+  else if ((bit - 2) % 2 == 0)
+    plan.a_p[(bit - 2) / 2] = v;
+  else
+    plan.p_p[(bit - 2) / 2] = v;
 }
 
 }  // namespace
 
 PolarityPlan all_nmos_plan(const core::Network& net) {
   const auto layers = static_cast<size_t>(net.n_layers());
-  return {std::vector<bool>(layers + 1, false), std::vector<bool>(layers + 1, false),
-          std::vector<bool>(layers, false), std::vector<bool>(layers, false)};
+  PolarityPlan plan;
+  plan.a_p.assign(layers, false);
+  plan.c_p.assign(layers, false);
+  plan.p_p.assign(layers, false);
+  return plan;
 }
 
 double conversion_estimate(const core::Network& net, const PolarityPlan& plan) {
-  const Estimate e = estimate(net);
-  double cost = input_cost(net, {plan.u_pos_p[0], plan.u_neg_p[0]});
-  for (size_t l = 0; l < net.layers.size(); ++l)
-    cost += layer_cost(net, e, l, {plan.u_pos_p[l], plan.u_neg_p[l]}, {plan.a_p[l], plan.c_p[l]},
-                       {plan.u_pos_p[l + 1], plan.u_neg_p[l + 1]});
-  const size_t last = net.layers.size();
-  return cost + output_cost(net, e, {plan.u_pos_p[last], plan.u_neg_p[last]});
+  return cost_of(net, estimate(net), plan);
 }
 
 PolarityPlan lean_plan(const core::Network& net) {
   const Estimate e = estimate(net);
-  const size_t layers = net.layers.size();
-  // best[l][s]: the least cost of everything up to pair l closed as kPairs[s]; from[l][s] the
-  // previous pair's state and the layer's choice that reach it.
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  std::vector<std::array<double, 4>> best(layers + 1);
-  std::vector<std::array<std::pair<size_t, size_t>, 4>> from(layers + 1);
-  for (size_t s = 0; s < 4; ++s) best[0][s] = input_cost(net, kPairs[s]);
-  for (size_t l = 0; l < layers; ++l)
-    for (size_t t = 0; t < 4; ++t) {
-      best[l + 1][t] = inf;
-      for (size_t s = 0; s < 4; ++s)
-        for (size_t y = 0; y < 4; ++y) {
-          const double c = best[l][s] + layer_cost(net, e, l, kPairs[s], kLayers[y], kPairs[t]);
-          if (c < best[l + 1][t]) best[l + 1][t] = c, from[l + 1][t] = {s, y};
-        }
+  const size_t bits = 2 + 2 * net.layers.size();
+  const auto with = [&](PolarityPlan plan) {
+    choose_candidates(net, e, plan);
+    return std::pair{cost_of(net, e, plan), plan};
+  };
+  auto [least, best] = with(all_nmos_plan(net));
+  if (net.layers.size() <= kExhaustiveLayers) {
+    for (size_t m = 1; m < (size_t{1} << bits); ++m) {
+      PolarityPlan plan = all_nmos_plan(net);
+      for (size_t b = 0; b < bits; ++b) set_bit(plan, b, (m >> b) & 1u);
+      const auto [c, p] = with(plan);
+      if (c < least) least = c, best = p;
     }
-  size_t state = 0;
-  double least = inf;
-  for (size_t t = 0; t < 4; ++t) {
-    const double c = best[layers][t] + output_cost(net, e, kPairs[t]);
-    if (c < least) least = c, state = t;
+    return best;
   }
-  PolarityPlan plan = all_nmos_plan(net);
-  for (size_t l = layers;; --l) {
-    plan.u_pos_p[l] = kPairs[state].pos_p;
-    plan.u_neg_p[l] = kPairs[state].neg_p;
-    if (l == 0) break;
-    const auto [s, y] = from[l][state];
-    plan.a_p[l - 1] = kLayers[y].a_p;
-    plan.c_p[l - 1] = kLayers[y].c_p;
-    state = s;
+  // Deeper networks: flip one closing at a time while the estimate falls.
+  for (bool better = true; better;) {
+    better = false;
+    for (size_t b = 0; b < bits; ++b) {
+      PolarityPlan plan = best;
+      const bool now = b == 0             ? plan.u_pos_p
+                       : b == 1           ? plan.u_neg_p
+                       : (b - 2) % 2 == 0 ? plan.a_p[(b - 2) / 2]
+                                          : plan.p_p[(b - 2) / 2];
+      set_bit(plan, b, !now);
+      const auto [c, p] = with(plan);
+      if (c < least) least = c, best = p, better = true;
+    }
   }
-  return plan;
+  return best;
 }
 
 }  // namespace bmru::models

@@ -237,7 +237,13 @@ TEST(CircuitModel, PortMapNamesEveryProbeTheEngineExposes) {
   ASSERT_EQ(c.ports.layers.size(), 2u);
   EXPECT_EQ(c.ports.layers[1].candidate[3], "vcand_l2_c3#branch");
   EXPECT_EQ(c.ports.layers[0].state[0], "v.xcell_l1_c0.vs#branch");
-  EXPECT_EQ(c.ports.layers[0].output[2].neg, "vout_l1_c2n#branch");
+  // u_1 = u_0 + layer 1's post-projection: three probes, their currents added.
+  EXPECT_EQ(c.ports.layers[0].output[2].pos,
+            (std::vector<std::string>{"vout_l0_c2p#branch", "vout_l1_c2#branch"}));
+  EXPECT_EQ(
+      c.ports.layers[1].output[2].pos,
+      (std::vector<std::string>{"vout_l0_c2p#branch", "vout_l1_c2#branch", "vout_l2_c2#branch"}));
+  EXPECT_EQ(c.ports.layers[1].output[2].neg, std::vector<std::string>{"vout_l0_c2n#branch"});
   EXPECT_EQ(c.ports.logits[1].pos, "vlogit_y1p#branch");
   EXPECT_EQ(c.inputs.size(), 26u);
   EXPECT_EQ(c.initial_conditions.size(), 8u);

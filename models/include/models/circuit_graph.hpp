@@ -15,6 +15,10 @@
 //                the signal's current once more);
 //   cell_output  the cell's own PMOS output diode (M4), whose input is the cell;
 //   held         not a line: a logit node held at a fixed voltage by its sense source.
+// The residual stream u_l = u_0 + sum_k ReLU(h_k K_p + b_p) has no lines of its own: it is the
+// bundle of the lines it sums (the pre-projection's pair and each layer's post-projection line),
+// and each of its readers (the next layer's ReLU, the logits) copies every line of the bundle.
+// A skip copy would cost u_l's whole current once more per layer; the bundle costs devices only.
 // Elements are kept in the order the generator creates them (`order`), which is the netlist's
 // order; the netlist is a replay of that list.
 #include <string>
@@ -102,10 +106,15 @@ struct CircuitGraph {
     core::Index k = 0;
     int pos = -1, neg = -1;  // lines
   };
+  // u_l's positive and negative parts: the summing lines (each behind a sense source) whose
+  // currents add to each.
+  struct Bundle {
+    std::vector<int> pos, neg;
+  };
   struct LayerProbes {
-    std::vector<int> candidate;               // summing lines
-    std::vector<int> state;                   // cells
-    std::vector<std::pair<int, int>> output;  // (pos, neg) summing lines
+    std::vector<int> candidate;  // summing lines
+    std::vector<int> state;      // cells
+    std::vector<Bundle> output;  // u_l per cell
   };
   // cell_supply: a cell's bias lines and supply lead; cell: the cell itself (its candidate p-line
   // is made between the two, as the netlist has it).
@@ -145,23 +154,22 @@ struct CircuitGraph {
   double added(const Bias& b) const { return b.amps * lines[static_cast<size_t>(b.to)].sign(); }
 };
 
-// Which summing nodes are closed by a PMOS diode (summing_p), per group of lines: the pre-
-// projection and each layer's output pairs (pos, neg), the ReLU nodes a and the candidates c of
-// each layer (post-projection nodes are always NMOS-closed: the cells' outputs are PMOS lines).
-// A copy must come from a line of its own polarity, and the destination's closing decides which
-// polarity a term needs, so the plan decides how many signals need a conversion (a p-line or an
-// n-line, each costing the signal's current once more).
+// Which summing nodes are closed by a PMOS diode (summing_p): the pre-projection's pair (pos,
+// neg), and per layer its ReLU nodes a, its candidates c and its post-projection nodes p. A copy
+// must come from a line of its own polarity, and the destination's closing decides which polarity
+// a term needs, so the plan decides how many signals need a conversion (a p-line or an n-line,
+// each costing the signal's current once more). A line of the residual stream is read by every
+// later layer's ReLU and by the logits, so its conversion depends on all their closings.
 struct PolarityPlan {
-  std::vector<bool> u_pos_p, u_neg_p;  // [0..L]
-  std::vector<bool> a_p, c_p;          // [layer 1..L] at [l - 1]
+  bool u_pos_p = false, u_neg_p = false;
+  std::vector<bool> a_p, c_p, p_p;  // [layer 1..L] at [l - 1]
   bool operator==(const PolarityPlan&) const = default;
 };
-// Every summing node NMOS-closed (the generator before issue 14's power work: every input, every
-// layer output pair and every candidate needed a conversion).
+// Every summing node NMOS-closed.
 PolarityPlan all_nmos_plan(const core::Network& net);
 // The plan with the least conversion current: each line's current estimated from the network alone
-// (inputs at half a unit per part, cells on half the time), and the plans searched layer by layer
-// (the cost of a layer depends only on the closings of its input and output pairs, its a and c).
+// (inputs at half a unit per part, cells on half the time). Every plan is tried up to 6 layers
+// (4^(L+1) of them); beyond, single closings are flipped while that lowers the estimate.
 PolarityPlan lean_plan(const core::Network& net);
 // The estimated current (model units) the conversions of a plan draw.
 double conversion_estimate(const core::Network& net, const PolarityPlan& plan);

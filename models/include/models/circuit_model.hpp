@@ -12,7 +12,8 @@
 //   inputs      sources iin<k>p / iin<k>n (k from 0), driven by the caller
 //   candidate   vcand_l<l>_c<i>       (l from 1, i from 0)
 //   state       v.xcell_l<l>_c<i>.vs  (the cell's output branch current I_out)
-//   output      vout_l<l>_c<i>p / vout_l<l>_c<i>n
+//   output      u_l's lines, added: pos vout_l0_c<i>p (the pre-projection's) and vout_l<k>_c<i>
+//               for k = 1..l (each layer's post-projection); neg vout_l0_c<i>n
 //   logits      vlogit_<j>p / vlogit_<j>n (nodes held at a fixed voltage)
 //   supplies    vdd_cells, vdd_ff, vdd_bias; per position p (pre, layer<l>, output) the rails
 //               vdd_ff_<p> and vdd_bias_<p> behind sense sources vpos_ff_<p>, vpos_bias_<p>
@@ -51,9 +52,15 @@ struct PortPair {
   std::string pos, neg;
   bool operator==(const PortPair&) const = default;
 };
+// A signed signal whose parts are each the sum of several probes' currents (a layer's output u_l:
+// the lines of its bundle, CircuitGraph::Bundle).
+struct PortSum {
+  std::vector<std::string> pos, neg;
+  bool operator==(const PortSum&) const = default;
+};
 struct LayerPorts {
   std::vector<std::string> candidate, state;
-  std::vector<PortPair> output;
+  std::vector<PortSum> output;
   bool operator==(const LayerPorts&) const = default;
 };
 // The port map of DESIGN.md section 6 (names of sources and probe vectors).
