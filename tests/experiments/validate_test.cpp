@@ -174,6 +174,24 @@ TEST(PortMap, ReadsAndCountsAgainstTheModel) {
   EXPECT_TRUE(contains(all, "layers[0].candidate: 1 entries, the model needs 4")) << all;
   EXPECT_TRUE(contains(all, "layers[0].output: 0 entries")) << all;
   EXPECT_FALSE(contains(all, "logits")) << all;  // a map without logits compares what it has
+
+  // A layer output's part is one probe or a list of probes whose currents add (the generator's
+  // residual stream is a bundle of lines); a bad entry is named.
+  const UserPorts sum = read_port_map(
+      R"({"inputs": [], "layers": [{"candidate": [], "state": [],
+          "output": [{"pos": ["U0P", "p1"], "neg": "u0n"}]}]})",
+      "p.json");
+  EXPECT_EQ(sum.ports.layers[0].output[0].pos, (std::vector<std::string>{"u0p", "p1"}));
+  EXPECT_EQ(sum.ports.layers[0].output[0].neg, std::vector<std::string>{"u0n"});
+  for (const char* bad : {R"(["u0p", 3])", "[]"}) try {
+      read_port_map(std::string(R"({"inputs": [], "layers": [{"candidate": [], "state": [],
+          "output": [{"pos": )") +
+                        bad + R"(, "neg": "u0n"}]}]})",
+                    "p.json");
+      ADD_FAILURE() << bad;
+    } catch (const InputError& e) {
+      EXPECT_TRUE(contains(e.what(), "layers[0].output[0].pos")) << e.what();
+    }
 }
 
 }  // namespace

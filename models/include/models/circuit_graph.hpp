@@ -138,7 +138,7 @@ struct CircuitGraph {
   std::vector<LayerProbes> layers;
   std::vector<std::pair<int, int>> logits;  // (pos, neg) held lines
   // Positions in the network, for power by position: "pre" (inputs and pre-projection),
-  // "layer<l>" (its ReLU, candidates, cells, post-projection and skip), "output" (the logits). A
+  // "layer<l>" (its ReLU, candidates, cells and post-projection), "output" (the logits). A
   // cell's position is its layer's (1 + its layer index). The feed-forward and bias devices of
   // each position draw from their own rail (vdd_ff_<position>, vdd_bias_<position>), fed from
   // vdd_ff and vdd_bias through a zero-volt sense source.

@@ -9,6 +9,8 @@
 //                at zero, as their summing node does), the post-projection outputs and the skip
 //                copies of the residual stream;
 //   bias         none: an ideal design spends nothing on making its bias currents.
+// The skip copies are the definition. The generated circuit has none (its residual stream
+// is a bundle of lines, circuit_graph.hpp), so its feed-forward block can read below this ideal.
 #include <vector>
 
 #include "core/network.hpp"
