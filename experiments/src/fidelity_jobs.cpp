@@ -110,14 +110,15 @@ class SequenceHandler final : public spice::LockstepHandler {
   SequenceHandler(spice::JobContext& ctx, const core::Network& net, const core::Matrix& x,
                   const core::Network& ct_net, Mode mode, const core::FrameAxis& axis,
                   int wave_points, const std::optional<models::CtFacts>& ct, bool dense_logits,
-                  const models::CtDie& die)
+                  const models::CtDie& die, std::vector<size_t> state_probes)
       : ctx_(ctx),
         net_(net),
         x_(x),
         followers_(net, mode, ct, axis, x.row(0), &ct_net, &die),
         axis_(axis),
         wave_points_(wave_points),
-        leader_(static_cast<size_t>(net.n_layers()), core::Matrix::Zero(1, net.d())) {
+        leader_(static_cast<size_t>(net.n_layers()), core::Matrix::Zero(1, net.d())),
+        state_probes_(std::move(state_probes)) {
     last_record_ = Clock::now();
     for (const auto& layer : net.layers) {
       const auto alpha = core::cell_constants(layer).alpha;
@@ -139,7 +140,8 @@ class SequenceHandler final : public spice::LockstepHandler {
     const auto d = static_cast<size_t>(net_.d());
     for (size_t l = 0; l < leader_.size(); ++l)
       for (size_t i = 0; i < d; ++i)
-        leader_[l](0, static_cast<core::Index>(i)) = hw[l * 4 * d + d + i] / net_.unit_current_a;
+        leader_[l](0, static_cast<core::Index>(i)) =
+            hw[state_probes_[l * d + i]] / net_.unit_current_a;
     record_ = core::FrameRecord{};
     record_.k = k;
     record_.probes.assign(hw.begin(), hw.end());
@@ -238,6 +240,7 @@ class SequenceHandler final : public spice::LockstepHandler {
   std::vector<double> argmax_s_, prev_logit_;  // per class: seconds in the lead this frame
   double logit_t_ = -1;
   std::vector<core::Matrix> leader_;  // the hardware's sampled cell states (model units)
+  std::vector<size_t> state_probes_;  // each cell's state among the probes (layer-major)
   using Clock = std::chrono::steady_clock;
   Clock::time_point last_record_;
 };
@@ -285,8 +288,21 @@ void run_sequence_job(const std::string& payload, spice::JobContext& ctx) {
   const models::CtDie die = r.contains("ct_die") && !r.at("ct_die").is_null()
                                 ? ct_die_from_json(r.at("ct_die").dump())
                                 : models::CtDie{};
+  // Each cell's state among the probes, by name (a layer's output has as many probes as its
+  // bundle has lines, so positions are not fixed).
+  std::vector<size_t> state_probes;
+  for (const std::string& state : r.at("states").get<std::vector<std::string>>()) {
+    const auto at = std::find(spec.probes.begin(), spec.probes.end(), state);
+    if (at == spec.probes.end())
+      throw Error("The job's state probe '" + state + "' is not among its probes");
+    state_probes.push_back(static_cast<size_t>(at - spec.probes.begin()));
+  }
+  if (state_probes.size() != static_cast<size_t>(net.n_layers() * net.d()))
+    throw Error("The job names " + std::to_string(state_probes.size()) + " state probes for " +
+                std::to_string(net.n_layers() * net.d()) + " cells");
   SequenceHandler h(ctx, net, x, ct_net, r.at("resync").get<bool>() ? Mode::resync : Mode::free,
-                    spec.axis, r.value("waveform_points", 0), ct, !logits.empty(), die);
+                    spec.axis, r.value("waveform_points", 0), ct, !logits.empty(), die,
+                    std::move(state_probes));
   // --noise: the same samples into the circuit's candidate lines (or every line), ct's and sw's.
   std::vector<core::NoiseTrack> noise;
   if (r.contains("noise") && !r.at("noise").is_null()) {

@@ -22,14 +22,16 @@ TEST(Fidelity, ShortRunWritesTheLayoutAndMetricsConsistentWithItsTraces) {
                              (dir / "run.h5").string());
   ASSERT_EQ(out.status, 0) << out.text;
   EXPECT_NE(out.text.find("failed=0"), std::string::npos) << out.text;
-  // Issue 14: the generated circuit draws little more than the currents the model defines (the
-  // main job: 1.24x; bench/power); before the polarity plan and the 1/8 bias references, 2.3x.
+  // Issue 14: the generated circuit draws about the currents the model defines (the main job:
+  // 0.97x; bench/power); before the polarity plan and the 1/8 bias references, 2.3x. Below 1 since
+  // the residual stream is a bundle: the ideal counts skip copies (18 % of it on the demo network)
+  // that the circuit no longer makes, so it cannot go below about 0.8.
   const auto key = [&](const std::string& k) {
     const auto at = out.text.rfind(k + "=");
     return at == std::string::npos ? std::nan("") : std::stod(out.text.substr(at + k.size() + 1));
   };
-  EXPECT_LT(key("mean_power_w") / key("ideal_power_w"), 1.3) << out.text;
-  EXPECT_GT(key("mean_power_w") / key("ideal_power_w"), 1.0) << out.text;
+  EXPECT_LT(key("mean_power_w") / key("ideal_power_w"), 1.1) << out.text;
+  EXPECT_GT(key("mean_power_w") / key("ideal_power_w"), 0.8) << out.text;
   const auto check = test::python(std::string(BMRU_SOURCE_DIR) + "/tests/integration/h5py_check.py",
                                   "check-fidelity " + (dir / "run.h5").string());
   EXPECT_EQ(check.status, 0) << check.text;

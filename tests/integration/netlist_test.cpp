@@ -55,8 +55,10 @@ TEST(Netlist, StandaloneDeckRunsUnderNgspiceBatchAndFollowsTheReferenceEngine) {
     });
     for (size_t l = 0; l < 2; ++l)
       for (core::Index i = 0; i < 4; ++i) {
-        // Columns per layer: 4 candidates, 4 states, 8 outputs; each a (time, value) pair.
-        const size_t base = l * 16;
+        // Columns per layer: 4 candidates, 4 states, then per cell its output u_l's probes, l + 2
+        // on the positive side (the pre-projection's and each post-projection's) and one on the
+        // negative; each column a (time, value) pair.
+        const size_t base = l == 0 ? 0 : 4 + 4 + 4 * 3;
         const double c = r[2 * (base + static_cast<size_t>(i)) + 1] / 1e-9;
         const double h = r[2 * (base + 4 + static_cast<size_t>(i)) + 1] / 1e-9;
         const double alpha = std::abs(net.layers[l].alphas(i));

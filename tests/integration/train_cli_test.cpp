@@ -29,6 +29,7 @@ TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures)
   ASSERT_TRUE(std::regex_search(
       r.text, m,
       std::regex(R"(test_accuracy=([0-9.eE+-]+) test_balanced_accuracy=\S+ val_accuracy=\S+ )"
+                 R"(test_ideal_power_w=[0-9.eE+-]+ )"
                  R"(epochs=3 best_epoch=[123] wall_s=)")))
       << r.text;
   EXPECT_GE(std::stod(m[1]), 0.0);
