@@ -208,19 +208,20 @@ class Writer {
     if (c.kind != CircuitGraph::CopyKind::weight) structural(inst);
   }
 
-  // The map's value: the first copy's width (a pair's second copy has its own calibration).
+  // The map's value: the first copy's width (the others have their own calibration). A weight on
+  // a signed signal is a mirror pair; on the residual stream, one output device per line of its
+  // bundle (every instance listed).
   void weight(const CircuitGraph::Weight& w) {
     const auto& c = g_.copies[static_cast<size_t>(w.copies[0])];
     const double value =
         width(std::abs(w.gain), c.gain > 0 ? Polarity::p : Polarity::n, destination(c.to));
-    if (w.copies.size() == 1) {
-      map.push_back(
-          {instance_[static_cast<size_t>(w.copies[0])], "weight_mirror", w.param, value, "m"});
-      return;
-    }
-    map.push_back({instance_[static_cast<size_t>(w.copies[0])] + "," +
-                       instance_[static_cast<size_t>(w.copies[1])],
-                   "weight_mirror_pair", w.param, value, "m"});
+    std::string instances;
+    for (const int k : w.copies)
+      instances += (instances.empty() ? "" : ",") + instance_[static_cast<size_t>(k)];
+    const char* kind = w.copies.size() == 1   ? "weight_mirror"
+                       : w.copies.size() == 2 ? "weight_mirror_pair"
+                                              : "weight_mirror_set";
+    map.push_back({instances, kind, w.param, value, "m"});
   }
 
   // A constant current from a bias mirror: a reference diode bias_ratio times narrower than the

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -101,6 +102,12 @@ TEST(CircuitModel, EveryParameterHasExactlyOneElementAndEveryElementOneParameter
       const auto i = std::stoi(e.parameter.substr(16)),
                  j = std::stoi(e.parameter.substr(e.parameter.find(',') + 1));
       EXPECT_EQ(e.kind == "pruned", net.pre_proj.kernel(i, j) == 0) << e.parameter;
+    }
+    // A logit weight reads u_2's bundle: the pre-projection's pair and two post-projection lines,
+    // one output device each, every one listed.
+    if (e.parameter.rfind("fc.kernel", 0) == 0 && e.kind != "pruned") {
+      EXPECT_EQ(e.kind, "weight_mirror_set") << e.parameter;
+      EXPECT_EQ(std::count(e.instance.begin(), e.instance.end(), ','), 3) << e.instance;
     }
   }
 }
