@@ -250,6 +250,9 @@ TEST(Train, BadDatasetsAndOptionsAreNamedBeforeTraining) {
   TrainOptions power = o;
   power.power_weight = -1;
   expect(ds, power, "--power-weight");
+  power.power_weight = 0;
+  power.power_budget_w = 1e-9;
+  expect(ds, power, "--power-budget weighs nothing without --power-weight");
 }
 
 }  // namespace

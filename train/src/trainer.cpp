@@ -234,6 +234,8 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
     bad.push_back("--mismatch-sigma must lie in [0, 1)");
   if (!(o.power_weight >= 0)) bad.push_back("--power-weight must be zero or positive");
   if (!(o.power_budget_w >= 0)) bad.push_back("--power-budget must be zero or positive");
+  if (o.power_budget_w > 0 && !(o.power_weight > 0))
+    bad.push_back("--power-budget weighs nothing without --power-weight");
   if (o.hardware_aware) {
     const double u = o.unit_current_a;
     if (!(u > 0) || o.range.level_min_a / u > 1 || o.range.level_max_a / u < 1)
