@@ -1,7 +1,6 @@
 // The polarity plan of the generated circuit (circuit_graph.hpp): which summing nodes a PMOS diode
 // closes, chosen so that the fewest signal currents need a conversion.
 #include <algorithm>
-#include <limits>
 
 #include "models/circuit_graph.hpp"
 
@@ -19,6 +18,7 @@ constexpr size_t kExhaustiveLayers = 6;
 struct Estimate {
   std::vector<double> up, un;                // the pre-projection's pair, per cell
   std::vector<std::vector<double>> a, c, p;  // [layer - 1][cell]
+  std::vector<std::vector<double>> h;  // [layer - 1][cell] the cells' outputs (on half the time)
 };
 
 Estimate estimate(const core::Network& net) {
@@ -38,7 +38,7 @@ Estimate estimate(const core::Network& net) {
   std::vector<double> up = e.up;  // u_l's positive part
   for (const core::Layer& L : net.layers) {
     const auto k = core::cell_constants(L);
-    std::vector<double> a(d), c(d), p(d);
+    std::vector<double> a(d), c(d), p(d), h(d);
     for (size_t j = 0; j < d; ++j)
       a[j] = std::max(up[j] - e.un[j], 0.0) + 0.25 * std::min(up[j], e.un[j]);
     for (Index i = 0; i < net.d(); ++i) {
@@ -50,10 +50,14 @@ Estimate estimate(const core::Network& net) {
       c[static_cast<size_t>(i)] = std::max(sum, 0.0);
       p[static_cast<size_t>(i)] = std::max(post, 0.0);
     }
-    for (size_t j = 0; j < d; ++j) up[j] += p[j];
+    for (size_t j = 0; j < d; ++j) {
+      up[j] += p[j];
+      h[j] = 0.5 * k.alpha(static_cast<Index>(j));
+    }
     e.a.push_back(a);
     e.c.push_back(c);
     e.p.push_back(p);
+    e.h.push_back(h);
   }
   return e;
 }
@@ -140,7 +144,7 @@ double stream_cost(const core::Network& net, const Estimate& e, const PolarityPl
         const double w = net.layers[k].post.kernel(j, i);
         if (w != 0) h.add(needs_p(w, plan.p_p[k]));
       }
-      cost += h.cost(0.5 * core::cell_constants(net.layers[k]).alpha(j), true);
+      cost += h.cost(e.h[k][jj], true);
     }
   }
   return cost;
@@ -161,6 +165,10 @@ double cost_of(const core::Network& net, const Estimate& e, const PolarityPlan& 
 }
 
 // The closings the search sets (c follows a), as bits: u+, u-, then a and p per layer.
+bool get_bit(const PolarityPlan& plan, size_t bit) {
+  if (bit < 2) return bit == 0 ? plan.u_pos_p : plan.u_neg_p;
+  return (bit - 2) % 2 == 0 ? plan.a_p[(bit - 2) / 2] : plan.p_p[(bit - 2) / 2];
+}
 void set_bit(PolarityPlan& plan, size_t bit, bool v) {
   if (bit == 0)
     plan.u_pos_p = v;
@@ -209,11 +217,7 @@ PolarityPlan lean_plan(const core::Network& net) {
     better = false;
     for (size_t b = 0; b < bits; ++b) {
       PolarityPlan plan = best;
-      const bool now = b == 0             ? plan.u_pos_p
-                       : b == 1           ? plan.u_neg_p
-                       : (b - 2) % 2 == 0 ? plan.a_p[(b - 2) / 2]
-                                          : plan.p_p[(b - 2) / 2];
-      set_bit(plan, b, !now);
+      set_bit(plan, b, !get_bit(plan, b));
       const auto [c, p] = with(plan);
       if (c < least) least = c, best = p, better = true;
     }
