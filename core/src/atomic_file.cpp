@@ -72,7 +72,11 @@ void write_text_atomically(const std::filesystem::path& path, const std::string&
     f << text;
     f.flush();
     f.close();
-    if (!f) throw FileError(tmp.string(), "", "could not be written (disk full?)");
+    if (!f) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);  // the partial file; `path` itself is untouched
+      throw FileError(tmp.string(), "", "could not be written (disk full?)");
+    }
   }
   publish(tmp, path);
 }
