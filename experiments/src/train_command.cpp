@@ -108,6 +108,23 @@ void add_train_command(CLI::App& app) {
   add_quantity(cmd, "--lr", c->train.lr, "Adam's learning rate (default 3e-3)");
   add_quantity(cmd, "--dropout", c->train.dropout, "Dropout on the cell outputs (default 0.2)");
   add_count(cmd, "--seed", c->train.seed, "Seed of every random draw (default 1)", 0);
+  cmd->add_option("--lr-schedule", c->train.lr_schedule,
+                  "constant (default) or cosine (the rate falls to 0 over --epochs; with --anneal)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, train::LrSchedule>{{"cosine", train::LrSchedule::cosine},
+                                                   {"constant", train::LrSchedule::constant}},
+          CLI::ignore_case))
+      ->type_name("cosine|constant");
+  add_quantity(cmd, "--sharpness", c->train.sharpness,
+               "a of the surrogate derivative 1 / (1 + (pi a x)^2), x in model units (default 1)");
+  add_count(cmd, "--anneal", c->train.anneal_epochs,
+            "Epochs of annealed training: the cells' steps are sigmoids that steepen from "
+            "--anneal-start to --anneal-end, then exact (default 0: exact from the start)",
+            0);
+  add_quantity(cmd, "--anneal-start", c->train.anneal_start,
+               "First steepness of the annealed steps, per model unit (default 3)");
+  add_quantity(cmd, "--anneal-end", c->train.anneal_end,
+               "Last steepness of the annealed steps, per model unit (default 100)");
   add_count(cmd, "--patience", c->train.patience,
             "Epochs without a better validation result before stopping (default 15)");
   add_quantity(cmd, "--unit-current", c->train.unit_current_a,

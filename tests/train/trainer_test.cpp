@@ -90,6 +90,20 @@ TEST(Surrogate, ForwardIsTheExactStepAndBackwardTheArctanDerivative) {
   }
 }
 
+TEST(Surrogate, AnnealedStepsAreTheLogisticSigmoidBothWays) {
+  const torch::Tensor x =
+      torch::tensor({-2.0, -0.1, 0.0, 0.3}, torch::kDouble).set_requires_grad(true);
+  for (double k : {3.0, 40.0}) {
+    const torch::Tensor y = heaviside(x, 1.0, k);
+    const torch::Tensor g = torch::autograd::grad({y.sum()}, {x})[0];
+    for (long i = 0; i < 4; ++i) {
+      const double v = x[i].item<double>(), sig = 1 / (1 + std::exp(-k * v));
+      EXPECT_NEAR(y[i].item<double>(), sig, 1e-15);
+      EXPECT_NEAR(g[i].item<double>(), k * sig * (1 - sig), 1e-12);
+    }
+  }
+}
+
 TEST(Projection, EachParameterMovesToItsNearestRealisableValue) {
   core::Network net = test::single_cell(0.5, 0.6);
   net.unit_current_a = 1e-9;
@@ -178,6 +192,8 @@ TEST(Train, ASeedGivesTheSameNetworkAndAResumedRunEndsAsTheUninterruptedOne) {
   o.epochs = 4;
   o.dropout = 0.2;
   o.mismatch_sigma = 0.1;  // the random draws of both kinds must be reproduced too
+  o.anneal_epochs = 3;     // and the epoch's steepness and learning rate
+  o.lr_schedule = LrSchedule::cosine;
   const TrainResult a = train(ds, o), b = train(ds, o);
   EXPECT_EQ(a.network, b.network);
 
@@ -194,6 +210,25 @@ TEST(Train, ASeedGivesTheSameNetworkAndAResumedRunEndsAsTheUninterruptedOne) {
   EXPECT_EQ(resumed.history.back().train_loss, a.history.back().train_loss);
   o.lr = 1e-3;  // another run's checkpoint is refused, naming the file
   EXPECT_THROW(train(ds, o), FileError);
+}
+
+TEST(Train, AnnealedTrainingLearnsTheTaskAndWritesTheExactNetwork) {
+  const core::Dataset ds = memory_task(400, 46);
+  TrainOptions o = tiny_options();
+  o.anneal_epochs = o.epochs;  // sigmoid steps in every epoch
+  const TrainResult r = train(ds, o);
+  o.anneal_epochs = 0;
+  o.epochs = 1;
+  // The first epoch's training loss is the sigmoid network's, not the exact one's.
+  EXPECT_NE(r.history.front().train_loss, train(ds, o).history.front().train_loss);
+  EXPECT_LT(r.history.back().train_loss, 0.8 * r.history.front().train_loss);
+  EXPECT_GT(r.test.accuracy, 0.75) << "chance is 0.5";
+  // Validation scores the exact network, whatever the training steps: the best epoch's
+  // validation accuracy is the reference engine's on the written network.
+  EXPECT_EQ(
+      score(r.network, ds, ds.select("own", "val"), core::DecisionRule::vote, core::TiePolicy::none)
+          .accuracy,
+      r.history[size_t(r.best_epoch - 1)].val_accuracy);
 }
 
 TEST(Train, HardwareAwareTrainingEndsInsideTheRealisableRange) {
@@ -253,6 +288,10 @@ TEST(Train, BadDatasetsAndOptionsAreNamedBeforeTraining) {
   power.power_weight = 0;
   power.power_budget_w = 1e-9;
   expect(ds, power, "--power-budget weighs nothing without --power-weight");
+  TrainOptions anneal = o;
+  anneal.anneal_start = 10;
+  anneal.anneal_end = 5;
+  expect(ds, anneal, "--anneal-start 10 above --anneal-end 5");
 }
 
 }  // namespace

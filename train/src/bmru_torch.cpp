@@ -48,7 +48,8 @@ torch::Tensor to_tensor(const core::Matrix& m) {
   return t;
 }
 
-torch::Tensor heaviside(const torch::Tensor& x, double sharpness) {
+torch::Tensor heaviside(const torch::Tensor& x, double sharpness, double soft) {
+  if (soft > 0) return torch::sigmoid(soft * x);
   return HeavisideFn::apply(x, sharpness);
 }
 
@@ -122,8 +123,8 @@ ForwardOut forward(const TorchNet& net, const torch::Tensor& x, const ForwardOpt
     for (long t = 0; t < N; ++t) {
       const torch::Tensor ct = c.select(1, t);
       // Above beta_hi: on; below beta_lo: off; in the closed band: hold.
-      const torch::Tensor up = heaviside(ct - beta_hi, o.sharpness);
-      const torch::Tensor down = heaviside(beta_lo - ct, o.sharpness);
+      const torch::Tensor up = heaviside(ct - beta_hi, o.sharpness, o.soft);
+      const torch::Tensor down = heaviside(beta_lo - ct, o.sharpness, o.soft);
       s = up + (1 - up) * (1 - down) * s;
       ss.push_back(s);
     }

@@ -10,8 +10,9 @@
 namespace bmru::train {
 
 // Heaviside step [x > 0] going forward; the arctan surrogate a / (1 + (pi a x)^2) going back
-// (the derivative of atan(pi a x) / pi + 1/2), a = sharpness.
-torch::Tensor heaviside(const torch::Tensor& x, double sharpness);
+// (the derivative of atan(pi a x) / pi + 1/2), a = sharpness. With soft > 0, the logistic
+// sigmoid(soft x) both ways instead (annealed training, ForwardOptions::soft).
+torch::Tensor heaviside(const torch::Tensor& x, double sharpness, double soft = 0);
 
 // A copy of an Eigen matrix as a row-major [rows, cols] double tensor.
 torch::Tensor to_tensor(const core::Matrix& m);
@@ -31,6 +32,9 @@ struct ForwardOptions {
   bool training = false;
   double dropout = 0;  // on the cell outputs (into the post-projection), training only
   double sharpness = 1;
+  // > 0: the cells' steps are sigmoid(soft x) instead of exact (the early epochs of
+  // TrainOptions::anneal_epochs); 0: exact, with the surrogate derivative.
+  double soft = 0;
   // Multiplicative factors on weights and biases (mismatch during training), one per parameter
   // tensor, or empty.
   std::vector<torch::Tensor> gains;

@@ -14,11 +14,28 @@ constexpr const char* kCheckpointFormat = "bmru-train-checkpoint/1";
 
 std::string text_of(const TrainOptions& o) {
   std::string s = o.scheme;
-  for (double v :
-       {double(o.d), double(o.layers), double(o.batch), o.lr, o.dropout, double(o.seed),
-        o.sharpness, double(o.patience), o.unit_current_a, double(o.hardware_aware),
-        o.mismatch_sigma, double(o.class_weights), double(int(o.decision)), double(int(o.tie)),
-        double(o.threads), o.input_noise, o.power_weight, o.power_budget_w})
+  for (double v : {double(o.d),
+                   double(o.layers),
+                   double(o.batch),
+                   o.lr,
+                   o.dropout,
+                   double(o.seed),
+                   o.sharpness,
+                   double(o.patience),
+                   o.unit_current_a,
+                   double(o.hardware_aware),
+                   o.mismatch_sigma,
+                   double(o.class_weights),
+                   double(int(o.decision)),
+                   double(int(o.tie)),
+                   double(o.threads),
+                   o.input_noise,
+                   o.power_weight,
+                   o.power_budget_w,
+                   double(int(o.lr_schedule)),
+                   double(o.anneal_epochs),
+                   o.anneal_start,
+                   o.anneal_end})
     s += "|" + std::to_string(v);
   return s;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <random>
 #include <set>
@@ -10,6 +11,7 @@
 #include "bmru_torch.hpp"
 #include "checkpoint.hpp"
 #include "core/errors.hpp"
+#include "core/units.hpp"
 #include "models/ideal_power.hpp"
 #include "models/reference_engine.hpp"
 
@@ -134,7 +136,10 @@ struct Loss {
     return l;
   }
   ForwardOptions options(bool training, const TrainOptions& o) const {
-    ForwardOptions f{training, training ? o.dropout : 0, o.sharpness, {}};
+    ForwardOptions f;
+    f.training = training;
+    f.dropout = training ? o.dropout : 0;
+    f.sharpness = o.sharpness;
     f.ideal = power_weight > 0;
     return f;
   }
@@ -195,6 +200,19 @@ std::vector<torch::Tensor> mismatch_gains(const TorchNet& net, double sigma) {
   return g;
 }
 
+// The steepness of the cells' sigmoid steps in this epoch (from 1) of annealed training; 0 once
+// the steps are exact.
+double soft_steepness(long epoch, const TrainOptions& o) {
+  if (epoch > o.anneal_epochs) return 0;
+  const double f = o.anneal_epochs > 1 ? double(epoch - 1) / double(o.anneal_epochs - 1) : 1;
+  return o.anneal_start * std::pow(o.anneal_end / o.anneal_start, f);
+}
+
+double learning_rate(long epoch, const TrainOptions& o) {
+  if (o.lr_schedule == LrSchedule::constant) return o.lr;
+  return o.lr * 0.5 * (1 + std::cos(std::numbers::pi * double(epoch - 1) / double(o.epochs)));
+}
+
 }  // namespace
 
 void check_training_input(const core::Dataset& data, const TrainOptions& o) {
@@ -226,6 +244,12 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o) {
                   std::to_string(o.range.d_max) + " (--hardware-aware)");
   if (o.layers < 1) bad.push_back("--layers " + std::to_string(o.layers) + ": at least 1");
   if (o.epochs < 1) bad.push_back("--epochs " + std::to_string(o.epochs) + ": at least 1");
+  if (o.anneal_epochs < 0) bad.push_back("--anneal must be zero or positive");
+  if (!(o.anneal_start > 0)) bad.push_back("--anneal-start must be positive");
+  if (o.anneal_start > o.anneal_end)
+    bad.push_back("--anneal-start " + core::format_number(o.anneal_start) + " above --anneal-end " +
+                  core::format_number(o.anneal_end));
+  if (!(o.sharpness > 0)) bad.push_back("--sharpness must be positive");
   if (o.batch < 1) bad.push_back("--batch " + std::to_string(o.batch) + ": at least 1");
   if (!(o.lr > 0)) bad.push_back("--lr must be positive");
   if (!(o.dropout >= 0 && o.dropout < 1)) bad.push_back("--dropout must lie in [0, 1)");
@@ -302,6 +326,9 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   for (long epoch = state.epochs_done + 1; epoch <= o.epochs; ++epoch) {
     if (state.stale >= o.patience) break;  // early stopping (also after a resume)
     const auto epoch_start = std::chrono::steady_clock::now();
+    for (auto& group : adam.param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate(epoch, o));
+    const double soft = soft_steepness(epoch, o);
     std::vector<Index> order = split.train;
     std::mt19937_64 shuffle(o.seed * 1000003u + std::uint64_t(epoch));
     std::shuffle(order.begin(), order.end(), shuffle);
@@ -316,6 +343,7 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
       std::vector<std::int64_t> y;
       for (Index i : part) y.push_back(data.labels[size_t(i)]);
       ForwardOptions fo = loss.options(true, o);
+      fo.soft = soft;
       if (o.mismatch_sigma > 0) fo.gains = mismatch_gains(net, o.mismatch_sigma);
       torch::Tensor xb = clips(x, part);
       if (o.input_noise > 0) xb = xb + o.input_noise * torch::randn_like(xb);

@@ -18,6 +18,8 @@
 
 namespace bmru::train {
 
+enum class LrSchedule { constant, cosine };
+
 struct TrainOptions {
   std::string scheme = "speaker";  // the dataset's split (/split_<scheme>)
   long d = 4;
@@ -30,7 +32,16 @@ struct TrainOptions {
   double dropout = 0.2;
   std::uint64_t seed = 1;
   double sharpness = 1.0;  // a of the surrogate derivative
-  long patience = 15;      // epochs without a better validation result before stopping
+  // The learning rate over the epochs: constant, or lr (1 + cos(pi (epoch - 1) / epochs)) / 2,
+  // which settles the late epochs' swings of annealed training (README).
+  LrSchedule lr_schedule = LrSchedule::constant;
+  // Annealed training: for the first anneal_epochs epochs the cells' steps are logistic sigmoids
+  // sigmoid(k x) whose steepness k grows geometrically from anneal_start to anneal_end (per model
+  // unit); then exact steps with the surrogate derivative. Validation, the best epoch and the
+  // result are always the exact network. 0: exact from the start.
+  long anneal_epochs = 0;
+  double anneal_start = 3, anneal_end = 100;
+  long patience = 15;  // epochs without a better validation result before stopping
   double unit_current_a = 1e-9;
   bool hardware_aware = false;
   // Additive N(0, sigma^2) noise on every input feature of every training frame (augmentation;
