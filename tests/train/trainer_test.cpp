@@ -221,6 +221,11 @@ TEST(Train, AnnealedTrainingLearnsTheTaskAndWritesTheExactNetwork) {
   o.epochs = 1;
   // The first epoch's training loss is the sigmoid network's, not the exact one's.
   EXPECT_NE(r.history.front().train_loss, train(ds, o).history.front().train_loss);
+  // Early stopping waits for the anneal to end: with no patience at all, the anneal's epochs run.
+  o.epochs = 10;
+  o.patience = 0;
+  o.anneal_epochs = 3;
+  EXPECT_EQ(train(ds, o).history.size(), 3u);
   EXPECT_LT(r.history.back().train_loss, 0.8 * r.history.front().train_loss);
   EXPECT_GT(r.test.accuracy, 0.75) << "chance is 0.5";
   // Validation scores the exact network, whatever the training steps: the best epoch's

@@ -324,7 +324,9 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   const long batches = long((split.train.size() + size_t(o.batch) - 1) / size_t(o.batch));
   long run_here = 0;
   for (long epoch = state.epochs_done + 1; epoch <= o.epochs; ++epoch) {
-    if (state.stale >= o.patience) break;  // early stopping (also after a resume)
+    // Early stopping (also after a resume), never while annealing: the network the steps train
+    // changes in kind from epoch to epoch, and the exact network's validation loss with it.
+    if (state.stale >= o.patience && epoch > o.anneal_epochs) break;
     const auto epoch_start = std::chrono::steady_clock::now();
     for (auto& group : adam.param_groups())
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate(epoch, o));

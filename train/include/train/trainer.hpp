@@ -38,7 +38,8 @@ struct TrainOptions {
   // Annealed training: for the first anneal_epochs epochs the cells' steps are logistic sigmoids
   // sigmoid(k x) whose steepness k grows geometrically from anneal_start to anneal_end (per model
   // unit); then exact steps with the surrogate derivative. Validation, the best epoch and the
-  // result are always the exact network. 0: exact from the start.
+  // result are always the exact network; early stopping waits for the anneal's end. 0: exact from
+  // the start.
   long anneal_epochs = 0;
   double anneal_start = 3, anneal_end = 100;
   long patience = 15;  // epochs without a better validation result before stopping
