@@ -12,15 +12,14 @@
 #include <torch/torch.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <numbers>
 #include <string>
 #include <vector>
 
 #include "core/dataset_file.hpp"
 #include "core/errors.hpp"
 #include "core/vote.hpp"
+#include "train/trainer.hpp"
 
 namespace {
 
@@ -60,8 +59,10 @@ int main(int argc, char** argv) try {
   const std::string scheme = argv[2];
   const long d = std::stol(argv[3]), layers = argc > 4 ? std::stol(argv[4]) : 2;
   const long epochs = argc > 5 ? std::stol(argv[5]) : 60, seed = argc > 6 ? std::stol(argv[6]) : 1;
-  const long batch = 32, patience = 15;
-  const double lr = 3e-3;
+  // bmru train's defaults, with the cosine rate.
+  bmru::train::TrainOptions o;
+  o.epochs = epochs;
+  o.lr_schedule = bmru::train::LrSchedule::cosine;
   torch::manual_seed(static_cast<uint64_t>(seed));
   torch::set_num_threads(1);
 
@@ -73,11 +74,8 @@ int main(int argc, char** argv) try {
   const torch::Tensor y = torch::tensor(data.labels, torch::kLong);
   const std::vector<Index> train = data.select(scheme, "train"), val = data.select(scheme, "val"),
                            test = data.select(scheme, "test");
-  std::vector<double> count(static_cast<size_t>(C), 0);
-  for (Index i : train) ++count[static_cast<size_t>(data.labels[static_cast<size_t>(i)])];
-  std::vector<float> w;
-  for (double n : count) w.push_back(n > 0 ? float(double(train.size()) / (double(C) * n)) : 0.f);
-  const torch::Tensor weight = torch::tensor(w);
+  const torch::Tensor weight =
+      torch::tensor(bmru::train::class_weights(data, train), torch::kDouble).to(torch::kFloat);
   namespace Fn = torch::nn::functional;
   const auto loss_of = [&](const torch::Tensor& logits, const torch::Tensor& labels) {
     return Fn::cross_entropy(logits.reshape({-1, C}), labels.repeat_interleave(N),
@@ -85,7 +83,7 @@ int main(int argc, char** argv) try {
   };
 
   Net net(F, d, layers, C);
-  torch::optim::Adam adam(net.parameters(), torch::optim::AdamOptions(lr));
+  torch::optim::Adam adam(net.parameters(), torch::optim::AdamOptions(o.lr));
   const auto score = [&](const std::vector<Index>& which) {
     torch::NoGradGuard no_grad;
     net.eval();
@@ -95,14 +93,14 @@ int main(int argc, char** argv) try {
     for (size_t at = 0; at < which.size(); at += 256) {
       const std::vector<Index> part(which.begin() + long(at),
                                     which.begin() + long(std::min(which.size(), at + 256)));
-      const torch::Tensor logits = net.forward(rows(x, part)).to(torch::kDouble);
-      s.loss +=
-          loss_of(logits.to(torch::kFloat), rows(y, part)).item<double>() * double(part.size());
+      const torch::Tensor logits = net.forward(rows(x, part));
+      s.loss += loss_of(logits, rows(y, part)).item<double>() * double(part.size());
+      const torch::Tensor all = logits.to(torch::kDouble).contiguous();
+      const auto a = all.accessor<double, 3>();
       for (size_t k = 0; k < part.size(); ++k) {
-        const torch::Tensor l = logits[long(k)].contiguous();
         bmru::core::Matrix m(N, C);
         for (long t = 0; t < N; ++t)
-          for (long c = 0; c < C; ++c) m(t, c) = l[t][c].item<double>();
+          for (long c = 0; c < C; ++c) m(t, c) = a[long(k)][t][c];
         decided.push_back(
             bmru::core::decide(m, bmru::core::DecisionRule::vote, bmru::core::TiePolicy::none)
                 .decision);
@@ -118,15 +116,14 @@ int main(int argc, char** argv) try {
   double best_loss = INFINITY;
   long best_epoch = 0, stale = 0;
   Score best_val, best_test, best_train;
-  for (long epoch = 1; epoch <= epochs && stale < patience; ++epoch) {
+  for (long epoch = 1; epoch <= epochs && stale < o.patience; ++epoch) {
     for (auto& g : adam.param_groups())
-      static_cast<torch::optim::AdamOptions&>(g.options())
-          .lr(lr * 0.5 * (1 + std::cos(std::numbers::pi * double(epoch - 1) / double(epochs))));
+      static_cast<torch::optim::AdamOptions&>(g.options()).lr(bmru::train::learning_rate(epoch, o));
     const torch::Tensor order =
         torch::tensor(std::vector<int64_t>(train.begin(), train.end()), torch::kLong)
             .index_select(0, torch::randperm(long(train.size())));
-    for (long at = 0; at < order.size(0); at += batch) {
-      const torch::Tensor ids = order.slice(0, at, std::min(order.size(0), at + batch));
+    for (long at = 0; at < order.size(0); at += o.batch) {
+      const torch::Tensor ids = order.slice(0, at, std::min(order.size(0), at + o.batch));
       const torch::Tensor l = loss_of(net.forward(x.index_select(0, ids)), y.index_select(0, ids));
       adam.zero_grad();
       l.backward();

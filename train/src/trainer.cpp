@@ -208,12 +208,21 @@ double soft_steepness(long epoch, const TrainOptions& o) {
   return o.anneal_start * std::pow(o.anneal_end / o.anneal_start, f);
 }
 
+}  // namespace
+
 double learning_rate(long epoch, const TrainOptions& o) {
   if (o.lr_schedule == LrSchedule::constant) return o.lr;
   return o.lr * 0.5 * (1 + std::cos(std::numbers::pi * double(epoch - 1) / double(o.epochs)));
 }
 
-}  // namespace
+std::vector<double> class_weights(const core::Dataset& data, const std::vector<Index>& train) {
+  std::vector<double> count(data.classes.size(), 0);
+  for (Index i : train) ++count[size_t(data.labels[size_t(i)])];
+  std::vector<double> w(count.size());
+  for (size_t c = 0; c < w.size(); ++c)
+    w[c] = count[c] > 0 ? double(train.size()) / (double(w.size()) * count[c]) : 0;
+  return w;
+}
 
 void check_training_input(const core::Dataset& data, const TrainOptions& o) {
   std::vector<std::string> bad = data.problems();
@@ -298,14 +307,8 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   Loss loss;
   loss.power_weight = o.power_weight;
   loss.budget_units = o.power_budget_w / (o.vdd_v * o.unit_current_a);
-  if (o.class_weights) {
-    std::vector<double> count(size_t(C), 0);
-    for (Index i : split.train) ++count[size_t(data.labels[size_t(i)])];
-    std::vector<double> w(static_cast<size_t>(C));
-    for (size_t c = 0; c < w.size(); ++c)
-      w[c] = count[c] > 0 ? double(split.train.size()) / (double(C) * count[c]) : 0;
-    loss.weight = torch::tensor(w, torch::kDouble);
-  }
+  if (o.class_weights)
+    loss.weight = torch::tensor(class_weights(data, split.train), torch::kDouble);
 
   core::Network init = initial_network(data.features, C, o);
   place_thresholds(init, data, split.train);

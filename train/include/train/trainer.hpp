@@ -99,6 +99,13 @@ void check_training_input(const core::Dataset& data, const TrainOptions& o);
 
 TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progress& progress = {});
 
+// Adam's learning rate in `epoch` (from 1) under o.lr_schedule.
+double learning_rate(long epoch, const TrainOptions& o);
+
+// The loss's per-class weights: inverse class frequency over the clips `train` (0 for a class
+// with none), so every class weighs the same in all.
+std::vector<double> class_weights(const core::Dataset& data, const std::vector<core::Index>& train);
+
 // Decisions of `net` on the clips `which` by the reference engine, scored against the labels.
 Accuracy score(const core::Network& net, const core::Dataset& data,
                const std::vector<core::Index>& which, core::DecisionRule rule, core::TiePolicy tie);
