@@ -19,6 +19,7 @@ namespace {
 struct TrainCommand {
   std::filesystem::path data, out, history;
   train::TrainOptions train;
+  long restarts = 1;
 };
 
 void write_history(const std::filesystem::path& path, const std::vector<train::EpochRecord>& h) {
@@ -55,8 +56,16 @@ void run(const TrainCommand& c) {
   o.checkpoint = c.out.string() + ".ckpt";
   Progress progress("training batches");
   train::Progress p;
+  long restart = 0;
   p.batch = [&](long epoch, long b, long batches) {
-    progress.update((epoch - 1) * batches + b, o.epochs * batches);
+    progress.update((restart * o.epochs + epoch - 1) * batches + b,
+                    c.restarts * o.epochs * batches);
+  };
+  p.restart = [&](long k, std::uint64_t seed) {
+    restart = k;
+    if (c.restarts > 1)
+      progress.note("restart " + std::to_string(k + 1) + " of " + std::to_string(c.restarts) +
+                    ": seed " + std::to_string(seed));
   };
   p.epoch = [&](const train::EpochRecord& r) {
     char line[200];
@@ -66,16 +75,32 @@ void run(const TrainCommand& c) {
                   r.seconds);
     progress.note(line);
   };
-  const train::TrainResult r = train::train(data, o, p);
+  const train::Restarts all = train::train_restarts(data, o, c.restarts, p);
+  const train::TrainResult& r = all.best();
+  double wall_s = 0;
+  for (const auto& a : all.runs) wall_s += a.wall_s;
   progress.clear();
+  if (c.restarts > 1) {
+    std::printf("restarts (kept: the lowest validation loss of its best epoch)\n");
+    std::printf("  %6s %6s %6s %10s %8s %8s %9s\n", "seed", "epochs", "best", "val loss", "val %",
+                "test %", "balanced");
+    for (size_t k = 0; k < all.runs.size(); ++k) {
+      const train::TrainResult& a = all.runs[k];
+      std::printf("  %6llu %6zu %6ld %10.4f %8.1f %8.1f %9.1f%s\n",
+                  static_cast<unsigned long long>(all.seeds[k]), a.history.size(), a.best_epoch,
+                  train::best_val_loss(a), 100 * a.val.accuracy, 100 * a.test.accuracy,
+                  100 * a.test.balanced_accuracy, k == all.kept ? "  kept" : "");
+    }
+  }
   core::write_model(r.network, c.out);
   const std::filesystem::path history =
       c.history.empty() ? std::filesystem::path(c.out).replace_extension(".history.csv")
                         : c.history;
   write_history(history, r.history);
-  std::printf("trained %ld epochs (best %ld) on %s, split %s: d = %ld, %ld layers%s\n",
-              long(r.history.size()), r.best_epoch, c.data.string().c_str(), o.scheme.c_str(), o.d,
-              o.layers, o.hardware_aware ? ", hardware-aware" : "");
+  std::printf("trained %ld epochs (best %ld, seed %llu) on %s, split %s: d = %ld, %ld layers%s\n",
+              long(r.history.size()), r.best_epoch,
+              static_cast<unsigned long long>(all.seeds[all.kept]), c.data.string().c_str(),
+              o.scheme.c_str(), o.d, o.layers, o.hardware_aware ? ", hardware-aware" : "");
   print_accuracy("val", r.val, data.classes);
   print_accuracy("test", r.test, data.classes);
   const core::PowerByBlock& w = r.test_ideal_power;
@@ -85,9 +110,10 @@ void run(const TrainCommand& c) {
   std::printf("wrote %s and %s\n", c.out.string().c_str(), history.string().c_str());
   std::printf(
       "test_accuracy=%.9g test_balanced_accuracy=%.9g val_accuracy=%.9g test_ideal_power_w=%.6g "
-      "epochs=%ld best_epoch=%ld wall_s=%.6g\n",
+      "epochs=%ld best_epoch=%ld seed=%llu wall_s=%.6g\n",
       r.test.accuracy, r.test.balanced_accuracy, r.val.accuracy, w[core::PowerBlock::total],
-      long(r.history.size()), r.best_epoch, r.wall_s);
+      long(r.history.size()), r.best_epoch, static_cast<unsigned long long>(all.seeds[all.kept]),
+      wall_s);
 }
 
 }  // namespace
@@ -108,6 +134,9 @@ void add_train_command(CLI::App& app) {
   add_quantity(cmd, "--lr", c->train.lr, "Adam's learning rate (default 3e-3)");
   add_quantity(cmd, "--dropout", c->train.dropout, "Dropout on the cell outputs (default 0.2)");
   add_count(cmd, "--seed", c->train.seed, "Seed of every random draw (default 1)", 0);
+  add_count(cmd, "--restarts", c->restarts,
+            "Train with seeds --seed, --seed + 1, ... this many times and keep the network whose "
+            "best epoch has the lowest validation loss (default 1)");
   cmd->add_option("--lr-schedule", c->train.lr_schedule,
                   "constant (default) or cosine (the rate falls to 0 over --epochs; with --anneal)")
       ->transform(CLI::CheckedTransformer(

@@ -212,6 +212,35 @@ TEST(Train, ASeedGivesTheSameNetworkAndAResumedRunEndsAsTheUninterruptedOne) {
   EXPECT_THROW(train(ds, o), FileError);
 }
 
+TEST(Train, RestartsKeepTheSeedWhoseBestEpochHasTheLowestValidationLoss) {
+  const core::Dataset ds = memory_task(80, 47);
+  TrainOptions o = tiny_options();
+  o.epochs = 3;
+  o.seed = 5;
+  test::TempDir dir;
+  o.checkpoint = dir / "ckpt";
+  const Restarts r = train_restarts(ds, o, 3);
+  ASSERT_EQ(r.seeds, (std::vector<std::uint64_t>{5, 6, 7}));
+  ASSERT_EQ(r.runs.size(), 3u);
+  for (size_t k = 0; k < 3; ++k) EXPECT_GE(best_val_loss(r.runs[k]), best_val_loss(r.best()));
+  // The seeds led to different networks (else the choice would be vacuous), and each restart is
+  // the single training of its seed.
+  EXPECT_NE(r.runs[0].network, r.runs[1].network);
+  TrainOptions single = o;
+  single.checkpoint.reset();
+  single.seed = r.seeds[r.kept];
+  EXPECT_EQ(r.best().network, train(ds, single).network);
+  // Each restart has its own checkpoint, and resuming the series gives the same choice at once.
+  EXPECT_TRUE(std::filesystem::exists(dir / "ckpt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "ckpt.seed6"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "ckpt.seed7"));
+  o.resume = true;
+  const Restarts again = train_restarts(ds, o, 3);
+  EXPECT_EQ(again.kept, r.kept);
+  EXPECT_EQ(again.best().network, r.best().network);
+  EXPECT_THROW(train_restarts(ds, o, 0), InputError);
+}
+
 TEST(Train, AnnealedTrainingLearnsTheTaskAndWritesTheExactNetwork) {
   const core::Dataset ds = memory_task(400, 46);
   TrainOptions o = tiny_options();

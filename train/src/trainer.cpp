@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <numeric>
 #include <random>
@@ -395,6 +396,36 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   result.test_ideal_power = models::ideal_power(result.network, test_clips, o.vdd_v);
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+std::filesystem::path restart_checkpoint(const TrainOptions& o, std::uint64_t seed) {
+  if (!o.checkpoint) return {};
+  if (seed == o.seed) return *o.checkpoint;
+  return o.checkpoint->string() + ".seed" + std::to_string(seed);
+}
+
+double best_val_loss(const TrainResult& r) {
+  if (r.best_epoch < 1 || size_t(r.best_epoch) > r.history.size())
+    return std::numeric_limits<double>::infinity();
+  return r.history[size_t(r.best_epoch - 1)].val_loss;
+}
+
+Restarts train_restarts(const core::Dataset& data, const TrainOptions& o, long restarts,
+                        const Progress& progress) {
+  if (restarts < 1) throw InputError("--restarts must be at least 1");
+  Restarts out;
+  for (long k = 0; k < restarts; ++k) {
+    TrainOptions ok = o;
+    ok.seed = o.seed + std::uint64_t(k);
+    if (o.checkpoint) ok.checkpoint = restart_checkpoint(o, ok.seed);
+    out.seeds.push_back(ok.seed);
+    if (progress.restart) progress.restart(k, ok.seed);
+    out.runs.push_back(train(data, ok, progress));
+    // Strictly lower: on a tie the earlier seed stays.
+    if (best_val_loss(out.runs.back()) < best_val_loss(out.runs[out.kept]))
+      out.kept = out.runs.size() - 1;
+  }
+  return out;
 }
 
 TorchForward torch_forward(const core::Network& net, const std::vector<core::Matrix>& clips) {

@@ -90,6 +90,7 @@ struct TrainResult {
 struct Progress {
   std::function<void(long, long, long)> batch;
   std::function<void(const EpochRecord&)> epoch;
+  std::function<void(long, std::uint64_t)> restart;  // (restart from 0, its seed) as it begins
 };
 
 // Checks the dataset and options before any training: labels present and within the classes,
@@ -98,6 +99,25 @@ struct Progress {
 void check_training_input(const core::Dataset& data, const TrainOptions& o);
 
 TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progress& progress = {});
+
+// Restarts: `restarts` trainings of the same options with seeds o.seed, o.seed + 1, ..., and the
+// one whose best epoch has the lowest validation loss (the criterion that picks the epoch) kept.
+// Model selection on the validation part only: the test part never chooses. Training runs of the
+// same task and size can end far apart from one seed to the next (README). With o.checkpoint, each
+// restart has its own: the first o.checkpoint, the others "<o.checkpoint>.seed<seed>", so that
+// o.resume continues an interrupted series (finished restarts return at once).
+struct Restarts {
+  std::vector<std::uint64_t> seeds;
+  std::vector<TrainResult> runs;  // in seed order
+  size_t kept = 0;                // index into runs
+  const TrainResult& best() const { return runs.at(kept); }
+};
+Restarts train_restarts(const core::Dataset& data, const TrainOptions& o, long restarts,
+                        const Progress& progress = {});
+// Where restart `seed` keeps its checkpoint (above).
+std::filesystem::path restart_checkpoint(const TrainOptions& o, std::uint64_t seed);
+// The validation loss of a result's best epoch.
+double best_val_loss(const TrainResult& r);
 
 // Adam's learning rate in `epoch` (from 1) under o.lr_schedule.
 double learning_rate(long epoch, const TrainOptions& o);
