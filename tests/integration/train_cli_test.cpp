@@ -30,9 +30,22 @@ TEST(TrainCli, TrainsOnSpeechWritesModelHistoryAndReportAndRefusesOtherFeatures)
       r.text, m,
       std::regex(R"(test_accuracy=([0-9.eE+-]+) test_balanced_accuracy=\S+ val_accuracy=\S+ )"
                  R"(test_ideal_power_w=[0-9.eE+-]+ )"
-                 R"(epochs=3 best_epoch=[123] wall_s=)")))
+                 R"(epochs=3 best_epoch=[123] seed=1 wall_s=)")))
       << r.text;
   EXPECT_GE(std::stod(m[1]), 0.0);
+  EXPECT_EQ(r.text.find("restarts"), std::string::npos) << r.text;  // one training, no table
+  // Restarts: a row per seed, the kept one marked, and its seed in the key=value line.
+  auto restarts = test::bmru("train --data " + (dir / "kw.h5").string() +
+                             " --d 2 --layers 1 --epochs 1 --seed 4 --restarts 2 -o " +
+                             (dir / "r.h5").string());
+  ASSERT_EQ(restarts.status, 0) << restarts.text;
+  std::smatch kept, seed;
+  ASSERT_TRUE(std::regex_search(restarts.text, kept, std::regex(R"(\n +([45]) .*  kept\n)")))
+      << restarts.text;
+  ASSERT_TRUE(std::regex_search(restarts.text, seed, std::regex(R"( seed=([0-9]+) )")))
+      << restarts.text;
+  EXPECT_EQ(kept[1], seed[1]);
+  EXPECT_TRUE(std::filesystem::exists(dir / "r.h5.ckpt.seed5"));
   const core::Network net = core::read_model(dir / "m.h5");
   EXPECT_EQ(net.d(), 2);
   EXPECT_FALSE(net.features.empty());  // the dataset's feature settings are recorded
