@@ -398,12 +398,6 @@ TrainResult train(const core::Dataset& data, const TrainOptions& o, const Progre
   return result;
 }
 
-std::filesystem::path restart_checkpoint(const TrainOptions& o, std::uint64_t seed) {
-  if (!o.checkpoint) return {};
-  if (seed == o.seed) return *o.checkpoint;
-  return o.checkpoint->string() + ".seed" + std::to_string(seed);
-}
-
 double best_val_loss(const TrainResult& r) {
   if (r.best_epoch < 1 || size_t(r.best_epoch) > r.history.size())
     return std::numeric_limits<double>::infinity();
@@ -417,7 +411,9 @@ Restarts train_restarts(const core::Dataset& data, const TrainOptions& o, long r
   for (long k = 0; k < restarts; ++k) {
     TrainOptions ok = o;
     ok.seed = o.seed + std::uint64_t(k);
-    if (o.checkpoint) ok.checkpoint = restart_checkpoint(o, ok.seed);
+    // The first restart's checkpoint is o.checkpoint itself, so one training is unchanged.
+    if (o.checkpoint && k > 0)
+      ok.checkpoint = o.checkpoint->string() + ".seed" + std::to_string(ok.seed);
     out.seeds.push_back(ok.seed);
     if (progress.restart) progress.restart(k, ok.seed);
     out.runs.push_back(train(data, ok, progress));

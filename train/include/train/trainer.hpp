@@ -114,8 +114,6 @@ struct Restarts {
 };
 Restarts train_restarts(const core::Dataset& data, const TrainOptions& o, long restarts,
                         const Progress& progress = {});
-// Where restart `seed` keeps its checkpoint (above).
-std::filesystem::path restart_checkpoint(const TrainOptions& o, std::uint64_t seed);
 // The validation loss of a result's best epoch.
 double best_val_loss(const TrainResult& r);
 
